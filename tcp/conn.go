@@ -1,0 +1,101 @@
+package tcp
+
+import (
+	"errors"
+	"time"
+)
+
+// Config holds the tunables of a connection. One Config may be shared by
+// many Conns; it must not change while they use it. Zero fields take the
+// defaults documented on each.
+type Config struct {
+	// MSS is the maximum segment size this side advertises and the largest
+	// payload it sends before learning the peer's (RFC 9293 §3.7.1).
+	// Default 1460 (Ethernet MTU less 40 bytes of IPv4 and TCP headers).
+	MSS uint16
+	// ReceiveBufferSize bounds the receive queue and so the window
+	// advertised. Default 65535.
+	ReceiveBufferSize int
+	// SendBufferSize bounds the bytes queued by Write and not yet
+	// acknowledged. Default 65535.
+	SendBufferSize int
+	// SynRetries is how many times a SYN is retransmitted before Connect
+	// fails with ErrTimedOut. Default 6, as Linux's tcp_syn_retries.
+	SynRetries int
+	// SynAckRetries is how many times a SYN+ACK is retransmitted before a
+	// passive open gives up. Default 5, as Linux's tcp_synack_retries.
+	SynAckRetries int
+	// Retries is how many times data or a FIN is retransmitted before the
+	// connection is abandoned with ErrTimedOut. Default 15, as Linux's
+	// tcp_retries2.
+	Retries int
+	// MSL is the maximum segment lifetime; TIME_WAIT lasts 2×MSL
+	// (RFC 9293 §3.4.2). Default 30 s, giving Linux's 60 s TIME_WAIT.
+	MSL time.Duration
+	// InitialRTO is the retransmission timeout before any RTT sample
+	// (RFC 6298 §2.1). Default 1 s.
+	InitialRTO time.Duration
+	// MinRTO and MaxRTO bound the retransmission timeout (RFC 6298 §2.4,
+	// §2.5). Defaults 200 ms (as Linux) and 120 s.
+	MinRTO, MaxRTO time.Duration
+}
+
+// Events is a set of things that happened to a connection that its
+// application may want to act on. Conn.Events returns and clears them.
+type Events uint16
+
+// The application events a Conn reports.
+const (
+	// EventEstablished: the handshake completed (SYN_SENT or SYN_RCVD to
+	// ESTABLISHED).
+	EventEstablished Events = 1 << iota
+	// EventReadable: new data can be read, or the peer's FIN was reached.
+	EventReadable
+	// EventWritable: send buffer space was freed.
+	EventWritable
+	// EventPeerClosed: the peer's FIN arrived in order; after the queued
+	// data, Read returns io.EOF. The application may keep writing
+	// (half-close) until it calls Close.
+	EventPeerClosed
+	// EventReset: the connection was reset by the peer (or refused); Err
+	// tells which.
+	EventReset
+	// EventTimedOut: retransmissions or the handshake gave up; Err returns
+	// ErrTimedOut.
+	EventTimedOut
+	// EventClosed: the control block reached CLOSED and may be discarded.
+	EventClosed
+)
+
+// Timer names one of a connection's timers, as reported to an Observer.
+type Timer uint8
+
+// The timers a Conn runs.
+const (
+	TimerRetransmit Timer = iota + 1 // RFC 6298 retransmission timer (SYN, SYN+ACK, data, FIN)
+	TimerTimeWait                    // 2×MSL in TIME_WAIT (RFC 9293 §3.4.2)
+	TimerPersist                     // zero-window probe (RFC 9293 §3.8.6.1)
+	TimerKeepalive                   // RFC 1122 §4.2.3.6
+	TimerDelayedAck                  // RFC 1122 §4.2.3.2
+)
+
+// Errors a connection ends with (Conn.Err) or a call returns. The stack
+// maps them to the syscall errors a Go programmer checks for.
+var (
+	ErrConnectionRefused = errors.New("tcp: connection refused")
+	ErrConnectionReset   = errors.New("tcp: connection reset by peer")
+	ErrTimedOut          = errors.New("tcp: connection timed out")
+	ErrConnectionAborted = errors.New("tcp: connection aborted")
+	ErrClosing           = errors.New("tcp: connection closing")
+	ErrNotConnected      = errors.New("tcp: not connected")
+	ErrInvalidState      = errors.New("tcp: call not valid in this state")
+)
+
+// Observer is told of every state change and every timer expiry of the
+// Conns it is set on. The simulator and the tracer use it. Its methods are
+// called synchronously from inside the Conn's methods and must not call
+// back into the Conn.
+type Observer interface {
+	StateChanged(c *Conn, from, to State)
+	TimerFired(c *Conn, t Timer)
+}
