@@ -259,3 +259,31 @@ func parseOptions(text string, o *wire.TCPOptions) error {
 	}
 	return nil
 }
+
+// SegmentFromHeader returns the segment a parsed header and its payload
+// describe. The payload is not copied.
+func SegmentFromHeader(h *wire.TCPHeader, payload []byte) Segment {
+	return Segment{
+		Seq:     Seq(h.Seq),
+		Ack:     Seq(h.Ack),
+		Flags:   h.Flags,
+		Window:  h.Window,
+		Urgent:  h.Urgent,
+		Options: h.Options,
+		Payload: payload,
+	}
+}
+
+// Header returns the wire header that carries s from srcPort to dstPort.
+func (s *Segment) Header(srcPort, dstPort uint16) wire.TCPHeader {
+	return wire.TCPHeader{
+		SrcPort: srcPort,
+		DstPort: dstPort,
+		Seq:     uint32(s.Seq),
+		Ack:     uint32(s.Ack),
+		Flags:   s.Flags,
+		Window:  s.Window,
+		Urgent:  s.Urgent,
+		Options: s.Options,
+	}
+}
