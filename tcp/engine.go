@@ -1,6 +1,11 @@
 package tcp
 
-import "time"
+import (
+	"io"
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
 
 // Conn is the control block of one TCP connection (RFC 9293 §3.3.1): the
 // state, the send and receive sequence variables, the queues and the
@@ -11,68 +16,286 @@ import "time"
 // and the next Deadline.
 //
 // A Conn is not safe for concurrent use; its driver serializes calls.
-//
-// TODO(engine): everything below is the agreed API; the bodies are being
-// written.
 type Conn struct {
-	cfg *Config
-	iss Seq
+	cfg      *Config
+	observer Observer
+	state    State
+	passive  bool // opened by Listen: a reset SYN_RCVD returns to LISTEN
+	err      error
+
+	// Send sequence space (RFC 9293 §3.3.1, figure 4).
+	iss       Seq
+	sndUna    Seq    // oldest unacknowledged
+	sndNxt    Seq    // next to send
+	sndMax    Seq    // highest sndNxt so far (sndNxt goes back on retransmission)
+	sndWnd    uint32 // peer's window
+	sndWl1    Seq    // seq of the segment that last updated sndWnd
+	sndWl2    Seq    // ack of the segment that last updated sndWnd
+	maxSndWnd uint32 // largest window the peer offered (RFC 5961 §5)
+	peerMSS   uint16
+
+	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
+	send    []byte
+	sendSeq Seq
+	closed  bool // Close was called: a FIN follows the queued data
+	finSeq  Seq  // the FIN's sequence number, once closed
+
+	// Receive sequence space.
+	irs      Seq
+	rcvNxt   Seq
+	rcvRight Seq // right edge of the window last advertised; never moves left
+	recv     receiveQueue
+
+	// Timers and the RFC 6298 estimator.
+	rtx        timer // SYN, SYN+ACK, data and FIN retransmission
+	timeWait   timer // 2×MSL
+	persist    timer // zero-window probes
+	retries    int   // consecutive expiries of rtx or persist
+	rto        time.Duration
+	srtt       time.Duration
+	rttvar     time.Duration
+	rttTiming  bool // a segment is being timed
+	rttSeq     Seq  // ... whose acknowledgment ends the measurement
+	rttStart   time.Time
+	recovering bool // after an RTO: send one segment per ACK until caught up
+	pendingAck bool
+	out        []Segment
+	events     Events
+	stats      Stats
+}
+
+// timer is one deadline; the zero time means stopped.
+type timer struct{ at time.Time }
+
+func (t *timer) set(at time.Time)       { t.at = at }
+func (t *timer) stop()                  { t.at = time.Time{} }
+func (t *timer) running() bool          { return !t.at.IsZero() }
+func (t *timer) due(now time.Time) bool { return t.running() && !now.Before(t.at) }
+func earliest(a time.Time, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// Stats is a snapshot of a connection's counters, in the spirit of
+// `ss -ti`.
+type Stats struct {
+	SegmentsSent, SegmentsReceived uint64
+	BytesSent, BytesReceived       uint64 // payload bytes, first transmissions and in-order arrivals
+	Retransmissions                uint64 // segments sent again
+	SRTT, RTTVar, RTO              time.Duration
+	SendWindow, ReceiveWindow      uint32
 }
 
 // NewConn returns a control block in CLOSED that will use iss as its
 // initial send sequence number when it opens (see ISNGenerator). cfg is
 // shared, not copied; nil means all defaults.
-func NewConn(cfg *Config, iss Seq) *Conn { panic("unimplemented") }
+func NewConn(cfg *Config, iss Seq) *Conn {
+	if cfg == nil {
+		cfg = &defaultConfig
+	}
+	return &Conn{cfg: cfg, iss: iss}
+}
+
+var defaultConfig Config
 
 // SetObserver sets the observer told of this Conn's state changes and
 // timer expiries; nil removes it.
-func (c *Conn) SetObserver(o Observer) { panic("unimplemented") }
+func (c *Conn) SetObserver(o Observer) { c.observer = o }
 
-// Listen is the passive OPEN: CLOSED to LISTEN.
-func (c *Conn) Listen() error { panic("unimplemented") }
+// State returns the current state.
+func (c *Conn) State() State { return c.state }
 
-// Connect is the active OPEN: CLOSED (or LISTEN) to SYN_SENT, queuing a
-// SYN carrying our MSS.
-func (c *Conn) Connect(now time.Time) error { panic("unimplemented") }
+// Err returns why the connection ended (ErrConnectionRefused,
+// ErrConnectionReset, ErrTimedOut, ErrConnectionAborted), or nil.
+func (c *Conn) Err() error { return c.err }
 
-// Input processes one arriving segment (RFC 9293 §3.10.7).
-func (c *Conn) Input(seg *Segment, now time.Time) { panic("unimplemented") }
+// ISS returns the initial send sequence number.
+func (c *Conn) ISS() Seq { return c.iss }
 
-// Write queues p for sending and returns how much of it fit in the send
-// buffer.
-func (c *Conn) Write(p []byte, now time.Time) (int, error) { panic("unimplemented") }
+// IRS returns the initial receive sequence number (the peer's ISN), once
+// known.
+func (c *Conn) IRS() Seq { return c.irs }
 
-// Read copies received in-order data into p. It returns io.EOF once the
-// peer's FIN has been reached and all data before it read.
-func (c *Conn) Read(p []byte, now time.Time) (int, error) { panic("unimplemented") }
+// Buffered returns how many bytes Read can return now.
+func (c *Conn) Buffered() int { return c.recv.readable() }
 
-// Close is the RFC's CLOSE: no more data will be sent; a FIN follows the
-// queued data.
-func (c *Conn) Close(now time.Time) error { panic("unimplemented") }
+// Available returns how many bytes Write can accept now.
+func (c *Conn) Available() int {
+	if n := c.cfg.sendBufferSize() - len(c.send); n > 0 {
+		return n
+	}
+	return 0
+}
 
-// Abort is the RFC's ABORT: queue a RST (in synchronized states) and go
-// to CLOSED.
-func (c *Conn) Abort(now time.Time) { panic("unimplemented") }
-
-// HandleTimer runs the timers whose deadline is at or before now.
-func (c *Conn) HandleTimer(now time.Time) { panic("unimplemented") }
-
-// Deadline returns when HandleTimer next needs to be called; the zero
-// time means no timer is running.
-func (c *Conn) Deadline() time.Time { panic("unimplemented") }
+// Stats returns the connection's counters and estimator state.
+func (c *Conn) Stats() Stats {
+	s := c.stats
+	s.SRTT, s.RTTVar, s.RTO = c.srtt, c.rttvar, c.rto
+	s.SendWindow = c.sndWnd
+	s.ReceiveWindow = c.rcvRight.Sub(c.rcvNxt)
+	return s
+}
 
 // Outgoing returns the segments queued for sending since the last call
 // and clears the queue. The slice and the payloads it points to are valid
 // until the next call into the Conn.
-func (c *Conn) Outgoing() []Segment { panic("unimplemented") }
+func (c *Conn) Outgoing() []Segment {
+	out := c.out
+	c.out = c.out[:0]
+	return out
+}
 
 // Events returns the application events since the last call and clears
 // them.
-func (c *Conn) Events() Events { panic("unimplemented") }
+func (c *Conn) Events() Events {
+	e := c.events
+	c.events = 0
+	return e
+}
 
-// State returns the current state.
-func (c *Conn) State() State { panic("unimplemented") }
+// Deadline returns when HandleTimer next needs to be called; the zero
+// time means no timer is running.
+func (c *Conn) Deadline() time.Time {
+	return earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at)
+}
 
-// Err returns why the connection ended (ErrConnectionRefused,
-// ErrConnectionReset, ErrTimedOut, ErrConnectionAborted), or nil.
-func (c *Conn) Err() error { panic("unimplemented") }
+func (c *Conn) setState(s State) {
+	if s == c.state {
+		return
+	}
+	from := c.state
+	c.state = s
+	if c.observer != nil {
+		c.observer.StateChanged(c, from, s)
+	}
+}
+
+// enterClosed ends the connection: timers stop, queues are released.
+func (c *Conn) enterClosed(err error, ev Events) {
+	if c.err == nil {
+		c.err = err
+	}
+	c.rtx.stop()
+	c.timeWait.stop()
+	c.persist.stop()
+	c.send = nil
+	c.recv.dropOutOfOrder()
+	c.setState(Closed)
+	c.events |= ev | EventClosed
+}
+
+// Listen is the passive OPEN: CLOSED to LISTEN.
+func (c *Conn) Listen() error {
+	if c.state != Closed {
+		return ErrInvalidState
+	}
+	c.passive = true
+	c.setState(Listen)
+	return nil
+}
+
+// Connect is the active OPEN: CLOSED (or LISTEN) to SYN_SENT, queuing a
+// SYN carrying our MSS (RFC 9293 §3.10.1).
+func (c *Conn) Connect(now time.Time) error {
+	if c.state != Closed && c.state != Listen {
+		return ErrInvalidState
+	}
+	c.passive = false
+	c.openSend(c.iss)
+	c.setState(SynSent)
+	c.output(now)
+	return nil
+}
+
+// openSend initialises the send sequence space for a new connection.
+func (c *Conn) openSend(iss Seq) {
+	c.iss = iss
+	c.sndUna, c.sndNxt, c.sndMax = iss, iss, iss
+	c.sendSeq = iss + 1
+	c.rto = c.cfg.initialRTO()
+	c.retries = 0
+}
+
+// Write queues p for sending and returns how much of it fit in the send
+// buffer. It may be called before the handshake completes; the data
+// follows it.
+func (c *Conn) Write(p []byte, now time.Time) (int, error) {
+	switch {
+	case c.closed:
+		return 0, ErrClosing
+	case c.state == Closed && c.err != nil:
+		return 0, c.err
+	case c.state == Closed || c.state == Listen:
+		return 0, ErrNotConnected
+	case c.state > CloseWait: // FIN_WAIT_*, CLOSING, LAST_ACK, TIME_WAIT
+		return 0, ErrClosing
+	}
+	n := min(len(p), c.Available())
+	c.send = append(c.send, p[:n]...)
+	c.output(now)
+	return n, nil
+}
+
+// Read copies received in-order data into p. It returns io.EOF once the
+// peer's FIN has been reached and all data before it read.
+func (c *Conn) Read(p []byte, now time.Time) (int, error) {
+	n := c.recv.read(p)
+	if n > 0 {
+		c.maybeWindowUpdate(now)
+		return n, nil
+	}
+	switch {
+	case c.recv.finished():
+		return 0, io.EOF
+	case c.state == Closed && c.err != nil:
+		return 0, c.err
+	case c.state == Closed || c.state == Listen:
+		return 0, ErrNotConnected
+	}
+	return 0, nil
+}
+
+// Close is the RFC's CLOSE (RFC 9293 §3.10.4): no more data will be sent;
+// a FIN follows the queued data.
+func (c *Conn) Close(now time.Time) error {
+	switch c.state {
+	case Listen, SynSent:
+		c.enterClosed(nil, 0)
+		return nil
+	case SynReceived, Established:
+		c.queueFIN()
+		c.setState(FinWait1)
+	case CloseWait:
+		c.queueFIN()
+		c.setState(LastAck)
+	case Closed:
+		if c.err != nil {
+			return c.err
+		}
+		return ErrNotConnected
+	default:
+		return ErrClosing
+	}
+	c.output(now)
+	return nil
+}
+
+func (c *Conn) queueFIN() {
+	c.closed = true
+	c.finSeq = c.sendSeq.Add(uint32(len(c.send)))
+}
+
+// Abort is the RFC's ABORT (RFC 9293 §3.10.5): in SYN_RCVD and the
+// synchronized states that still have a peer to tell, queue
+// <SEQ=SND.NXT><CTL=RST>; go to CLOSED.
+func (c *Conn) Abort(now time.Time) {
+	switch c.state {
+	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
+		c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagRST})
+	case Closed:
+		return
+	}
+	c.enterClosed(ErrConnectionAborted, 0)
+}

@@ -1,0 +1,35 @@
+package tcp
+
+import "time"
+
+// Defaults for zero Config fields.
+const (
+	DefaultMSS                  = 1460
+	DefaultBufferSize           = 65535
+	DefaultSynRetries           = 6
+	DefaultSynAckRetries        = 5
+	DefaultRetries              = 15
+	DefaultMSL                  = 30 * time.Second
+	DefaultInitialRTO           = time.Second
+	DefaultMinRTO               = 200 * time.Millisecond
+	DefaultMaxRTO               = 120 * time.Second
+	defaultPeerMSS       uint16 = 536 // RFC 9293 §3.7.1: when the peer sends no MSS option
+)
+
+func orDefault[T int | uint16 | time.Duration](v, d T) T {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func (c *Config) mss() uint16               { return orDefault(c.MSS, DefaultMSS) }
+func (c *Config) receiveBufferSize() int    { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
+func (c *Config) sendBufferSize() int       { return orDefault(c.SendBufferSize, DefaultBufferSize) }
+func (c *Config) synRetries() int           { return orDefault(c.SynRetries, DefaultSynRetries) }
+func (c *Config) synAckRetries() int        { return orDefault(c.SynAckRetries, DefaultSynAckRetries) }
+func (c *Config) retries() int              { return orDefault(c.Retries, DefaultRetries) }
+func (c *Config) msl() time.Duration        { return orDefault(c.MSL, DefaultMSL) }
+func (c *Config) initialRTO() time.Duration { return orDefault(c.InitialRTO, DefaultInitialRTO) }
+func (c *Config) minRTO() time.Duration     { return orDefault(c.MinRTO, DefaultMinRTO) }
+func (c *Config) maxRTO() time.Duration     { return orDefault(c.MaxRTO, DefaultMaxRTO) }

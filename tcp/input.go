@@ -1,0 +1,404 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// Input processes one arriving segment (RFC 9293 §3.10.7, "SEGMENT
+// ARRIVES"), in the order of checks the RFC gives.
+func (c *Conn) Input(seg *Segment, now time.Time) {
+	c.stats.SegmentsReceived++
+	switch c.state {
+	case Closed:
+		c.inputClosed(seg)
+	case Listen:
+		c.inputListen(seg, now)
+	case SynSent:
+		c.inputSynSent(seg, now)
+	default:
+		c.inputSynchronized(seg, now)
+	}
+}
+
+// inputClosed answers a segment for a connection that does not exist
+// (RFC 9293 §3.10.7.1).
+func (c *Conn) inputClosed(seg *Segment) {
+	if rst, ok := ResetFor(seg); ok {
+		c.out = append(c.out, rst)
+	}
+}
+
+// inputListen handles LISTEN (RFC 9293 §3.10.7.2).
+func (c *Conn) inputListen(seg *Segment, now time.Time) {
+	switch {
+	case seg.Flags.Has(wire.FlagRST):
+		return // first: an incoming RST is ignored
+	case seg.Flags.Has(wire.FlagACK):
+		c.out = append(c.out, Segment{Seq: seg.Ack, Flags: wire.FlagRST}) // second
+		return
+	case !seg.Flags.Has(wire.FlagSYN):
+		return // fourth: anything else is dropped
+	}
+	// third: a SYN. Its data, if any, is not kept: the peer retransmits it.
+	c.learnPeer(seg)
+	c.openSend(c.iss)
+	c.setState(SynReceived)
+	c.output(now)
+}
+
+// learnPeer records the peer's ISN, window and options from its SYN.
+func (c *Conn) learnPeer(seg *Segment) {
+	c.irs = seg.Seq
+	c.rcvNxt = seg.Seq + 1
+	c.rcvRight = c.rcvNxt
+	c.peerMSS = defaultPeerMSS
+	if seg.Options.HasMSS && seg.Options.MSS > 0 {
+		c.peerMSS = seg.Options.MSS
+	}
+	c.updateWindow(seg)
+}
+
+// updateWindow takes the peer's window from seg (RFC 9293 §3.10.7.4,
+// fifth, "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
+// updated").
+func (c *Conn) updateWindow(seg *Segment) {
+	c.sndWnd = uint32(seg.Window)
+	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
+	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
+}
+
+// inputSynSent handles SYN_SENT (RFC 9293 §3.10.7.3).
+func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
+	rst := seg.Flags.Has(wire.FlagRST)
+	if seg.Flags.Has(wire.FlagACK) {
+		// first: the ACK must acknowledge our SYN and nothing more.
+		if seg.Ack.LessThanEq(c.iss) || seg.Ack.GreaterThan(c.sndMax) {
+			if !rst {
+				c.out = append(c.out, Segment{Seq: seg.Ack, Flags: wire.FlagRST})
+			}
+			return
+		}
+	}
+	if rst {
+		// second: a RST counts only if it acknowledges our SYN.
+		if seg.Flags.Has(wire.FlagACK) {
+			c.enterClosed(ErrConnectionRefused, EventReset)
+		}
+		return
+	}
+	if !seg.Flags.Has(wire.FlagSYN) {
+		return // fifth: neither SYN nor RST
+	}
+	// fourth: the peer's SYN.
+	c.learnPeer(seg)
+	if seg.Flags.Has(wire.FlagACK) {
+		c.ackAdvanced(seg.Ack, now)
+		c.setState(Established)
+		c.events |= EventEstablished | EventWritable
+		c.pendingAck = true
+		c.output(now)
+		return
+	}
+	// Simultaneous open: answer with SYN+ACK from our ISS.
+	c.sndNxt = c.iss
+	c.setState(SynReceived)
+	c.output(now)
+}
+
+// inputSynchronized handles SYN_RCVD and every synchronized state
+// (RFC 9293 §3.10.7.4).
+func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
+	if c.state == TimeWait && c.timeWaitReuse(seg, now) {
+		return
+	}
+	if c.state == SynReceived && seg.Flags.Has(wire.FlagSYN) && !seg.Flags.Has(wire.FlagACK) && seg.Seq == c.irs {
+		// Our SYN+ACK was lost and the peer retransmitted its SYN:
+		// answer it again, as Linux does.
+		c.sndNxt = c.iss
+		c.output(now)
+		return
+	}
+	// first: check the sequence number.
+	if !c.acceptable(seg) {
+		if seg.Flags.Has(wire.FlagRST) {
+			return
+		}
+		if c.state == TimeWait && seg.Flags.Has(wire.FlagFIN) && seg.End() == c.rcvNxt {
+			// A retransmitted FIN: our final ACK was lost. ACK it again
+			// and restart the 2×MSL wait (RFC 9293 §3.10.7.4, seventh).
+			c.timeWait.set(now.Add(2 * c.cfg.msl()))
+		}
+		c.ack()
+		return
+	}
+	// second: RST (RFC 5961 §3.2: only an exact match resets).
+	if seg.Flags.Has(wire.FlagRST) {
+		if seg.Seq != c.rcvNxt {
+			c.ack() // challenge ACK
+			return
+		}
+		c.inputReset()
+		return
+	}
+	// fourth: a SYN in a synchronized state gets a challenge ACK
+	// (RFC 5961 §4).
+	if seg.Flags.Has(wire.FlagSYN) {
+		c.ack()
+		return
+	}
+	// fifth: the ACK field.
+	if !seg.Flags.Has(wire.FlagACK) {
+		return
+	}
+	if !c.inputAck(seg, now) {
+		return
+	}
+	// seventh: the segment text.
+	c.inputData(seg)
+	// eighth: the FIN.
+	if seg.Flags.Has(wire.FlagFIN) {
+		c.inputFIN(seg.End()-1, now)
+	} else if c.recv.oooFin && c.recv.oooFinSeq == c.rcvNxt {
+		c.inputFIN(c.rcvNxt, now)
+	}
+	c.output(now)
+}
+
+// acceptable is the segment acceptability test of RFC 9293 §3.10.7.4
+// (the four cases of segment length and receive window).
+func (c *Conn) acceptable(seg *Segment) bool {
+	wnd := c.rcvRight.Sub(c.rcvNxt)
+	if c.rcvRight.LessThan(c.rcvNxt) {
+		wnd = 0
+	}
+	n := seg.SeqLen()
+	switch {
+	case n == 0 && wnd == 0:
+		return seg.Seq == c.rcvNxt
+	case n == 0:
+		return seg.Seq.InWindow(c.rcvNxt, wnd)
+	case wnd == 0:
+		return false
+	default:
+		return seg.Seq.InWindow(c.rcvNxt, wnd) || seg.Seq.Add(n-1).InWindow(c.rcvNxt, wnd)
+	}
+}
+
+// inputReset handles an exact-match RST (RFC 9293 §3.10.7.4, second).
+func (c *Conn) inputReset() {
+	switch c.state {
+	case SynReceived:
+		if c.passive {
+			c.returnToListen()
+			return
+		}
+		c.enterClosed(ErrConnectionRefused, EventReset)
+	case Established, FinWait1, FinWait2, CloseWait:
+		c.enterClosed(ErrConnectionReset, EventReset)
+	case Closing, LastAck:
+		c.enterClosed(nil, 0)
+	case TimeWait:
+		// RFC 1337: a RST does not cut TIME_WAIT short.
+	}
+}
+
+// returnToListen takes a passive SYN_RCVD back to LISTEN (RFC 9293
+// §3.10.7.4, second, SYN-RECEIVED STATE).
+func (c *Conn) returnToListen() {
+	c.rtx.stop()
+	c.send, c.closed = nil, false
+	c.recv = receiveQueue{}
+	c.setState(Listen)
+}
+
+// inputAck processes the ACK field (RFC 9293 §3.10.7.4, fifth). It
+// reports whether processing of the segment continues.
+func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
+	ack := seg.Ack
+	if c.sndUna == c.iss {
+		// SYN_RCVD (or FIN_WAIT_1 closed from it): the ACK must cover
+		// our SYN, else <SEQ=SEG.ACK><CTL=RST>.
+		if !(c.sndUna.LessThan(ack) && ack.LessThanEq(c.sndMax)) {
+			c.out = append(c.out, Segment{Seq: ack, Flags: wire.FlagRST})
+			return false
+		}
+		c.updateWindow(seg)
+		if c.state == SynReceived {
+			c.setState(Established)
+			c.events |= EventEstablished | EventWritable
+		}
+	}
+	// RFC 5961 §5: acceptable acknowledgments lie in
+	// [SND.UNA - MAX.SND.WND, SND.NXT]; anything else is answered with an
+	// ACK and dropped.
+	if ack.GreaterThan(c.sndMax) || ack.LessThan(c.sndUna-Seq(c.maxSndWnd)) {
+		c.ack()
+		return false
+	}
+	if ack.GreaterThan(c.sndUna) {
+		c.ackAdvanced(ack, now)
+	}
+	// Window update, if this segment is newer than the last that set it.
+	if ack.GreaterThanEq(c.sndUna) && (c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(ack)) {
+		opened := c.sndWnd == 0 && seg.Window > 0
+		c.updateWindow(seg)
+		if opened {
+			c.persist.stop()
+			c.rto = max(c.rto, c.cfg.initialRTO()) // restore after probe backoff
+			if c.srtt != 0 {
+				c.rto = min(max(c.srtt+max(time.Millisecond, 4*c.rttvar), c.cfg.minRTO()), c.cfg.maxRTO())
+			}
+		}
+	}
+	finAcked := c.closed && c.sndUna == c.finSeq+1
+	switch c.state {
+	case FinWait1:
+		if finAcked {
+			c.setState(FinWait2)
+		}
+	case Closing:
+		if finAcked {
+			c.enterTimeWait(now)
+		}
+		return false
+	case LastAck:
+		if finAcked {
+			c.enterClosed(nil, 0)
+		}
+		return false
+	case TimeWait:
+		return false
+	}
+	return true
+}
+
+// ackAdvanced moves SND.UNA to ack: acknowledged data leaves the send
+// queue, the RTT is sampled, the retransmission timer restarts or stops
+// (RFC 6298 §5.2, §5.3).
+func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
+	if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
+		c.rttTiming = false
+		c.sampleRTT(now.Sub(c.rttStart))
+	}
+	// Bytes of the send queue now acknowledged (SYN and FIN take no room).
+	if acked := ack.Sub(c.sendSeq); int32(acked) > 0 {
+		n := min(int(acked), len(c.send))
+		c.send = c.send[n:]
+		c.sendSeq = c.sendSeq.Add(uint32(n))
+		if len(c.send) == 0 {
+			c.send = nil
+		}
+		if n > 0 {
+			c.events |= EventWritable
+		}
+	}
+	c.sndUna = ack
+	if c.sndNxt.LessThan(ack) {
+		c.sndNxt = ack
+	}
+	c.retries = 0
+	c.recovering = false
+	if c.sndUna == c.sndMax {
+		c.rtx.stop()
+	} else {
+		c.rtx.set(now.Add(c.rto))
+	}
+}
+
+// inputData takes the segment's payload (RFC 9293 §3.10.7.4, seventh),
+// trimmed to the receive window.
+func (c *Conn) inputData(seg *Segment) {
+	if len(seg.Payload) == 0 {
+		return
+	}
+	switch c.state {
+	case Established, FinWait1, FinWait2:
+	default:
+		return // the peer's FIN has been received: no more data is taken
+	}
+	c.pendingAck = true // every data segment is ACKed at once, for now
+	seq, payload := seg.Seq, seg.Payload
+	if seg.Flags.Has(wire.FlagSYN) {
+		seq++
+	}
+	if seq.LessThan(c.rcvNxt) { // trim what we already have
+		skip := c.rcvNxt.Sub(seq)
+		if skip >= uint32(len(payload)) {
+			return
+		}
+		payload, seq = payload[skip:], c.rcvNxt
+	}
+	if room := c.rcvRight.Sub(seq); c.rcvRight.LessThanEq(seq) {
+		return
+	} else if uint32(len(payload)) > room { // trim what lies beyond the window
+		payload = payload[:room]
+	}
+	before := c.rcvNxt
+	c.rcvNxt = c.recv.store(seq, c.rcvNxt, payload)
+	if c.rcvNxt != before {
+		c.stats.BytesReceived += uint64(c.rcvNxt.Sub(before))
+		c.events |= EventReadable
+	}
+}
+
+// inputFIN processes the peer's FIN at sequence number at (RFC 9293
+// §3.10.7.4, eighth). A FIN beyond a hole is remembered until the hole
+// fills.
+func (c *Conn) inputFIN(at Seq, now time.Time) {
+	if at != c.rcvNxt {
+		if at.GreaterThan(c.rcvNxt) && !c.recv.fin {
+			c.recv.oooFin, c.recv.oooFinSeq = true, at
+		}
+		return
+	}
+	if c.recv.fin {
+		c.pendingAck = true
+		return
+	}
+	c.recv.fin, c.recv.oooFin = true, false
+	c.rcvNxt++
+	c.pendingAck = true
+	c.events |= EventPeerClosed | EventReadable
+	switch c.state {
+	case SynReceived, Established:
+		c.setState(CloseWait)
+	case FinWait1:
+		if c.sndUna == c.finSeq+1 {
+			c.enterTimeWait(now)
+		} else {
+			c.setState(Closing)
+		}
+	case FinWait2:
+		c.enterTimeWait(now)
+	}
+}
+
+// enterTimeWait starts the 2×MSL wait (RFC 9293 §3.4.2); the send side is
+// done, so its timers stop and its queue goes.
+func (c *Conn) enterTimeWait(now time.Time) {
+	c.rtx.stop()
+	c.persist.stop()
+	c.send = nil
+	c.setState(TimeWait)
+	c.timeWait.set(now.Add(2 * c.cfg.msl()))
+}
+
+// timeWaitReuse accepts a new SYN on a pair in TIME_WAIT whose sequence
+// number lies beyond everything the old connection used (RFC 9293
+// §3.10.7.4 note, RFC 1122 §4.2.2.13, RFC 6191): the control block goes
+// to SYN_RCVD with an ISS 2^17 above the old SND.NXT, so the two
+// connections' sequence spaces cannot be confused.
+func (c *Conn) timeWaitReuse(seg *Segment, now time.Time) bool {
+	if !seg.Flags.Has(wire.FlagSYN) || seg.Flags.Has(wire.FlagACK) || seg.Flags.Has(wire.FlagRST) || !seg.Seq.GreaterThan(c.rcvNxt) {
+		return false
+	}
+	iss := c.sndMax + 1<<17
+	*c = Conn{cfg: c.cfg, observer: c.observer, state: c.state, passive: true, iss: iss, stats: c.stats, out: c.out}
+	c.learnPeer(seg)
+	c.openSend(iss)
+	c.setState(SynReceived)
+	c.output(now)
+	return true
+}

@@ -1,0 +1,173 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// effectiveMSS is the largest payload we put in a segment: the smaller of
+// our MSS and the peer's (RFC 9293 §3.7.1).
+func (c *Conn) effectiveMSS() int {
+	m := c.cfg.mss()
+	if c.peerMSS != 0 && c.peerMSS < m {
+		m = c.peerMSS
+	}
+	return int(m)
+}
+
+// advertisedWindow returns the window to put in a segment now, moving the
+// right edge forward only as receiver-side silly window syndrome avoidance
+// allows (RFC 9293 §3.8.6.2.2) and never backward (§3.8.6).
+func (c *Conn) advertisedWindow() uint16 {
+	free := c.cfg.receiveBufferSize() - c.recv.readable() - c.recv.oooBytes()
+	if free < 0 {
+		free = 0
+	}
+	right := c.rcvNxt.Add(uint32(free))
+	threshold := uint32(min(c.cfg.receiveBufferSize()/2, c.effectiveMSS()))
+	if right.GreaterThan(c.rcvRight) && right.Sub(c.rcvRight) >= threshold {
+		c.rcvRight = right
+	}
+	if c.rcvRight.LessThan(c.rcvNxt) {
+		c.rcvRight = c.rcvNxt
+	}
+	return uint16(min(c.rcvRight.Sub(c.rcvNxt), 0xffff))
+}
+
+// emit queues a segment, stamping it with the current window and, in every
+// state but SYN_SENT's first SYN, the acknowledgment of RCV.NXT.
+func (c *Conn) emit(seg Segment) {
+	if seg.Flags.Has(wire.FlagACK) {
+		seg.Ack = c.rcvNxt
+	}
+	if !seg.Flags.Has(wire.FlagRST) {
+		seg.Window = c.advertisedWindow()
+	}
+	c.out = append(c.out, seg)
+	c.stats.SegmentsSent++
+	c.pendingAck = false
+}
+
+// ack queues a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
+func (c *Conn) ack() {
+	c.emit(Segment{Seq: c.sndNxt, Flags: wire.FlagACK})
+}
+
+// output sends what the state, the send queue and the peer's window allow,
+// then a bare ACK if one is owed and nothing else carried it.
+func (c *Conn) output(now time.Time) {
+	for c.sendOne(now) {
+	}
+	if c.pendingAck {
+		c.ack()
+	}
+	// A zero window with data waiting and nothing in flight: probe it, or
+	// a lost window update would deadlock the connection (RFC 9293
+	// §3.8.6.1).
+	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
+		c.sendSeq.Add(uint32(len(c.send))).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
+		c.persist.set(now.Add(c.rto))
+	}
+}
+
+// sendOne builds and queues the segment starting at SND.NXT, if there is
+// anything to send there; it reports whether it sent one. After an RTO
+// only one segment is sent until the retransmission is acknowledged
+// (where congestion control will later decide).
+func (c *Conn) sendOne(now time.Time) bool {
+	if c.recovering && c.sndNxt != c.sndUna {
+		return false
+	}
+	seq := c.sndNxt
+	var seg Segment
+	switch {
+	case c.state == Closed || c.state == Listen || c.state == TimeWait:
+		return false
+	case c.sndUna == c.iss && seq == c.iss:
+		// Our SYN, unacknowledged: a SYN in SYN_SENT, a SYN+ACK once the
+		// peer's SYN is known (SYN_RCVD, or FIN_WAIT_1 after a Close
+		// there).
+		seg = Segment{Seq: seq, Flags: wire.FlagSYN}
+		if c.state != SynSent {
+			seg.Flags |= wire.FlagACK
+		}
+		seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
+	case c.sndUna == c.iss:
+		return false // data and FIN wait for the handshake
+	default:
+		var ok bool
+		if seg, ok = c.dataSegment(seq); !ok {
+			return false
+		}
+	}
+	if seq.LessThan(c.sndMax) {
+		c.stats.Retransmissions++
+		if c.rttTiming && seq.LessThan(c.rttSeq) {
+			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
+		}
+	} else {
+		c.stats.BytesSent += uint64(len(seg.Payload))
+		if !c.rttTiming {
+			c.rttTiming, c.rttSeq, c.rttStart = true, seg.End(), now
+		}
+	}
+	c.emit(seg)
+	c.sndNxt = seg.End()
+	if c.sndNxt.GreaterThan(c.sndMax) {
+		c.sndMax = c.sndNxt
+	}
+	if !c.rtx.running() {
+		c.rtx.set(now.Add(c.rto))
+	}
+	c.persist.stop()
+	if c.recovering {
+		return false
+	}
+	return true
+}
+
+// dataSegment builds the data and/or FIN segment starting at seq, within
+// the peer's window and the effective MSS.
+func (c *Conn) dataSegment(seq Seq) (Segment, bool) {
+	off := int(seq.Sub(c.sendSeq))
+	if off < 0 || off > len(c.send) {
+		// seq is at the FIN or past it.
+		off = len(c.send)
+	}
+	unsent := len(c.send) - off
+	window := int(c.sndUna.Add(c.sndWnd).Sub(seq))
+	if c.sndUna.Add(c.sndWnd).LessThan(seq) {
+		window = 0
+	}
+	n := min(unsent, window, c.effectiveMSS())
+	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
+	if n == 0 && !finHere {
+		return Segment{}, false
+	}
+	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: c.send[off : off+n]}
+	if n > 0 && off+n == len(c.send) {
+		seg.Flags |= wire.FlagPSH
+	}
+	if finHere {
+		seg.Flags |= wire.FlagFIN
+	}
+	return seg, true
+}
+
+// maybeWindowUpdate sends a window update after Read freed buffer space,
+// when the window last advertised was under half the buffer and the right
+// edge can now move (RFC 9293 §3.8.6.2.2): a sender held back by a small
+// window learns at once that it may go on.
+func (c *Conn) maybeWindowUpdate(now time.Time) {
+	switch c.state {
+	case Established, FinWait1, FinWait2:
+	default:
+		return
+	}
+	before := c.rcvRight
+	c.advertisedWindow()
+	if c.rcvRight != before && before.Sub(c.rcvNxt) < uint32(c.cfg.receiveBufferSize()/2) {
+		c.ack()
+	}
+}

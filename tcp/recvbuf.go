@@ -1,0 +1,110 @@
+package tcp
+
+// receiveQueue holds received data: the in-order bytes not yet read, and
+// out-of-order pieces waiting for the hole before them to fill (RFC 9293
+// §3.10.7.4, seventh: segments beyond RCV.NXT are held for later
+// processing). Buffers are allocated when data arrives and released when
+// they drain.
+type receiveQueue struct {
+	data      []byte     // in-order, unread
+	ooo       []oooPiece // out of order, sorted by seq, not overlapping
+	fin       bool       // the peer's FIN has been reached in order
+	oooFin    bool       // a FIN arrived beyond a hole ...
+	oooFinSeq Seq        // ... at this sequence number
+}
+
+type oooPiece struct {
+	seq  Seq
+	data []byte
+}
+
+func (q *receiveQueue) readable() int { return len(q.data) }
+
+// finished reports whether every byte before the peer's FIN has been read.
+func (q *receiveQueue) finished() bool { return q.fin && len(q.data) == 0 }
+
+func (q *receiveQueue) oooBytes() int {
+	n := 0
+	for _, p := range q.ooo {
+		n += len(p.data)
+	}
+	return n
+}
+
+func (q *receiveQueue) read(p []byte) int {
+	n := copy(p, q.data)
+	if n == len(q.data) {
+		q.data = nil // give the buffer back once drained
+	} else {
+		q.data = q.data[n:]
+	}
+	return n
+}
+
+// store files payload, which starts at seq, given that the next byte
+// expected is next. It returns the new next. payload must already be
+// trimmed to the receive window.
+func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
+	if len(payload) == 0 {
+		return next
+	}
+	if seq != next {
+		q.insertOutOfOrder(seq, payload)
+		return next
+	}
+	q.data = append(q.data, payload...)
+	next = next.Add(uint32(len(payload)))
+	// Pull in pieces the new data has made contiguous.
+	for len(q.ooo) > 0 && q.ooo[0].seq.LessThanEq(next) {
+		p := q.ooo[0]
+		q.ooo = q.ooo[1:]
+		if end := p.seq.Add(uint32(len(p.data))); end.GreaterThan(next) {
+			q.data = append(q.data, p.data[next.Sub(p.seq):]...)
+			next = end
+		}
+	}
+	if len(q.ooo) == 0 {
+		q.ooo = nil
+	}
+	return next
+}
+
+// insertOutOfOrder adds a piece, absorbing the pieces it overlaps or
+// touches, so that pieces never overlap and stay sorted.
+func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) {
+	start, end := seq, seq.Add(uint32(len(payload)))
+	merged := append([]byte(nil), payload...)
+	kept := q.ooo[:0:0]
+	inserted := false
+	for _, p := range q.ooo {
+		pEnd := p.seq.Add(uint32(len(p.data)))
+		switch {
+		case pEnd.LessThan(start): // wholly before, not touching
+			kept = append(kept, p)
+		case p.seq.GreaterThan(end): // wholly after, not touching
+			if !inserted {
+				kept = append(kept, oooPiece{start, merged})
+				inserted = true
+			}
+			kept = append(kept, p)
+		default: // overlapping or touching: absorb it
+			if p.seq.LessThan(start) {
+				merged = append(p.data[:start.Sub(p.seq):start.Sub(p.seq)], merged...)
+				start = p.seq
+			}
+			if pEnd.GreaterThan(end) {
+				merged = append(merged, p.data[end.Sub(p.seq):]...)
+				end = pEnd
+			}
+		}
+	}
+	if !inserted {
+		kept = append(kept, oooPiece{start, merged})
+	}
+	q.ooo = kept
+}
+
+func (q *receiveQueue) dropOutOfOrder() {
+	q.ooo = nil
+	q.oooFin = false
+}

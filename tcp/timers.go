@@ -1,0 +1,88 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// HandleTimer runs the timers whose deadline is at or before now.
+func (c *Conn) HandleTimer(now time.Time) {
+	if c.timeWait.due(now) {
+		c.timeWait.stop()
+		c.fired(TimerTimeWait)
+		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
+		return
+	}
+	if c.rtx.due(now) {
+		c.rtx.stop()
+		c.fired(TimerRetransmit)
+		c.retransmitTimeout(now)
+	}
+	if c.persist.due(now) {
+		c.persist.stop()
+		c.fired(TimerPersist)
+		c.probeWindow(now)
+	}
+}
+
+func (c *Conn) fired(t Timer) {
+	if c.observer != nil {
+		c.observer.TimerFired(c, t)
+	}
+}
+
+// retransmitTimeout handles an expiry of the retransmission timer
+// (RFC 6298 §5.4-5.7): give up after the configured number of tries, else
+// back off the timer and resend from SND.UNA.
+func (c *Conn) retransmitTimeout(now time.Time) {
+	if c.sndUna == c.sndMax {
+		return // nothing outstanding
+	}
+	limit := c.cfg.retries()
+	switch c.state {
+	case SynSent:
+		limit = c.cfg.synRetries()
+	case SynReceived:
+		limit = c.cfg.synAckRetries()
+	}
+	if c.retries >= limit {
+		c.enterClosed(ErrTimedOut, EventTimedOut)
+		return
+	}
+	c.retries++
+	c.rto = min(2*c.rto, c.cfg.maxRTO()) // RFC 6298 §5.5
+	c.rttTiming = false                  // Karn's algorithm
+	c.sndNxt = c.sndUna                  // resend from the oldest unacknowledged byte
+	c.recovering = true
+	c.output(now)
+}
+
+// probeWindow sends a zero-window probe: a segment one byte below
+// SND.UNA, which the peer must answer with an ACK carrying its current
+// window (RFC 9293 §3.8.6.1; the same probe Linux uses).
+func (c *Conn) probeWindow(now time.Time) {
+	if c.sndWnd != 0 || !c.state.Synchronized() {
+		return
+	}
+	c.emit(Segment{Seq: c.sndUna - 1, Flags: wire.FlagACK})
+	c.rto = min(2*c.rto, c.cfg.maxRTO())
+	c.persist.set(now.Add(c.rto))
+}
+
+// sampleRTT folds a round-trip measurement into SRTT and RTTVAR and
+// recomputes the RTO (RFC 6298 §2.2, §2.3, with G taken as 1 ms).
+func (c *Conn) sampleRTT(r time.Duration) {
+	if c.srtt == 0 {
+		c.srtt, c.rttvar = r, r/2
+	} else {
+		d := c.srtt - r
+		if d < 0 {
+			d = -d
+		}
+		c.rttvar = (3*c.rttvar + d) / 4
+		c.srtt = (7*c.srtt + r) / 8
+	}
+	c.rto = c.srtt + max(time.Millisecond, 4*c.rttvar)
+	c.rto = min(max(c.rto, c.cfg.minRTO()), c.cfg.maxRTO())
+}
