@@ -153,6 +153,9 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		return
 	}
 	if !c.inputAck(seg, now) {
+		if c.state != Closed {
+			c.output(now) // the ACK may have opened the window
+		}
 		return
 	}
 	// seventh: the segment text.
@@ -175,10 +178,14 @@ func (c *Conn) acceptable(seg *Segment) bool {
 	}
 	n := seg.SeqLen()
 	switch {
-	case n == 0 && wnd == 0:
-		return seg.Seq == c.rcvNxt
 	case n == 0:
-		return seg.Seq.InWindow(c.rcvNxt, wnd)
+		// RFC 9293 asks RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND (or
+		// SEG.SEQ = RCV.NXT for a zero window). Like Linux, we also
+		// take SEG.SEQ = RCV.NXT+RCV.WND: a peer that has sent right up
+		// to our window's edge puts exactly that in its ACKs, and
+		// refusing them would lose their acknowledgments while a hole is
+		// being repaired, deadlocking both sides.
+		return seg.Seq.InWindow(c.rcvNxt, wnd+1)
 	case wnd == 0:
 		return false
 	default:

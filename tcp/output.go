@@ -49,9 +49,12 @@ func (c *Conn) emit(seg Segment) {
 	c.pendingAck = false
 }
 
-// ack queues a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>.
+// ack queues a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>. SND.NXT here is the
+// highest sequence number sent (sndMax): while retransmitting, sndNxt
+// has gone back, and an ACK carrying it would fall below the peer's
+// window and be refused, taking its acknowledgment with it.
 func (c *Conn) ack() {
-	c.emit(Segment{Seq: c.sndNxt, Flags: wire.FlagACK})
+	c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagACK})
 }
 
 // output sends what the state, the send queue and the peer's window allow,
