@@ -1,0 +1,57 @@
+// Command seqack is the command-line face of seqack, a userspace TCP/IP
+// stack in Go.
+//
+// Usage:
+//
+//	seqack scenario NAME [flags]   run a built-in scenario and draw it
+//	seqack scenario --list         list the scenarios
+//	seqack help                    this text
+//
+// Run "seqack scenario --help" for the flags, including the fault
+// selector syntax.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // the command line was wrong
+)
+
+const usage = `seqack — a userspace TCP/IP stack, and a lab that draws every connection.
+
+Usage:
+  seqack scenario NAME [flags]   run a built-in scenario in the simulator and draw it
+  seqack scenario --list         list the scenarios, one line each
+  seqack help                    show this text
+
+Run "seqack scenario --help" for the scenario flags.
+`
+
+// run is main without the process: it takes the arguments after the
+// program name and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "scenario":
+		return runScenario(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "seqack: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
