@@ -116,7 +116,7 @@ var scenarios = []Scenario{
 	},
 	{
 		Name:    "lost-syn-ack",
-		Summary: "the SYN+ACK is lost; the client's SYN is retransmitted and the server answers it again",
+		Summary: "the SYN+ACK is lost; the server's timer and the client's retransmitted SYN each bring a new SYN+ACK",
 		faults:  [][2]string{{"drop", "server:syn-ack"}},
 		setup:   clientClosesAt(2 * time.Second),
 	},

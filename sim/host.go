@@ -154,6 +154,9 @@ func (h *Host) flush(c *Conn) {
 		h.transmit(c.local, c.remote, seg, state)
 	}
 	ev := c.tcp.Events()
+	if ev&(tcp.EventReset|tcp.EventTimedOut) != 0 {
+		h.net.note(fmt.Sprintf("%s: %v", h.name, c.tcp.Err()))
+	}
 	if ev&tcp.EventClosed != 0 {
 		h.remove(c)
 	}

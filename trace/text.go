@@ -234,7 +234,7 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 			}
 		}
 	}
-	key := fmt.Sprintf("%s|%d|%d|%v", host, seg.Seq, len(seg.Payload), seg.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST))
+	key := fmt.Sprintf("%s|%d|%d|%v", host, seg.Seq, len(seg.Payload), seg.Flags&^wire.FlagPSH)
 	if seg.SeqLen() > 0 && r.seen[key] {
 		text += " (retransmit)"
 	}
