@@ -35,12 +35,12 @@ type TextOptions struct {
 
 // glyphs are the characters a diagram is drawn with.
 type glyphs struct {
-	line, right, left, lost, timer string
+	line, right, left, lost, timer, note string
 }
 
 var (
-	unicodeGlyphs = glyphs{line: "─", right: "▶", left: "◀", lost: "✕", timer: "⏱"}
-	asciiGlyphs   = glyphs{line: "-", right: ">", left: "<", lost: "X", timer: "@"}
+	unicodeGlyphs = glyphs{line: "─", right: "▶", left: "◀", lost: "✕", timer: "⏱", note: "·"}
+	asciiGlyphs   = glyphs{line: "-", right: ">", left: "<", lost: "X", timer: "@", note: "*"}
 )
 
 // timeWidth and sideWidth are the widths of the time margin and of each
@@ -195,7 +195,7 @@ func (r *renderer) event(e Event) {
 		}
 	case Note:
 		if !strings.HasPrefix(e.Text, "fault ") {
-			r.row(e.At, "", "", "· "+e.Text, "")
+			r.row(e.At, "", "", r.g.note+" "+e.Text, "")
 		}
 	}
 }
