@@ -120,6 +120,14 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		c.output(now)
 		return
 	}
+	if c.state == SynReceived && seg.Flags.Has(wire.FlagSYN|wire.FlagACK) && !seg.Flags.Has(wire.FlagRST) && seg.Seq == c.irs {
+		// Simultaneous open (RFC 9293 figure 8): the peer's SYN+ACK
+		// repeats the SYN we already have; its ACK is what is new.
+		trimmed := *seg
+		trimmed.Seq++
+		trimmed.Flags &^= wire.FlagSYN
+		seg = &trimmed
+	}
 	// first: check the sequence number.
 	if !c.acceptable(seg) {
 		if seg.Flags.Has(wire.FlagRST) {
@@ -262,7 +270,9 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 	finAcked := c.closed && c.sndUna == c.finSeq+1
 	switch c.state {
 	case FinWait1:
-		if finAcked {
+		// With a FIN in the same segment, the FIN processing below goes
+		// straight to TIME_WAIT, the diagram's "rcv FIN, ACK of FIN".
+		if finAcked && !seg.Flags.Has(wire.FlagFIN) {
 			c.setState(FinWait2)
 		}
 	case Closing:

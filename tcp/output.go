@@ -96,8 +96,16 @@ func (c *Conn) sendOne(now time.Time) bool {
 			seg.Flags |= wire.FlagACK
 		}
 		seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
+	case c.sndUna == c.iss && !(c.closed && len(c.send) == 0 && c.state == FinWait1):
+		// Data waits for the handshake. A FIN alone does not: CLOSE in
+		// SYN_RCVD with nothing queued sends it at once (RFC 9293
+		// §3.10.4).
+		return false
 	case c.sndUna == c.iss:
-		return false // data and FIN wait for the handshake
+		var ok bool
+		if seg, ok = c.dataSegment(seq); !ok {
+			return false
+		}
 	default:
 		var ok bool
 		if seg, ok = c.dataSegment(seq); !ok {
