@@ -1,0 +1,138 @@
+package tcp
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// FuzzInput drives a Conn with arbitrary segments, application calls and
+// time steps, after putting it in a state chosen by the first byte. After
+// every step the control block's invariants must hold, the right edge of
+// the receive window must not have moved left, no RST may answer a RST,
+// and nothing may panic.
+func FuzzInput(f *testing.F) {
+	f.Add([]byte{4, 0, 0x10, 0, 0, 0, 1, 0, 0, 3, 0xe9, 0xff, 0xff, 100})
+	f.Add([]byte{1, 0, 0x02, 0, 0, 0x13, 0x88, 0, 0, 0, 0, 0xff, 0xff, 0})
+	f.Add([]byte{5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 4, 0x11, 0, 0, 0, 0, 0, 0, 3, 0xea, 0, 0, 0})
+	f.Add([]byte{10, 0, 0x04, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+		cfg := &Config{ReceiveBufferSize: 4096, SendBufferSize: 4096, MSS: 536, MSL: time.Second}
+		c := NewConn(cfg, 1000)
+		open(c, data[0]%11, now)
+		c.Outgoing()
+		data = data[1:]
+		lastRight := c.rcvRight
+		buf := make([]byte, 600)
+		for len(data) > 0 {
+			op := data[0]
+			data = data[1:]
+			var rstIn bool
+			switch op % 8 {
+			case 0, 1, 2, 3: // a segment: flags, seq and ack as offsets, window, length
+				if len(data) < 12 {
+					return
+				}
+				seg := Segment{Flags: wire.TCPFlags(data[0])}
+				seqOff := int32(binary.BigEndian.Uint32(data[1:]))
+				ackOff := int32(binary.BigEndian.Uint32(data[5:]))
+				if op%8 == 3 { // raw numbers anywhere in the space
+					seg.Seq, seg.Ack = Seq(seqOff), Seq(ackOff)
+				} else { // near the live window, where bugs hide
+					seg.Seq = c.rcvNxt + Seq(seqOff%70000)
+					seg.Ack = c.sndUna + Seq(ackOff%70000)
+				}
+				seg.Window = binary.BigEndian.Uint16(data[9:])
+				seg.Payload = make([]byte, int(data[11])*8)
+				if seg.Flags.Has(wire.FlagSYN) && data[11]%2 == 0 {
+					seg.Options.MSS, seg.Options.HasMSS = uint16(data[11]), true
+				}
+				data = data[12:]
+				rstIn = seg.Flags.Has(wire.FlagRST)
+				c.Input(&seg, now)
+			case 4:
+				c.Write(buf[:int(op)%len(buf)], now)
+			case 5:
+				c.Read(buf, now)
+			case 6:
+				if op&0x80 != 0 {
+					c.Abort(now)
+				} else {
+					c.Close(now)
+				}
+			case 7:
+				if d := c.Deadline(); !d.IsZero() {
+					now = d
+				} else {
+					now = now.Add(time.Duration(op) * time.Millisecond)
+				}
+				c.HandleTimer(now)
+			}
+			for _, out := range c.Outgoing() {
+				if rstIn && out.Flags.Has(wire.FlagRST) {
+					t.Fatalf("sent %v in reply to a RST", out)
+				}
+			}
+			if err := c.checkInvariants(); err != nil {
+				t.Fatalf("after op %d in %v: %v", op%8, c.state, err)
+			}
+			if c.state.Synchronized() && c.state != TimeWait && lastRight.GreaterThan(c.rcvRight) && c.irs != 0 {
+				t.Fatalf("receive window's right edge moved left: %d → %d", lastRight, c.rcvRight)
+			}
+			lastRight = c.rcvRight
+		}
+	})
+}
+
+// open brings c into state s through the public API.
+func open(c *Conn, s byte, now time.Time) {
+	syn := func(seq Seq, flags wire.TCPFlags, ack Seq) *Segment {
+		seg := &Segment{Seq: seq, Ack: ack, Flags: flags, Window: 4096}
+		seg.Options.MSS, seg.Options.HasMSS = 536, true
+		return seg
+	}
+	seg := func(flags wire.TCPFlags, seq, ack Seq) *Segment {
+		return &Segment{Seq: seq, Ack: ack, Flags: flags, Window: 4096}
+	}
+	switch State(s) {
+	case Closed:
+		return
+	case Listen:
+		c.Listen()
+		return
+	case SynReceived:
+		c.Listen()
+		c.Input(syn(5000, wire.FlagSYN, 0), now)
+		return
+	}
+	c.Connect(now)
+	if State(s) == SynSent {
+		return
+	}
+	c.Input(syn(5000, wire.FlagSYN|wire.FlagACK, 1001), now)
+	A, F := wire.FlagACK, wire.FlagFIN|wire.FlagACK
+	switch State(s) {
+	case FinWait1:
+		c.Close(now)
+	case FinWait2:
+		c.Close(now)
+		c.Input(seg(A, 5001, 1002), now)
+	case CloseWait:
+		c.Input(seg(F, 5001, 1001), now)
+	case LastAck:
+		c.Input(seg(F, 5001, 1001), now)
+		c.Close(now)
+	case Closing:
+		c.Close(now)
+		c.Input(seg(F, 5001, 1001), now)
+	case TimeWait:
+		c.Close(now)
+		c.Input(seg(F, 5001, 1002), now)
+	}
+}

@@ -1,0 +1,41 @@
+package tcp
+
+import "fmt"
+
+// checkInvariants reports the first broken invariant of the control
+// block, for tests and fuzzing: sequence variables in order, queues
+// within their bounds, the out-of-order queue sorted, disjoint and inside
+// the window.
+func (c *Conn) checkInvariants() error {
+	if c.state > TimeWait {
+		return fmt.Errorf("state %d out of range", c.state)
+	}
+	if c.state != Closed && c.state != Listen {
+		if c.sndUna.GreaterThan(c.sndNxt) {
+			return fmt.Errorf("snd.una %d after snd.nxt %d", c.sndUna, c.sndNxt)
+		}
+		if c.sndNxt.GreaterThan(c.sndMax) {
+			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
+		}
+	}
+	if len(c.send) > c.cfg.sendBufferSize() {
+		return fmt.Errorf("send queue %d bytes over its %d", len(c.send), c.cfg.sendBufferSize())
+	}
+	if n := c.recv.readable() + c.recv.oooBytes(); n > c.cfg.receiveBufferSize() {
+		return fmt.Errorf("receive queue %d bytes over its %d", n, c.cfg.receiveBufferSize())
+	}
+	prevEnd := c.rcvNxt
+	for i, p := range c.recv.ooo {
+		if len(p.data) == 0 {
+			return fmt.Errorf("empty out-of-order piece %d", i)
+		}
+		if !p.seq.GreaterThan(prevEnd) {
+			return fmt.Errorf("out-of-order piece %d at %d overlaps or touches what precedes it (%d)", i, p.seq, prevEnd)
+		}
+		prevEnd = p.seq.Add(uint32(len(p.data)))
+		if prevEnd.GreaterThan(c.rcvRight) {
+			return fmt.Errorf("out-of-order piece %d ends at %d, past the window's edge %d", i, prevEnd, c.rcvRight)
+		}
+	}
+	return nil
+}
