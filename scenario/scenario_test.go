@@ -49,6 +49,15 @@ func count(r scenario.Result, host string, want wire.TCPFlags, bare bool) int {
 	return n
 }
 
+// sent says how many segments a host must have sent with the given flags
+// (exactly those flags and no payload, if bare).
+type sent struct {
+	host  string
+	flags wire.TCPFlags
+	bare  bool
+	n     int
+}
+
 func TestScenarios(t *testing.T) {
 	const (
 		S  = wire.FlagSYN
@@ -63,12 +72,7 @@ func TestScenarios(t *testing.T) {
 		name           string
 		client, server []tcp.State
 		// sent counts segments: host, flags, bare, how many.
-		sent []struct {
-			host  string
-			flags wire.TCPFlags
-			bare  bool
-			n     int
-		}
+		sent []sent
 	}{
 		{name: "handshake",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED},
@@ -79,114 +83,49 @@ func TestScenarios(t *testing.T) {
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSED}},
 		{name: "half-close", client: activeClose, server: passiveClose},
 		{name: "lost-syn", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", S, true, 2}, {"server", SA, true, 1}}},
+			sent: []sent{{"client", S, true, 2}, {"server", SA, true, 1}}},
 		{name: "lost-syn-ack", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", S, true, 2}, {"server", SA, true, 3}}},
+			sent: []sent{{"client", S, true, 2}, {"server", SA, true, 3}}},
 		{name: "lost-third-ack", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"server", SA, true, 1}}},
+			sent: []sent{{"server", SA, true, 1}}},
 		{name: "lost-third-ack-no-data", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"server", SA, true, 2}}},
+			sent: []sent{{"server", SA, true, 2}}},
 		{name: "lost-fin", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", F, false, 2}, {"server", F, false, 1}}},
+			sent: []sent{{"client", F, false, 2}, {"server", F, false, 1}}},
 		{name: "lost-final-ack", client: activeClose, server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", F, false, 1}, {"server", F, false, 2}}},
+			sent: []sent{{"client", F, false, 1}, {"server", F, false, 2}}},
 		{name: "simultaneous-open",
 			client: []tcp.State{CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSED},
 			server: []tcp.State{CLOSED, SYN_SENT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, LAST_ACK, CLOSED},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", S, true, 1}, {"client", SA, true, 1}, {"server", S, true, 1}, {"server", SA, true, 1}}},
+			sent: []sent{{"client", S, true, 1}, {"client", SA, true, 1}, {"server", S, true, 1}, {"server", SA, true, 1}}},
 		{name: "simultaneous-close",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1, CLOSING, TIME_WAIT, CLOSED},
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, CLOSING, TIME_WAIT, CLOSED}},
 		{name: "refused",
 			client: []tcp.State{CLOSED, SYN_SENT, CLOSED},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"server", R | A, true, 1}}},
+			sent: []sent{{"server", R | A, true, 1}}},
 		{name: "abort",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED, CLOSED},
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSED},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", R, true, 1}, {"server", R, false, 0}}},
+			sent: []sent{{"client", R, true, 1}, {"server", R, false, 0}}},
 		{name: "old-duplicate-syn", client: activeClose,
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, LISTEN, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, LAST_ACK, CLOSED},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", R, true, 1}, {"server", SA, true, 2}}},
+			sent: []sent{{"client", R, true, 1}, {"server", SA, true, 2}}},
 		{name: "time-wait-reuse",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED, CLOSE_WAIT, LAST_ACK, CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSED},
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, LAST_ACK, CLOSED}},
 		{name: "last-ack-peer-vanished",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2},
 			server: passiveClose,
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"server", F, false, 5}}},
+			sent: []sent{{"server", F, false, 5}}},
 		{name: "half-open",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED},
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSED},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", R, true, 1}}},
+			sent: []sent{{"client", R, true, 1}}},
 		{name: "syn-timeout",
 			client: []tcp.State{CLOSED, SYN_SENT, CLOSED},
 			server: []tcp.State{CLOSED, LISTEN},
-			sent: []struct {
-				host  string
-				flags wire.TCPFlags
-				bare  bool
-				n     int
-			}{{"client", S, true, 7}}},
+			sent: []sent{{"client", S, true, 7}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, ok := scenario.Lookup(c.name)
