@@ -139,6 +139,10 @@ func TestSynSent(t *testing.T) {
 		{name: "rcv SYN: simultaneous open, SYN_SENT → SYN_RCVD, send SYN+ACK", from: SYN_SENT, steps: []step{
 			{in: "S 5000:5000(0) win 65535 <mss 1460>", out: segs("S. 1000:1000(0) ack 5001 <mss 1460>"), states: states(SYN_RCVD)},
 			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460>", states: states(ESTABLISHED), events: tcp.EventEstablished}}},
+		{name: "RST in SYN_RCVD after a simultaneous open: refused", from: SYN_SENT, steps: []step{
+			{in: "S 5000:5000(0) win 65535 <mss 1460>", out: segs("S. 1000:1000(0) ack 5001 <mss 1460>"), states: states(SYN_RCVD)},
+			{in: "R 5001:5001(0) win 0", states: states(CLOSED), events: tcp.EventReset}},
+			err: tcp.ErrConnectionRefused},
 		{name: "CLOSE: SYN_SENT → CLOSED", from: SYN_SENT, steps: []step{
 			{call: "close", states: states(CLOSED)}}},
 		{name: "RST acking our SYN: connection refused", from: SYN_SENT, steps: []step{
