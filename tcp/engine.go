@@ -98,6 +98,8 @@ func NewConn(cfg *Config, iss Seq) *Conn {
 	return &Conn{cfg: cfg, iss: iss}
 }
 
+// defaultConfig is what a nil *Config means: every field zero, so every
+// default applies. It is never written.
 var defaultConfig Config
 
 // SetObserver sets the observer told of this Conn's state changes and

@@ -152,12 +152,9 @@ func (r *renderer) render(events []Event) {
 	leftInit, rightInit := initialState(events, r.left), initialState(events, r.right)
 	r.row(-1, "", leftInit, "", rightInit)
 	for _, e := range events {
-		if e.Host != r.left && e.Host != r.right && e.Kind != Note {
-			if !(e.Kind == SegmentDropped && r.fate[e.ID] == SegmentDropped) {
-				continue
-			}
+		if e.Host == r.left || e.Host == r.right || e.Kind == Note {
+			r.event(e)
 		}
-		r.event(e)
 	}
 }
 
@@ -245,7 +242,7 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 // arrow draws a segment from its sender's column toward the receiver's.
 func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 	text := " " + prefix + r.label(e.Host, e.Segment) + " "
-	span := r.width - timeWidth - 2*sideWidth + 2*sideWidth/2 // arrows reach into the host columns
+	span := r.width - timeWidth - sideWidth // arrows run from mid-column to mid-column
 	toRight := e.Host == r.left
 	lost := fate == SegmentDropped
 	var b strings.Builder
