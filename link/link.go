@@ -1,0 +1,28 @@
+// Package link defines how a stack sends and receives IP packets:
+// Endpoint. Implementations carry packets over something real or not —
+// link/pipe joins two stacks in memory; a TUN device and a pcap recorder
+// come later.
+package link
+
+// Endpoint is a network interface as a stack sees it: something that
+// takes IP packets to send and hands up IP packets received.
+//
+// Buffer ownership: WritePacket's packet belongs to the caller again when
+// WritePacket returns, so an endpoint that sends later must copy it. The
+// packet passed to the function set with Attach belongs to the endpoint
+// and is valid only during that call; a stack that keeps bytes copies
+// them.
+type Endpoint interface {
+	// MTU is the largest IP packet, in bytes, the endpoint carries.
+	MTU() int
+	// WritePacket sends one IP packet. It may be called from many
+	// goroutines at once.
+	WritePacket(packet []byte) error
+	// Attach sets the function that receives each arriving packet. The
+	// endpoint calls it from one goroutine of its own, never from inside
+	// WritePacket, so the receiver may send from it.
+	Attach(deliver func(packet []byte))
+	// Close stops the endpoint: no more packets are delivered and
+	// WritePacket fails with ErrClosed.
+	Close() error
+}

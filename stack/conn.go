@@ -1,0 +1,324 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// Conn is a TCP connection on a Stack. It implements net.Conn, plus
+// CloseRead, CloseWrite and SetNoDelay as *net.TCPConn has them.
+type Conn struct {
+	s             *Stack
+	local, remote netip.AddrPort
+	timer         *timerEntry // guarded by s.timers.mu
+
+	mu        sync.Mutex
+	tcb       *tcp.Conn
+	changed   chan struct{} // closed and replaced whenever the engine reports events
+	listener  *Listener     // set until a passive connection is accepted
+	accepted  bool
+	closed    bool // Close was called: local reads and writes fail with net.ErrClosed
+	readShut  bool // CloseRead was called
+	lingerRST bool // SetLinger(0): Close resets instead of closing
+	rdl, wdl  time.Time
+}
+
+// newConn makes the connection for t, with an MSS that fits the MTU of
+// the route to its peer. s.mu is held.
+func newConn(s *Stack, t tuple, mtu int) *Conn {
+	c := &Conn{s: s, local: t.local, remote: t.remote, changed: make(chan struct{})}
+	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), mtu), s.isn.ISN(t.local, t.remote, time.Now()))
+	return c
+}
+
+// flush hands what the last engine call produced to the world: segments
+// to the link, events to waiting goroutines and the listener, the next
+// deadline to the timers. c.mu is held.
+func (c *Conn) flush() {
+	for _, seg := range c.tcb.Outgoing() {
+		c.s.sendSegment(c.local, c.remote, &seg)
+	}
+	ev := c.tcb.Events()
+	if ev == 0 {
+		c.s.timers.set(c, c.tcb.Deadline())
+		return
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+	if c.listener != nil {
+		switch {
+		case ev&tcp.EventEstablished != 0:
+			c.listener.established(c)
+			c.listener = nil
+		case c.tcb.State() == tcp.Listen || c.tcb.State() == tcp.Closed:
+			c.listener.forget(c)
+			c.listener = nil
+		}
+	}
+	if ev&tcp.EventClosed != 0 || c.tcb.State() == tcp.Listen {
+		c.s.forget(c)
+		c.s.timers.set(c, time.Time{})
+		return
+	}
+	c.s.timers.set(c, c.tcb.Deadline())
+}
+
+func (c *Conn) input(seg *tcp.Segment, now time.Time) {
+	c.mu.Lock()
+	c.tcb.Input(seg, now)
+	c.flush()
+	c.mu.Unlock()
+}
+
+func (c *Conn) handleTimer(now time.Time) {
+	c.mu.Lock()
+	c.tcb.HandleTimer(now)
+	c.flush()
+	c.mu.Unlock()
+}
+
+func (c *Conn) abort() {
+	c.mu.Lock()
+	c.tcb.Abort(time.Now())
+	c.flush()
+	c.mu.Unlock()
+}
+
+// wait blocks until the engine reports something, the deadline passes or
+// ctx is done. c.mu is held on entry and on return.
+func (c *Conn) wait(ctx context.Context, deadline time.Time) error {
+	ch := c.changed
+	c.mu.Unlock()
+	defer c.mu.Lock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-timeout:
+		return os.ErrDeadlineExceeded
+	case <-done:
+		return ctx.Err()
+	}
+}
+
+// Read implements net.Conn. It returns io.EOF after the peer's FIN.
+func (c *Conn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		switch {
+		case c.closed:
+			return 0, c.opError("read", net.ErrClosed)
+		case c.readShut:
+			return 0, io.EOF
+		}
+		if len(p) == 0 {
+			return 0, nil
+		}
+		n, err := c.tcb.Read(p, time.Now())
+		c.flush()
+		if n > 0 {
+			return n, nil
+		}
+		if err == io.EOF {
+			return 0, io.EOF
+		}
+		if err != nil {
+			return 0, c.opError("read", err)
+		}
+		if err := c.wait(nil, c.rdl); err != nil {
+			return 0, c.opError("read", err)
+		}
+	}
+}
+
+// Write implements net.Conn: it returns once all of p is queued, or with
+// the error that stopped it.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	written := 0
+	for {
+		if c.closed {
+			return written, c.opError("write", net.ErrClosed)
+		}
+		n, err := c.tcb.Write(p[written:], time.Now())
+		c.flush()
+		written += n
+		if err != nil {
+			return written, c.opError("write", err)
+		}
+		if written == len(p) {
+			return written, nil
+		}
+		if err := c.wait(nil, c.wdl); err != nil {
+			return written, c.opError("write", err)
+		}
+	}
+}
+
+// Close implements net.Conn: the connection closes gracefully (a FIN
+// follows the queued data) and local calls fail with net.ErrClosed.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("close", net.ErrClosed)
+	}
+	c.closed = true
+	if c.lingerRST {
+		c.tcb.Abort(time.Now())
+	} else if s := c.tcb.State(); s == tcp.Established || s == tcp.CloseWait || s == tcp.SynReceived || s == tcp.SynSent {
+		c.tcb.Close(time.Now())
+	}
+	c.flush()
+	close(c.changed) // wake blocked readers and writers
+	c.changed = make(chan struct{})
+	return nil
+}
+
+// CloseWrite shuts the sending side (half-close): a FIN is sent, and the
+// connection can still read until the peer closes.
+func (c *Conn) CloseWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("close", net.ErrClosed)
+	}
+	err := c.tcb.Close(time.Now())
+	c.flush()
+	if err != nil {
+		return c.opError("close", err)
+	}
+	return nil
+}
+
+// CloseRead shuts the receiving side: reads return io.EOF.
+func (c *Conn) CloseRead() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readShut = true
+	close(c.changed)
+	c.changed = make(chan struct{})
+	return nil
+}
+
+// SetLinger with sec 0 makes Close abort the connection with a RST, as
+// SO_LINGER {on, 0} does; any other value keeps the graceful close
+// (Close never blocks: the FIN is sent in the background).
+func (c *Conn) SetLinger(sec int) error {
+	c.mu.Lock()
+	c.lingerRST = sec == 0
+	c.mu.Unlock()
+	return nil
+}
+
+// SetNoDelay is accepted for compatibility with *net.TCPConn; the engine
+// does not yet delay small segments (Nagle), so every setting behaves as
+// true.
+func (c *Conn) SetNoDelay(bool) error { return nil }
+
+// LocalAddr implements net.Conn.
+func (c *Conn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }
+
+// RemoteAddr implements net.Conn.
+func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) }
+
+// SetDeadline implements net.Conn.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdl, c.wdl = t, t
+	c.wake()
+	c.mu.Unlock()
+	return nil
+}
+
+// SetReadDeadline implements net.Conn.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdl = t
+	c.wake()
+	c.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline implements net.Conn.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.wdl = t
+	c.wake()
+	c.mu.Unlock()
+	return nil
+}
+
+// wake makes blocked calls look again (a deadline changed). c.mu is held.
+func (c *Conn) wake() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// State returns the connection's TCP state.
+func (c *Conn) State() tcp.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tcb.State()
+}
+
+// Stats returns the connection's counters, as `ss -ti` shows them.
+func (c *Conn) Stats() tcp.Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tcb.Stats()
+}
+
+// opError wraps err as the standard library does, mapping the engine's
+// errors to the syscall errors Go programs test for.
+func (c *Conn) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: errnoFor(err)}
+}
+
+var errAddrInUse = syscall.EADDRINUSE
+
+// errnoFor maps engine errors to the errnos net's users check with
+// errors.Is.
+func errnoFor(err error) error {
+	switch {
+	case errors.Is(err, tcp.ErrConnectionRefused):
+		return syscall.ECONNREFUSED
+	case errors.Is(err, tcp.ErrConnectionReset):
+		return syscall.ECONNRESET
+	case errors.Is(err, tcp.ErrTimedOut):
+		return syscall.ETIMEDOUT
+	case errors.Is(err, tcp.ErrConnectionAborted):
+		return syscall.ECONNABORTED
+	case errors.Is(err, tcp.ErrClosing):
+		return syscall.EPIPE
+	case errors.Is(err, tcp.ErrNotConnected):
+		return syscall.ENOTCONN
+	}
+	return err
+}
+
+var _ net.Conn = (*Conn)(nil)

@@ -1,0 +1,65 @@
+package stack
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// Dial connects to address ("ip:port") on network "tcp", "tcp4" or
+// "tcp6".
+func (s *Stack) Dial(network, address string) (net.Conn, error) {
+	return s.DialContext(context.Background(), network, address)
+}
+
+// DialContext connects to address, giving up when ctx is done. Errors are
+// *net.OpError wrapping syscall.ECONNREFUSED, syscall.ETIMEDOUT,
+// context.Canceled, ... as net.Dial's are.
+func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	remote, err := parseAddr(network, address, false)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	opErr := func(local netip.AddrPort, err error) error {
+		e := &net.OpError{Op: "dial", Net: network, Addr: net.TCPAddrFromAddrPort(remote), Err: errnoFor(err)}
+		if local.IsValid() {
+			e.Source = net.TCPAddrFromAddrPort(local)
+		}
+		return e
+	}
+	n, src, err := s.route(remote.Addr())
+	if err != nil {
+		return nil, opErr(netip.AddrPort{}, err)
+	}
+	s.mu.Lock()
+	port, err := s.ephemeralPort(src, remote)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, opErr(netip.AddrPort{}, err)
+	}
+	t := tuple{netip.AddrPortFrom(src, port), remote}
+	c := newConn(s, t, n.ep.MTU())
+	s.conns[t] = c
+	s.mu.Unlock()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tcb.Connect(time.Now())
+	c.flush()
+	for {
+		switch st := c.tcb.State(); {
+		case st.Synchronized():
+			return c, nil
+		case st == tcp.Closed:
+			return nil, opErr(t.local, c.tcb.Err())
+		}
+		if err := c.wait(ctx, time.Time{}); err != nil {
+			c.tcb.Abort(time.Now())
+			c.flush()
+			return nil, opErr(t.local, err)
+		}
+	}
+}

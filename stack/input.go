@@ -1,0 +1,149 @@
+package stack
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/wire"
+)
+
+// deliver handles one packet arriving on interface n, on the link's
+// delivering goroutine.
+func (s *Stack) deliver(n *nic, p []byte) {
+	s.stats.PacketsReceived.Add(1)
+	ip, err := wire.ParseIP(p)
+	if err != nil {
+		s.stats.MalformedPackets.Add(1)
+		return
+	}
+	if !s.isLocal(ip.Dst) {
+		s.stats.NotForUs.Add(1)
+		return
+	}
+	switch ip.Protocol {
+	case wire.ProtocolTCP:
+		s.deliverTCP(ip)
+	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
+		s.deliverICMP(n, ip)
+	}
+}
+
+func (s *Stack) deliverTCP(ip wire.IPPacket) {
+	h, payload, err := wire.ParseTCP(ip.Payload)
+	if err != nil || !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
+		s.stats.MalformedPackets.Add(1)
+		return
+	}
+	seg := tcp.SegmentFromHeader(&h, payload)
+	t := tuple{netip.AddrPortFrom(ip.Dst, h.DstPort), netip.AddrPortFrom(ip.Src, h.SrcPort)}
+	now := time.Now()
+	s.mu.Lock()
+	c := s.conns[t]
+	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
+		if l := s.listenerFor(t.local); l != nil {
+			c = l.spawn(t)
+		}
+	}
+	s.mu.Unlock()
+	if c != nil {
+		c.input(&seg, now)
+		return
+	}
+	if rst, ok := tcp.ResetFor(&seg); ok {
+		s.stats.ResetsSent.Add(1)
+		s.sendSegment(t.local, t.remote, &rst)
+	}
+}
+
+// listenerFor finds the listener for a local address: bound to it, or to
+// the unspecified address of its family. s.mu is held.
+func (s *Stack) listenerFor(local netip.AddrPort) *Listener {
+	if l := s.listeners[local]; l != nil {
+		return l
+	}
+	if local.Addr().Is6() {
+		if l := s.listeners[netip.AddrPortFrom(netip.IPv6Unspecified(), local.Port())]; l != nil {
+			return l
+		}
+	}
+	l := s.listeners[netip.AddrPortFrom(netip.IPv4Unspecified(), local.Port())]
+	if l != nil && (local.Addr().Is4() || l.dual) {
+		return l
+	}
+	return nil
+}
+
+// sendSegment builds seg into a packet from local to remote and sends it
+// on the route to remote.
+func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
+	n, _, err := s.route(remote.Addr())
+	if err != nil {
+		s.stats.SendErrors.Add(1)
+		return
+	}
+	h := seg.Header(local.Port(), remote.Port())
+	buf := make([]byte, wire.IPv6HeaderLen+h.Len()+len(seg.Payload))
+	size, err := wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
+	if err == nil {
+		err = n.ep.WritePacket(buf[:size])
+	}
+	if err != nil {
+		s.stats.SendErrors.Add(1)
+		return
+	}
+	s.stats.PacketsSent.Add(1)
+}
+
+// deliverICMP answers echo requests (RFC 792, RFC 4443 §4.1), so that
+// ping works against the stack.
+func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
+	var h wire.ICMPHeader
+	var body []byte
+	var err error
+	if ip.Version == 4 {
+		h, body, err = wire.ParseICMPv4(ip.Payload)
+	} else {
+		h, body, err = wire.ParseICMPv6(ip.Payload, ip.Src, ip.Dst)
+	}
+	if err != nil {
+		s.stats.MalformedPackets.Add(1)
+		return
+	}
+	reply := h
+	switch {
+	case ip.Version == 4 && h.Type == wire.ICMPv4EchoRequest:
+		reply.Type = wire.ICMPv4EchoReply
+	case ip.Version == 6 && h.Type == wire.ICMPv6EchoRequest:
+		reply.Type = wire.ICMPv6EchoReply
+	default:
+		return // errors for TCP (PMTU, unreachable) are handled in a later step
+	}
+	s.stats.EchoRequests.Add(1)
+	reply.Code = 0
+	buf := make([]byte, wire.IPv6HeaderLen+wire.ICMPHeaderLen+len(body))
+	var off int
+	if ip.Version == 4 {
+		hdr := wire.IPv4Header{TTL: 64, Protocol: wire.ProtocolICMPv4, Src: ip.Dst, Dst: ip.Src}
+		off, err = hdr.Marshal(buf, wire.ICMPHeaderLen+len(body))
+		if err == nil {
+			_, err = wire.BuildICMPv4(buf[off:], &reply, body)
+		}
+	} else {
+		hdr := wire.IPv6Header{NextHeader: wire.ProtocolICMPv6, HopLimit: 64, Src: ip.Dst, Dst: ip.Src}
+		off, err = hdr.Marshal(buf, wire.ICMPHeaderLen+len(body))
+		if err == nil {
+			_, err = wire.BuildICMPv6(buf[off:], ip.Dst, ip.Src, &reply, body)
+		}
+	}
+	if err != nil {
+		return
+	}
+	out, _, rerr := s.route(ip.Src)
+	if rerr != nil {
+		out = n
+	}
+	if out.ep.WritePacket(buf[:off+wire.ICMPHeaderLen+len(body)]) == nil {
+		s.stats.PacketsSent.Add(1)
+	}
+}

@@ -1,0 +1,192 @@
+package stack
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// DefaultBacklog bounds a listener's SYN queue and accept queue when
+// Listen is used (as SOMAXCONN does for listen(2)).
+const DefaultBacklog = 128
+
+// Listener is a listening TCP port. It implements net.Listener.
+type Listener struct {
+	s     *Stack
+	addr  netip.AddrPort
+	queue chan *Conn // established, not yet accepted
+	dual  bool       // "tcp" with no host: both IPv4 and IPv6, as net.Listen
+
+	mu      sync.Mutex
+	pending int // connections between SYN and ESTABLISHED (the SYN queue)
+	closed  bool
+	done    chan struct{}
+}
+
+// Listen listens on address ("host:port", ":port"; host an IP address)
+// for network "tcp", "tcp4" or "tcp6".
+func (s *Stack) Listen(network, address string) (net.Listener, error) {
+	return s.ListenBacklog(network, address, DefaultBacklog)
+}
+
+// ListenBacklog is Listen with the backlog of listen(2): the bound of
+// both the SYN queue and the accept queue.
+func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, error) {
+	ap, err := parseAddr(network, address, true)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	if backlog <= 0 {
+		backlog = 1
+	}
+	l := &Listener{s: s, addr: ap, queue: make(chan *Conn, backlog), done: make(chan struct{})}
+	if host, _, _ := net.SplitHostPort(address); host == "" && network == "tcp" {
+		l.dual = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, used := s.listeners[ap]; used {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: syscall.EADDRINUSE}
+	}
+	s.listeners[ap] = l
+	return l, nil
+}
+
+// spawn creates the connection for a SYN to l, unless the SYN queue is
+// full. s.mu is held.
+func (l *Listener) spawn(t tuple) *Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.pending+len(l.queue) >= cap(l.queue) {
+		l.s.stats.ListenOverflows.Add(1)
+		return nil
+	}
+	n, _, err := l.s.routeLocked(t.remote.Addr())
+	if err != nil {
+		return nil
+	}
+	l.pending++
+	c := newConn(l.s, t, n.ep.MTU())
+	c.listener = l
+	c.tcb.Listen()
+	l.s.conns[t] = c
+	return c
+}
+
+// established moves c from the SYN queue to the accept queue.
+func (l *Listener) established(c *Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.pending--
+	if l.closed {
+		go c.abort()
+		return
+	}
+	select {
+	case l.queue <- c:
+	default: // cannot happen: spawn reserved the room
+		go c.abort()
+	}
+}
+
+// forget drops c from the SYN queue (it was reset or timed out).
+func (l *Listener) forget(c *Conn) {
+	l.mu.Lock()
+	l.pending--
+	l.mu.Unlock()
+}
+
+// Accept implements net.Listener.
+func (l *Listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.queue:
+		return c, nil
+	case <-l.done:
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.Addr(), Err: net.ErrClosed}
+	}
+}
+
+// Close implements net.Listener: no new connections are accepted, and
+// connections established but not accepted are reset.
+func (l *Listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return &net.OpError{Op: "close", Net: "tcp", Addr: l.Addr(), Err: net.ErrClosed}
+	}
+	l.closed = true
+	close(l.done)
+	l.mu.Unlock()
+	l.s.mu.Lock()
+	delete(l.s.listeners, l.addr)
+	l.s.mu.Unlock()
+	for {
+		select {
+		case c := <-l.queue:
+			c.abort()
+		default:
+			return nil
+		}
+	}
+}
+
+// Addr implements net.Listener.
+func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.addr) }
+
+// forget removes c from the connection table. c.mu is held.
+func (s *Stack) forget(c *Conn) {
+	s.mu.Lock()
+	t := tuple{c.local, c.remote}
+	if s.conns[t] == c {
+		delete(s.conns, t)
+	}
+	s.mu.Unlock()
+}
+
+// parseAddr parses "host:port" with an IP address host (no name
+// lookup), checking it against network.
+func parseAddr(network, address string, listen bool) (netip.AddrPort, error) {
+	host, portText, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	port, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("bad port %q", portText)
+	}
+	var a netip.Addr
+	switch {
+	case host == "" && listen:
+		a = netip.IPv4Unspecified()
+		if network == "tcp6" {
+			a = netip.IPv6Unspecified()
+		}
+	case host == "":
+		return netip.AddrPort{}, fmt.Errorf("missing host in %q", address)
+	default:
+		a, err = netip.ParseAddr(host)
+		if err != nil {
+			return netip.AddrPort{}, fmt.Errorf("host %q is not an IP address (seqack does no name lookups)", host)
+		}
+		a = a.Unmap()
+	}
+	switch network {
+	case "tcp":
+	case "tcp4":
+		if !a.Is4() {
+			return netip.AddrPort{}, fmt.Errorf("%v is not an IPv4 address", a)
+		}
+	case "tcp6":
+		if !a.Is6() {
+			return netip.AddrPort{}, fmt.Errorf("%v is not an IPv6 address", a)
+		}
+	default:
+		return netip.AddrPort{}, net.UnknownNetworkError(network)
+	}
+	return netip.AddrPortFrom(a, uint16(port)), nil
+}
+
+var _ net.Listener = (*Listener)(nil)

@@ -1,0 +1,245 @@
+package stack
+
+import (
+	crand "crypto/rand"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/tcp"
+)
+
+// Options configure a Stack. Zero values take the defaults documented
+// on each field.
+type Options struct {
+	// TCP holds the TCP settings of every connection; nil means the tcp
+	// package's defaults.
+	TCP *tcp.Config
+	// EphemeralPorts is the range Dial picks local ports from;
+	// the zero value means 32768–60999, as Linux's default.
+	EphemeralPorts [2]uint16
+}
+
+// Stack is one host: interfaces, addresses, routes, connections and
+// listeners.
+type Stack struct {
+	opts   Options
+	tcpCfg *tcp.Config
+	isn    *tcp.ISNGenerator
+	timers *timers
+
+	mu        sync.Mutex
+	nics      []*nic
+	routes    []Route
+	conns     map[tuple]*Conn
+	configs   map[uint16]*tcp.Config // the TCP config for each MSS in use
+	listeners map[netip.AddrPort]*Listener
+	closed    bool
+
+	stats Stats
+}
+
+// Stats counts what a stack dropped and why.
+type Stats struct {
+	PacketsReceived, PacketsSent atomic.Uint64
+	MalformedPackets             atomic.Uint64 // failed to parse or bad checksum
+	NotForUs                     atomic.Uint64 // destination not one of our addresses
+	ResetsSent                   atomic.Uint64 // RSTs for segments to no connection
+	ListenOverflows              atomic.Uint64 // SYNs dropped: SYN or accept queue full
+	EchoRequests                 atomic.Uint64
+	SendErrors                   atomic.Uint64
+}
+
+// tuple identifies a connection.
+type tuple struct{ local, remote netip.AddrPort }
+
+// nic is an attached interface.
+type nic struct {
+	id    int
+	ep    link.Endpoint
+	addrs []netip.Prefix
+}
+
+// Route sends packets for Dst out of interface NIC (an index returned by
+// AddInterface), via Gateway if it is valid. A zero-length prefix is a
+// default route.
+type Route struct {
+	Dst     netip.Prefix
+	NIC     int
+	Gateway netip.Addr
+}
+
+// ErrNoRoute is returned when no route reaches a destination.
+var ErrNoRoute = errors.New("stack: no route to host")
+
+// New returns a stack with no interfaces.
+func New(opts Options) *Stack {
+	cfg := opts.TCP
+	if cfg == nil {
+		cfg = &tcp.Config{}
+	}
+	if opts.EphemeralPorts == [2]uint16{} {
+		opts.EphemeralPorts = [2]uint16{32768, 60999}
+	}
+	var key [32]byte
+	crand.Read(key[:])
+	return &Stack{
+		opts:      opts,
+		tcpCfg:    cfg,
+		isn:       tcp.NewISNGenerator(key[:], time.Now()),
+		timers:    newTimers(),
+		conns:     make(map[tuple]*Conn),
+		configs:   make(map[uint16]*tcp.Config),
+		listeners: make(map[netip.AddrPort]*Listener),
+	}
+}
+
+// AddInterface attaches ep with the given addresses (address and prefix
+// length, e.g. 192.0.2.1/24), adds a route for each prefix, and starts
+// receiving. It returns the interface's index, for AddRoute.
+func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
+	s.mu.Lock()
+	n := &nic{id: len(s.nics), ep: ep, addrs: addrs}
+	s.nics = append(s.nics, n)
+	for _, a := range addrs {
+		s.routes = append(s.routes, Route{Dst: a.Masked(), NIC: n.id})
+	}
+	s.mu.Unlock()
+	ep.Attach(func(p []byte) { s.deliver(n, p) })
+	return n.id
+}
+
+// AddRoute adds a route; a zero-length Dst makes it a default route.
+func (s *Stack) AddRoute(r Route) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.NIC < 0 || r.NIC >= len(s.nics) {
+		return fmt.Errorf("stack: no interface %d", r.NIC)
+	}
+	s.routes = append(s.routes, r)
+	return nil
+}
+
+// route finds the interface and source address for dst: the longest
+// matching prefix, and an address of that interface of dst's family.
+func (s *Stack) route(dst netip.Addr) (*nic, netip.Addr, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.routeLocked(dst)
+}
+
+// routeLocked is route with s.mu held.
+func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
+	best := -1
+	for i, r := range s.routes {
+		if r.Dst.Addr().Is4() != dst.Is4() || !r.Dst.Contains(dst) {
+			continue
+		}
+		if best < 0 || r.Dst.Bits() > s.routes[best].Dst.Bits() {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil, netip.Addr{}, fmt.Errorf("%w %v", ErrNoRoute, dst)
+	}
+	n := s.nics[s.routes[best].NIC]
+	for _, a := range n.addrs {
+		if a.Addr().Is4() == dst.Is4() {
+			return n, a.Addr(), nil
+		}
+	}
+	return nil, netip.Addr{}, fmt.Errorf("%w %v: interface %d has no address of its family", ErrNoRoute, dst, n.id)
+}
+
+// isLocal reports whether a is one of the stack's addresses.
+func (s *Stack) isLocal(a netip.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.nics {
+		for _, p := range n.addrs {
+			if p.Addr() == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ephemeralPort picks a free local port for a connection to remote:
+// RFC 6056 algorithm 1, a random start and a linear search.
+func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, error) {
+	lo, hi := int(s.opts.EphemeralPorts[0]), int(s.opts.EphemeralPorts[1])
+	n := hi - lo + 1
+	start := rand.IntN(n)
+	for i := 0; i < n; i++ {
+		port := uint16(lo + (start+i)%n)
+		if _, used := s.conns[tuple{netip.AddrPortFrom(local, port), remote}]; !used {
+			return port, nil
+		}
+	}
+	return 0, errAddrInUse
+}
+
+// Close shuts the stack: every connection is aborted, every listener
+// closed, every interface closed.
+func (s *Stack) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	conns := make([]*Conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	lns := make([]*Listener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		lns = append(lns, l)
+	}
+	nics := s.nics
+	s.mu.Unlock()
+	for _, l := range lns {
+		l.Close()
+	}
+	for _, c := range conns {
+		c.abort()
+	}
+	s.timers.close()
+	for _, n := range nics {
+		n.ep.Close()
+	}
+	return nil
+}
+
+// configFor returns the TCP config for a connection to dst over a link of
+// the given MTU: the stack's config with the MSS the MTU allows (RFC 9293
+// §3.7.1: MTU less the IP and TCP headers), or the configured MSS if it is
+// smaller. Configs are shared by every connection with the same MSS.
+// s.mu is held.
+func (s *Stack) configFor(dst netip.Addr, mtu int) *tcp.Config {
+	hdr := 40
+	if dst.Is6() {
+		hdr = 60
+	}
+	mss := uint16(min(max(mtu-hdr, 88), 65495))
+	if s.tcpCfg.MSS != 0 && s.tcpCfg.MSS < mss {
+		mss = s.tcpCfg.MSS
+	}
+	cfg := s.configs[mss]
+	if cfg == nil {
+		copied := *s.tcpCfg
+		copied.MSS = mss
+		cfg = &copied
+		s.configs[mss] = cfg
+	}
+	return cfg
+}
+
+// Stats returns the stack's counters.
+func (s *Stack) Stats() *Stats { return &s.stats }
