@@ -52,8 +52,7 @@ func (c *Conn) flush() {
 		c.s.timers.set(c, c.tcb.Deadline())
 		return
 	}
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.wake()
 	if c.listener != nil {
 		switch {
 		case ev&tcp.EventEstablished != 0:
@@ -194,8 +193,7 @@ func (c *Conn) Close() error {
 		c.tcb.Close(time.Now())
 	}
 	c.flush()
-	close(c.changed) // wake blocked readers and writers
-	c.changed = make(chan struct{})
+	c.wake() // blocked readers and writers see net.ErrClosed
 	return nil
 }
 
@@ -220,8 +218,7 @@ func (c *Conn) CloseRead() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.readShut = true
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.wake()
 	return nil
 }
 
@@ -273,7 +270,8 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// wake makes blocked calls look again (a deadline changed). c.mu is held.
+// wake makes blocked calls look again: the engine reported events, a
+// deadline changed, or the connection was closed. c.mu is held.
 func (c *Conn) wake() {
 	close(c.changed)
 	c.changed = make(chan struct{})
