@@ -132,6 +132,8 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, c.opError("read", net.ErrClosed)
 		case c.readShut:
 			return 0, io.EOF
+		case pastDeadline(c.rdl):
+			return 0, c.opError("read", os.ErrDeadlineExceeded)
 		}
 		if len(p) == 0 {
 			return 0, nil
@@ -162,6 +164,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	for {
 		if c.closed {
 			return written, c.opError("write", net.ErrClosed)
+		}
+		if pastDeadline(c.wdl) {
+			return written, c.opError("write", os.ErrDeadlineExceeded)
 		}
 		n, err := c.tcb.Write(p[written:], time.Now())
 		c.flush()
@@ -269,6 +274,11 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Unlock()
 	return nil
 }
+
+// pastDeadline reports whether the deadline d is set and has passed: as
+// with the net package, a call then fails at once even if it could have
+// made progress.
+func pastDeadline(d time.Time) bool { return !d.IsZero() && !time.Now().Before(d) }
 
 // wake makes blocked calls look again: the engine reported events, a
 // deadline changed, or the connection was closed. c.mu is held.

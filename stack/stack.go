@@ -243,3 +243,11 @@ func (s *Stack) configFor(dst netip.Addr, mtu int) *tcp.Config {
 
 // Stats returns the stack's counters.
 func (s *Stack) Stats() *Stats { return &s.stats }
+
+// NumConns returns how many connections the stack holds, in any state
+// but LISTEN.
+func (s *Stack) NumConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
