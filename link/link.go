@@ -7,11 +7,11 @@ package link
 // Endpoint is a network interface as a stack sees it: something that
 // takes IP packets to send and hands up IP packets received.
 //
-// Buffer ownership: WritePacket's packet belongs to the caller again when
-// WritePacket returns, so an endpoint that sends later must copy it. The
-// packet passed to the function set with Attach belongs to the endpoint
-// and is valid only during that call; a stack that keeps bytes copies
-// them.
+// Buffer ownership moves with the packet, so that nothing needs copying
+// on the way: WritePacket takes the packet, and the caller must not touch
+// it after the call (the endpoint may keep it, hand it on or drop it).
+// Likewise the function set with Attach is given each arriving packet to
+// keep: the endpoint does not touch it again.
 type Endpoint interface {
 	// MTU is the largest IP packet, in bytes, the endpoint carries.
 	MTU() int

@@ -83,7 +83,11 @@ func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
 		return
 	}
 	h := seg.Header(local.Port(), remote.Port())
-	buf := make([]byte, wire.IPv6HeaderLen+h.Len()+len(seg.Payload))
+	hdr := wire.IPv4MinHeaderLen
+	if remote.Addr().Is6() {
+		hdr = wire.IPv6HeaderLen
+	}
+	buf := getPacket(hdr + h.Len() + len(seg.Payload))
 	size, err := wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 	if err == nil {
 		err = n.ep.WritePacket(buf[:size])

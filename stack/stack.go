@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	crand "crypto/rand"
 	"errors"
 	"fmt"
@@ -18,12 +19,19 @@ import (
 // on each field.
 type Options struct {
 	// TCP holds the TCP settings of every connection; nil means the tcp
-	// package's defaults.
+	// package's defaults, except for the buffer sizes: a zero
+	// ReceiveBufferSize or SendBufferSize means DefaultBufferSize here.
+	// The MSS is further capped by each route's MTU.
 	TCP *tcp.Config
 	// EphemeralPorts is the range Dial picks local ports from;
 	// the zero value means 32768–60999, as Linux's default.
 	EphemeralPorts [2]uint16
 }
+
+// DefaultBufferSize is the send and receive buffer size of a stack's
+// connections unless Options.TCP sets one. At 1 MiB it is advertised with
+// window scaling; the memory is taken only while data is queued.
+const DefaultBufferSize = 1 << 20
 
 // Stack is one host: interfaces, addresses, routes, connections and
 // listeners.
@@ -79,10 +87,12 @@ var ErrNoRoute = errors.New("stack: no route to host")
 
 // New returns a stack with no interfaces.
 func New(opts Options) *Stack {
-	cfg := opts.TCP
-	if cfg == nil {
-		cfg = &tcp.Config{}
+	cfg := &tcp.Config{}
+	if opts.TCP != nil {
+		*cfg = *opts.TCP
 	}
+	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultBufferSize)
+	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
 	if opts.EphemeralPorts == [2]uint16{} {
 		opts.EphemeralPorts = [2]uint16{32768, 60999}
 	}
@@ -110,7 +120,10 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 		s.routes = append(s.routes, Route{Dst: a.Masked(), NIC: n.id})
 	}
 	s.mu.Unlock()
-	ep.Attach(func(p []byte) { s.deliver(n, p) })
+	ep.Attach(func(p []byte) {
+		s.deliver(n, p)
+		putPacket(p) // nothing the stack keeps points into it
+	})
 	return n.id
 }
 

@@ -75,6 +75,7 @@ func TestIdleConnMemory(t *testing.T) {
 	conns := make([]*tcp.Conn, 0, 2*n)
 	var before, after runtime.MemStats
 	runtime.GC()
+	runtime.GC()
 	runtime.ReadMemStats(&before)
 	for i := 0; i < n; i++ {
 		a, b, shuttle := connectedPair(cfg)
@@ -85,10 +86,11 @@ func TestIdleConnMemory(t *testing.T) {
 		conns = append(conns, a, b)
 	}
 	runtime.GC()
+	runtime.GC() // twice: the buffer pools keep a victim cache for one cycle
 	runtime.ReadMemStats(&after)
 	perEnd := float64(after.HeapAlloc-before.HeapAlloc) / float64(len(conns))
 	t.Logf("idle ESTABLISHED connection end: %.0f bytes of heap", perEnd)
-	if perEnd > 1024 {
+	if perEnd > 1024 && !raceEnabled {
 		t.Errorf("an idle connection end holds %.0f bytes, want under 1 KiB", perEnd)
 	}
 	runtime.KeepAlive(conns)

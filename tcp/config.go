@@ -14,6 +14,7 @@ const (
 	DefaultMinRTO               = 200 * time.Millisecond
 	DefaultMaxRTO               = 120 * time.Second
 	defaultPeerMSS       uint16 = 536 // RFC 9293 §3.7.1: when the peer sends no MSS option
+	maxWindowShift              = 14  // RFC 7323 §2.3
 )
 
 func orDefault[T int | uint16 | time.Duration](v, d T) T {
@@ -26,6 +27,22 @@ func orDefault[T int | uint16 | time.Duration](v, d T) T {
 func (c *Config) mss() uint16               { return orDefault(c.MSS, DefaultMSS) }
 func (c *Config) receiveBufferSize() int    { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
 func (c *Config) sendBufferSize() int       { return orDefault(c.SendBufferSize, DefaultBufferSize) }
+// windowShift is the window scale this side asks for: the smallest shift
+// that fits the receive buffer in the 16-bit window field, at most 14
+// (RFC 7323 §2.3).
+func (c *Config) windowShift() uint8 {
+	var s uint8
+	for c.receiveBufferSize()>>s > 0xffff && s < maxWindowShift {
+		s++
+	}
+	return s
+}
+
+// offersWindowScale reports whether an active open offers window
+// scaling: only when the receive buffer needs it, so that a default
+// connection's SYN is the plain one of RFC 9293.
+func (c *Config) offersWindowScale() bool { return c.receiveBufferSize() > 0xffff }
+
 func (c *Config) synRetries() int           { return orDefault(c.SynRetries, DefaultSynRetries) }
 func (c *Config) synAckRetries() int        { return orDefault(c.SynAckRetries, DefaultSynAckRetries) }
 func (c *Config) retries() int              { return orDefault(c.Retries, DefaultRetries) }

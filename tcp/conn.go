@@ -14,7 +14,8 @@ type Config struct {
 	// Default 1460 (Ethernet MTU less 40 bytes of IPv4 and TCP headers).
 	MSS uint16
 	// ReceiveBufferSize bounds the receive queue and so the window
-	// advertised. Default 65535.
+	// advertised. Default 65535. A larger size is advertised with the
+	// window scale option (RFC 7323 §2), which the SYN then carries.
 	ReceiveBufferSize int
 	// SendBufferSize bounds the bytes queued by Write and not yet
 	// acknowledged. Default 65535.

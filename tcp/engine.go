@@ -33,9 +33,14 @@ type Conn struct {
 	sndWl2    Seq    // ack of the segment that last updated sndWnd
 	maxSndWnd uint32 // largest window the peer offered (RFC 5961 §5)
 	peerMSS   uint16
+	// Window scaling (RFC 7323 §2.2): Snd.Wind.Shift applies to the
+	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
+	// both SYNs carried the option.
+	sndShift, rcvShift uint8
+	scaling            bool // the peer's SYN carried the option and we answer with ours
 
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
-	send    []byte
+	send    ring
 	sendSeq Seq
 	closed  bool // Close was called: a FIN follows the queued data
 	finSeq  Seq  // the FIN's sequence number, once closed
@@ -125,7 +130,7 @@ func (c *Conn) Buffered() int { return c.recv.readable() }
 
 // Available returns how many bytes Write can accept now.
 func (c *Conn) Available() int {
-	if n := c.cfg.sendBufferSize() - len(c.send); n > 0 {
+	if n := c.cfg.sendBufferSize() - c.send.len(); n > 0 {
 		return n
 	}
 	return 0
@@ -182,7 +187,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.rtx.stop()
 	c.timeWait.stop()
 	c.persist.stop()
-	c.send = nil
+	c.send.release()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)
 	c.events |= ev | EventClosed
@@ -235,7 +240,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 		return 0, ErrClosing
 	}
 	n := min(len(p), c.Available())
-	c.send = append(c.send, p[:n]...)
+	c.send.write(p[:n])
 	c.output(now)
 	return n, nil
 }
@@ -286,7 +291,7 @@ func (c *Conn) Close(now time.Time) error {
 
 func (c *Conn) queueFIN() {
 	c.closed = true
-	c.finSeq = c.sendSeq.Add(uint32(len(c.send)))
+	c.finSeq = c.sendSeq.Add(uint32(c.send.len()))
 }
 
 // Abort is the RFC's ABORT (RFC 9293 §3.10.5): in SYN_RCVD and the

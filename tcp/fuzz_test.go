@@ -24,6 +24,9 @@ func FuzzInput(f *testing.F) {
 		}
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		cfg := &Config{ReceiveBufferSize: 4096, SendBufferSize: 4096, MSS: 536, MSL: time.Second}
+		if data[0] >= 128 { // a buffer that needs window scaling
+			cfg.ReceiveBufferSize = 300000
+		}
 		c := NewConn(cfg, 1000)
 		open(c, data[0]%11, now)
 		c.Outgoing()
@@ -52,6 +55,9 @@ func FuzzInput(f *testing.F) {
 				seg.Payload = make([]byte, int(data[11])*8)
 				if seg.Flags.Has(wire.FlagSYN) && data[11]%2 == 0 {
 					seg.Options.MSS, seg.Options.HasMSS = uint16(data[11]), true
+				}
+				if seg.Flags.Has(wire.FlagSYN) && data[10]%3 == 0 {
+					seg.Options.WindowScale, seg.Options.HasWindowScale = data[10]%16, true
 				}
 				data = data[12:]
 				rstIn = seg.Flags.Has(wire.FlagRST)

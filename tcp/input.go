@@ -49,7 +49,16 @@ func (c *Conn) inputListen(seg *Segment, now time.Time) {
 }
 
 // learnPeer records the peer's ISN, window and options from its SYN.
+// Window scaling is on when the peer's SYN carries the option and either
+// we are answering it (passive) or our own SYN offered it (RFC 7323
+// §2.2); a shift over 14 counts as 14 (§2.3).
 func (c *Conn) learnPeer(seg *Segment) {
+	c.sndShift, c.rcvShift, c.scaling = 0, 0, false
+	if seg.Options.HasWindowScale && (c.passive || c.cfg.offersWindowScale()) {
+		c.sndShift = min(seg.Options.WindowScale, maxWindowShift)
+		c.rcvShift = c.cfg.windowShift()
+		c.scaling = true
+	}
 	c.irs = seg.Seq
 	c.rcvNxt = seg.Seq + 1
 	c.rcvRight = c.rcvNxt
@@ -63,8 +72,13 @@ func (c *Conn) learnPeer(seg *Segment) {
 // updateWindow takes the peer's window from seg (RFC 9293 §3.10.7.4,
 // fifth, "If SND.UNA =< SEG.ACK =< SND.NXT, the send window should be
 // updated").
+//
+// A SYN's window is never scaled (RFC 7323 §2.2).
 func (c *Conn) updateWindow(seg *Segment) {
 	c.sndWnd = uint32(seg.Window)
+	if !seg.Flags.Has(wire.FlagSYN) {
+		c.sndWnd <<= c.sndShift
+	}
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 }
@@ -223,7 +237,8 @@ func (c *Conn) inputReset() {
 // §3.10.7.4, second, SYN-RECEIVED STATE).
 func (c *Conn) returnToListen() {
 	c.rtx.stop()
-	c.send, c.closed = nil, false
+	c.send.release()
+	c.closed = false
 	c.recv = receiveQueue{}
 	c.setState(Listen)
 }
@@ -301,12 +316,9 @@ func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
 	}
 	// Bytes of the send queue now acknowledged (SYN and FIN take no room).
 	if acked := ack.Sub(c.sendSeq); int32(acked) > 0 {
-		n := min(int(acked), len(c.send))
-		c.send = c.send[n:]
+		n := min(int(acked), c.send.len())
+		c.send.discard(n)
 		c.sendSeq = c.sendSeq.Add(uint32(n))
-		if len(c.send) == 0 {
-			c.send = nil
-		}
 		if n > 0 {
 			c.events |= EventWritable
 		}
@@ -397,7 +409,7 @@ func (c *Conn) inputFIN(at Seq, now time.Time) {
 func (c *Conn) enterTimeWait(now time.Time) {
 	c.rtx.stop()
 	c.persist.stop()
-	c.send = nil
+	c.send.release()
 	c.setState(TimeWait)
 	c.timeWait.set(now.Add(2 * c.cfg.msl()))
 }

@@ -18,8 +18,8 @@ func (c *Conn) checkInvariants() error {
 			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
 		}
 	}
-	if len(c.send) > c.cfg.sendBufferSize() {
-		return fmt.Errorf("send queue %d bytes over its %d", len(c.send), c.cfg.sendBufferSize())
+	if c.send.len() > c.cfg.sendBufferSize() {
+		return fmt.Errorf("send queue %d bytes over its %d", c.send.len(), c.cfg.sendBufferSize())
 	}
 	if n := c.recv.readable() + c.recv.oooBytes(); n > c.cfg.receiveBufferSize() {
 		return fmt.Errorf("receive queue %d bytes over its %d", n, c.cfg.receiveBufferSize())

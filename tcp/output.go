@@ -16,10 +16,13 @@ func (c *Conn) effectiveMSS() int {
 	return int(m)
 }
 
-// advertisedWindow returns the window to put in a segment now, moving the
-// right edge forward only as receiver-side silly window syndrome avoidance
-// allows (RFC 9293 §3.8.6.2.2) and never backward (§3.8.6).
-func (c *Conn) advertisedWindow() uint16 {
+// advertisedWindow returns the window field to put in a segment now,
+// moving the right edge forward only as receiver-side silly window
+// syndrome avoidance allows (RFC 9293 §3.8.6.2.2) and never backward
+// (§3.8.6). The field is scaled down by Rcv.Wind.Shift except in a SYN
+// (RFC 7323 §2.2); scaling rounds down, so the peer's view of the edge is
+// never beyond the one we keep.
+func (c *Conn) advertisedWindow(syn bool) uint16 {
 	free := c.cfg.receiveBufferSize() - c.recv.readable() - c.recv.oooBytes()
 	if free < 0 {
 		free = 0
@@ -32,7 +35,11 @@ func (c *Conn) advertisedWindow() uint16 {
 	if c.rcvRight.LessThan(c.rcvNxt) {
 		c.rcvRight = c.rcvNxt
 	}
-	return uint16(min(c.rcvRight.Sub(c.rcvNxt), 0xffff))
+	wnd := c.rcvRight.Sub(c.rcvNxt)
+	if !syn {
+		wnd >>= c.rcvShift
+	}
+	return uint16(min(wnd, 0xffff))
 }
 
 // emit queues a segment, stamping it with the current window and, in every
@@ -42,7 +49,7 @@ func (c *Conn) emit(seg Segment) {
 		seg.Ack = c.rcvNxt
 	}
 	if !seg.Flags.Has(wire.FlagRST) {
-		seg.Window = c.advertisedWindow()
+		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
 	}
 	c.out = append(c.out, seg)
 	c.stats.SegmentsSent++
@@ -69,7 +76,7 @@ func (c *Conn) output(now time.Time) {
 	// a lost window update would deadlock the connection (RFC 9293
 	// §3.8.6.1).
 	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
-		c.sendSeq.Add(uint32(len(c.send))).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
+		c.sendSeq.Add(uint32(c.send.len())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
 		c.persist.set(now.Add(c.rto))
 	}
 }
@@ -96,7 +103,10 @@ func (c *Conn) sendOne(now time.Time) bool {
 			seg.Flags |= wire.FlagACK
 		}
 		seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
-	case c.sndUna == c.iss && !(c.closed && len(c.send) == 0 && c.state == FinWait1):
+		if c.state == SynSent && c.cfg.offersWindowScale() || c.state != SynSent && c.scaling {
+			seg.Options.WindowScale, seg.Options.HasWindowScale = c.cfg.windowShift(), true
+		}
+	case c.sndUna == c.iss && !(c.closed && c.send.len() == 0 && c.state == FinWait1):
 		// Data waits for the handshake. A FIN alone does not: CLOSE in
 		// SYN_RCVD with nothing queued sends it at once (RFC 9293
 		// §3.10.4).
@@ -142,22 +152,23 @@ func (c *Conn) sendOne(now time.Time) bool {
 // the peer's window and the effective MSS.
 func (c *Conn) dataSegment(seq Seq) (Segment, bool) {
 	off := int(seq.Sub(c.sendSeq))
-	if off < 0 || off > len(c.send) {
+	if off < 0 || off > c.send.len() {
 		// seq is at the FIN or past it.
-		off = len(c.send)
+		off = c.send.len()
 	}
-	unsent := len(c.send) - off
+	unsent := c.send.len() - off
 	window := int(c.sndUna.Add(c.sndWnd).Sub(seq))
 	if c.sndUna.Add(c.sndWnd).LessThan(seq) {
 		window = 0
 	}
-	n := min(unsent, window, c.effectiveMSS())
+	payload := c.send.peek(off, min(unsent, window, c.effectiveMSS()))
+	n := len(payload)
 	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
 	if n == 0 && !finHere {
 		return Segment{}, false
 	}
-	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: c.send[off : off+n]}
-	if n > 0 && off+n == len(c.send) {
+	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload}
+	if n > 0 && off+n == c.send.len() {
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {
@@ -177,7 +188,7 @@ func (c *Conn) maybeWindowUpdate(now time.Time) {
 		return
 	}
 	before := c.rcvRight
-	c.advertisedWindow()
+	c.advertisedWindow(false)
 	if c.rcvRight != before && before.Sub(c.rcvNxt) < uint32(c.cfg.receiveBufferSize()/2) {
 		c.ack()
 	}

@@ -6,7 +6,7 @@ package tcp
 // processing). Buffers are allocated when data arrives and released when
 // they drain.
 type receiveQueue struct {
-	data      []byte     // in-order, unread
+	data      ring       // in-order, unread
 	ooo       []oooPiece // out of order, sorted by seq, not overlapping
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole ...
@@ -18,10 +18,10 @@ type oooPiece struct {
 	data []byte
 }
 
-func (q *receiveQueue) readable() int { return len(q.data) }
+func (q *receiveQueue) readable() int { return q.data.len() }
 
 // finished reports whether every byte before the peer's FIN has been read.
-func (q *receiveQueue) finished() bool { return q.fin && len(q.data) == 0 }
+func (q *receiveQueue) finished() bool { return q.fin && q.data.len() == 0 }
 
 func (q *receiveQueue) oooBytes() int {
 	n := 0
@@ -31,15 +31,7 @@ func (q *receiveQueue) oooBytes() int {
 	return n
 }
 
-func (q *receiveQueue) read(p []byte) int {
-	n := copy(p, q.data)
-	if n == len(q.data) {
-		q.data = nil // give the buffer back once drained
-	} else {
-		q.data = q.data[n:]
-	}
-	return n
-}
+func (q *receiveQueue) read(p []byte) int { return q.data.read(p) }
 
 // store files payload, which starts at seq, given that the next byte
 // expected is next. It returns the new next. payload must already be
@@ -52,14 +44,14 @@ func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
 		q.insertOutOfOrder(seq, payload)
 		return next
 	}
-	q.data = append(q.data, payload...)
+	q.data.write(payload)
 	next = next.Add(uint32(len(payload)))
 	// Pull in pieces the new data has made contiguous.
 	for len(q.ooo) > 0 && q.ooo[0].seq.LessThanEq(next) {
 		p := q.ooo[0]
 		q.ooo = q.ooo[1:]
 		if end := p.seq.Add(uint32(len(p.data))); end.GreaterThan(next) {
-			q.data = append(q.data, p.data[next.Sub(p.seq):]...)
+			q.data.write(p.data[next.Sub(p.seq):])
 			next = end
 		}
 	}

@@ -44,7 +44,7 @@ func TestReceiveQueueReassembly(t *testing.T) {
 			if got := string(buf[:n]); got != text || next != base.Add(26) || len(q.ooo) != 0 {
 				t.Fatalf("read %q, next %d, %d pieces left", got, next.Sub(base), len(q.ooo))
 			}
-			if q.data != nil {
+			if q.data.buf != nil {
 				t.Error("drained buffer not released")
 			}
 		})

@@ -1,0 +1,113 @@
+package tcp
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// ring is a byte queue in a circular buffer: the send queue (bytes
+// written and not yet acknowledged) and the in-order part of the receive
+// queue (bytes received and not yet read). Its buffer is taken from a pool
+// when the first byte arrives, doubled as needed, and returned when the
+// queue drains, so an idle connection holds no buffer at all.
+type ring struct {
+	buf  []byte // len(buf) is a power of two, or 0 when empty
+	head int    // index of the first byte
+	n    int    // bytes queued
+}
+
+func (r *ring) len() int { return r.n }
+
+// write appends p, growing the buffer to hold it.
+func (r *ring) write(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if r.n+len(p) > len(r.buf) {
+		r.grow(r.n + len(p))
+	}
+	tail := (r.head + r.n) & (len(r.buf) - 1)
+	k := copy(r.buf[tail:], p)
+	copy(r.buf, p[k:])
+	r.n += len(p)
+}
+
+// grow moves the queue into a buffer of at least size bytes.
+func (r *ring) grow(size int) {
+	nb := getBuffer(size)
+	if r.n > 0 {
+		k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+		copy(nb[k:], r.buf[:r.n-k])
+	}
+	putBuffer(r.buf)
+	r.buf, r.head = nb, 0
+}
+
+// read moves up to len(p) bytes from the front of the queue into p.
+func (r *ring) read(p []byte) int {
+	n := min(len(p), r.n)
+	k := copy(p[:n], r.buf[r.head:min(r.head+n, len(r.buf))])
+	copy(p[k:n], r.buf)
+	r.discard(n)
+	return n
+}
+
+// discard drops n bytes from the front of the queue.
+func (r *ring) discard(n int) {
+	r.n -= n
+	r.head = (r.head + n) & (len(r.buf) - 1)
+	if r.n == 0 {
+		r.release()
+	}
+}
+
+// release gives the buffer back to the pool.
+func (r *ring) release() {
+	putBuffer(r.buf)
+	*r = ring{}
+}
+
+// peek returns up to n bytes starting off bytes into the queue, without
+// wrapping: a span that crosses the end of the buffer is cut there, so a
+// segment built from it is at most one byte shorter than asked once per
+// trip around the buffer.
+func (r *ring) peek(off, n int) []byte {
+	n = min(n, r.n-off)
+	if n <= 0 {
+		return nil
+	}
+	start := (r.head + off) & (len(r.buf) - 1)
+	return r.buf[start:min(start+n, len(r.buf))]
+}
+
+// Buffers come from pools of power-of-two sizes from 4 KiB to 64 MiB.
+const (
+	minBufferShift = 12
+	maxBufferShift = 26
+)
+
+// bufferPools recycles queue buffers between connections. It is a cache
+// only: what it holds never changes behaviour.
+var bufferPools [maxBufferShift - minBufferShift + 1]sync.Pool
+
+// getBuffer returns a buffer of at least size bytes, its length a power
+// of two.
+func getBuffer(size int) []byte {
+	shift := max(bits.Len(uint(size-1)), minBufferShift)
+	if shift > maxBufferShift {
+		return make([]byte, 1<<shift)
+	}
+	if b, ok := bufferPools[shift-minBufferShift].Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 1<<shift)
+}
+
+// putBuffer returns b, which getBuffer made, to its pool.
+func putBuffer(b []byte) {
+	shift := bits.Len(uint(len(b))) - 1
+	if len(b) == 0 || 1<<shift != len(b) || shift < minBufferShift || shift > maxBufferShift {
+		return
+	}
+	bufferPools[shift-minBufferShift].Put(&b)
+}

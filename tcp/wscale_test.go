@@ -1,0 +1,83 @@
+package tcp_test
+
+import (
+	"testing"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// Window scaling (RFC 7323 §2): offered in the SYN only when the receive
+// buffer needs it, answered whenever the peer offers it, applied to every
+// window but a SYN's, and off unless both SYNs carry the option.
+func TestWindowScale(t *testing.T) {
+	const big = 1 << 20 // needs a shift of 5: 1 MiB >> 5 = 32768
+	for _, c := range []struct {
+		name  string
+		cfg   tcp.Config
+		steps []step
+	}{
+		{"active, both offer", tcp.Config{ReceiveBufferSize: big}, []step{
+			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
+			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 7>",
+				out: []string{". 1001:1001(0) ack 5001 win 32768"}, states: []tcp.State{tcp.Established}},
+			{in: ". 5001:5001(0) ack 1001 win 10"}, // 10 << 7 = 1280 bytes
+			{call: "write 5000", out: []string{". 1001:2281(1280) ack 5001"}},
+		}},
+		{"active, peer does not answer", tcp.Config{ReceiveBufferSize: big}, []step{
+			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
+			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460>",
+				out: []string{". 1001:1001(0) ack 5001 win 65535"}, states: []tcp.State{tcp.Established}},
+			{in: ". 5001:5001(0) ack 1001 win 1000"},
+			{call: "write 5000", out: []string{". 1001:2001(1000) ack 5001"}},
+		}},
+		{"active, small buffer offers nothing and ignores an answer", tcp.Config{}, []step{
+			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460>"}, states: []tcp.State{tcp.SynSent}},
+			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 7>",
+				out: []string{". 1001:1001(0) ack 5001 win 65535"}, states: []tcp.State{tcp.Established}},
+			{in: ". 5001:5001(0) ack 1001 win 1000"},
+			{call: "write 5000", out: []string{". 1001:2001(1000) ack 5001"}},
+		}},
+		{"passive answers with its shift, even 0", tcp.Config{}, []step{
+			{call: "listen", states: []tcp.State{tcp.Listen}},
+			{in: "S 5000:5000(0) win 65535 <mss 1460,wscale 2>",
+				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460,wscale 0>"}, states: []tcp.State{tcp.SynReceived}},
+			{in: ". 5001:5001(0) ack 1001 win 300", states: []tcp.State{tcp.Established}}, // 300 << 2 = 1200 bytes
+			{call: "write 5000", out: []string{". 1001:2201(1200) ack 5001"}},
+		}},
+		{"passive without the peer's option", tcp.Config{ReceiveBufferSize: big}, []step{
+			{call: "listen", states: []tcp.State{tcp.Listen}},
+			{in: "S 5000:5000(0) win 65535 <mss 1460>",
+				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460>"}, states: []tcp.State{tcp.SynReceived}},
+			{in: ". 5001:5001(0) ack 1001 win 300", states: []tcp.State{tcp.Established}},
+			{call: "write 5000", out: []string{". 1001:1301(300) ack 5001"}},
+		}},
+		{"a shift over 14 counts as 14", tcp.Config{}, []step{
+			{call: "listen", states: []tcp.State{tcp.Listen}},
+			{in: "S 5000:5000(0) win 65535 <mss 1460,wscale 15>",
+				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460,wscale 0>"}, states: []tcp.State{tcp.SynReceived}},
+			{in: ". 5001:5001(0) ack 1001 win 0", states: []tcp.State{tcp.Established}},
+			{in: ". 5001:5001(0) ack 1001 win 1"}, // 1 << 14, not 1 << 15
+			{call: "write 40000", out: []string{
+				". 1001:2461(1460) ack 5001", ". 2461:3921(1460) ack 5001", ". 3921:5381(1460) ack 5001",
+				". 5381:6841(1460) ack 5001", ". 6841:8301(1460) ack 5001", ". 8301:9761(1460) ack 5001",
+				". 9761:11221(1460) ack 5001", ". 11221:12681(1460) ack 5001", ". 12681:14141(1460) ack 5001",
+				". 14141:15601(1460) ack 5001", ". 15601:17061(1460) ack 5001", ". 17061:17385(324) ack 5001",
+			}},
+		}},
+		{"our window is scaled down and rounded down", tcp.Config{ReceiveBufferSize: big}, []step{
+			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
+			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 0>",
+				out: []string{". 1001:1001(0) ack 5001 win 32768"}, states: []tcp.State{tcp.Established}},
+			// 100 bytes in: the edge stays, 1048476 bytes remain: 32764.875 units.
+			{in: "P. 5001:5101(100) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5101 win 32764"}},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := c.cfg
+			conn := newTestConn(t, &cfg, ourISS)
+			for _, s := range c.steps {
+				conn.do(s)
+			}
+		})
+	}
+}
