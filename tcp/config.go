@@ -24,9 +24,10 @@ func orDefault[T int | uint16 | time.Duration](v, d T) T {
 	return v
 }
 
-func (c *Config) mss() uint16               { return orDefault(c.MSS, DefaultMSS) }
-func (c *Config) receiveBufferSize() int    { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
-func (c *Config) sendBufferSize() int       { return orDefault(c.SendBufferSize, DefaultBufferSize) }
+func (c *Config) mss() uint16            { return orDefault(c.MSS, DefaultMSS) }
+func (c *Config) receiveBufferSize() int { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
+func (c *Config) sendBufferSize() int    { return orDefault(c.SendBufferSize, DefaultBufferSize) }
+
 // windowShift is the window scale this side asks for: the smallest shift
 // that fits the receive buffer in the 16-bit window field, at most 14
 // (RFC 7323 §2.3).
