@@ -29,14 +29,17 @@ type Conn struct {
 	closed    bool // Close was called: local reads and writes fail with net.ErrClosed
 	readShut  bool // CloseRead was called
 	lingerRST bool // SetLinger(0): Close resets instead of closing
-	rdl, wdl  time.Time
+	// timeWaiting: the connection reached TIME_WAIT and the stack keeps
+	// a compact record of it instead; the engine gets no more input.
+	timeWaiting bool
+	rdl, wdl    time.Time
 }
 
 // newConn makes the connection for t, with an MSS that fits the MTU of
 // the route to its peer. s.mu is held.
-func newConn(s *Stack, t tuple, mtu int) *Conn {
+func newConn(s *Stack, t tuple, mtu int, iss tcp.Seq) *Conn {
 	c := &Conn{s: s, local: t.local, remote: t.remote, changed: make(chan struct{})}
-	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), mtu), s.isn.ISN(t.local, t.remote, time.Now()))
+	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), mtu), iss)
 	return c
 }
 
@@ -49,7 +52,7 @@ func (c *Conn) flush() {
 	}
 	ev := c.tcb.Events()
 	if ev == 0 {
-		c.s.timers.set(c, c.tcb.Deadline())
+		c.settle(0)
 		return
 	}
 	c.wake()
@@ -63,12 +66,27 @@ func (c *Conn) flush() {
 			c.listener = nil
 		}
 	}
-	if ev&tcp.EventClosed != 0 || c.tcb.State() == tcp.Listen {
+	c.settle(ev)
+}
+
+// settle updates the connection table and the timers after an engine
+// call: a closed connection leaves the table, one in TIME_WAIT is
+// replaced by a compact record, any other keeps its deadline. c.mu is
+// held.
+func (c *Conn) settle(ev tcp.Events) {
+	switch st := c.tcb.State(); {
+	case ev&tcp.EventClosed != 0 || st == tcp.Listen:
 		c.s.forget(c)
-		c.s.timers.set(c, time.Time{})
-		return
+		c.s.timers.set(&c.timer, c, time.Time{})
+	case st == tcp.TimeWait:
+		if !c.timeWaiting {
+			c.timeWaiting = true
+			c.s.timers.set(&c.timer, c, time.Time{})
+			c.s.enterTimeWait(c, c.tcb.TimeWaitRecord())
+		}
+	default:
+		c.s.timers.set(&c.timer, c, c.tcb.Deadline())
 	}
-	c.s.timers.set(c, c.tcb.Deadline())
 }
 
 func (c *Conn) input(seg *tcp.Segment, now time.Time) {

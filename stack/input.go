@@ -40,9 +40,25 @@ func (s *Stack) deliverTCP(ip wire.IPPacket) {
 	now := time.Now()
 	s.mu.Lock()
 	c := s.conns[t]
+	var iss tcp.Seq
+	reuse := false
+	if tw := s.timeWaits[t]; c == nil && tw != nil {
+		action, reply := tw.input(&seg, now)
+		if action != tcp.TimeWaitReuse {
+			s.mu.Unlock()
+			if action == tcp.TimeWaitReply {
+				s.sendSegment(t.local, t.remote, &reply)
+			}
+			return
+		}
+		iss, reuse = tw.rec.ReuseISS(), true
+	}
 	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
 		if l := s.listenerFor(t.local); l != nil {
-			c = l.spawn(t)
+			if !reuse {
+				iss = s.isn.ISN(t.local, t.remote, now)
+			}
+			c = l.spawn(t, iss)
 		}
 	}
 	s.mu.Unlock()

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+
+	"github.com/seqack/seqack/tcp"
 )
 
 // DefaultBacklog bounds a listener's SYN queue and accept queue when
@@ -55,9 +57,9 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	return l, nil
 }
 
-// spawn creates the connection for a SYN to l, unless the SYN queue is
-// full. s.mu is held.
-func (l *Listener) spawn(t tuple) *Conn {
+// spawn creates the connection for a SYN to l, with initial sequence
+// number iss, unless the SYN queue is full. s.mu is held.
+func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed || l.pending+len(l.queue) >= cap(l.queue) {
@@ -69,7 +71,7 @@ func (l *Listener) spawn(t tuple) *Conn {
 		return nil
 	}
 	l.pending++
-	c := newConn(l.s, t, n.ep.MTU())
+	c := newConn(l.s, t, n.ep.MTU(), iss)
 	c.listener = l
 	c.tcb.Listen()
 	l.s.conns[t] = c

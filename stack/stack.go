@@ -45,6 +45,7 @@ type Stack struct {
 	nics      []*nic
 	routes    []Route
 	conns     map[tuple]*Conn
+	timeWaits map[tuple]*timeWaitEntry
 	configs   map[uint16]*tcp.Config // the TCP config for each MSS in use
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
@@ -104,6 +105,7 @@ func New(opts Options) *Stack {
 		isn:       tcp.NewISNGenerator(key[:], time.Now()),
 		timers:    newTimers(),
 		conns:     make(map[tuple]*Conn),
+		timeWaits: make(map[tuple]*timeWaitEntry),
 		configs:   make(map[uint16]*tcp.Config),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
@@ -191,7 +193,8 @@ func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, 
 	start := rand.IntN(n)
 	for i := 0; i < n; i++ {
 		port := uint16(lo + (start+i)%n)
-		if _, used := s.conns[tuple{netip.AddrPortFrom(local, port), remote}]; !used {
+		t := tuple{netip.AddrPortFrom(local, port), remote}
+		if s.conns[t] == nil && s.timeWaits[t] == nil {
 			return port, nil
 		}
 	}

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// timers runs every connection's engine deadline from one goroutine: a
-// heap of deadlines and one time.Timer set to the earliest.
+// timers runs every connection's engine deadline, and every TIME_WAIT
+// record's expiry, from one goroutine: a heap of deadlines and one
+// time.Timer set to the earliest.
 type timers struct {
 	mu     sync.Mutex
 	heap   timerHeap
@@ -15,11 +16,18 @@ type timers struct {
 	closed bool
 }
 
+// timerEntry is one deadline in the heap; its owner keeps a pointer to
+// it (slot) while it is scheduled.
 type timerEntry struct {
 	at    time.Time
-	c     *Conn
+	owner timerOwner
+	slot  **timerEntry
 	index int
 }
+
+// timerOwner is what a deadline belongs to: a connection or a TIME_WAIT
+// record.
+type timerOwner interface{ handleTimer(now time.Time) }
 
 type timerHeap []*timerEntry
 
@@ -50,24 +58,28 @@ func newTimers() *timers {
 	return t
 }
 
-// set schedules c's deadline at (zero: none), replacing its previous one.
-func (t *timers) set(c *Conn, at time.Time) {
+// set schedules owner's deadline at (zero: none), replacing its
+// previous one; slot is where the owner keeps its entry.
+func (t *timers) set(slot **timerEntry, owner timerOwner, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
 		return
 	}
-	e := c.timer
+	e := *slot
 	switch {
 	case at.IsZero() && e == nil:
 		return
 	case at.IsZero():
 		heap.Remove(&t.heap, e.index)
-		c.timer = nil
+		*slot = nil
 	case e == nil:
-		c.timer = &timerEntry{at: at, c: c}
-		heap.Push(&t.heap, c.timer)
+		*slot = &timerEntry{at: at, owner: owner, slot: slot}
+		heap.Push(&t.heap, *slot)
 	default:
+		if e.at.Equal(at) {
+			return
+		}
 		e.at = at
 		heap.Fix(&t.heap, e.index)
 	}
@@ -86,19 +98,19 @@ func (t *timers) rearm() {
 // fire runs the connections whose deadlines have passed.
 func (t *timers) fire() {
 	now := time.Now()
-	var due []*Conn
+	var due []timerOwner
 	t.mu.Lock()
 	for len(t.heap) > 0 && !t.heap[0].at.After(now) {
 		e := heap.Pop(&t.heap).(*timerEntry)
-		e.c.timer = nil
-		due = append(due, e.c)
+		*e.slot = nil
+		due = append(due, e.owner)
 	}
 	if !t.closed {
 		t.rearm()
 	}
 	t.mu.Unlock()
-	for _, c := range due {
-		c.handleTimer(now)
+	for _, o := range due {
+		o.handleTimer(now)
 	}
 }
 

@@ -28,21 +28,28 @@ func (c *Config) mss() uint16            { return orDefault(c.MSS, DefaultMSS) }
 func (c *Config) receiveBufferSize() int { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
 func (c *Config) sendBufferSize() int    { return orDefault(c.SendBufferSize, DefaultBufferSize) }
 
-// windowShift is the window scale this side asks for: the smallest shift
-// that fits the receive buffer in the 16-bit window field, at most 14
-// (RFC 7323 §2.3).
-func (c *Config) windowShift() uint8 {
+// windowShift is the window scale to ask for with a receive buffer of
+// size bytes: the smallest shift that fits it in the 16-bit window field,
+// at most 14 (RFC 7323 §2.3).
+func windowShift(size int) uint8 {
 	var s uint8
-	for c.receiveBufferSize()>>s > 0xffff && s < maxWindowShift {
+	for size>>s > 0xffff && s < maxWindowShift {
 		s++
 	}
 	return s
 }
 
-// offersWindowScale reports whether an active open offers window
-// scaling: only when the receive buffer needs it, so that a default
-// connection's SYN is the plain one of RFC 9293.
-func (c *Config) offersWindowScale() bool { return c.receiveBufferSize() > 0xffff }
+// offersWindowScale reports whether an active open with a receive buffer
+// of size bytes offers window scaling: only when the buffer needs it, so
+// that a default connection's SYN is the plain one of RFC 9293.
+func offersWindowScale(size int) bool { return size > 0xffff }
+
+// Keepalive defaults, as Linux's tcp_keepalive_time, _intvl and _probes.
+const (
+	DefaultKeepaliveIdle     = 2 * time.Hour
+	DefaultKeepaliveInterval = 75 * time.Second
+	DefaultKeepaliveCount    = 9
+)
 
 func (c *Config) synRetries() int           { return orDefault(c.SynRetries, DefaultSynRetries) }
 func (c *Config) synAckRetries() int        { return orDefault(c.SynAckRetries, DefaultSynAckRetries) }

@@ -37,7 +37,14 @@ type Conn struct {
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
 	sndShift, rcvShift uint8
-	scaling            bool // the peer's SYN carried the option and we answer with ours
+	scaling            bool   // the peer's SYN carried the option and we answer with ours
+	pathMSS            uint16 // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
+
+	// Settings of this connection that override the Config; zero means
+	// the Config's.
+	rcvBuf, sndBuf int
+	ka             *keepalive // nil: keepalive off
+	softErr        error      // the last ICMP soft error (RFC 1122 §4.2.3.9)
 
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
 	send    ring
@@ -55,6 +62,7 @@ type Conn struct {
 	rtx        timer // SYN, SYN+ACK, data and FIN retransmission
 	timeWait   timer // 2×MSL
 	persist    timer // zero-window probes
+	kaTimer    timer // keepalive
 	retries    int   // consecutive expiries of rtx or persist
 	rto        time.Duration
 	srtt       time.Duration
@@ -130,11 +138,23 @@ func (c *Conn) Buffered() int { return c.recv.readable() }
 
 // Available returns how many bytes Write can accept now.
 func (c *Conn) Available() int {
-	if n := c.cfg.sendBufferSize() - c.send.len(); n > 0 {
+	if n := c.sndBufSize() - c.send.len(); n > 0 {
 		return n
 	}
 	return 0
 }
+
+// SetBufferSizes sets this connection's receive and send buffer sizes,
+// as SO_RCVBUF and SO_SNDBUF do; zero keeps the Config's. The receive
+// size decides the window scale only if set before the SYN is sent or
+// answered (RFC 7323 §2.2: the scale is fixed by the handshake). Data
+// already queued is kept.
+func (c *Conn) SetBufferSizes(receive, send int) {
+	c.rcvBuf, c.sndBuf = max(receive, 0), max(send, 0)
+}
+
+func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBufferSize()) }
+func (c *Conn) sndBufSize() int { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
 
 // Stats returns the connection's counters and estimator state.
 func (c *Conn) Stats() Stats {
@@ -165,7 +185,7 @@ func (c *Conn) Events() Events {
 // Deadline returns when HandleTimer next needs to be called; the zero
 // time means no timer is running.
 func (c *Conn) Deadline() time.Time {
-	return earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at)
+	return earliest(earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at), c.kaTimer.at)
 }
 
 func (c *Conn) setState(s State) {
@@ -187,6 +207,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.rtx.stop()
 	c.timeWait.stop()
 	c.persist.stop()
+	c.kaTimer.stop()
 	c.send.release()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)

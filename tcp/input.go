@@ -20,6 +20,7 @@ func (c *Conn) Input(seg *Segment, now time.Time) {
 	default:
 		c.inputSynchronized(seg, now)
 	}
+	c.heardFromPeer(now)
 }
 
 // inputClosed answers a segment for a connection that does not exist
@@ -54,9 +55,9 @@ func (c *Conn) inputListen(seg *Segment, now time.Time) {
 // §2.2); a shift over 14 counts as 14 (§2.3).
 func (c *Conn) learnPeer(seg *Segment) {
 	c.sndShift, c.rcvShift, c.scaling = 0, 0, false
-	if seg.Options.HasWindowScale && (c.passive || c.cfg.offersWindowScale()) {
+	if seg.Options.HasWindowScale && (c.passive || offersWindowScale(c.rcvBufSize())) {
 		c.sndShift = min(seg.Options.WindowScale, maxWindowShift)
-		c.rcvShift = c.cfg.windowShift()
+		c.rcvShift = windowShift(c.rcvBufSize())
 		c.scaling = true
 	}
 	c.irs = seg.Seq
@@ -409,6 +410,7 @@ func (c *Conn) inputFIN(at Seq, now time.Time) {
 func (c *Conn) enterTimeWait(now time.Time) {
 	c.rtx.stop()
 	c.persist.stop()
+	c.kaTimer.stop()
 	c.send.release()
 	c.setState(TimeWait)
 	c.timeWait.set(now.Add(2 * c.cfg.msl()))

@@ -18,11 +18,11 @@ func (c *Conn) checkInvariants() error {
 			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
 		}
 	}
-	if c.send.len() > c.cfg.sendBufferSize() {
-		return fmt.Errorf("send queue %d bytes over its %d", c.send.len(), c.cfg.sendBufferSize())
+	if c.send.len() > c.sndBufSize() {
+		return fmt.Errorf("send queue %d bytes over its %d", c.send.len(), c.sndBufSize())
 	}
-	if n := c.recv.readable() + c.recv.oooBytes(); n > c.cfg.receiveBufferSize() {
-		return fmt.Errorf("receive queue %d bytes over its %d", n, c.cfg.receiveBufferSize())
+	if n := c.recv.readable() + c.recv.oooBytes(); n > c.rcvBufSize() {
+		return fmt.Errorf("receive queue %d bytes over its %d", n, c.rcvBufSize())
 	}
 	prevEnd := c.rcvNxt
 	for i, p := range c.recv.ooo {

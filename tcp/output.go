@@ -13,6 +13,9 @@ func (c *Conn) effectiveMSS() int {
 	if c.peerMSS != 0 && c.peerMSS < m {
 		m = c.peerMSS
 	}
+	if c.pathMSS != 0 && c.pathMSS < m {
+		m = c.pathMSS
+	}
 	return int(m)
 }
 
@@ -23,12 +26,12 @@ func (c *Conn) effectiveMSS() int {
 // (RFC 7323 §2.2); scaling rounds down, so the peer's view of the edge is
 // never beyond the one we keep.
 func (c *Conn) advertisedWindow(syn bool) uint16 {
-	free := c.cfg.receiveBufferSize() - c.recv.readable() - c.recv.oooBytes()
+	free := c.rcvBufSize() - c.recv.readable() - c.recv.oooBytes()
 	if free < 0 {
 		free = 0
 	}
 	right := c.rcvNxt.Add(uint32(free))
-	threshold := uint32(min(c.cfg.receiveBufferSize()/2, c.effectiveMSS()))
+	threshold := uint32(min(c.rcvBufSize()/2, c.effectiveMSS()))
 	if right.GreaterThan(c.rcvRight) && right.Sub(c.rcvRight) >= threshold {
 		c.rcvRight = right
 	}
@@ -103,8 +106,8 @@ func (c *Conn) sendOne(now time.Time) bool {
 			seg.Flags |= wire.FlagACK
 		}
 		seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
-		if c.state == SynSent && c.cfg.offersWindowScale() || c.state != SynSent && c.scaling {
-			seg.Options.WindowScale, seg.Options.HasWindowScale = c.cfg.windowShift(), true
+		if c.state == SynSent && offersWindowScale(c.rcvBufSize()) || c.state != SynSent && c.scaling {
+			seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufSize()), true
 		}
 	case c.sndUna == c.iss && !(c.closed && c.send.len() == 0 && c.state == FinWait1):
 		// Data waits for the handshake. A FIN alone does not: CLOSE in
@@ -189,7 +192,7 @@ func (c *Conn) maybeWindowUpdate(now time.Time) {
 	}
 	before := c.rcvRight
 	c.advertisedWindow(false)
-	if c.rcvRight != before && before.Sub(c.rcvNxt) < uint32(c.cfg.receiveBufferSize()/2) {
+	if c.rcvRight != before && before.Sub(c.rcvNxt) < uint32(c.rcvBufSize()/2) {
 		c.ack()
 	}
 }

@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/seqack/seqack/wire"
@@ -23,6 +24,11 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.persist.stop()
 		c.fired(TimerPersist)
 		c.probeWindow(now)
+	}
+	if c.kaTimer.due(now) {
+		c.kaTimer.stop()
+		c.fired(TimerKeepalive)
+		c.keepaliveTimeout(now)
 	}
 }
 
@@ -47,7 +53,9 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 		limit = c.cfg.synAckRetries()
 	}
 	if c.retries >= limit {
-		c.enterClosed(ErrTimedOut, EventTimedOut)
+		// An ICMP error heard meanwhile says more than the timeout
+		// does (RFC 1122 §4.2.3.9), as Linux reports it.
+		c.enterClosed(cmp.Or(c.softErr, ErrTimedOut), EventTimedOut)
 		return
 	}
 	c.retries++

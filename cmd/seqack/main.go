@@ -5,6 +5,7 @@
 //
 //	seqack scenario NAME [flags]   run a built-in scenario and draw it
 //	seqack scenario --list         list the scenarios
+//	seqack bench [flags]           measure seqack against the kernel
 //	seqack help                    this text
 //
 // Run "seqack scenario --help" for the flags, including the fault
@@ -33,6 +34,7 @@ const usage = `seqack — a userspace TCP/IP stack, and a lab that draws every c
 Usage:
   seqack scenario NAME [flags]   run a built-in scenario in the simulator and draw it
   seqack scenario --list         list the scenarios, one line each
+  seqack bench [flags]           measure seqack against the kernel's TCP, side by side
   seqack help                    show this text
 
 Run "seqack scenario --help" for the scenario flags.
@@ -48,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "scenario":
 		return runScenario(args[1:], stdout, stderr)
+	case "bench":
+		return runBench(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestBench(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := run([]string{"bench", "--time", "50ms", "--conns", "10"}, &stdout, &stderr)
+	if status != exitOK {
+		t.Fatalf("status %d, want %d\nstdout:\n%s\nstderr:\n%s", status, exitOK, stdout.String(), stderr.String())
+	}
+	for _, row := range []string{
+		`(?m)^workload +seqack +kernel +ratio$`,
+		`(?m)^bulk mtu 1500 +[0-9.]+ [kMG]bit/s +[0-9.]+ [kMG]bit/s +[0-9.]+×$`,
+		`(?m)^bulk mtu 65535 +[0-9.]+ [kMG]bit/s +[0-9.]+ [kMG]bit/s +[0-9.]+×$`,
+		`(?m)^handshake +[0-9.]+ conn/s +[0-9.]+ conn/s +[0-9.]+×$`,
+		`(?m)^idle heap/conn end +[0-9]+ B +\(not visible\) +—$`,
+	} {
+		if !regexp.MustCompile(row).MatchString(stdout.String()) {
+			t.Errorf("stdout lacks a row matching %s:\n%s", row, stdout.String())
+		}
+	}
+}
+
+func TestBenchOnly(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := run([]string{"bench", "--only", "idle,bulk", "--time", "20ms", "--conns", "5"}, &stdout, &stderr)
+	if status != exitOK {
+		t.Fatalf("status %d, want %d\nstderr:\n%s", status, exitOK, stderr.String())
+	}
+	out := stdout.String()
+	if strings.Contains(out, "handshake") || strings.Index(out, "bulk mtu 1500") > strings.Index(out, "idle heap") {
+		t.Errorf("--only idle,bulk printed:\n%s", out)
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"bench", "--colour"}, "flag provided but not defined: -colour"},
+		{[]string{"bench", "--time", "forever"}, "invalid value"},
+		{[]string{"bench", "--time", "0s"}, "must be positive"},
+		{[]string{"bench", "--conns", "0"}, "must be positive"},
+		{[]string{"bench", "--only", "bulk,latency"}, `unknown workload "latency"`},
+		{[]string{"bench", "extra"}, `unexpected argument "extra"`},
+	} {
+		var stdout, stderr bytes.Buffer
+		if status := run(c.args, &stdout, &stderr); status != exitUsage {
+			t.Errorf("%q: status %d, want %d", c.args, status, exitUsage)
+		}
+		if !strings.Contains(stderr.String(), c.stderr) {
+			t.Errorf("%q: stderr lacks %q:\n%s", c.args, c.stderr, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if status := run([]string{"bench", "--help"}, &stdout, &stderr); status != exitOK || !strings.Contains(stdout.String(), "--conns N") {
+		t.Errorf("--help: status %d, stdout:\n%s", status, stdout.String())
+	}
+}
