@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"encoding/binary"
+	"errors"
 	"testing"
 	"time"
 
@@ -18,7 +19,11 @@ func FuzzInput(f *testing.F) {
 	f.Add([]byte{1, 0, 0x02, 0, 0, 0x13, 0x88, 0, 0, 0, 0, 0xff, 0xff, 0})
 	f.Add([]byte{5, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 4, 0x11, 0, 0, 0, 0, 0, 0, 3, 0xea, 0, 0, 0})
 	f.Add([]byte{10, 0, 0x04, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(fuzzOne)
+}
+
+func fuzzOne(t *testing.T, data []byte) {
+	{
 		if len(data) == 0 {
 			return
 		}
@@ -65,7 +70,18 @@ func FuzzInput(f *testing.F) {
 			case 4:
 				c.Write(buf[:int(op)%len(buf)], now)
 			case 5:
-				c.Read(buf, now)
+				switch op >> 5 {
+				case 0, 1, 2, 3:
+					c.Read(buf, now)
+				case 4: // an ICMP error or packet too big quoting a nearby sequence number
+					c.ICMPError(errFuzzICMP, op&1 != 0, c.sndUna+Seq(op&3), now)
+				case 5:
+					c.PacketTooBig(uint16(op)*4, c.sndUna+Seq(op&3), now)
+				case 6:
+					c.SetKeepalive(&Keepalive{Idle: time.Second, Interval: time.Second, Count: 2}, now)
+				case 7:
+					c.SetBufferSizes(int(op)*100, int(op)*100)
+				}
 			case 6:
 				if op&0x80 != 0 {
 					c.Abort(now)
@@ -93,8 +109,10 @@ func FuzzInput(f *testing.F) {
 			}
 			lastRight = c.rcvRight
 		}
-	})
+	}
 }
+
+var errFuzzICMP = errors.New("fuzz: ICMP error")
 
 // open brings c into state s through the public API.
 func open(c *Conn, s byte, now time.Time) {
