@@ -255,6 +255,71 @@ func (c *Conn) SetLinger(sec int) error {
 	return nil
 }
 
+// SetKeepAlive turns keepalive probes on or off (RFC 1122 §4.2.3.6),
+// as *net.TCPConn's does; turned on without a period, probes start after
+// 15 s idle and repeat every 15 s, 9 times, as Go's net defaults.
+func (c *Conn) SetKeepAlive(on bool) error {
+	if !on {
+		return c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: false})
+	}
+	return c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true})
+}
+
+// SetKeepAlivePeriod turns keepalive on with both the idle time and the
+// interval between probes set to d, as *net.TCPConn's does.
+func (c *Conn) SetKeepAlivePeriod(d time.Duration) error {
+	return c.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: d, Interval: d})
+}
+
+// SetKeepAliveConfig configures keepalive as *net.TCPConn's does: zero
+// fields take Go's defaults (15 s idle, 15 s interval, 9 probes).
+func (c *Conn) SetKeepAliveConfig(cfg net.KeepAliveConfig) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("set", net.ErrClosed)
+	}
+	if !cfg.Enable {
+		c.tcb.SetKeepalive(nil, time.Now())
+	} else {
+		positive := func(d time.Duration) time.Duration {
+			if d <= 0 {
+				return 15 * time.Second
+			}
+			return d
+		}
+		count := cfg.Count
+		if count <= 0 {
+			count = 9
+		}
+		c.tcb.SetKeepalive(&tcp.Keepalive{Idle: positive(cfg.Idle), Interval: positive(cfg.Interval), Count: count}, time.Now())
+	}
+	c.flush()
+	return nil
+}
+
+// SetReadBuffer sets the receive buffer size, as SO_RCVBUF does. The
+// window it allows is capped by the window scale the handshake fixed.
+func (c *Conn) SetReadBuffer(bytes int) error { return c.setBuffers(bytes, 0) }
+
+// SetWriteBuffer sets the send buffer size, as SO_SNDBUF does: Write
+// blocks while that many bytes are unacknowledged.
+func (c *Conn) SetWriteBuffer(bytes int) error { return c.setBuffers(0, bytes) }
+
+func (c *Conn) setBuffers(receive, send int) error {
+	if receive < 0 || send < 0 {
+		return c.opError("set", syscall.EINVAL)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("set", net.ErrClosed)
+	}
+	c.tcb.SetBufferSizes(receive, send)
+	c.flush()
+	return nil
+}
+
 // SetNoDelay is accepted for compatibility with *net.TCPConn; the engine
 // does not yet delay small segments (Nagle), so every setting behaves as
 // true.

@@ -26,6 +26,8 @@ func (s *Stack) deliver(n *nic, p []byte) {
 		s.deliverTCP(ip)
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
 		s.deliverICMP(n, ip)
+	default:
+		s.protocolUnreachable(n, p, ip)
 	}
 }
 
@@ -113,57 +115,4 @@ func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
 		return
 	}
 	s.stats.PacketsSent.Add(1)
-}
-
-// deliverICMP answers echo requests (RFC 792, RFC 4443 §4.1), so that
-// ping works against the stack.
-func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
-	var h wire.ICMPHeader
-	var body []byte
-	var err error
-	if ip.Version == 4 {
-		h, body, err = wire.ParseICMPv4(ip.Payload)
-	} else {
-		h, body, err = wire.ParseICMPv6(ip.Payload, ip.Src, ip.Dst)
-	}
-	if err != nil {
-		s.stats.MalformedPackets.Add(1)
-		return
-	}
-	reply := h
-	switch {
-	case ip.Version == 4 && h.Type == wire.ICMPv4EchoRequest:
-		reply.Type = wire.ICMPv4EchoReply
-	case ip.Version == 6 && h.Type == wire.ICMPv6EchoRequest:
-		reply.Type = wire.ICMPv6EchoReply
-	default:
-		return // errors for TCP (PMTU, unreachable) are handled in a later step
-	}
-	s.stats.EchoRequests.Add(1)
-	reply.Code = 0
-	buf := make([]byte, wire.IPv6HeaderLen+wire.ICMPHeaderLen+len(body))
-	var off int
-	if ip.Version == 4 {
-		hdr := wire.IPv4Header{TTL: 64, Protocol: wire.ProtocolICMPv4, Src: ip.Dst, Dst: ip.Src}
-		off, err = hdr.Marshal(buf, wire.ICMPHeaderLen+len(body))
-		if err == nil {
-			_, err = wire.BuildICMPv4(buf[off:], &reply, body)
-		}
-	} else {
-		hdr := wire.IPv6Header{NextHeader: wire.ProtocolICMPv6, HopLimit: 64, Src: ip.Dst, Dst: ip.Src}
-		off, err = hdr.Marshal(buf, wire.ICMPHeaderLen+len(body))
-		if err == nil {
-			_, err = wire.BuildICMPv6(buf[off:], ip.Dst, ip.Src, &reply, body)
-		}
-	}
-	if err != nil {
-		return
-	}
-	out, _, rerr := s.route(ip.Src)
-	if rerr != nil {
-		out = n
-	}
-	if out.ep.WritePacket(buf[:off+wire.ICMPHeaderLen+len(body)]) == nil {
-		s.stats.PacketsSent.Add(1)
-	}
 }

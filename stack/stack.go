@@ -50,7 +50,8 @@ type Stack struct {
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
 
-	stats Stats
+	stats     Stats
+	icmpLimit rateLimit
 }
 
 // Stats counts what a stack dropped and why.
@@ -62,6 +63,9 @@ type Stats struct {
 	ListenOverflows              atomic.Uint64 // SYNs dropped: SYN or accept queue full
 	EchoRequests                 atomic.Uint64
 	SendErrors                   atomic.Uint64
+	ICMPErrorsReceived           atomic.Uint64 // destination unreachable, packet too big, time exceeded, ...
+	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
+	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
 }
 
 // tuple identifies a connection.

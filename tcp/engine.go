@@ -91,14 +91,21 @@ func earliest(a time.Time, b time.Time) time.Time {
 	return a
 }
 
-// Stats is a snapshot of a connection's counters, in the spirit of
-// `ss -ti`.
+// Stats is a snapshot of a connection's counters and estimator state, in
+// the spirit of `ss -ti`.
 type Stats struct {
 	SegmentsSent, SegmentsReceived uint64
 	BytesSent, BytesReceived       uint64 // payload bytes, first transmissions and in-order arrivals
 	Retransmissions                uint64 // segments sent again
 	SRTT, RTTVar, RTO              time.Duration
-	SendWindow, ReceiveWindow      uint32
+	SendWindow, ReceiveWindow      uint32 // in bytes, after scaling
+	MSS                            int    // the largest payload sent now: our MSS, the peer's and the path's, whichever is least
+	// SendScale and ReceiveScale are the window shifts (RFC 7323 §2) for
+	// the peer's windows and ours; -1 when scaling is off.
+	SendScale, ReceiveScale int
+	// SendQueue is the bytes written and not yet acknowledged (ss's
+	// Send-Q); ReceiveQueue the bytes received and not yet read (Recv-Q).
+	SendQueue, ReceiveQueue int
 }
 
 // NewConn returns a control block in CLOSED that will use iss as its
@@ -145,12 +152,18 @@ func (c *Conn) Available() int {
 }
 
 // SetBufferSizes sets this connection's receive and send buffer sizes,
-// as SO_RCVBUF and SO_SNDBUF do; zero keeps the Config's. The receive
+// as SO_RCVBUF and SO_SNDBUF do; a zero leaves that size as it is. The
+// receive
 // size decides the window scale only if set before the SYN is sent or
 // answered (RFC 7323 §2.2: the scale is fixed by the handshake). Data
 // already queued is kept.
 func (c *Conn) SetBufferSizes(receive, send int) {
-	c.rcvBuf, c.sndBuf = max(receive, 0), max(send, 0)
+	if receive > 0 {
+		c.rcvBuf = receive
+	}
+	if send > 0 {
+		c.sndBuf = send
+	}
 }
 
 func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBufferSize()) }
@@ -162,6 +175,12 @@ func (c *Conn) Stats() Stats {
 	s.SRTT, s.RTTVar, s.RTO = c.srtt, c.rttvar, c.rto
 	s.SendWindow = c.sndWnd
 	s.ReceiveWindow = c.rcvRight.Sub(c.rcvNxt)
+	s.MSS = c.effectiveMSS()
+	s.SendScale, s.ReceiveScale = -1, -1
+	if c.scaling {
+		s.SendScale, s.ReceiveScale = int(c.sndShift), int(c.rcvShift)
+	}
+	s.SendQueue, s.ReceiveQueue = c.send.len(), c.recv.readable()
 	return s
 }
 

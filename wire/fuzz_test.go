@@ -86,5 +86,9 @@ func FuzzParseICMP(f *testing.F) {
 		}
 		wire.ParseIPv4(b)
 		wire.ParseIPv6(b)
+		wire.IPv6ProtocolOffset(b)
+		if q, err := wire.ParseQuoted(b); err == nil && len(q.Payload) > len(b) {
+			t.Fatal("quoted payload longer than the quote")
+		}
 	})
 }

@@ -12,6 +12,19 @@ const (
 	ICMPv4EchoRequest     = 8
 	ICMPv4TimeExceeded    = 11
 	ICMPv4CodeFragNeeded  = 4 // with ICMPv4DestUnreachable: the MTU is in the header (RFC 1191)
+
+	ICMPv4CodeNetUnreachable      = 0 // codes of ICMPv4DestUnreachable (RFC 792, RFC 1122 §3.2.2.1)
+	ICMPv4CodeHostUnreachable     = 1
+	ICMPv4CodeProtocolUnreachable = 2
+	ICMPv4CodePortUnreachable     = 3
+
+	ICMPv6ParamProblem               = 4
+	ICMPv6CodeNoRoute                = 0 // codes of ICMPv6DestUnreachable (RFC 4443 §3.1)
+	ICMPv6CodeAdminProhibited        = 1
+	ICMPv6CodeAddressUnreachable     = 3
+	ICMPv6CodePortUnreachable        = 4
+	ICMPv6CodeUnrecognizedNextHeader = 1 // code of ICMPv6ParamProblem (RFC 4443 §3.4)
+
 	ICMPv6DestUnreachable = 1
 	ICMPv6PacketTooBig    = 2
 	ICMPv6TimeExceeded    = 3
@@ -123,4 +136,61 @@ func ErrorQuote(version int, original []byte) []byte {
 		limit = icmpErrorQuoteMaxV4
 	}
 	return original[:min(len(original), limit)]
+}
+
+// Quoted is the start of the packet an ICMP error quotes: its addresses
+// and protocol, and as much of its upper-layer header as was quoted (at
+// least 8 bytes when the sender followed RFC 792, enough for TCP's ports
+// and sequence number).
+type Quoted struct {
+	Version  int
+	Src, Dst netip.Addr
+	Protocol uint8
+	Payload  []byte
+}
+
+// ParseQuoted parses the packet quoted in an ICMP error's body. A quote is
+// normally cut short, so its length fields are not checked against what
+// is there; a quote of a non-initial IPv4 fragment is refused, since it
+// holds no upper-layer header.
+func ParseQuoted(body []byte) (Quoted, error) {
+	if len(body) == 0 {
+		return Quoted{}, parseError("icmp quote", ErrTruncated, "empty")
+	}
+	switch body[0] >> 4 {
+	case 4:
+		if len(body) < IPv4MinHeaderLen {
+			return Quoted{}, parseError("icmp quote", ErrTruncated, "IPv4 header")
+		}
+		ihl := int(body[0]&0x0f) * 4
+		if ihl < IPv4MinHeaderLen || ihl > len(body) {
+			return Quoted{}, parseError("icmp quote", ErrHeaderLength, "IPv4 IHL")
+		}
+		if binary.BigEndian.Uint16(body[6:])&ipv4OffsetMask != 0 {
+			return Quoted{}, parseError("icmp quote", ErrProtocol, "non-initial fragment")
+		}
+		return Quoted{
+			Version:  4,
+			Src:      netip.AddrFrom4([4]byte(body[12:16])),
+			Dst:      netip.AddrFrom4([4]byte(body[16:20])),
+			Protocol: body[9],
+			Payload:  body[ihl:],
+		}, nil
+	case 6:
+		if len(body) < IPv6HeaderLen {
+			return Quoted{}, parseError("icmp quote", ErrTruncated, "IPv6 header")
+		}
+		proto, _, payload, err := skipExtensionHeaders(body[6], body)
+		if err != nil {
+			return Quoted{}, err
+		}
+		return Quoted{
+			Version:  6,
+			Src:      netip.AddrFrom16([16]byte(body[8:24])),
+			Dst:      netip.AddrFrom16([16]byte(body[24:40])),
+			Protocol: proto,
+			Payload:  payload,
+		}, nil
+	}
+	return Quoted{}, parseError("icmp quote", ErrVersion, "")
 }

@@ -55,39 +55,61 @@ func ParseIPv6(b []byte) (h IPv6Header, protocol uint8, payload []byte, err erro
 	if int(h.PayloadLen) > len(b)-IPv6HeaderLen {
 		return h, 0, nil, parseError("ipv6", ErrTotalLength, "")
 	}
-	rest := b[IPv6HeaderLen : IPv6HeaderLen+int(h.PayloadLen)]
-	next := h.NextHeader
+	protocol, _, payload, err = skipExtensionHeaders(h.NextHeader, b[:IPv6HeaderLen+int(h.PayloadLen)])
+	return h, protocol, payload, err
+}
+
+// IPv6ProtocolOffset returns the offset in the IPv6 packet b of the Next
+// Header field that names its upper-layer protocol: 6 without extension
+// headers, else the field in the last one. An ICMPv6 parameter problem
+// for an unrecognized next header points there (RFC 8200 §4).
+func IPv6ProtocolOffset(b []byte) (int, error) {
+	if len(b) < IPv6HeaderLen {
+		return 0, parseError("ipv6", ErrTruncated, "shorter than 40 bytes")
+	}
+	_, off, _, err := skipExtensionHeaders(b[6], b)
+	return off, err
+}
+
+// skipExtensionHeaders walks the extension headers of the IPv6 packet b
+// (the fixed header's Next Header is next; b may be cut short, as in an
+// ICMP error's quote). It returns the upper-layer protocol, the offset
+// of the Next Header field that named it, and the upper-layer data.
+func skipExtensionHeaders(next uint8, b []byte) (protocol uint8, fieldOffset int, payload []byte, err error) {
+	fieldOffset, pos := 6, IPv6HeaderLen
+	rest := b[IPv6HeaderLen:]
 	for i := 0; ; i++ {
 		var n int
 		switch next {
 		case ipv6HopByHop, ipv6Routing, ipv6DestOptions:
 			if len(rest) < 8 {
-				return h, 0, nil, parseError("ipv6", ErrTruncated, "extension header")
+				return 0, 0, nil, parseError("ipv6", ErrTruncated, "extension header")
 			}
 			n = (int(rest[1]) + 1) * 8
 		case ipv6AH:
 			if len(rest) < 8 {
-				return h, 0, nil, parseError("ipv6", ErrTruncated, "authentication header")
+				return 0, 0, nil, parseError("ipv6", ErrTruncated, "authentication header")
 			}
 			n = (int(rest[1]) + 2) * 4
 		case ipv6Fragment:
 			if len(rest) < 8 {
-				return h, 0, nil, parseError("ipv6", ErrTruncated, "fragment header")
+				return 0, 0, nil, parseError("ipv6", ErrTruncated, "fragment header")
 			}
 			if binary.BigEndian.Uint16(rest[2:])&0xfff9 != 0 {
-				return h, 0, nil, parseError("ipv6", ErrExtensionHeader, "fragmented packet")
+				return 0, 0, nil, parseError("ipv6", ErrExtensionHeader, "fragmented packet")
 			}
 			n = 8 // an atomic fragment (RFC 6946): offset 0, no M flag
 		default:
-			return h, next, rest, nil
+			return next, fieldOffset, rest, nil
 		}
 		if i == maxExtensionHeaders {
-			return h, 0, nil, parseError("ipv6", ErrExtensionHeader, "more than 8 extension headers")
+			return 0, 0, nil, parseError("ipv6", ErrExtensionHeader, "more than 8 extension headers")
 		}
 		if n > len(rest) {
-			return h, 0, nil, parseError("ipv6", ErrTruncated, "extension header length past the end")
+			return 0, 0, nil, parseError("ipv6", ErrTruncated, "extension header length past the end")
 		}
 		next, rest = rest[0], rest[n:]
+		fieldOffset, pos = pos, pos+n
 	}
 }
 

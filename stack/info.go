@@ -1,0 +1,84 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// Info describes one socket of a stack — a connection, a TIME_WAIT
+// record or a listener — the way `ss -tni` does. For TIME_WAIT records
+// and listeners only State, Local, Remote and the queues are filled in;
+// a listener's SendQueue is its backlog and ReceiveQueue the connections
+// waiting to be accepted, as ss shows them.
+type Info struct {
+	State         tcp.State
+	Local, Remote netip.AddrPort
+	tcp.Stats
+}
+
+// Info returns the connection's state and counters.
+func (c *Conn) Info() Info {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Info{State: c.tcb.State(), Local: c.local, Remote: c.remote, Stats: c.tcb.Stats()}
+}
+
+// Connections returns every socket of the stack: listeners, connections
+// and TIME_WAIT records, sorted by state, then local and remote address.
+func (s *Stack) Connections() []Info {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for _, c := range s.conns {
+		conns = append(conns, c)
+	}
+	infos := make([]Info, 0, len(s.conns)+len(s.timeWaits)+len(s.listeners))
+	for _, e := range s.timeWaits {
+		infos = append(infos, Info{State: tcp.TimeWait, Local: e.t.local, Remote: e.t.remote})
+	}
+	for _, l := range s.listeners {
+		info := Info{State: tcp.Listen, Local: l.addr}
+		info.SendQueue, info.ReceiveQueue = cap(l.queue), len(l.queue)
+		infos = append(infos, info)
+	}
+	s.mu.Unlock()
+	for _, c := range conns { // outside s.mu: c.mu comes first in the lock order
+		infos = append(infos, c.Info())
+	}
+	slices.SortFunc(infos, func(a, b Info) int {
+		if a.State != b.State {
+			return int(a.State) - int(b.State)
+		}
+		if c := a.Local.Compare(b.Local); c != 0 {
+			return c
+		}
+		return a.Remote.Compare(b.Remote)
+	})
+	return infos
+}
+
+// String formats the socket as one line of `ss -tni`: state, queues,
+// addresses, then the TCP details of a live connection.
+func (i Info) String() string {
+	remote := "*:*"
+	if i.Remote.IsValid() {
+		remote = i.Remote.String()
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-11s %6d %6d %s %s", i.State, i.ReceiveQueue, i.SendQueue, i.Local, remote)
+	if i.State == tcp.Listen || i.State == tcp.TimeWait || i.State == tcp.Closed {
+		return b.String()
+	}
+	if i.SendScale >= 0 {
+		fmt.Fprintf(&b, " wscale:%d,%d", i.SendScale, i.ReceiveScale)
+	}
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.3g", float64(d)/float64(time.Millisecond)) }
+	fmt.Fprintf(&b, " rto:%s rtt:%s/%s mss:%d bytes_sent:%d bytes_received:%d segs_out:%d segs_in:%d retrans:%d snd_wnd:%d rcv_wnd:%d",
+		ms(i.RTO), ms(i.SRTT), ms(i.RTTVar), i.MSS, i.BytesSent, i.BytesReceived,
+		i.SegmentsSent, i.SegmentsReceived, i.Retransmissions, i.SendWindow, i.ReceiveWindow)
+	return b.String()
+}

@@ -1,0 +1,167 @@
+package stack_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/link/pipe"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
+)
+
+// A peer that vanishes without a word is found by keepalive: the probes
+// go unanswered and Read fails with ETIMEDOUT.
+func TestKeepAliveFindsVanishedPeer(t *testing.T) {
+	a, b := pipe.New(1500)
+	client, server := stack.New(stack.Options{}), stack.New(stack.Options{})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer client.Close()
+	defer server.Close()
+	ln, _ := server.Listen("tcp", ":22")
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := c.(*stack.Conn)
+	if err := conn.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: 30 * time.Millisecond, Interval: 20 * time.Millisecond, Count: 3}); err != nil {
+		t.Fatal(err)
+	}
+	// The server's link goes down: nothing it would answer arrives, and
+	// it cannot say so.
+	b.Close()
+	start := time.Now()
+	_, err = conn.Read(make([]byte, 1))
+	if !errors.Is(err, syscall.ETIMEDOUT) {
+		t.Fatalf("read: %v, want ETIMEDOUT", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("keepalive took %v", d)
+	}
+	if err := conn.SetKeepAlive(false); err != nil {
+		t.Errorf("SetKeepAlive(false) on a dead connection: %v", err)
+	}
+}
+
+// Socket options behave as *net.TCPConn's: buffer sizes bound what Write
+// queues, keepalive settings are accepted, and everything fails with
+// net.ErrClosed after Close.
+func TestSocketOptions(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, _ := server.Listen("tcp", ":23")
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:23")
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := (<-accepted).(*stack.Conn)
+	conn := c.(*stack.Conn)
+	for name, err := range map[string]error{
+		"SetKeepAlive":       conn.SetKeepAlive(true),
+		"SetKeepAlivePeriod": conn.SetKeepAlivePeriod(time.Minute),
+		"SetNoDelay":         conn.SetNoDelay(true),
+		"SetWriteBuffer":     conn.SetWriteBuffer(10000),
+	} {
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := conn.SetReadBuffer(-1); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("SetReadBuffer(-1): %v", err)
+	}
+	// The peer reads nothing: its 1 MiB window and our 10000-byte
+	// buffer fill, and Write blocks until its deadline.
+	conn.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
+	n, err := conn.Write(make([]byte, 3<<20))
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("write: %d, %v", n, err)
+	}
+	if n < stack.DefaultBufferSize || n > stack.DefaultBufferSize+10000 {
+		t.Errorf("wrote %d bytes before blocking, want the peer's %d and our 10000 at most", n, stack.DefaultBufferSize)
+	}
+	info := conn.Info()
+	if info.State != tcp.Established || info.SendQueue == 0 || info.SendScale != 5 || info.MSS != 1460 {
+		t.Errorf("info %+v", info)
+	}
+	// Scaled windows round down: the last few bytes, under one unit of
+	// 2^5, may stay free.
+	if pi := peer.Info(); pi.ReceiveQueue+int(pi.ReceiveWindow) != stack.DefaultBufferSize || pi.ReceiveWindow >= 32 {
+		t.Errorf("peer queued %d bytes with a window of %d, want its whole buffer but for under 32 bytes", pi.ReceiveQueue, pi.ReceiveWindow)
+	}
+	// A smaller receive buffer applies once the queue drains: the window
+	// advertised never shrinks (RFC 9293 §3.8.6).
+	if err := peer.SetReadBuffer(4000); err != nil {
+		t.Fatal(err)
+	}
+	peer.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	io.Copy(io.Discard, peer)
+	if pi := peer.Info(); pi.ReceiveWindow > 4000 {
+		t.Errorf("window %d after SetReadBuffer(4000)", pi.ReceiveWindow)
+	}
+	line := info.String()
+	for _, want := range []string{"ESTABLISHED", "192.0.2.1:", "192.0.2.2:23", "wscale:5,5", "mss:1460"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("%q lacks %q", line, want)
+		}
+	}
+	conn.Close()
+	for name, err := range map[string]error{
+		"SetKeepAlive":   conn.SetKeepAlive(true),
+		"SetReadBuffer":  conn.SetReadBuffer(1),
+		"SetWriteBuffer": conn.SetWriteBuffer(1),
+	} {
+		if !errors.Is(err, net.ErrClosed) {
+			t.Errorf("%s after Close: %v", name, err)
+		}
+	}
+}
+
+// Connections lists listeners, connections and TIME_WAIT records as
+// `ss -tan` would.
+func TestConnectionsReport(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, _ := server.Listen("tcp", ":24")
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:24")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-accepted
+	c.Close() // the client closes first: it ends in TIME_WAIT
+	io.ReadAll(s)
+	s.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for client.NumConns() > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	got := client.Connections()
+	if len(got) != 1 || got[0].State != tcp.TimeWait || got[0].Remote.String() != "192.0.2.2:24" {
+		t.Fatalf("client sockets: %v", got)
+	}
+	srv := server.Connections()
+	if len(srv) != 1 || srv[0].State != tcp.Listen || !strings.HasPrefix(srv[0].String(), "LISTEN") {
+		t.Fatalf("server sockets: %v", srv)
+	}
+}
