@@ -196,3 +196,36 @@ func TestProtocolUnreachable(t *testing.T) {
 		t.Errorf("UnknownProtocol %d, want 2", got)
 	}
 }
+
+// The stack's counters add up as netstat -s would show them.
+func TestStackCounters(t *testing.T) {
+	s, peer := newRawPeer(t)
+	go s.Dial("tcp", "192.0.2.2:80")
+	syn, h, _ := peer.nextTCP()
+	// A segment with a broken TCP checksum is counted and dropped.
+	seg := tcp.Segment{Seq: 1, Ack: syn.Seq + 1, Flags: wire.FlagACK, Payload: []byte("x")}
+	th := seg.Header(80, h.SrcPort)
+	buf := make([]byte, 100)
+	n, _ := wire.BuildTCPPacket(buf, peer.addr, netip.MustParseAddr("192.0.2.1"), 64, &th, seg.Payload)
+	buf[n-1] ^= 0xff
+	peer.ep.WritePacket(buf[:n])
+	peer.sendTCP(netip.MustParseAddr("192.0.2.1"), 80, h.SrcPort, tcp.Segment{Seq: 0, Ack: syn.Seq + 1, Flags: wire.FlagRST | wire.FlagACK})
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().TCP.ResetsReceived.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	st := s.Stats()
+	for name, c := range map[string]struct{ got, want uint64 }{
+		"TCP.ActiveOpens":      {st.TCP.ActiveOpens.Load(), 1},
+		"TCP.SegmentsSent":     {st.TCP.SegmentsSent.Load(), 1},
+		"TCP.SegmentsReceived": {st.TCP.SegmentsReceived.Load(), 1},
+		"TCP.ResetsReceived":   {st.TCP.ResetsReceived.Load(), 1},
+		"PacketsSent":          {st.PacketsSent.Load(), 1},
+		"PacketsReceived":      {st.PacketsReceived.Load(), 2},
+		"BadChecksums":         {st.BadChecksums.Load(), 1},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", name, c.got, c.want)
+		}
+	}
+}

@@ -33,8 +33,12 @@ func (s *Stack) deliver(n *nic, p []byte) {
 
 func (s *Stack) deliverTCP(ip wire.IPPacket) {
 	h, payload, err := wire.ParseTCP(ip.Payload)
-	if err != nil || !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
+	if err != nil {
 		s.stats.MalformedPackets.Add(1)
+		return
+	}
+	if !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
+		s.stats.BadChecksums.Add(1)
 		return
 	}
 	seg := tcp.SegmentFromHeader(&h, payload)

@@ -54,10 +54,12 @@ type Stack struct {
 	icmpLimit rateLimit
 }
 
-// Stats counts what a stack dropped and why.
+// Stats are a stack's counters, in the spirit of `netstat -s`: packets
+// in and out, what was dropped and why, and TCP's own counters.
 type Stats struct {
 	PacketsReceived, PacketsSent atomic.Uint64
-	MalformedPackets             atomic.Uint64 // failed to parse or bad checksum
+	MalformedPackets             atomic.Uint64 // failed to parse
+	BadChecksums                 atomic.Uint64 // TCP checksum wrong
 	NotForUs                     atomic.Uint64 // destination not one of our addresses
 	ResetsSent                   atomic.Uint64 // RSTs for segments to no connection
 	ListenOverflows              atomic.Uint64 // SYNs dropped: SYN or accept queue full
@@ -66,6 +68,9 @@ type Stats struct {
 	ICMPErrorsReceived           atomic.Uint64 // destination unreachable, packet too big, time exceeded, ...
 	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
 	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
+	// TCP counts what every connection did: opens, segments,
+	// retransmissions, resets, out-of-window drops, challenge ACKs.
+	TCP tcp.Counters
 }
 
 // tuple identifies a connection.
@@ -103,7 +108,7 @@ func New(opts Options) *Stack {
 	}
 	var key [32]byte
 	crand.Read(key[:])
-	return &Stack{
+	s := &Stack{
 		opts:      opts,
 		tcpCfg:    cfg,
 		isn:       tcp.NewISNGenerator(key[:], time.Now()),
@@ -113,6 +118,8 @@ func New(opts Options) *Stack {
 		configs:   make(map[uint16]*tcp.Config),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
+	cfg.Counters = &s.stats.TCP
+	return s
 }
 
 // AddInterface attaches ep with the given addresses (address and prefix

@@ -39,6 +39,9 @@ type Config struct {
 	// MinRTO and MaxRTO bound the retransmission timeout (RFC 6298 §2.4,
 	// §2.5). Defaults 200 ms (as Linux) and 120 s.
 	MinRTO, MaxRTO time.Duration
+	// Counters, if set, receives host-wide counts from every Conn using
+	// this Config.
+	Counters *Counters
 }
 
 // Events is a set of things that happened to a connection that its

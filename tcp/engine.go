@@ -252,6 +252,7 @@ func (c *Conn) Connect(now time.Time) error {
 	c.passive = false
 	c.openSend(c.iss)
 	c.setState(SynSent)
+	c.count(activeOpens)
 	c.output(now)
 	return nil
 }

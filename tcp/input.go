@@ -10,6 +10,7 @@ import (
 // ARRIVES"), in the order of checks the RFC gives.
 func (c *Conn) Input(seg *Segment, now time.Time) {
 	c.stats.SegmentsReceived++
+	c.count(segmentsReceived)
 	switch c.state {
 	case Closed:
 		c.inputClosed(seg)
@@ -27,7 +28,7 @@ func (c *Conn) Input(seg *Segment, now time.Time) {
 // (RFC 9293 §3.10.7.1).
 func (c *Conn) inputClosed(seg *Segment) {
 	if rst, ok := ResetFor(seg); ok {
-		c.out = append(c.out, rst)
+		c.sendReset(rst)
 	}
 }
 
@@ -37,7 +38,7 @@ func (c *Conn) inputListen(seg *Segment, now time.Time) {
 	case seg.Flags.Has(wire.FlagRST):
 		return // first: an incoming RST is ignored
 	case seg.Flags.Has(wire.FlagACK):
-		c.out = append(c.out, Segment{Seq: seg.Ack, Flags: wire.FlagRST}) // second
+		c.sendReset(Segment{Seq: seg.Ack, Flags: wire.FlagRST}) // second
 		return
 	case !seg.Flags.Has(wire.FlagSYN):
 		return // fourth: anything else is dropped
@@ -46,6 +47,7 @@ func (c *Conn) inputListen(seg *Segment, now time.Time) {
 	c.learnPeer(seg)
 	c.openSend(c.iss)
 	c.setState(SynReceived)
+	c.count(passiveOpens)
 	c.output(now)
 }
 
@@ -91,7 +93,7 @@ func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
 		// first: the ACK must acknowledge our SYN and nothing more.
 		if seg.Ack.LessThanEq(c.iss) || seg.Ack.GreaterThan(c.sndMax) {
 			if !rst {
-				c.out = append(c.out, Segment{Seq: seg.Ack, Flags: wire.FlagRST})
+				c.sendReset(Segment{Seq: seg.Ack, Flags: wire.FlagRST})
 			}
 			return
 		}
@@ -99,6 +101,7 @@ func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
 	if rst {
 		// second: a RST counts only if it acknowledges our SYN.
 		if seg.Flags.Has(wire.FlagACK) {
+			c.count(resetsReceived)
 			c.enterClosed(ErrConnectionRefused, EventReset)
 		}
 		return
@@ -145,6 +148,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	}
 	// first: check the sequence number.
 	if !c.acceptable(seg) {
+		c.count(outOfWindow)
 		if seg.Flags.Has(wire.FlagRST) {
 			return
 		}
@@ -159,15 +163,18 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// second: RST (RFC 5961 §3.2: only an exact match resets).
 	if seg.Flags.Has(wire.FlagRST) {
 		if seg.Seq != c.rcvNxt {
+			c.count(challengeACKs)
 			c.ack() // challenge ACK
 			return
 		}
+		c.count(resetsReceived)
 		c.inputReset()
 		return
 	}
 	// fourth: a SYN in a synchronized state gets a challenge ACK
 	// (RFC 5961 §4).
 	if seg.Flags.Has(wire.FlagSYN) {
+		c.count(challengeACKs)
 		c.ack()
 		return
 	}
@@ -252,7 +259,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		// SYN_RCVD (or FIN_WAIT_1 closed from it): the ACK must cover
 		// our SYN, else <SEQ=SEG.ACK><CTL=RST>.
 		if !(c.sndUna.LessThan(ack) && ack.LessThanEq(c.sndMax)) {
-			c.out = append(c.out, Segment{Seq: ack, Flags: wire.FlagRST})
+			c.sendReset(Segment{Seq: ack, Flags: wire.FlagRST})
 			return false
 		}
 		c.updateWindow(seg)

@@ -67,6 +67,7 @@ func (c *Conn) keepaliveTimeout(now time.Time) {
 		return
 	}
 	if c.ka.probes >= c.ka.Count {
+		c.count(timeOuts)
 		c.enterClosed(ErrTimedOut, EventTimedOut)
 		return
 	}

@@ -56,7 +56,20 @@ func (c *Conn) emit(seg Segment) {
 	}
 	c.out = append(c.out, seg)
 	c.stats.SegmentsSent++
+	c.count(segmentsSent)
+	if seg.Flags.Has(wire.FlagRST) {
+		c.count(resetsSent)
+	}
 	c.pendingAck = false
+}
+
+// sendReset queues a RST built from another segment's numbers (RFC 9293
+// §3.10.7), which carries no window and no state of ours.
+func (c *Conn) sendReset(rst Segment) {
+	c.out = append(c.out, rst)
+	c.stats.SegmentsSent++
+	c.count(segmentsSent)
+	c.count(resetsSent)
 }
 
 // ack queues a bare ACK <SEQ=SND.NXT><ACK=RCV.NXT>. SND.NXT here is the
@@ -127,6 +140,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 	}
 	if seq.LessThan(c.sndMax) {
 		c.stats.Retransmissions++
+		c.count(retransmissions)
 		if c.rttTiming && seq.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
 		}

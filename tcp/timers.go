@@ -55,6 +55,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	if c.retries >= limit {
 		// An ICMP error heard meanwhile says more than the timeout
 		// does (RFC 1122 §4.2.3.9), as Linux reports it.
+		c.count(timeOuts)
 		c.enterClosed(cmp.Or(c.softErr, ErrTimedOut), EventTimedOut)
 		return
 	}

@@ -1,0 +1,38 @@
+package tcp
+
+import "sync/atomic"
+
+// Counters are host-wide TCP counters in the spirit of `netstat -s`.
+// Set Config.Counters to have every Conn using that Config add to them;
+// they are atomic, so Conns driven from different goroutines may share
+// them.
+type Counters struct {
+	ActiveOpens      atomic.Uint64 // Connect calls (CLOSED → SYN_SENT)
+	PassiveOpens     atomic.Uint64 // SYNs taken by a listening Conn (LISTEN → SYN_RCVD)
+	SegmentsReceived atomic.Uint64
+	SegmentsSent     atomic.Uint64
+	Retransmissions  atomic.Uint64 // segments sent again
+	ResetsReceived   atomic.Uint64 // RSTs that reset or refused a connection
+	ResetsSent       atomic.Uint64
+	OutOfWindow      atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
+	ChallengeACKs    atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
+	TimeOuts         atomic.Uint64 // connections abandoned after retransmissions or keepalives
+}
+
+// count adds one to the counter f picks, if the Config has Counters.
+func (c *Conn) count(f func(*Counters) *atomic.Uint64) {
+	if k := c.cfg.Counters; k != nil {
+		f(k).Add(1)
+	}
+}
+
+func activeOpens(k *Counters) *atomic.Uint64      { return &k.ActiveOpens }
+func passiveOpens(k *Counters) *atomic.Uint64     { return &k.PassiveOpens }
+func segmentsReceived(k *Counters) *atomic.Uint64 { return &k.SegmentsReceived }
+func segmentsSent(k *Counters) *atomic.Uint64     { return &k.SegmentsSent }
+func retransmissions(k *Counters) *atomic.Uint64  { return &k.Retransmissions }
+func resetsReceived(k *Counters) *atomic.Uint64   { return &k.ResetsReceived }
+func resetsSent(k *Counters) *atomic.Uint64       { return &k.ResetsSent }
+func outOfWindow(k *Counters) *atomic.Uint64      { return &k.OutOfWindow }
+func challengeACKs(k *Counters) *atomic.Uint64    { return &k.ChallengeACKs }
+func timeOuts(k *Counters) *atomic.Uint64         { return &k.TimeOuts }
