@@ -19,8 +19,8 @@ func TestCounters(t *testing.T) {
 	b.do(step{in: "S 5000:5000(0) win 65535 <mss 1460>", out: []string{"S. 1000:1000(0) ack 5001 <mss 1460>"}, states: []tcp.State{tcp.SynReceived}})
 	b.do(step{in: ". 5001:5001(0) ack 1001 win 65535", states: []tcp.State{tcp.Established}})
 	b.do(step{in: "P. 900000:900010(10) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5001"}}) // out of window
-	b.do(step{in: "R 5002:5002(0)", out: []string{". 1001:1001(0) ack 5001"}})                         // in window, not exact: challenge
-	b.do(step{in: ". 5001:5001(0) ack 9999 win 65535", out: []string{". 1001:1001(0) ack 5001"}})      // acks unsent data
+	b.do(step{in: "R 5002:5002(0)", out: []string{". 1001:1001(0) ack 5001"}})                          // in window, not exact: challenge
+	b.do(step{in: ". 5001:5001(0) ack 9999 win 65535", out: []string{". 1001:1001(0) ack 5001"}})       // acks unsent data
 	b.do(step{call: "abort", out: []string{"R 1001:1001(0)"}, states: []tcp.State{tcp.Closed}})
 
 	for name, c := range map[string]struct{ got, want uint64 }{
