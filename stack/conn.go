@@ -40,6 +40,9 @@ type Conn struct {
 func newConn(s *Stack, t tuple, mtu int, iss tcp.Seq) *Conn {
 	c := &Conn{s: s, local: t.local, remote: t.remote, changed: make(chan struct{})}
 	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), mtu), iss)
+	if s.opts.Logger != nil || s.opts.Trace != nil {
+		c.tcb.SetObserver(c)
+	}
 	return c
 }
 

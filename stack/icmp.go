@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/binary"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"syscall"
@@ -63,8 +64,14 @@ func (s *Stack) icmpError(ip wire.IPPacket, h *wire.ICMPHeader, body []byte) {
 	s.mu.Lock()
 	c := s.conns[t]
 	s.mu.Unlock()
-	if c == nil || !c.icmpError(classifyICMP(ip.Version, h), seq) {
+	k := classifyICMP(ip.Version, h)
+	believed := c != nil && c.icmpError(k, seq)
+	if !believed {
 		s.stats.ICMPErrorsIgnored.Add(1)
+	}
+	if l := s.opts.Logger; l != nil {
+		l.Debug("icmp error", "local", t.local, "remote", t.remote, "type", h.Type, "code", h.Code,
+			slog.Any("err", k.err), "mtu", k.mtu, "believed", believed)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -15,10 +16,12 @@ func (s *Stack) deliver(n *nic, p []byte) {
 	ip, err := wire.ParseIP(p)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
+		s.logDrop("malformed IP packet", err)
 		return
 	}
 	if !s.isLocal(ip.Dst) {
 		s.stats.NotForUs.Add(1)
+		s.logDrop("not for us", nil)
 		return
 	}
 	switch ip.Protocol {
@@ -35,14 +38,19 @@ func (s *Stack) deliverTCP(ip wire.IPPacket) {
 	h, payload, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
+		s.logDrop("malformed TCP header", err)
 		return
 	}
 	if !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
 		s.stats.BadChecksums.Add(1)
+		s.logDrop("bad TCP checksum", nil)
 		return
 	}
 	seg := tcp.SegmentFromHeader(&h, payload)
 	t := tuple{netip.AddrPortFrom(ip.Dst, h.DstPort), netip.AddrPortFrom(ip.Src, h.SrcPort)}
+	if s.opts.Trace != nil {
+		s.traceSegment(trace.SegmentDelivered, t.local, t.remote, &seg)
+	}
 	now := time.Now()
 	s.mu.Lock()
 	c := s.conns[t]
@@ -103,6 +111,9 @@ func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
 	if err != nil {
 		s.stats.SendErrors.Add(1)
 		return
+	}
+	if s.opts.Trace != nil {
+		s.traceSegment(trace.SegmentSent, local, remote, seg)
 	}
 	h := seg.Header(local.Port(), remote.Port())
 	hdr := wire.IPv4MinHeaderLen

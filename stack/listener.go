@@ -64,6 +64,7 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 	defer l.mu.Unlock()
 	if l.closed || l.pending+len(l.queue) >= cap(l.queue) {
 		l.s.stats.ListenOverflows.Add(1)
+		l.s.logDrop("listen queue full", nil)
 		return nil
 	}
 	n, _, err := l.s.routeLocked(t.remote.Addr())

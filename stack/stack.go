@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 )
 
 // Options configure a Stack. Zero values take the defaults documented
@@ -26,6 +28,17 @@ type Options struct {
 	// EphemeralPorts is the range Dial picks local ports from;
 	// the zero value means 32768–60999, as Linux's default.
 	EphemeralPorts [2]uint16
+	// Logger, if set, receives debug records of what the stack does:
+	// state changes, timer expiries, packets dropped and why, ICMP
+	// errors. nil means no logging, at no cost.
+	Logger *slog.Logger
+	// Trace, if set, is given an event for every segment the stack sends
+	// or receives and every state change and timer expiry of its
+	// connections, so that the simulator's diagrams can be drawn of real
+	// connections: pass a trace.Recorder's Record. It is called on the
+	// goroutine doing the work, with the connection locked; it must be
+	// quick and must not call into the stack.
+	Trace func(trace.Event)
 }
 
 // DefaultBufferSize is the send and receive buffer size of a stack's

@@ -64,4 +64,8 @@ type Event struct {
 	Timer tcp.Timer
 	// Text is the call of an AppCall and the words of a Note.
 	Text string
+	// Peer names the other end of a segment event or the connection of a
+	// state change, when recorded by a real stack rather than the
+	// simulator (see Recorder).
+	Peer string
 }
