@@ -1,6 +1,6 @@
 // Package stack is a host built on seqack's TCP engine: interfaces with
-// IPv4 and IPv6 addresses, a routing table, ICMP echo, demultiplexing of
-// TCP segments to connections and listeners, and the Go API — Dial and
+// IPv4 and IPv6 addresses, a routing table, ICMP, demultiplexing of TCP
+// segments to connections and listeners, and the Go API — Dial and
 // Listen returning net.Conn and net.Listener — so that net/http,
 // crypto/tls and io.Copy run over seqack unchanged.
 //
@@ -12,9 +12,37 @@
 //	ln, _ := server.Listen("tcp", ":80")
 //	conn, _ := client.Dial("tcp", "192.0.2.2:80")
 //
-// Concurrency: inbound packets are processed on the goroutine that the
-// link delivers them from; an application's Read and Write run the engine
-// on their own goroutines; each connection has its own mutex; all
-// connections share one timer goroutine per stack. An idle connection is
-// a struct and nothing else.
+// # Connections
+//
+// A Conn has the methods of *net.TCPConn that make sense here (half-close,
+// linger, keepalive, buffer sizes) and reports its TCP state and counters
+// with Info, as `ss -tni` would. Errors are *net.OpError values wrapping
+// the errnos package net's users test for with errors.Is.
+//
+// A connection that reaches TIME_WAIT leaves the connection table and is
+// replaced by a compact record (tcp.TimeWaitRecord) that answers a
+// retransmitted FIN and expires after 2×MSL; a new SYN beyond the old
+// sequence space reopens the pair at once.
+//
+// ICMP errors quoting a segment of a connection are checked against its
+// outstanding sequence numbers and then handled as RFC 5927 says: hard
+// errors fail a connection still in SYN_SENT, soft errors become its error
+// if retransmission gives up, and packet-too-big shrinks its MSS.
+//
+// # Observing
+//
+// Stats holds netstat-style counters; Connections lists every socket;
+// Options.Logger receives debug records; Options.Trace receives the same
+// events the simulator records, so trace.Recorder and trace.RenderText
+// draw real connections as sequence diagrams.
+//
+// # Concurrency
+//
+// Inbound packets are processed on the goroutine that the link delivers
+// them from; an application's Read and Write run the engine on their own
+// goroutines; each connection has its own mutex; all connections and
+// TIME_WAIT records share one timer goroutine per stack. An idle
+// connection is a struct and nothing else: its buffers come from a pool
+// when data arrives and go back when it drains. Lock order: a
+// connection's mutex, then the stack's, then the timers'.
 package stack
