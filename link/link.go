@@ -18,6 +18,11 @@ type Endpoint interface {
 	// WritePacket sends one IP packet. It may be called from many
 	// goroutines at once.
 	WritePacket(packet []byte) error
+	// WritePackets sends packets in order, as one batch where the link
+	// can (one wake-up of the receiver, one system call). It returns how
+	// many it took, and why it stopped short; the packets taken belong
+	// to the endpoint.
+	WritePackets(packets [][]byte) (int, error)
 	// Attach sets the function that receives each arriving packet. The
 	// endpoint calls it from one goroutine of its own, never from inside
 	// WritePacket, so the receiver may send from it.

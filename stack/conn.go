@@ -19,6 +19,7 @@ import (
 type Conn struct {
 	s             *Stack
 	local, remote netip.AddrPort
+	nic           *nic        // where its packets go
 	timer         *timerEntry // guarded by s.timers.mu
 
 	mu        sync.Mutex
@@ -33,13 +34,14 @@ type Conn struct {
 	// a compact record of it instead; the engine gets no more input.
 	timeWaiting bool
 	rdl, wdl    time.Time
+	batch       [][]byte // packets being handed to the link, reused
 }
 
-// newConn makes the connection for t, with an MSS that fits the MTU of
-// the route to its peer. s.mu is held.
-func newConn(s *Stack, t tuple, mtu int, iss tcp.Seq) *Conn {
-	c := &Conn{s: s, local: t.local, remote: t.remote, changed: make(chan struct{})}
-	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), mtu), iss)
+// newConn makes the connection for t, sending through n (the route to
+// its peer, looked up once) with an MSS that fits n's MTU. s.mu is held.
+func newConn(s *Stack, t tuple, n *nic, iss tcp.Seq) *Conn {
+	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n, changed: make(chan struct{})}
+	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), n.ep.MTU()), iss)
 	if s.opts.Logger != nil || s.opts.Trace != nil {
 		c.tcb.SetObserver(c)
 	}
@@ -50,8 +52,8 @@ func newConn(s *Stack, t tuple, mtu int, iss tcp.Seq) *Conn {
 // to the link, events to waiting goroutines and the listener, the next
 // deadline to the timers. c.mu is held.
 func (c *Conn) flush() {
-	for _, seg := range c.tcb.Outgoing() {
-		c.s.sendSegment(c.local, c.remote, &seg)
+	if segs := c.tcb.Outgoing(); len(segs) > 0 {
+		c.batch = c.s.sendSegments(c.nic, c.local, c.remote, segs, c.batch)
 	}
 	ev := c.tcb.Events()
 	if ev == 0 {

@@ -41,7 +41,7 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 		return nil, opErr(netip.AddrPort{}, err)
 	}
 	t := tuple{netip.AddrPortFrom(src, port), remote}
-	c := newConn(s, t, n.ep.MTU(), s.isn.ISN(t.local, t.remote, time.Now()))
+	c := newConn(s, t, n, s.isn.ISN(t.local, t.remote, time.Now()))
 	s.conns[t] = c
 	s.mu.Unlock()
 

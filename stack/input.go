@@ -104,30 +104,45 @@ func (s *Stack) listenerFor(local netip.AddrPort) *Listener {
 	return nil
 }
 
-// sendSegment builds seg into a packet from local to remote and sends it
-// on the route to remote.
+// sendSegment sends one segment from local to remote, on the route to
+// remote: the replies of a connection that does not exist, or of a
+// TIME_WAIT record.
 func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
 	n, _, err := s.route(remote.Addr())
 	if err != nil {
 		s.stats.SendErrors.Add(1)
 		return
 	}
-	if s.opts.Trace != nil {
-		s.traceSegment(trace.SegmentSent, local, remote, seg)
-	}
-	h := seg.Header(local.Port(), remote.Port())
+	s.sendSegments(n, local, remote, []tcp.Segment{*seg}, nil)
+}
+
+// sendSegments builds segs into packets from local to remote and hands
+// them to n as one batch. batch is scratch space, returned for reuse.
+func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Segment, batch [][]byte) [][]byte {
 	hdr := wire.IPv4MinHeaderLen
 	if remote.Addr().Is6() {
 		hdr = wire.IPv6HeaderLen
 	}
-	buf := getPacket(hdr + h.Len() + len(seg.Payload))
-	size, err := wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
-	if err == nil {
-		err = n.ep.WritePacket(buf[:size])
+	batch = batch[:0]
+	for i := range segs {
+		seg := &segs[i]
+		if s.opts.Trace != nil {
+			s.traceSegment(trace.SegmentSent, local, remote, seg)
+		}
+		h := seg.Header(local.Port(), remote.Port())
+		buf := getPacket(hdr + h.Len() + len(seg.Payload))
+		size, err := wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
+		if err != nil {
+			s.stats.SendErrors.Add(1)
+			continue
+		}
+		batch = append(batch, buf[:size])
 	}
+	sent, err := n.ep.WritePackets(batch)
+	s.stats.PacketsSent.Add(uint64(sent))
 	if err != nil {
-		s.stats.SendErrors.Add(1)
-		return
+		s.stats.SendErrors.Add(uint64(len(batch) - sent))
 	}
-	s.stats.PacketsSent.Add(1)
+	clear(batch) // the link owns the packets now
+	return batch
 }

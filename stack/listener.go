@@ -72,7 +72,7 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 		return nil
 	}
 	l.pending++
-	c := newConn(l.s, t, n.ep.MTU(), iss)
+	c := newConn(l.s, t, n, iss)
 	c.listener = l
 	c.tcb.Listen()
 	l.s.conns[t] = c

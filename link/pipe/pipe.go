@@ -1,7 +1,8 @@
 // Package pipe joins two link endpoints in memory: what one writes the
 // other receives, in order, with a configurable MTU up to 65535. Packets
-// are handed over, not copied: the writer's buffer is the one delivered. Tests,
-// examples and benchmarks use it to join two stacks.
+// are handed over, not copied: the writer's buffer is the one delivered.
+// Each end delivers from a goroutine of its own, taking every packet
+// queued since it last looked in one go, so a burst costs one wake-up.
 package pipe
 
 import (
@@ -21,9 +22,10 @@ const queueLen = 4096
 type Endpoint struct {
 	mtu  int
 	peer *Endpoint
-	in   chan []byte // packets waiting to be delivered to this end
 
 	mu      sync.Mutex
+	queue   [][]byte      // packets waiting to be delivered to this end
+	ready   chan struct{} // signalled when queue becomes non-empty
 	deliver func([]byte)
 	closed  bool
 	done    chan struct{}
@@ -34,8 +36,8 @@ type Endpoint struct {
 // 68..65535).
 func New(mtu int) (*Endpoint, *Endpoint) {
 	mtu = min(max(mtu, 68), MaxMTU)
-	a := &Endpoint{mtu: mtu, in: make(chan []byte, queueLen), done: make(chan struct{})}
-	b := &Endpoint{mtu: mtu, in: make(chan []byte, queueLen), done: make(chan struct{})}
+	a := &Endpoint{mtu: mtu, ready: make(chan struct{}, 1), done: make(chan struct{})}
+	b := &Endpoint{mtu: mtu, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	a.peer, b.peer = b, a
 	return a, b
 }
@@ -46,23 +48,51 @@ func (e *Endpoint) MTU() int { return e.mtu }
 // WritePacket implements link.Endpoint: it puts packet, without copying
 // it, on the peer's queue.
 func (e *Endpoint) WritePacket(packet []byte) error {
-	if len(packet) > e.mtu {
-		return link.ErrTooBig
-	}
+	_, err := e.WritePackets([][]byte{packet})
+	return err
+}
+
+// WritePackets implements link.Endpoint: the packets join the peer's
+// queue together, and the peer's goroutine is woken once.
+func (e *Endpoint) WritePackets(packets [][]byte) (int, error) {
 	e.mu.Lock()
 	closed := e.closed
 	e.mu.Unlock()
 	if closed {
-		return link.ErrClosed
+		return 0, link.ErrClosed
 	}
-	select {
-	case e.peer.in <- packet:
-		return nil
-	case <-e.peer.done:
-		return nil // the other end is gone: the packet is lost, as on a wire
-	default:
-		return link.ErrQueueFull
+	n := 0
+	for n < len(packets) && len(packets[n]) <= e.mtu {
+		n++
 	}
+	taken, err := e.peer.enqueue(packets[:n])
+	if err == nil && n < len(packets) {
+		err = link.ErrTooBig
+	}
+	return taken, err
+}
+
+// enqueue adds packets to this end's queue, as many as fit.
+func (e *Endpoint) enqueue(packets [][]byte) (int, error) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return len(packets), nil // the other end is gone: lost, as on a wire
+	}
+	n := min(len(packets), queueLen-len(e.queue))
+	wasEmpty := len(e.queue) == 0
+	e.queue = append(e.queue, packets[:n]...)
+	e.mu.Unlock()
+	if wasEmpty && n > 0 {
+		select {
+		case e.ready <- struct{}{}:
+		default:
+		}
+	}
+	if n < len(packets) {
+		return n, link.ErrQueueFull
+	}
+	return n, nil
 }
 
 // Attach implements link.Endpoint. The first call starts the goroutine
@@ -77,16 +107,22 @@ func (e *Endpoint) Attach(deliver func([]byte)) {
 	}
 }
 
+// run delivers queued packets, all that have gathered at each wake-up.
 func (e *Endpoint) run() {
+	var batch [][]byte
 	for {
 		select {
-		case p := <-e.in:
-			e.mu.Lock()
-			deliver := e.deliver
-			e.mu.Unlock()
-			deliver(p)
+		case <-e.ready:
 		case <-e.done:
 			return
+		}
+		e.mu.Lock()
+		batch, e.queue = e.queue, batch[:0]
+		deliver := e.deliver
+		e.mu.Unlock()
+		for i, p := range batch {
+			deliver(p)
+			batch[i] = nil
 		}
 	}
 }
@@ -96,6 +132,7 @@ func (e *Endpoint) Close() error {
 	e.once.Do(func() {
 		e.mu.Lock()
 		e.closed = true
+		e.queue = nil
 		e.mu.Unlock()
 		close(e.done)
 	})

@@ -40,3 +40,41 @@ func TestPipe(t *testing.T) {
 		t.Errorf("MTU clamped to %d, want 68", lo.MTU())
 	}
 }
+
+// A batch arrives whole and in order; an oversized packet stops it; a
+// full queue takes what fits and says so.
+func TestWritePackets(t *testing.T) {
+	a, b := pipe.New(100)
+	defer a.Close()
+	defer b.Close()
+	got := make(chan []byte, 5000)
+	block := make(chan struct{})
+	b.Attach(func(p []byte) {
+		<-block
+		got <- p
+	})
+	n, err := a.WritePackets([][]byte{{1}, {2}, make([]byte, 101), {4}})
+	if n != 2 || !errors.Is(err, link.ErrTooBig) {
+		t.Fatalf("oversized in the batch: took %d, %v", n, err)
+	}
+	// The receiver is blocked on the first packet: fill its queue.
+	many := make([][]byte, 5000)
+	for i := range many {
+		many[i] = []byte{byte(i)}
+	}
+	n, err = a.WritePackets(many)
+	if !errors.Is(err, link.ErrQueueFull) || n == 0 || n >= len(many) {
+		t.Fatalf("overflowing batch: took %d, %v", n, err)
+	}
+	close(block)
+	for i, want := range []byte{1, 2, 0, 1, 2} {
+		select {
+		case p := <-got:
+			if p[0] != want {
+				t.Fatalf("packet %d is %d, want %d", i, p[0], want)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("not delivered")
+		}
+	}
+}
