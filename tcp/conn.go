@@ -42,6 +42,13 @@ type Config struct {
 	// Counters, if set, receives host-wide counts from every Conn using
 	// this Config.
 	Counters *Counters
+	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
+	// accepts the peer's offer. Off by default in the engine (so that a
+	// default connection is RFC 9293's plain one); the stack turns it on.
+	SACK bool
+	// CongestionControl makes each connection's congestion control,
+	// given its MSS; nil means NewCubic, as in Linux.
+	CongestionControl func(mss int) CongestionControl
 }
 
 // Events is a set of things that happened to a connection that its

@@ -59,18 +59,29 @@ type Conn struct {
 	recv     receiveQueue
 
 	// Timers and the RFC 6298 estimator.
-	rtx        timer // SYN, SYN+ACK, data and FIN retransmission
-	timeWait   timer // 2×MSL
-	persist    timer // zero-window probes
-	kaTimer    timer // keepalive
-	retries    int   // consecutive expiries of rtx or persist
-	rto        time.Duration
-	srtt       time.Duration
-	rttvar     time.Duration
-	rttTiming  bool // a segment is being timed
-	rttSeq     Seq  // ... whose acknowledgment ends the measurement
-	rttStart   time.Time
-	recovering bool // after an RTO: send one segment per ACK until caught up
+	rtx       timer // SYN, SYN+ACK, data and FIN retransmission
+	timeWait  timer // 2×MSL
+	persist   timer // zero-window probes
+	kaTimer   timer // keepalive
+	retries   int   // consecutive expiries of rtx or persist
+	rto       time.Duration
+	srtt      time.Duration
+	rttvar    time.Duration
+	rttTiming bool // a segment is being timed
+	rttSeq    Seq  // ... whose acknowledgment ends the measurement
+	rttStart  time.Time
+
+	// Congestion control and loss recovery (RFC 5681, RFC 6582,
+	// RFC 6675).
+	cc         CongestionControl // made when the handshake completes
+	sackOK     bool              // both SYNs carried SACK-permitted (RFC 2018)
+	sb         scoreboard        // what the peer SACKed above SND.UNA
+	dupAcks    int               // duplicate ACKs in a row (RFC 5681 §2)
+	inRecovery bool              // in fast recovery
+	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
+	rtxNext    Seq               // in recovery, where to look for the next hole to resend
+	mustResend bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
+	lastSend   time.Time         // for restart after idle
 	pendingAck bool
 	out        []Segment
 	events     Events
@@ -106,6 +117,10 @@ type Stats struct {
 	// SendQueue is the bytes written and not yet acknowledged (ss's
 	// Send-Q); ReceiveQueue the bytes received and not yet read (Recv-Q).
 	SendQueue, ReceiveQueue int
+	// CongestionWindow and SlowStartThreshold are in bytes; 0 before the
+	// handshake completes.
+	CongestionWindow, SlowStartThreshold int
+	InRecovery                           bool // in fast recovery
 }
 
 // NewConn returns a control block in CLOSED that will use iss as its
@@ -181,6 +196,10 @@ func (c *Conn) Stats() Stats {
 		s.SendScale, s.ReceiveScale = int(c.sndShift), int(c.rcvShift)
 	}
 	s.SendQueue, s.ReceiveQueue = c.send.len(), c.recv.readable()
+	if c.cc != nil {
+		s.CongestionWindow, s.SlowStartThreshold = c.cc.Window(), c.cc.SlowStartThreshold()
+	}
+	s.InRecovery = c.inRecovery
 	return s
 }
 

@@ -32,6 +32,10 @@ func fuzzOne(t *testing.T, data []byte) {
 		if data[0] >= 128 { // a buffer that needs window scaling
 			cfg.ReceiveBufferSize = 300000
 		}
+		if data[0]&0x40 != 0 {
+			cfg.SACK = true
+			cfg.CongestionControl = NewNewReno
+		}
 		c := NewConn(cfg, 1000)
 		open(c, data[0]%11, now)
 		c.Outgoing()
@@ -63,6 +67,17 @@ func fuzzOne(t *testing.T, data []byte) {
 				}
 				if seg.Flags.Has(wire.FlagSYN) && data[10]%3 == 0 {
 					seg.Options.WindowScale, seg.Options.HasWindowScale = data[10]%16, true
+				}
+				if seg.Flags.Has(wire.FlagSYN) && data[10]%2 == 0 {
+					seg.Options.SACKPermitted = true
+				}
+				if !seg.Flags.Has(wire.FlagSYN) && data[10]&0x30 != 0 { // SACK blocks near what we sent
+					n := int(data[10]>>4) & 3
+					for i := 0; i < n; i++ {
+						left := c.sndUna + Seq(int(data[9+i%2])*37)
+						seg.Options.SACK[i] = wire.SACKBlock{Left: uint32(left), Right: uint32(left + Seq(data[11])*11)}
+					}
+					seg.Options.NumSACK = n
 				}
 				data = data[12:]
 				rstIn = seg.Flags.Has(wire.FlagRST)

@@ -70,6 +70,16 @@ func (c *Conn) learnPeer(seg *Segment) {
 		c.peerMSS = seg.Options.MSS
 	}
 	c.updateWindow(seg)
+	c.sackOK = c.cfg.SACK && seg.Options.SACKPermitted
+	c.newCongestionControl()
+}
+
+// scaledWindow is the peer's window in seg, in bytes.
+func (c *Conn) scaledWindow(seg *Segment) uint32 {
+	if seg.Flags.Has(wire.FlagSYN) {
+		return uint32(seg.Window)
+	}
+	return uint32(seg.Window) << c.sndShift
 }
 
 // updateWindow takes the peer's window from seg (RFC 9293 §3.10.7.4,
@@ -78,10 +88,7 @@ func (c *Conn) learnPeer(seg *Segment) {
 //
 // A SYN's window is never scaled (RFC 7323 §2.2).
 func (c *Conn) updateWindow(seg *Segment) {
-	c.sndWnd = uint32(seg.Window)
-	if !seg.Flags.Has(wire.FlagSYN) {
-		c.sndWnd <<= c.sndShift
-	}
+	c.sndWnd = c.scaledWindow(seg)
 	c.sndWl1, c.sndWl2 = seg.Seq, seg.Ack
 	c.maxSndWnd = max(c.maxSndWnd, c.sndWnd)
 }
@@ -275,8 +282,13 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		c.ack()
 		return false
 	}
-	if ack.GreaterThan(c.sndUna) {
+	newSACK := c.takeSACK(seg)
+	switch {
+	case ack.GreaterThan(c.sndUna):
 		c.ackAdvanced(ack, now)
+	case c.sndUna != c.sndMax && ack == c.sndUna && (newSACK ||
+		len(seg.Payload) == 0 && !seg.Flags.Has(wire.FlagFIN) && c.scaledWindow(seg) == c.sndWnd):
+		c.duplicateAck(now)
 	}
 	// Window update, if this segment is newer than the last that set it.
 	if ack.GreaterThanEq(c.sndUna) && (c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(ack)) {
@@ -318,6 +330,8 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 // queue, the RTT is sampled, the retransmission timer restarts or stops
 // (RFC 6298 §5.2, §5.3).
 func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
+	acked := int(ack.Sub(c.sndUna))
+	synAcked := c.sndUna == c.iss
 	if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
 		c.rttTiming = false
 		c.sampleRTT(now.Sub(c.rttStart))
@@ -335,8 +349,15 @@ func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
 	if c.sndNxt.LessThan(ack) {
 		c.sndNxt = ack
 	}
+	c.sb.advance(ack)
+	switch {
+	case c.inRecovery:
+		c.recoveryAck(ack, now)
+	case c.cc != nil && !synAcked:
+		c.dupAcks = 0
+		c.cc.Acked(acked, c.srtt, now)
+	}
 	c.retries = 0
-	c.recovering = false
 	if c.sndUna == c.sndMax {
 		c.rtx.stop()
 	} else {

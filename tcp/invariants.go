@@ -26,6 +26,16 @@ func (c *Conn) checkInvariants() error {
 	if n := c.recv.readable() + c.recv.oooBytes(); n > c.rcvBufSize() && c.rcvBuf == 0 {
 		return fmt.Errorf("receive queue %d bytes over its %d", n, c.rcvBufSize())
 	}
+	prev := c.sndUna
+	for i, r := range c.sb.ranges {
+		if !r.start.GreaterThanEq(prev) || !r.start.LessThan(r.end) || r.end.GreaterThan(c.sndMax) {
+			return fmt.Errorf("SACK scoreboard range %d [%d, %d) out of order or outside [snd.una %d, snd.max %d]", i, r.start, r.end, c.sndUna, c.sndMax)
+		}
+		prev = r.end
+	}
+	if c.cc != nil && c.cc.Window() < c.effectiveMSS() && c.cc.Window() < 536 {
+		return fmt.Errorf("congestion window %d below one segment", c.cc.Window())
+	}
 	prevEnd := c.rcvNxt
 	for i, p := range c.recv.ooo {
 		if len(p.data) == 0 {

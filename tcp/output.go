@@ -50,6 +50,9 @@ func (c *Conn) advertisedWindow(syn bool) uint16 {
 func (c *Conn) emit(seg Segment) {
 	if seg.Flags.Has(wire.FlagACK) {
 		seg.Ack = c.rcvNxt
+		if c.sackOK && len(c.recv.ooo) > 0 {
+			seg.Options.NumSACK = c.recv.sackBlocks(seg.Options.SACK[:])
+		}
 	}
 	if !seg.Flags.Has(wire.FlagRST) {
 		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
@@ -83,6 +86,10 @@ func (c *Conn) ack() {
 // output sends what the state, the send queue and the peer's window allow,
 // then a bare ACK if one is owed and nothing else carried it.
 func (c *Conn) output(now time.Time) {
+	if c.cc != nil && c.sndUna == c.sndMax && !c.lastSend.IsZero() && now.Sub(c.lastSend) > c.rto {
+		c.cc.Restart(now) // RFC 5681 §4.1: restart after idle
+		c.lastSend = now
+	}
 	for c.sendOne(now) {
 	}
 	if c.pendingAck {
@@ -97,51 +104,82 @@ func (c *Conn) output(now time.Time) {
 	}
 }
 
-// sendOne builds and queues the segment starting at SND.NXT, if there is
-// anything to send there; it reports whether it sent one. After an RTO
-// only one segment is sent until the retransmission is acknowledged
-// (where congestion control will later decide).
+// sendOne builds and queues the next segment, if there is one to send
+// and the congestion window allows it; it reports whether it sent one.
+// In fast recovery that is first a retransmission of a hole the peer has
+// not acknowledged (RFC 6675 §5, RFC 6582), then new data.
 func (c *Conn) sendOne(now time.Time) bool {
-	if c.recovering && c.sndNxt != c.sndUna {
-		return false
-	}
-	seq := c.sndNxt
-	var seg Segment
 	switch {
 	case c.state == Closed || c.state == Listen || c.state == TimeWait:
 		return false
-	case c.sndUna == c.iss && seq == c.iss:
+	case c.sndUna == c.iss && c.sndNxt == c.iss:
 		// Our SYN, unacknowledged: a SYN in SYN_SENT, a SYN+ACK once the
 		// peer's SYN is known (SYN_RCVD, or FIN_WAIT_1 after a Close
 		// there).
-		seg = Segment{Seq: seq, Flags: wire.FlagSYN}
-		if c.state != SynSent {
-			seg.Flags |= wire.FlagACK
-		}
-		seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
-		if c.state == SynSent && offersWindowScale(c.rcvBufSize()) || c.state != SynSent && c.scaling {
-			seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufSize()), true
-		}
+		c.transmit(c.synSegment(), now)
+		c.sndNxt = c.iss + 1
+		return true
 	case c.sndUna == c.iss && !(c.closed && c.send.len() == 0 && c.state == FinWait1):
 		// Data waits for the handshake. A FIN alone does not: CLOSE in
 		// SYN_RCVD with nothing queued sends it at once (RFC 9293
 		// §3.10.4).
 		return false
-	case c.sndUna == c.iss:
-		var ok bool
-		if seg, ok = c.dataSegment(seq); !ok {
-			return false
-		}
-	default:
-		var ok bool
-		if seg, ok = c.dataSegment(seq); !ok {
-			return false
+	}
+	if c.inRecovery {
+		if seg, ok := c.nextRetransmission(); ok {
+			if !c.mustResend && c.pipe()+int(seg.SeqLen()) > c.cc.Window() {
+				return false
+			}
+			c.mustResend = false
+			c.transmit(seg, now)
+			c.rtxNext = seg.End()
+			return true
 		}
 	}
-	if seq.LessThan(c.sndMax) {
+	// Skip what the peer has already SACKed (after an RTO, SND.NXT
+	// goes back over it).
+	for {
+		end, ok := c.sb.sackedEnd(c.sndNxt)
+		if !ok || end.GreaterThan(c.sndMax) {
+			break
+		}
+		c.sndNxt = end
+	}
+	seg, ok := c.dataSegment(c.sndNxt)
+	if !ok || !c.windowAllows(int(seg.SeqLen())) {
+		return false
+	}
+	c.transmit(seg, now)
+	c.sndNxt = seg.End()
+	if c.sndNxt.GreaterThan(c.sndMax) {
+		c.sndMax = c.sndNxt
+	}
+	return true
+}
+
+// synSegment builds our SYN or SYN+ACK with its options.
+func (c *Conn) synSegment() Segment {
+	seg := Segment{Seq: c.iss, Flags: wire.FlagSYN}
+	if c.state != SynSent {
+		seg.Flags |= wire.FlagACK
+	}
+	seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
+	if c.state == SynSent && offersWindowScale(c.rcvBufSize()) || c.state != SynSent && c.scaling {
+		seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufSize()), true
+	}
+	if c.state == SynSent && c.cfg.SACK || c.state != SynSent && c.sackOK {
+		seg.Options.SACKPermitted = true
+	}
+	return seg
+}
+
+// transmit queues seg, which starts at or below SND.MAX, keeping the
+// counters, the RTT measurement and the retransmission timer.
+func (c *Conn) transmit(seg Segment, now time.Time) {
+	if seg.Seq.LessThan(c.sndMax) {
 		c.stats.Retransmissions++
 		c.count(retransmissions)
-		if c.rttTiming && seq.LessThan(c.rttSeq) {
+		if c.rttTiming && seg.Seq.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
 		}
 	} else {
@@ -151,18 +189,14 @@ func (c *Conn) sendOne(now time.Time) bool {
 		}
 	}
 	c.emit(seg)
-	c.sndNxt = seg.End()
-	if c.sndNxt.GreaterThan(c.sndMax) {
-		c.sndMax = c.sndNxt
+	if seg.End().GreaterThan(c.sndMax) {
+		c.sndMax = seg.End()
 	}
 	if !c.rtx.running() {
 		c.rtx.set(now.Add(c.rto))
 	}
 	c.persist.stop()
-	if c.recovering {
-		return false
-	}
-	return true
+	c.lastSend = now
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

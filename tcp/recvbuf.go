@@ -1,5 +1,7 @@
 package tcp
 
+import "github.com/seqack/seqack/wire"
+
 // receiveQueue holds received data: the in-order bytes not yet read, and
 // out-of-order pieces waiting for the hole before them to fill (RFC 9293
 // §3.10.7.4, seventh: segments beyond RCV.NXT are held for later
@@ -11,6 +13,7 @@ type receiveQueue struct {
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole ...
 	oooFinSeq Seq        // ... at this sequence number
+	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
 }
 
 type oooPiece struct {
@@ -42,6 +45,7 @@ func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
 	}
 	if seq != next {
 		q.insertOutOfOrder(seq, payload)
+		q.lastOOO = seq
 		return next
 	}
 	q.data.write(payload)
@@ -94,6 +98,34 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) {
 		kept = append(kept, oooPiece{start, merged})
 	}
 	q.ooo = kept
+}
+
+// sackBlocks fills blocks with the out-of-order pieces as SACK blocks
+// (RFC 2018 §4): first the piece holding the latest segment received,
+// then the others from the highest down, at most len(blocks). It returns
+// how many it filled.
+func (q *receiveQueue) sackBlocks(blocks []wire.SACKBlock) int {
+	n := 0
+	first := -1
+	for i, p := range q.ooo {
+		if q.lastOOO.GreaterThanEq(p.seq) && q.lastOOO.LessThan(p.seq.Add(uint32(len(p.data)))) {
+			first = i
+			break
+		}
+	}
+	put := func(p oooPiece) {
+		blocks[n] = wire.SACKBlock{Left: uint32(p.seq), Right: uint32(p.seq.Add(uint32(len(p.data))))}
+		n++
+	}
+	if first >= 0 && n < len(blocks) {
+		put(q.ooo[first])
+	}
+	for i := len(q.ooo) - 1; i >= 0 && n < len(blocks); i-- {
+		if i != first {
+			put(q.ooo[i])
+		}
+	}
+	return n
 }
 
 func (q *receiveQueue) dropOutOfOrder() {

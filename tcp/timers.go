@@ -62,8 +62,16 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.retries++
 	c.rto = min(2*c.rto, c.cfg.maxRTO()) // RFC 6298 §5.5
 	c.rttTiming = false                  // Karn's algorithm
-	c.sndNxt = c.sndUna                  // resend from the oldest unacknowledged byte
-	c.recovering = true
+	if c.cc != nil {
+		c.cc.Timeout(c.flightSize(), now)
+	}
+	// Resend from the oldest unacknowledged byte, one segment at first
+	// (the window is one segment now), skipping what the peer SACKed.
+	// Duplicate ACKs for data sent before the timeout must not start a
+	// fast retransmit (RFC 6582 §3.2 step 1).
+	c.inRecovery, c.dupAcks = false, 0
+	c.recoverSeq = c.sndMax
+	c.sndNxt = c.sndUna
 	c.output(now)
 }
 

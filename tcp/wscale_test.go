@@ -2,6 +2,7 @@ package tcp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/seqack/seqack/tcp"
 )
@@ -51,7 +52,7 @@ func TestWindowScale(t *testing.T) {
 			{in: ". 5001:5001(0) ack 1001 win 300", states: []tcp.State{tcp.Established}},
 			{call: "write 5000", out: []string{". 1001:1301(300) ack 5001"}},
 		}},
-		{"a shift over 14 counts as 14", tcp.Config{}, []step{
+		{"a shift over 14 counts as 14", tcp.Config{CongestionControl: fixedWindow(1 << 20)}, []step{
 			{call: "listen", states: []tcp.State{tcp.Listen}},
 			{in: "S 5000:5000(0) win 65535 <mss 1460,wscale 15>",
 				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460,wscale 0>"}, states: []tcp.State{tcp.SynReceived}},
@@ -81,3 +82,18 @@ func TestWindowScale(t *testing.T) {
 		})
 	}
 }
+
+// fixedWindow returns a congestion control that never limits below
+// bytes, for tests about the peer's window.
+func fixedWindow(bytes int) func(int) tcp.CongestionControl {
+	return func(int) tcp.CongestionControl { return fixed(bytes) }
+}
+
+type fixed int
+
+func (f fixed) Window() int                       { return int(f) }
+func (f fixed) SlowStartThreshold() int           { return int(f) }
+func (fixed) Acked(int, time.Duration, time.Time) {}
+func (fixed) Congestion(int, time.Time)           {}
+func (fixed) Timeout(int, time.Time)              {}
+func (fixed) Restart(time.Time)                   {}

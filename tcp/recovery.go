@@ -1,0 +1,186 @@
+package tcp
+
+import (
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// dupThresh is the number of duplicate ACKs that signal a loss
+// (RFC 5681 §3.2, RFC 6675 §2).
+const dupThresh = 3
+
+// newCongestionControl makes the connection's congestion control once
+// the peer's MSS is known.
+func (c *Conn) newCongestionControl() {
+	mss := c.effectiveMSS()
+	if f := c.cfg.CongestionControl; f != nil {
+		c.cc = f(mss)
+	} else {
+		c.cc = NewCubic(mss)
+	}
+}
+
+// flightSize is RFC 5681's FlightSize: the data sent and not yet
+// cumulatively acknowledged, the base of the reduced window.
+func (c *Conn) flightSize() int { return int(c.sndMax.Sub(c.sndUna)) }
+
+// inFlight is the bytes sent and neither acknowledged nor SACKed: in
+// fast recovery RFC 6675's pipe, otherwise what lies between SND.UNA and
+// SND.NXT (after a timeout, SND.NXT has gone back and what lies beyond it
+// counts as lost).
+func (c *Conn) inFlight() int {
+	if c.inRecovery {
+		return c.pipe()
+	}
+	return int(c.sndNxt.Sub(c.sndUna)) - c.sb.bytes(c.sndUna, c.sndNxt)
+}
+
+// pipe estimates the bytes in the network during fast recovery
+// (RFC 6675 §4, SetPipe): everything outstanding, less what was SACKed,
+// less what is deemed lost and not yet sent again. A hole below the
+// highest SACKed byte is deemed lost. Without SACK each duplicate ACK
+// stands for one segment that left the network, and the segment at
+// SND.UNA is the lost one (RFC 6582).
+func (c *Conn) pipe() int {
+	outstanding := int(c.sndMax.Sub(c.sndUna))
+	if !c.sackOK {
+		p := outstanding - min(c.dupAcks*c.effectiveMSS(), outstanding)
+		if !c.rtxNext.GreaterThan(c.sndUna) { // the segment at SND.UNA is lost and not yet resent
+			p -= min(c.effectiveMSS(), p)
+		}
+		return p
+	}
+	high := c.sb.highest(c.sndUna)
+	p := outstanding - c.sb.bytes(c.sndUna, c.sndMax)
+	from := c.rtxNext
+	if from.LessThan(c.sndUna) {
+		from = c.sndUna
+	}
+	for from.LessThan(high) {
+		h, ok := c.sb.nextHole(from, high)
+		if !ok {
+			break
+		}
+		p -= h.len()
+		from = h.end
+	}
+	return max(p, 0)
+}
+
+// windowAllows reports whether a segment of n sequence numbers may be
+// sent now: within the congestion window, widened by one segment per
+// duplicate ACK before fast retransmit (limited transmit, RFC 3042).
+// With nothing in flight one segment may always go.
+func (c *Conn) windowAllows(n int) bool {
+	if c.cc == nil {
+		return true
+	}
+	flight := c.inFlight()
+	if flight == 0 {
+		return true
+	}
+	w := c.cc.Window()
+	if !c.inRecovery && c.dupAcks > 0 && c.dupAcks < dupThresh && c.sndNxt == c.sndMax { // new data only
+		w += c.dupAcks * c.effectiveMSS()
+	}
+	return flight+n <= w
+}
+
+// nextRetransmission picks what fast recovery sends again next: the
+// first hole at or after rtxNext below the highest SACKed byte
+// (RFC 6675 §4, NextSeg rule 1), or without SACK the segment at SND.UNA
+// if it has not been resent since the last partial ACK (RFC 6582).
+func (c *Conn) nextRetransmission() (Segment, bool) {
+	from, limit := c.rtxNext, c.sb.highest(c.sndUna)
+	if from.LessThan(c.sndUna) {
+		from = c.sndUna
+	}
+	if !c.sackOK {
+		if c.rtxNext.GreaterThan(c.sndUna) {
+			return Segment{}, false
+		}
+		from, limit = c.sndUna, c.sndMax
+	}
+	hole, ok := c.sb.nextHole(from, limit)
+	if !ok {
+		return Segment{}, false
+	}
+	seg, ok := c.dataSegment(hole.start)
+	if !ok {
+		return Segment{}, false
+	}
+	if n := hole.len(); len(seg.Payload) > n {
+		seg.Payload = seg.Payload[:n]
+		seg.Flags &^= wire.FlagFIN
+	}
+	return seg, true
+}
+
+// takeSACK records the SACK blocks of an acceptable ACK in the
+// scoreboard. A block at or below the cumulative ACK reports a duplicate
+// (D-SACK, RFC 2883) and adds nothing; parts beyond SND.MAX are ignored.
+func (c *Conn) takeSACK(seg *Segment) bool {
+	if !c.sackOK || seg.Options.NumSACK == 0 {
+		return false
+	}
+	grew := false
+	for _, b := range seg.Options.SACKBlocks() {
+		start, end := Seq(b.Left), Seq(b.Right)
+		if end.LessThanEq(seg.Ack) || !start.LessThan(end) {
+			continue // D-SACK, or nonsense
+		}
+		if start.LessThan(seg.Ack) {
+			start = seg.Ack
+		}
+		if end.GreaterThan(c.sndMax) {
+			end = c.sndMax
+		}
+		if !start.LessThan(end) {
+			continue
+		}
+		before := c.sb.bytes(start, end)
+		c.sb.add(seqRange{start, end})
+		grew = grew || before < int(end.Sub(start))
+	}
+	return grew
+}
+
+// duplicateAck handles an ACK that acknowledges nothing new while data
+// is outstanding (RFC 5681 §2), or brings new SACK information: after
+// dupThresh of them, or once enough is SACKed above SND.UNA to deem it
+// lost (RFC 6675 §5), fast recovery starts.
+func (c *Conn) duplicateAck(now time.Time) {
+	c.dupAcks++
+	if c.inRecovery || c.cc == nil || c.sndUna.LessThan(c.recoverSeq) {
+		return // RFC 6582 §3.2 step 1: not again for data sent before the last recovery or timeout
+	}
+	lost := c.dupAcks >= dupThresh
+	if c.sackOK && c.sb.bytes(c.sndUna, c.sndMax) > (dupThresh-1)*c.effectiveMSS() {
+		lost = true
+	}
+	if !lost {
+		return
+	}
+	c.cc.Congestion(c.flightSize(), now)
+	c.inRecovery, c.mustResend = true, true
+	c.recoverSeq = c.sndMax
+	c.rtxNext = c.sndUna
+	c.rttTiming = false
+}
+
+// recoveryAck handles a cumulative ACK during fast recovery: a full ACK
+// (at or beyond the recovery point) ends it; a partial one means the
+// next hole is lost too (RFC 6582 §3.2 step 3, RFC 6675 §5).
+func (c *Conn) recoveryAck(ack Seq, now time.Time) {
+	if ack.GreaterThanEq(c.recoverSeq) {
+		c.inRecovery, c.dupAcks = false, 0
+		return
+	}
+	if !c.sackOK {
+		c.rtxNext, c.mustResend = ack, true // the segment at the new SND.UNA is lost too
+	} else if c.rtxNext.LessThan(ack) {
+		c.rtxNext = ack
+	}
+	c.rtx.set(now.Add(c.rto)) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
+}
