@@ -94,3 +94,6 @@ func (c *Conn) Remote() netip.AddrPort { return c.remote }
 
 // Host returns the host the connection belongs to.
 func (c *Conn) Host() *Host { return c.host }
+
+// Stats returns the connection's counters (see tcp.Stats).
+func (c *Conn) Stats() tcp.Stats { return c.tcp.Stats() }

@@ -32,6 +32,7 @@ type HostStats struct {
 	ChecksumErrors               uint64 // arrived corrupted and discarded
 	ResetsForNoConnection        uint64 // RSTs sent for segments to no connection
 	DroppedWhileDown             uint64 // arrived while the host had crashed
+	PayloadBytesLost             uint64 // TCP payload bytes this host sent that the links' random loss dropped
 }
 
 type tuple struct{ local, remote netip.AddrPort }
@@ -199,7 +200,9 @@ func (h *Host) transmit(src, dst netip.AddrPort, seg tcp.Segment, state tcp.Stat
 		return
 	}
 	pkt = pkt[:size]
-	seg.Payload = append([]byte(nil), seg.Payload...)
+	if !n.cfg.DiscardEvents {
+		seg.Payload = append([]byte(nil), seg.Payload...) // the trace keeps it
+	}
 	n.nextID++
 	id := n.nextID
 	h.stats.PacketsSent++
@@ -239,6 +242,7 @@ func (h *Host) transmit(src, dst netip.AddrPort, seg tcp.Segment, state tcp.Stat
 		}
 	}
 	if l.chance(l.Loss) {
+		h.stats.PayloadBytesLost += uint64(len(seg.Payload))
 		n.record(trace.Event{Kind: trace.SegmentDropped, Host: to.name, ID: id, Segment: seg})
 		return
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	// KeepPackets records each IP packet's bytes in the trace events
 	// (for pcap output).
 	KeepPackets bool
+	// DiscardEvents records no trace at all, for long runs (a transfer
+	// of many megabytes) where only the outcome and the counters matter.
+	DiscardEvents bool
 }
 
 // Network is a simulated network: hosts, links, a virtual clock and the
@@ -127,6 +130,9 @@ func (n *Network) schedule(at time.Time, fn func()) {
 }
 
 func (n *Network) record(e trace.Event) {
+	if n.cfg.DiscardEvents {
+		return
+	}
 	e.At = n.Elapsed()
 	n.events = append(n.events, e)
 }

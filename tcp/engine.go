@@ -108,6 +108,7 @@ type Stats struct {
 	SegmentsSent, SegmentsReceived uint64
 	BytesSent, BytesReceived       uint64 // payload bytes, first transmissions and in-order arrivals
 	Retransmissions                uint64 // segments sent again
+	BytesRetransmitted             uint64 // payload bytes sent again
 	SRTT, RTTVar, RTO              time.Duration
 	SendWindow, ReceiveWindow      uint32 // in bytes, after scaling
 	MSS                            int    // the largest payload sent now: our MSS, the peer's and the path's, whichever is least

@@ -178,6 +178,7 @@ func (c *Conn) synSegment() Segment {
 func (c *Conn) transmit(seg Segment, now time.Time) {
 	if seg.Seq.LessThan(c.sndMax) {
 		c.stats.Retransmissions++
+		c.stats.BytesRetransmitted += uint64(len(seg.Payload))
 		c.count(retransmissions)
 		if c.rttTiming && seg.Seq.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
