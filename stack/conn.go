@@ -325,10 +325,19 @@ func (c *Conn) setBuffers(receive, send int) error {
 	return nil
 }
 
-// SetNoDelay is accepted for compatibility with *net.TCPConn; the engine
-// does not yet delay small segments (Nagle), so every setting behaves as
-// true.
-func (c *Conn) SetNoDelay(bool) error { return nil }
+// SetNoDelay turns Nagle's algorithm off (true, the default for
+// connections, as in package net) or on (false): with it on, a segment
+// shorter than the MSS waits while earlier data is unacknowledged.
+func (c *Conn) SetNoDelay(noDelay bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("set", net.ErrClosed)
+	}
+	c.tcb.SetNoDelay(noDelay, time.Now())
+	c.flush()
+	return nil
+}
 
 // LocalAddr implements net.Conn.
 func (c *Conn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }

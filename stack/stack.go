@@ -21,7 +21,8 @@ import (
 // on each field.
 type Options struct {
 	// TCP holds the TCP settings of every connection; nil means the tcp
-	// package's defaults, except that SACK is on and a zero
+	// package's defaults, except that SACK is on, Nagle's algorithm is
+	// off (NoDelay, as package net sets it), and a zero
 	// ReceiveBufferSize or SendBufferSize means DefaultBufferSize here.
 	// The MSS is further capped by each route's MTU.
 	TCP *tcp.Config
@@ -117,6 +118,9 @@ func New(opts Options) *Stack {
 	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultBufferSize)
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
 	cfg.SACK = true // as Linux: selective acknowledgments offered and accepted
+	if opts.TCP == nil {
+		cfg.NoDelay = true // as package net: Nagle off until SetNoDelay(false)
+	}
 	if opts.EphemeralPorts == [2]uint16{} {
 		opts.EphemeralPorts = [2]uint16{32768, 60999}
 	}

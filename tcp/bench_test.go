@@ -83,6 +83,10 @@ func TestIdleConnMemory(t *testing.T) {
 		shuttle()
 		b.Read(make([]byte, 10), epoch)
 		shuttle()
+		later := epoch.Add(time.Second) // the delayed ACK goes out; the send buffer drains
+		a.HandleTimer(later)
+		b.HandleTimer(later)
+		shuttle()
 		conns = append(conns, a, b)
 	}
 	runtime.GC()

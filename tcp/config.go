@@ -13,6 +13,7 @@ const (
 	DefaultInitialRTO           = time.Second
 	DefaultMinRTO               = 200 * time.Millisecond
 	DefaultMaxRTO               = 120 * time.Second
+	DefaultDelayedAck           = 40 * time.Millisecond
 	defaultPeerMSS       uint16 = 536 // RFC 9293 §3.7.1: when the peer sends no MSS option
 	maxWindowShift              = 14  // RFC 7323 §2.3
 )
@@ -58,3 +59,4 @@ func (c *Config) msl() time.Duration        { return orDefault(c.MSL, DefaultMSL
 func (c *Config) initialRTO() time.Duration { return orDefault(c.InitialRTO, DefaultInitialRTO) }
 func (c *Config) minRTO() time.Duration     { return orDefault(c.MinRTO, DefaultMinRTO) }
 func (c *Config) maxRTO() time.Duration     { return orDefault(c.MaxRTO, DefaultMaxRTO) }
+func (c *Config) delayedAck() time.Duration { return orDefault(c.DelayedAck, DefaultDelayedAck) }

@@ -42,6 +42,15 @@ type Config struct {
 	// Counters, if set, receives host-wide counts from every Conn using
 	// this Config.
 	Counters *Counters
+	// DelayedAck is how long in-order data may wait for its ACK
+	// (RFC 1122 §4.2.3.2: under 0.5 s); one ACK still goes for every
+	// second full segment. Default 40 ms, Linux's minimum; negative ACKs
+	// every segment at once.
+	DelayedAck time.Duration
+	// NoDelay turns Nagle's algorithm off for every connection, as
+	// TCP_NODELAY does (Conn.SetNoDelay changes one connection). It is
+	// on by default, as RFC 1122 §4.2.3.4 asks.
+	NoDelay bool
 	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.

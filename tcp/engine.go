@@ -63,6 +63,7 @@ type Conn struct {
 	timeWait  timer // 2×MSL
 	persist   timer // zero-window probes
 	kaTimer   timer // keepalive
+	delack    timer // delayed ACK (RFC 1122 §4.2.3.2)
 	retries   int   // consecutive expiries of rtx or persist
 	rto       time.Duration
 	srtt      time.Duration
@@ -73,19 +74,22 @@ type Conn struct {
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
-	cc         CongestionControl // made when the handshake completes
-	sackOK     bool              // both SYNs carried SACK-permitted (RFC 2018)
-	sb         scoreboard        // what the peer SACKed above SND.UNA
-	dupAcks    int               // duplicate ACKs in a row (RFC 5681 §2)
-	inRecovery bool              // in fast recovery
-	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
-	rtxNext    Seq               // in recovery, where to look for the next hole to resend
-	mustResend bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
-	lastSend   time.Time         // for restart after idle
-	pendingAck bool
-	out        []Segment
-	events     Events
-	stats      Stats
+	cc           CongestionControl // made when the handshake completes
+	sackOK       bool              // both SYNs carried SACK-permitted (RFC 2018)
+	sb           scoreboard        // what the peer SACKed above SND.UNA
+	dupAcks      int               // duplicate ACKs in a row (RFC 5681 §2)
+	inRecovery   bool              // in fast recovery
+	recoverSeq   Seq               // RecoveryPoint: SND.MAX when recovery began
+	rtxNext      Seq               // in recovery, where to look for the next hole to resend
+	mustResend   bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
+	lastSend     time.Time         // for restart after idle
+	pendingAck   bool              // an ACK is owed now
+	unackedBytes int               // in-order bytes received since our last ACK
+	lastAcked    Seq               // RCV.NXT as of the last ACK sent or counted
+	noDelay      bool              // Nagle's algorithm off (RFC 1122 §4.2.3.4)
+	out          []Segment
+	events       Events
+	stats        counters // what Stats reports beyond the live state
 }
 
 // timer is one deadline; the zero time means stopped.
@@ -124,6 +128,15 @@ type Stats struct {
 	InRecovery                           bool // in fast recovery
 }
 
+// counters are a connection's own counts, kept small: Stats adds the
+// rest from the live state.
+type counters struct {
+	segmentsSent, segmentsReceived uint64
+	retransmissions                uint64
+	bytesSent, bytesReceived       uint64
+	bytesRetransmitted             uint64
+}
+
 // NewConn returns a control block in CLOSED that will use iss as its
 // initial send sequence number when it opens (see ISNGenerator). cfg is
 // shared, not copied; nil means all defaults.
@@ -131,7 +144,7 @@ func NewConn(cfg *Config, iss Seq) *Conn {
 	if cfg == nil {
 		cfg = &defaultConfig
 	}
-	return &Conn{cfg: cfg, iss: iss}
+	return &Conn{cfg: cfg, iss: iss, noDelay: cfg.NoDelay}
 }
 
 // defaultConfig is what a nil *Config means: every field zero, so every
@@ -185,9 +198,21 @@ func (c *Conn) SetBufferSizes(receive, send int) {
 func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBufferSize()) }
 func (c *Conn) sndBufSize() int { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
 
+// SetNoDelay turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) off
+// (true) or on (false, the default): with it on, a segment shorter than
+// the MSS waits while earlier data is unacknowledged.
+func (c *Conn) SetNoDelay(noDelay bool, now time.Time) {
+	c.noDelay = noDelay
+	c.output(now)
+}
+
 // Stats returns the connection's counters and estimator state.
 func (c *Conn) Stats() Stats {
-	s := c.stats
+	s := Stats{
+		SegmentsSent: c.stats.segmentsSent, SegmentsReceived: c.stats.segmentsReceived,
+		BytesSent: c.stats.bytesSent, BytesReceived: c.stats.bytesReceived,
+		Retransmissions: c.stats.retransmissions, BytesRetransmitted: c.stats.bytesRetransmitted,
+	}
 	s.SRTT, s.RTTVar, s.RTO = c.srtt, c.rttvar, c.rto
 	s.SendWindow = c.sndWnd
 	s.ReceiveWindow = c.rcvRight.Sub(c.rcvNxt)
@@ -224,7 +249,7 @@ func (c *Conn) Events() Events {
 // Deadline returns when HandleTimer next needs to be called; the zero
 // time means no timer is running.
 func (c *Conn) Deadline() time.Time {
-	return earliest(earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at), c.kaTimer.at)
+	return earliest(earliest(earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at), c.kaTimer.at), c.delack.at)
 }
 
 func (c *Conn) setState(s State) {
@@ -247,6 +272,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.timeWait.stop()
 	c.persist.stop()
 	c.kaTimer.stop()
+	c.delack.stop()
 	c.send.release()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)

@@ -33,7 +33,9 @@ func (c *testConn) TimerFired(_ *tcp.Conn, t tcp.Timer)          { c.timers = ap
 func newTestConn(t *testing.T, cfg *tcp.Config, iss tcp.Seq) *testConn {
 	t.Helper()
 	if cfg == nil {
-		cfg = &tcp.Config{}
+		// The state tables ACK data at once and send what is written at
+		// once; delayed ACKs and Nagle have tables of their own.
+		cfg = &tcp.Config{DelayedAck: -1, NoDelay: true}
 	}
 	c := &testConn{Conn: tcp.NewConn(cfg, iss), t: t, now: epoch}
 	c.SetObserver(c)
@@ -129,7 +131,7 @@ func reach(t *testing.T, state tcp.State) *testConn {
 
 func drive(t *testing.T, state tcp.State) *testConn {
 	t.Helper()
-	c := newTestConn(t, &tcp.Config{MSL: 30 * time.Second}, ourISS)
+	c := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true}, ourISS)
 	step := func(s tcp.State) bool { return state == s }
 	if step(tcp.Closed) {
 		return c

@@ -9,7 +9,7 @@ import (
 // Input processes one arriving segment (RFC 9293 §3.10.7, "SEGMENT
 // ARRIVES"), in the order of checks the RFC gives.
 func (c *Conn) Input(seg *Segment, now time.Time) {
-	c.stats.SegmentsReceived++
+	c.stats.segmentsReceived++
 	c.count(segmentsReceived)
 	switch c.state {
 	case Closed:
@@ -196,7 +196,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		return
 	}
 	// seventh: the segment text.
-	c.inputData(seg)
+	c.inputData(seg, now)
 	// eighth: the FIN.
 	if seg.Flags.Has(wire.FlagFIN) {
 		c.inputFIN(seg.End()-1, now)
@@ -367,7 +367,7 @@ func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
 
 // inputData takes the segment's payload (RFC 9293 §3.10.7.4, seventh),
 // trimmed to the receive window.
-func (c *Conn) inputData(seg *Segment) {
+func (c *Conn) inputData(seg *Segment, now time.Time) {
 	if len(seg.Payload) == 0 {
 		return
 	}
@@ -376,7 +376,6 @@ func (c *Conn) inputData(seg *Segment) {
 	default:
 		return // the peer's FIN has been received: no more data is taken
 	}
-	c.pendingAck = true // every data segment is ACKed at once, for now
 	seq, payload := seg.Seq, seg.Payload
 	if seg.Flags.Has(wire.FlagSYN) {
 		seq++
@@ -384,20 +383,45 @@ func (c *Conn) inputData(seg *Segment) {
 	if seq.LessThan(c.rcvNxt) { // trim what we already have
 		skip := c.rcvNxt.Sub(seq)
 		if skip >= uint32(len(payload)) {
+			c.pendingAck = true // a duplicate: ACK at once, the peer may have missed ours
 			return
 		}
 		payload, seq = payload[skip:], c.rcvNxt
 	}
 	if room := c.rcvRight.Sub(seq); c.rcvRight.LessThanEq(seq) {
+		c.pendingAck = true
 		return
 	} else if uint32(len(payload)) > room { // trim what lies beyond the window
 		payload = payload[:room]
 	}
-	before := c.rcvNxt
+	before, holes := c.rcvNxt, len(c.recv.ooo) > 0
 	c.rcvNxt = c.recv.store(seq, c.rcvNxt, payload)
 	if c.rcvNxt != before {
-		c.stats.BytesReceived += uint64(c.rcvNxt.Sub(before))
+		c.stats.bytesReceived += uint64(c.rcvNxt.Sub(before))
 		c.events |= EventReadable
+	}
+	c.ackData(seq == before && !holes, now)
+}
+
+// ackData decides when to acknowledge data just taken (RFC 9293
+// §3.8.6.3, RFC 5681 §4.2): an out-of-order segment, or one that fills
+// a hole, is ACKed at once so that the sender's loss recovery hears of
+// it; in-order data is ACKed once more than a full segment is unACKed,
+// or when the delayed-ACK timer fires.
+func (c *Conn) ackData(inOrder bool, now time.Time) {
+	delay := c.cfg.delayedAck()
+	if !inOrder || delay <= 0 {
+		c.pendingAck = true
+		return
+	}
+	c.unackedBytes += int(c.rcvNxt.Sub(c.lastAcked))
+	c.lastAcked = c.rcvNxt
+	if c.unackedBytes > c.effectiveMSS() {
+		c.pendingAck = true
+		return
+	}
+	if !c.delack.running() {
+		c.delack.set(now.Add(delay))
 	}
 }
 

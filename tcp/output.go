@@ -58,19 +58,23 @@ func (c *Conn) emit(seg Segment) {
 		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
 	}
 	c.out = append(c.out, seg)
-	c.stats.SegmentsSent++
+	c.stats.segmentsSent++
 	c.count(segmentsSent)
 	if seg.Flags.Has(wire.FlagRST) {
 		c.count(resetsSent)
 	}
 	c.pendingAck = false
+	if seg.Flags.Has(wire.FlagACK) {
+		c.delack.stop()
+		c.unackedBytes, c.lastAcked = 0, c.rcvNxt
+	}
 }
 
 // sendReset queues a RST built from another segment's numbers (RFC 9293
 // §3.10.7), which carries no window and no state of ours.
 func (c *Conn) sendReset(rst Segment) {
 	c.out = append(c.out, rst)
-	c.stats.SegmentsSent++
+	c.stats.segmentsSent++
 	c.count(segmentsSent)
 	c.count(resetsSent)
 }
@@ -146,7 +150,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.sndNxt = end
 	}
 	seg, ok := c.dataSegment(c.sndNxt)
-	if !ok || !c.windowAllows(int(seg.SeqLen())) {
+	if !ok || !c.windowAllows(int(seg.SeqLen())) || c.holdSmallSegment(&seg) {
 		return false
 	}
 	c.transmit(seg, now)
@@ -155,6 +159,27 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.sndMax = c.sndNxt
 	}
 	return true
+}
+
+// holdSmallSegment reports whether new data shorter than a full segment
+// should wait while earlier data is unacknowledged: Nagle's algorithm
+// (RFC 1122 §4.2.3.4) unless SetNoDelay turned it off, and sender-side
+// silly window syndrome avoidance (RFC 9293 §3.8.6.2.1) when it is the
+// peer's window that makes the segment small. The ACK that will come
+// lets it go, larger.
+func (c *Conn) holdSmallSegment(seg *Segment) bool {
+	n, mss := len(seg.Payload), c.effectiveMSS()
+	if n >= mss || n == 0 || seg.Seq.LessThan(c.sndMax) || c.sndUna == c.sndMax {
+		return false // full, a bare FIN, a retransmission, or nothing in flight
+	}
+	if seg.Flags.Has(wire.FlagFIN) {
+		return false // the end of the stream goes at once
+	}
+	unsent := c.send.len() - int(seg.Seq.Sub(c.sendSeq))
+	if unsent > n && int(c.sndUna.Add(c.sndWnd).Sub(seg.Seq)) == n && n < int(c.maxSndWnd/2) {
+		return true // the peer's window cut it short: wait for it to open (SWS)
+	}
+	return !c.noDelay && unsent <= n // Nagle: a tail shorter than a segment
 }
 
 // synSegment builds our SYN or SYN+ACK with its options.
@@ -177,14 +202,14 @@ func (c *Conn) synSegment() Segment {
 // counters, the RTT measurement and the retransmission timer.
 func (c *Conn) transmit(seg Segment, now time.Time) {
 	if seg.Seq.LessThan(c.sndMax) {
-		c.stats.Retransmissions++
-		c.stats.BytesRetransmitted += uint64(len(seg.Payload))
+		c.stats.retransmissions++
+		c.stats.bytesRetransmitted += uint64(len(seg.Payload))
 		c.count(retransmissions)
 		if c.rttTiming && seg.Seq.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
 		}
 	} else {
-		c.stats.BytesSent += uint64(len(seg.Payload))
+		c.stats.bytesSent += uint64(len(seg.Payload))
 		if !c.rttTiming {
 			c.rttTiming, c.rttSeq, c.rttStart = true, seg.End(), now
 		}

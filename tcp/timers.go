@@ -25,6 +25,12 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.fired(TimerPersist)
 		c.probeWindow(now)
 	}
+	if c.delack.due(now) {
+		c.delack.stop()
+		c.fired(TimerDelayedAck)
+		c.pendingAck = true
+		c.output(now)
+	}
 	if c.kaTimer.due(now) {
 		c.kaTimer.stop()
 		c.fired(TimerKeepalive)
