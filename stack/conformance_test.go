@@ -183,6 +183,10 @@ func TestBothWaysAtOnce(t *testing.T) {
 	if sums[0] != sums[1] || sums[2] != sums[3] {
 		t.Fatal("SHA-256 of the bytes received differs from the bytes sent")
 	}
+	// Every packet fitted the link (options counted against the MSS).
+	if n := client.Stats().SendErrors.Load() + server.Stats().SendErrors.Load(); n != 0 {
+		t.Errorf("%d packets could not be sent", n)
+	}
 	a.Close()
 	b.Close()
 }

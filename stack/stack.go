@@ -21,7 +21,7 @@ import (
 // on each field.
 type Options struct {
 	// TCP holds the TCP settings of every connection; nil means the tcp
-	// package's defaults, except that SACK is on, Nagle's algorithm is
+	// package's defaults, except that SACK and timestamps are on, Nagle's algorithm is
 	// off (NoDelay, as package net sets it), and a zero
 	// ReceiveBufferSize or SendBufferSize means DefaultBufferSize here.
 	// The MSS is further capped by each route's MTU.
@@ -117,7 +117,8 @@ func New(opts Options) *Stack {
 	}
 	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultBufferSize)
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
-	cfg.SACK = true // as Linux: selective acknowledgments offered and accepted
+	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
+	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
 	if opts.TCP == nil {
 		cfg.NoDelay = true // as package net: Nagle off until SetNoDelay(false)
 	}

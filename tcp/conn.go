@@ -51,6 +51,10 @@ type Config struct {
 	// TCP_NODELAY does (Conn.SetNoDelay changes one connection). It is
 	// on by default, as RFC 1122 §4.2.3.4 asks.
 	NoDelay bool
+	// Timestamps offers the timestamps option (RFC 7323 §3) in the SYN
+	// and accepts the peer's offer: RTT samples from every ACK and PAWS.
+	// Off by default in the engine; the stack turns it on.
+	Timestamps bool
 	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.

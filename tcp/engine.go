@@ -37,8 +37,14 @@ type Conn struct {
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
 	sndShift, rcvShift uint8
-	scaling            bool   // the peer's SYN carried the option and we answer with ours
-	pathMSS            uint16 // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
+	// Timestamps (RFC 7323 §3): on when both SYNs carried the option.
+	tsOK        bool
+	tsBase      time.Time // the origin of our TSval clock
+	tsVal       uint32    // our clock as of the latest call
+	tsRecent    uint32    // TS.Recent: the peer's TSval to echo
+	lastAckSent Seq       // Last.ACK.sent
+	scaling     bool      // the peer's SYN carried the option and we answer with ours
+	pathMSS     uint16    // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
 
 	// Settings of this connection that override the Config; zero means
 	// the Config's.
@@ -202,6 +208,7 @@ func (c *Conn) sndBufSize() int { return orDefault(c.sndBuf, c.cfg.sendBufferSiz
 // (true) or on (false, the default): with it on, a segment shorter than
 // the MSS waits while earlier data is unacknowledged.
 func (c *Conn) SetNoDelay(noDelay bool, now time.Time) {
+	c.tick(now)
 	c.noDelay = noDelay
 	c.output(now)
 }
@@ -216,7 +223,7 @@ func (c *Conn) Stats() Stats {
 	s.SRTT, s.RTTVar, s.RTO = c.srtt, c.rttvar, c.rto
 	s.SendWindow = c.sndWnd
 	s.ReceiveWindow = c.rcvRight.Sub(c.rcvNxt)
-	s.MSS = c.effectiveMSS()
+	s.MSS = c.payloadMSS()
 	s.SendScale, s.ReceiveScale = -1, -1
 	if c.scaling {
 		s.SendScale, s.ReceiveScale = int(c.sndShift), int(c.rcvShift)
@@ -292,6 +299,7 @@ func (c *Conn) Listen() error {
 // Connect is the active OPEN: CLOSED (or LISTEN) to SYN_SENT, queuing a
 // SYN carrying our MSS (RFC 9293 §3.10.1).
 func (c *Conn) Connect(now time.Time) error {
+	c.tick(now)
 	if c.state != Closed && c.state != Listen {
 		return ErrInvalidState
 	}
@@ -316,6 +324,7 @@ func (c *Conn) openSend(iss Seq) {
 // buffer. It may be called before the handshake completes; the data
 // follows it.
 func (c *Conn) Write(p []byte, now time.Time) (int, error) {
+	c.tick(now)
 	switch {
 	case c.closed:
 		return 0, ErrClosing
@@ -335,6 +344,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 // Read copies received in-order data into p. It returns io.EOF once the
 // peer's FIN has been reached and all data before it read.
 func (c *Conn) Read(p []byte, now time.Time) (int, error) {
+	c.tick(now)
 	n := c.recv.read(p)
 	if n > 0 {
 		c.maybeWindowUpdate(now)
@@ -354,6 +364,7 @@ func (c *Conn) Read(p []byte, now time.Time) (int, error) {
 // Close is the RFC's CLOSE (RFC 9293 §3.10.4): no more data will be sent;
 // a FIN follows the queued data.
 func (c *Conn) Close(now time.Time) error {
+	c.tick(now)
 	switch c.state {
 	case Listen, SynSent:
 		c.enterClosed(nil, 0)

@@ -36,6 +36,9 @@ func fuzzOne(t *testing.T, data []byte) {
 			cfg.SACK = true
 			cfg.CongestionControl = NewNewReno
 		}
+		if data[0]&0x20 != 0 {
+			cfg.Timestamps, cfg.NoDelay = true, true
+		}
 		c := NewConn(cfg, 1000)
 		open(c, data[0]%11, now)
 		c.Outgoing()
@@ -70,6 +73,11 @@ func fuzzOne(t *testing.T, data []byte) {
 				}
 				if seg.Flags.Has(wire.FlagSYN) && data[10]%2 == 0 {
 					seg.Options.SACKPermitted = true
+				}
+				if data[10]&0x40 != 0 { // timestamps near the ones in use
+					seg.Options.HasTimestamps = true
+					seg.Options.TSVal = c.tsRecent + uint32(int8(data[9]))
+					seg.Options.TSEcr = c.tsVal - uint32(data[11])
 				}
 				if !seg.Flags.Has(wire.FlagSYN) && data[10]&0x30 != 0 { // SACK blocks near what we sent
 					n := int(data[10]>>4) & 3

@@ -29,6 +29,7 @@ func (c *Conn) ICMPError(err error, hard bool, seq Seq, now time.Time) bool {
 // shrinks this way; outstanding data is sent again in segments that fit,
 // at once, as Linux does. It reports whether the message was believed.
 func (c *Conn) PacketTooBig(mss uint16, seq Seq, now time.Time) bool {
+	c.tick(now)
 	if !c.quotesOutstanding(seq) || mss == 0 {
 		return false
 	}

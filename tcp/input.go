@@ -9,6 +9,7 @@ import (
 // Input processes one arriving segment (RFC 9293 §3.10.7, "SEGMENT
 // ARRIVES"), in the order of checks the RFC gives.
 func (c *Conn) Input(seg *Segment, now time.Time) {
+	c.tick(now)
 	c.stats.segmentsReceived++
 	c.count(segmentsReceived)
 	switch c.state {
@@ -71,6 +72,10 @@ func (c *Conn) learnPeer(seg *Segment) {
 	}
 	c.updateWindow(seg)
 	c.sackOK = c.cfg.SACK && seg.Options.SACKPermitted
+	c.tsOK = c.cfg.Timestamps && seg.Options.HasTimestamps
+	if c.tsOK {
+		c.tsRecent = seg.Options.TSVal
+	}
 	c.newCongestionControl()
 }
 
@@ -119,7 +124,7 @@ func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
 	// fourth: the peer's SYN.
 	c.learnPeer(seg)
 	if seg.Flags.Has(wire.FlagACK) {
-		c.ackAdvanced(seg.Ack, now)
+		c.ackAdvanced(seg, seg.Ack, now)
 		c.setState(Established)
 		c.events |= EventEstablished | EventWritable
 		c.pendingAck = true
@@ -153,7 +158,12 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		trimmed.Flags &^= wire.FlagSYN
 		seg = &trimmed
 	}
-	// first: check the sequence number.
+	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
+	if c.pawsReject(seg) {
+		c.count(outOfWindow)
+		c.ack()
+		return
+	}
 	if !c.acceptable(seg) {
 		c.count(outOfWindow)
 		if seg.Flags.Has(wire.FlagRST) {
@@ -167,6 +177,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		c.ack()
 		return
 	}
+	c.takeTimestamp(seg)
 	// second: RST (RFC 5961 §3.2: only an exact match resets).
 	if seg.Flags.Has(wire.FlagRST) {
 		if seg.Seq != c.rcvNxt {
@@ -285,7 +296,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 	newSACK := c.takeSACK(seg)
 	switch {
 	case ack.GreaterThan(c.sndUna):
-		c.ackAdvanced(ack, now)
+		c.ackAdvanced(seg, ack, now)
 	case c.sndUna != c.sndMax && ack == c.sndUna && (newSACK ||
 		len(seg.Payload) == 0 && !seg.Flags.Has(wire.FlagFIN) && c.scaledWindow(seg) == c.sndWnd):
 		c.duplicateAck(now)
@@ -329,10 +340,17 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 // ackAdvanced moves SND.UNA to ack: acknowledged data leaves the send
 // queue, the RTT is sampled, the retransmission timer restarts or stops
 // (RFC 6298 §5.2, §5.3).
-func (c *Conn) ackAdvanced(ack Seq, now time.Time) {
+func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 	acked := int(ack.Sub(c.sndUna))
 	synAcked := c.sndUna == c.iss
-	if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
+	if rtt, ok := c.timestampRTT(seg); ok {
+		// With timestamps every ACK could give a sample, retransmissions
+		// included (RFC 7323 §4); one per flight is taken, as without.
+		if !c.rttTiming || ack.GreaterThanEq(c.rttSeq) {
+			c.sampleRTT(rtt)
+			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndMax, now
+		}
+	} else if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
 		c.rttTiming = false
 		c.sampleRTT(now.Sub(c.rttStart))
 	}

@@ -19,6 +19,23 @@ func (c *Conn) effectiveMSS() int {
 	return int(m)
 }
 
+// payloadMSS is the most payload a segment can carry now: the effective
+// MSS less the options every segment carries (RFC 6691 §3: the MSS
+// counts no options): timestamps, and SACK blocks while we hold
+// out-of-order data.
+func (c *Conn) payloadMSS() int {
+	n := c.effectiveMSS()
+	blocks := wire.MaxSACKBlocks
+	if c.tsOK {
+		n -= 12 // NOP, NOP, TS (10)
+		blocks--
+	}
+	if c.sackOK && len(c.recv.ooo) > 0 {
+		n -= 4 + 8*min(len(c.recv.ooo), blocks) // NOP, NOP, SACK header, blocks
+	}
+	return max(n, 64)
+}
+
 // advertisedWindow returns the window field to put in a segment now,
 // moving the right edge forward only as receiver-side silly window
 // syndrome avoidance allows (RFC 9293 §3.8.6.2.2) and never backward
@@ -50,10 +67,12 @@ func (c *Conn) advertisedWindow(syn bool) uint16 {
 func (c *Conn) emit(seg Segment) {
 	if seg.Flags.Has(wire.FlagACK) {
 		seg.Ack = c.rcvNxt
+		c.lastAckSent = c.rcvNxt
 		if c.sackOK && len(c.recv.ooo) > 0 {
 			seg.Options.NumSACK = c.recv.sackBlocks(seg.Options.SACK[:])
 		}
 	}
+	c.stampTimestamps(&seg)
 	if !seg.Flags.Has(wire.FlagRST) {
 		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
 	}
@@ -168,7 +187,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 // peer's window that makes the segment small. The ACK that will come
 // lets it go, larger.
 func (c *Conn) holdSmallSegment(seg *Segment) bool {
-	n, mss := len(seg.Payload), c.effectiveMSS()
+	n, mss := len(seg.Payload), c.payloadMSS()
 	if n >= mss || n == 0 || seg.Seq.LessThan(c.sndMax) || c.sndUna == c.sndMax {
 		return false // full, a bare FIN, a retransmission, or nothing in flight
 	}
@@ -238,7 +257,7 @@ func (c *Conn) dataSegment(seq Seq) (Segment, bool) {
 	if c.sndUna.Add(c.sndWnd).LessThan(seq) {
 		window = 0
 	}
-	payload := c.send.peek(off, min(unsent, window, c.effectiveMSS()))
+	payload := c.send.peek(off, min(unsent, window, c.payloadMSS()))
 	n := len(payload)
 	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
 	if n == 0 && !finHere {

@@ -9,6 +9,7 @@ import (
 
 // HandleTimer runs the timers whose deadline is at or before now.
 func (c *Conn) HandleTimer(now time.Time) {
+	c.tick(now)
 	if c.timeWait.due(now) {
 		c.timeWait.stop()
 		c.fired(TimerTimeWait)

@@ -20,17 +20,28 @@ type TimeWaitRecord struct {
 	Window         uint16        // the window field of our ACKs
 	Wait           time.Duration // 2×MSL
 	Expires        time.Time
+
+	// Timestamps, if the connection used them (RFC 7323): our ACKs keep
+	// carrying them, or the peer's PAWS would drop them.
+	tsOK     bool
+	tsBase   time.Time
+	tsOrigin uint32
+	tsRecent uint32
 }
 
 // TimeWaitRecord returns the connection's TIME_WAIT record. It is meaningful
 // only in TIME_WAIT.
 func (c *Conn) TimeWaitRecord() TimeWaitRecord {
 	return TimeWaitRecord{
-		SndNxt:  c.sndMax,
-		RcvNxt:  c.rcvNxt,
-		Window:  c.advertisedWindow(false),
-		Wait:    2 * c.cfg.msl(),
-		Expires: c.timeWait.at,
+		SndNxt:   c.sndMax,
+		RcvNxt:   c.rcvNxt,
+		Window:   c.advertisedWindow(false),
+		Wait:     2 * c.cfg.msl(),
+		Expires:  c.timeWait.at,
+		tsOK:     c.tsOK,
+		tsBase:   c.tsBase,
+		tsOrigin: uint32(c.iss),
+		tsRecent: c.tsRecent,
 	}
 }
 
@@ -62,7 +73,16 @@ func (t *TimeWaitRecord) Input(seg *Segment, now time.Time) (TimeWaitAction, Seg
 		(!f.Has(wire.FlagACK) || seg.Ack.LessThanEq(t.SndNxt)) {
 		return TimeWaitDrop, Segment{} // acceptable, nothing to say
 	}
-	return TimeWaitReply, Segment{Seq: t.SndNxt, Ack: t.RcvNxt, Flags: wire.FlagACK, Window: t.Window}
+	reply := Segment{Seq: t.SndNxt, Ack: t.RcvNxt, Flags: wire.FlagACK, Window: t.Window}
+	if t.tsOK {
+		if seg.Options.HasTimestamps && int32(seg.Options.TSVal-t.tsRecent) > 0 {
+			t.tsRecent = seg.Options.TSVal
+		}
+		reply.Options.HasTimestamps = true
+		reply.Options.TSVal = t.tsOrigin + uint32(now.Sub(t.tsBase)/time.Millisecond)
+		reply.Options.TSEcr = t.tsRecent
+	}
+	return TimeWaitReply, reply
 }
 
 // ReuseISS is the initial sequence number for a connection that reopens
