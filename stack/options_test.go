@@ -87,24 +87,27 @@ func TestSocketOptions(t *testing.T) {
 	if err := conn.SetReadBuffer(-1); !errors.Is(err, syscall.EINVAL) {
 		t.Errorf("SetReadBuffer(-1): %v", err)
 	}
-	// The peer reads nothing: its 1 MiB window and our 10000-byte
-	// buffer fill, and Write blocks until its deadline.
+	// The peer reads nothing: its 256 KiB window (auto-tuning grows it
+	// only for a reader) and our 10000-byte buffer fill, and Write
+	// blocks until its deadline.
 	conn.SetWriteDeadline(time.Now().Add(300 * time.Millisecond))
 	n, err := conn.Write(make([]byte, 3<<20))
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write: %d, %v", n, err)
 	}
-	if n < stack.DefaultBufferSize || n > stack.DefaultBufferSize+10000 {
-		t.Errorf("wrote %d bytes before blocking, want the peer's %d and our 10000 at most", n, stack.DefaultBufferSize)
+	if n < stack.DefaultReceiveBufferSize-128 || n > stack.DefaultReceiveBufferSize+10000 {
+		t.Errorf("wrote %d bytes before blocking, want the peer's %d and our 10000 at most", n, stack.DefaultReceiveBufferSize)
 	}
 	info := conn.Info()
-	if info.State != tcp.Established || info.SendQueue == 0 || info.SendScale != 5 || info.MSS != 1448 { // 1460 less 12 bytes of timestamps
+	// The window scale fits the 4 MiB the receive buffer may grow to;
+	// the MSS is 1460 less 12 bytes of timestamps.
+	if info.State != tcp.Established || info.SendQueue == 0 || info.SendScale != 7 || info.MSS != 1448 {
 		t.Errorf("info %+v", info)
 	}
 	// Scaled windows round down: the last few bytes, under one unit of
-	// 2^5, may stay free.
-	if pi := peer.Info(); pi.ReceiveQueue+int(pi.ReceiveWindow) != stack.DefaultBufferSize || pi.ReceiveWindow >= 32 {
-		t.Errorf("peer queued %d bytes with a window of %d, want its whole buffer but for under 32 bytes", pi.ReceiveQueue, pi.ReceiveWindow)
+	// 2^7, may stay free.
+	if pi := peer.Info(); pi.ReceiveQueue+int(pi.ReceiveWindow) != stack.DefaultReceiveBufferSize || pi.ReceiveWindow >= 128 {
+		t.Errorf("peer queued %d bytes with a window of %d, want its whole buffer but for under 128 bytes", pi.ReceiveQueue, pi.ReceiveWindow)
 	}
 	// A smaller receive buffer applies once the queue drains: the window
 	// advertised never shrinks (RFC 9293 §3.8.6).
@@ -117,7 +120,7 @@ func TestSocketOptions(t *testing.T) {
 		t.Errorf("window %d after SetReadBuffer(4000)", pi.ReceiveWindow)
 	}
 	line := info.String()
-	for _, want := range []string{"ESTABLISHED", "192.0.2.1:", "192.0.2.2:23", "wscale:5,5", "mss:1448"} {
+	for _, want := range []string{"ESTABLISHED", "192.0.2.1:", "192.0.2.2:23", "wscale:7,7", "mss:1448"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("%q lacks %q", line, want)
 		}

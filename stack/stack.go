@@ -42,10 +42,16 @@ type Options struct {
 	Trace func(trace.Event)
 }
 
-// DefaultBufferSize is the send and receive buffer size of a stack's
-// connections unless Options.TCP sets one. At 1 MiB it is advertised with
-// window scaling; the memory is taken only while data is queued.
-const DefaultBufferSize = 1 << 20
+// Buffer sizes of a stack's connections unless Options.TCP sets them. The
+// receive buffer starts at DefaultReceiveBufferSize and is auto-tuned up
+// to DefaultMaxReceiveBufferSize (as Linux's tcp_rmem); the send buffer
+// is DefaultBufferSize. Windows this large are advertised with window
+// scaling; the memory is taken only while data is queued.
+const (
+	DefaultBufferSize           = 1 << 20
+	DefaultReceiveBufferSize    = 256 << 10
+	DefaultMaxReceiveBufferSize = 4 << 20
+)
 
 // Stack is one host: interfaces, addresses, routes, connections and
 // listeners.
@@ -115,7 +121,10 @@ func New(opts Options) *Stack {
 	if opts.TCP != nil {
 		*cfg = *opts.TCP
 	}
-	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultBufferSize)
+	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultReceiveBufferSize)
+	if opts.TCP == nil {
+		cfg.MaxReceiveBufferSize = DefaultMaxReceiveBufferSize
+	}
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS

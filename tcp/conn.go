@@ -17,6 +17,12 @@ type Config struct {
 	// advertised. Default 65535. A larger size is advertised with the
 	// window scale option (RFC 7323 §2), which the SYN then carries.
 	ReceiveBufferSize int
+	// MaxReceiveBufferSize turns on receive buffer auto-tuning: the
+	// buffer (and so the window) starts at ReceiveBufferSize and grows,
+	// up to this size, to twice what the application reads in a round
+	// trip, so a fast reader on a long path gets the window its
+	// bandwidth-delay product needs and a slow one does not. 0: off.
+	MaxReceiveBufferSize int
 	// SendBufferSize bounds the bytes queued by Write and not yet
 	// acknowledged. Default 65535.
 	SendBufferSize int

@@ -39,7 +39,7 @@ type Conn struct {
 	sndShift, rcvShift uint8
 	// Timestamps (RFC 7323 §3): on when both SYNs carried the option.
 	tsOK        bool
-	tsBase      time.Time // the origin of our TSval clock
+	epoch       time.Time // the origin of instants and of our TSval clock
 	tsVal       uint32    // our clock as of the latest call
 	tsRecent    uint32    // TS.Recent: the peer's TSval to echo
 	lastAckSent Seq       // Last.ACK.sent
@@ -76,41 +76,65 @@ type Conn struct {
 	rttvar    time.Duration
 	rttTiming bool // a segment is being timed
 	rttSeq    Seq  // ... whose acknowledgment ends the measurement
-	rttStart  time.Time
+	rttStart  instant
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
-	cc           CongestionControl // made when the handshake completes
-	sackOK       bool              // both SYNs carried SACK-permitted (RFC 2018)
-	sb           scoreboard        // what the peer SACKed above SND.UNA
-	dupAcks      int               // duplicate ACKs in a row (RFC 5681 §2)
-	inRecovery   bool              // in fast recovery
-	recoverSeq   Seq               // RecoveryPoint: SND.MAX when recovery began
-	rtxNext      Seq               // in recovery, where to look for the next hole to resend
-	mustResend   bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
-	lastSend     time.Time         // for restart after idle
-	pendingAck   bool              // an ACK is owed now
-	unackedBytes int               // in-order bytes received since our last ACK
-	lastAcked    Seq               // RCV.NXT as of the last ACK sent or counted
-	noDelay      bool              // Nagle's algorithm off (RFC 1122 §4.2.3.4)
+	cc         CongestionControl // made when the handshake completes
+	sackOK     bool              // both SYNs carried SACK-permitted (RFC 2018)
+	sb         scoreboard        // what the peer SACKed above SND.UNA
+	dupAcks    int               // duplicate ACKs in a row (RFC 5681 §2)
+	inRecovery bool              // in fast recovery
+	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
+	rtxNext    Seq               // in recovery, where to look for the next hole to resend
+	mustResend bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
+	lastSend   instant           // for restart after idle
+
+	// Receive buffer auto-tuning: what the application had read at the
+	// start of the current round trip, and when that was.
+	tuneSeq      Seq
+	tuneTime     instant
+	pendingAck   bool // an ACK is owed now
+	unackedBytes int  // in-order bytes received since our last ACK
+	lastAcked    Seq  // RCV.NXT as of the last ACK sent or counted
+	noDelay      bool // Nagle's algorithm off (RFC 1122 §4.2.3.4)
 	out          []Segment
 	events       Events
 	stats        counters // what Stats reports beyond the live state
 }
 
-// timer is one deadline; the zero time means stopped.
-type timer struct{ at time.Time }
+// instant is a moment as nanoseconds since the connection's epoch (its
+// first call), plus one so that zero can mean "none": eight bytes where
+// a time.Time takes twenty-four, for the timers and timestamps every
+// connection keeps.
+type instant int64
 
-func (t *timer) set(at time.Time)       { t.at = at }
-func (t *timer) stop()                  { t.at = time.Time{} }
-func (t *timer) running() bool          { return !t.at.IsZero() }
-func (t *timer) due(now time.Time) bool { return t.running() && !now.Before(t.at) }
-func earliest(a time.Time, b time.Time) time.Time {
-	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
-		return b
+// at converts now to an instant, fixing the epoch on first use.
+func (c *Conn) at(now time.Time) instant {
+	if c.epoch.IsZero() {
+		c.epoch = now
 	}
-	return a
+	return instant(now.Sub(c.epoch)) + 1
 }
+
+// time converts an instant back; zero stays the zero time.
+func (c *Conn) time(i instant) time.Time {
+	if i == 0 {
+		return time.Time{}
+	}
+	return c.epoch.Add(time.Duration(i - 1))
+}
+
+// since is the time from i to now.
+func (c *Conn) since(i instant, now time.Time) time.Duration { return time.Duration(c.at(now) - i) }
+
+// timer is one deadline; zero means stopped.
+type timer struct{ at instant }
+
+func (t *timer) set(at instant)       { t.at = at }
+func (t *timer) stop()                { t.at = 0 }
+func (t *timer) running() bool        { return t.at != 0 }
+func (t *timer) due(now instant) bool { return t.running() && now >= t.at }
 
 // Stats is a snapshot of a connection's counters and estimator state, in
 // the spirit of `ss -ti`.
@@ -202,7 +226,11 @@ func (c *Conn) SetBufferSizes(receive, send int) {
 }
 
 func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBufferSize()) }
-func (c *Conn) sndBufSize() int { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
+
+// rcvBufCeiling is the largest the receive buffer may become: what the
+// window scale must be able to express.
+func (c *Conn) rcvBufCeiling() int { return max(c.rcvBufSize(), c.cfg.MaxReceiveBufferSize) }
+func (c *Conn) sndBufSize() int    { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
 
 // SetNoDelay turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) off
 // (true) or on (false, the default): with it on, a segment shorter than
@@ -256,7 +284,13 @@ func (c *Conn) Events() Events {
 // Deadline returns when HandleTimer next needs to be called; the zero
 // time means no timer is running.
 func (c *Conn) Deadline() time.Time {
-	return earliest(earliest(earliest(earliest(c.rtx.at, c.timeWait.at), c.persist.at), c.kaTimer.at), c.delack.at)
+	var first instant
+	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at} {
+		if t != 0 && (first == 0 || t < first) {
+			first = t
+		}
+	}
+	return c.time(first)
 }
 
 func (c *Conn) setState(s State) {
@@ -347,6 +381,7 @@ func (c *Conn) Read(p []byte, now time.Time) (int, error) {
 	c.tick(now)
 	n := c.recv.read(p)
 	if n > 0 {
+		c.autoTune(now)
 		c.maybeWindowUpdate(now)
 		return n, nil
 	}

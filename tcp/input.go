@@ -58,9 +58,9 @@ func (c *Conn) inputListen(seg *Segment, now time.Time) {
 // §2.2); a shift over 14 counts as 14 (§2.3).
 func (c *Conn) learnPeer(seg *Segment) {
 	c.sndShift, c.rcvShift, c.scaling = 0, 0, false
-	if seg.Options.HasWindowScale && (c.passive || offersWindowScale(c.rcvBufSize())) {
+	if seg.Options.HasWindowScale && (c.passive || offersWindowScale(c.rcvBufCeiling())) {
 		c.sndShift = min(seg.Options.WindowScale, maxWindowShift)
-		c.rcvShift = windowShift(c.rcvBufSize())
+		c.rcvShift = windowShift(c.rcvBufCeiling())
 		c.scaling = true
 	}
 	c.irs = seg.Seq
@@ -172,7 +172,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		if c.state == TimeWait && seg.Flags.Has(wire.FlagFIN) && seg.End() == c.rcvNxt {
 			// A retransmitted FIN: our final ACK was lost. ACK it again
 			// and restart the 2×MSL wait (RFC 9293 §3.10.7.4, seventh).
-			c.timeWait.set(now.Add(2 * c.cfg.msl()))
+			c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
 		}
 		c.ack()
 		return
@@ -348,11 +348,11 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 		// included (RFC 7323 §4); one per flight is taken, as without.
 		if !c.rttTiming || ack.GreaterThanEq(c.rttSeq) {
 			c.sampleRTT(rtt)
-			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndMax, now
+			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndMax, c.at(now)
 		}
 	} else if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
 		c.rttTiming = false
-		c.sampleRTT(now.Sub(c.rttStart))
+		c.sampleRTT(c.since(c.rttStart, now))
 	}
 	// Bytes of the send queue now acknowledged (SYN and FIN take no room).
 	if acked := ack.Sub(c.sendSeq); int32(acked) > 0 {
@@ -379,7 +379,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 	if c.sndUna == c.sndMax {
 		c.rtx.stop()
 	} else {
-		c.rtx.set(now.Add(c.rto))
+		c.rtx.set(c.at(now.Add(c.rto)))
 	}
 }
 
@@ -439,7 +439,7 @@ func (c *Conn) ackData(inOrder bool, now time.Time) {
 		return
 	}
 	if !c.delack.running() {
-		c.delack.set(now.Add(delay))
+		c.delack.set(c.at(now.Add(delay)))
 	}
 }
 
@@ -483,7 +483,7 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.kaTimer.stop()
 	c.send.release()
 	c.setState(TimeWait)
-	c.timeWait.set(now.Add(2 * c.cfg.msl()))
+	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
 }
 
 // timeWaitReuse accepts a new SYN on a pair in TIME_WAIT whose sequence

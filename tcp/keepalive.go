@@ -52,7 +52,7 @@ func (c *Conn) heardFromPeer(now time.Time) {
 		return
 	}
 	c.ka.probes = 0
-	c.kaTimer.set(now.Add(c.ka.Idle))
+	c.kaTimer.set(c.at(now.Add(c.ka.Idle)))
 }
 
 // keepaliveTimeout sends a probe, or gives up after Count unanswered
@@ -63,7 +63,7 @@ func (c *Conn) keepaliveTimeout(now time.Time) {
 		return
 	}
 	if c.sndUna != c.sndMax || c.persist.running() {
-		c.kaTimer.set(now.Add(c.ka.Idle))
+		c.kaTimer.set(c.at(now.Add(c.ka.Idle)))
 		return
 	}
 	if c.ka.probes >= c.ka.Count {
@@ -75,5 +75,5 @@ func (c *Conn) keepaliveTimeout(now time.Time) {
 	// obliges the peer to answer with an ACK (RFC 1122 §4.2.3.6).
 	c.emit(Segment{Seq: c.sndMax - 1, Flags: wire.FlagACK})
 	c.ka.probes++
-	c.kaTimer.set(now.Add(c.ka.Interval))
+	c.kaTimer.set(c.at(now.Add(c.ka.Interval)))
 }

@@ -109,9 +109,9 @@ func (c *Conn) ack() {
 // output sends what the state, the send queue and the peer's window allow,
 // then a bare ACK if one is owed and nothing else carried it.
 func (c *Conn) output(now time.Time) {
-	if c.cc != nil && c.sndUna == c.sndMax && !c.lastSend.IsZero() && now.Sub(c.lastSend) > c.rto {
+	if c.cc != nil && c.sndUna == c.sndMax && c.lastSend != 0 && c.since(c.lastSend, now) > c.rto {
 		c.cc.Restart(now) // RFC 5681 §4.1: restart after idle
-		c.lastSend = now
+		c.lastSend = c.at(now)
 	}
 	for c.sendOne(now) {
 	}
@@ -123,7 +123,7 @@ func (c *Conn) output(now time.Time) {
 	// §3.8.6.1).
 	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
 		c.sendSeq.Add(uint32(c.send.len())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
-		c.persist.set(now.Add(c.rto))
+		c.persist.set(c.at(now.Add(c.rto)))
 	}
 }
 
@@ -208,8 +208,8 @@ func (c *Conn) synSegment() Segment {
 		seg.Flags |= wire.FlagACK
 	}
 	seg.Options.MSS, seg.Options.HasMSS = c.cfg.mss(), true
-	if c.state == SynSent && offersWindowScale(c.rcvBufSize()) || c.state != SynSent && c.scaling {
-		seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufSize()), true
+	if c.state == SynSent && offersWindowScale(c.rcvBufCeiling()) || c.state != SynSent && c.scaling {
+		seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufCeiling()), true
 	}
 	if c.state == SynSent && c.cfg.SACK || c.state != SynSent && c.sackOK {
 		seg.Options.SACKPermitted = true
@@ -230,7 +230,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	} else {
 		c.stats.bytesSent += uint64(len(seg.Payload))
 		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttStart = true, seg.End(), now
+			c.rttTiming, c.rttSeq, c.rttStart = true, seg.End(), c.at(now)
 		}
 	}
 	c.emit(seg)
@@ -238,10 +238,10 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.sndMax = seg.End()
 	}
 	if !c.rtx.running() {
-		c.rtx.set(now.Add(c.rto))
+		c.rtx.set(c.at(now.Add(c.rto)))
 	}
 	c.persist.stop()
-	c.lastSend = now
+	c.lastSend = c.at(now)
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

@@ -182,5 +182,5 @@ func (c *Conn) recoveryAck(ack Seq, now time.Time) {
 	} else if c.rtxNext.LessThan(ack) {
 		c.rtxNext = ack
 	}
-	c.rtx.set(now.Add(c.rto)) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
+	c.rtx.set(c.at(now.Add(c.rto))) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
 }

@@ -1,6 +1,10 @@
 package tcp
 
-import "github.com/seqack/seqack/wire"
+import (
+	"time"
+
+	"github.com/seqack/seqack/wire"
+)
 
 // receiveQueue holds received data: the in-order bytes not yet read, and
 // out-of-order pieces waiting for the hole before them to fill (RFC 9293
@@ -131,4 +135,28 @@ func (q *receiveQueue) sackBlocks(blocks []wire.SACKBlock) int {
 func (q *receiveQueue) dropOutOfOrder() {
 	q.ooo = nil
 	q.oooFin = false
+}
+
+// autoTune grows the receive buffer, once per round trip, to twice what
+// the application read in the last one, up to MaxReceiveBufferSize (the
+// dynamic right-sizing Linux does in tcp_rcv_space_adjust): the window
+// then keeps ahead of a reader that keeps up with the path.
+func (c *Conn) autoTune(now time.Time) {
+	ceiling := c.cfg.MaxReceiveBufferSize
+	if ceiling == 0 {
+		return
+	}
+	rtt := max(c.srtt, time.Millisecond) // timestamps measure in milliseconds
+	read := c.rcvNxt - Seq(c.recv.readable()) // how far the application has read
+	if c.tuneTime == 0 {
+		c.tuneSeq, c.tuneTime = read, c.at(now)
+		return
+	}
+	if c.since(c.tuneTime, now) < rtt {
+		return
+	}
+	if want := 2 * int(read.Sub(c.tuneSeq)); want > c.rcvBufSize() {
+		c.rcvBuf = min(want, ceiling)
+	}
+	c.tuneSeq, c.tuneTime = read, c.at(now)
 }

@@ -10,29 +10,29 @@ import (
 // HandleTimer runs the timers whose deadline is at or before now.
 func (c *Conn) HandleTimer(now time.Time) {
 	c.tick(now)
-	if c.timeWait.due(now) {
+	if c.timeWait.due(c.at(now)) {
 		c.timeWait.stop()
 		c.fired(TimerTimeWait)
 		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
 		return
 	}
-	if c.rtx.due(now) {
+	if c.rtx.due(c.at(now)) {
 		c.rtx.stop()
 		c.fired(TimerRetransmit)
 		c.retransmitTimeout(now)
 	}
-	if c.persist.due(now) {
+	if c.persist.due(c.at(now)) {
 		c.persist.stop()
 		c.fired(TimerPersist)
 		c.probeWindow(now)
 	}
-	if c.delack.due(now) {
+	if c.delack.due(c.at(now)) {
 		c.delack.stop()
 		c.fired(TimerDelayedAck)
 		c.pendingAck = true
 		c.output(now)
 	}
-	if c.kaTimer.due(now) {
+	if c.kaTimer.due(c.at(now)) {
 		c.kaTimer.stop()
 		c.fired(TimerKeepalive)
 		c.keepaliveTimeout(now)
@@ -91,7 +91,7 @@ func (c *Conn) probeWindow(now time.Time) {
 	}
 	c.emit(Segment{Seq: c.sndUna - 1, Flags: wire.FlagACK})
 	c.rto = min(2*c.rto, c.cfg.maxRTO())
-	c.persist.set(now.Add(c.rto))
+	c.persist.set(c.at(now.Add(c.rto)))
 }
 
 // sampleRTT folds a round-trip measurement into SRTT and RTTVAR and

@@ -19,10 +19,7 @@ func (c *Conn) tick(now time.Time) {
 	if !c.cfg.Timestamps {
 		return
 	}
-	if c.tsBase.IsZero() {
-		c.tsBase = now
-	}
-	c.tsVal = uint32(c.iss) + uint32(now.Sub(c.tsBase)/time.Millisecond)
+	c.tsVal = uint32(c.iss) + uint32((c.at(now)-1)/instant(time.Millisecond))
 }
 
 // stampTimestamps adds the timestamps option to an outgoing segment: to

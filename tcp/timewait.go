@@ -37,9 +37,9 @@ func (c *Conn) TimeWaitRecord() TimeWaitRecord {
 		RcvNxt:   c.rcvNxt,
 		Window:   c.advertisedWindow(false),
 		Wait:     2 * c.cfg.msl(),
-		Expires:  c.timeWait.at,
+		Expires:  c.time(c.timeWait.at),
 		tsOK:     c.tsOK,
-		tsBase:   c.tsBase,
+		tsBase:   c.epoch,
 		tsOrigin: uint32(c.iss),
 		tsRecent: c.tsRecent,
 	}
