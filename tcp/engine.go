@@ -219,6 +219,7 @@ func (c *Conn) Available() int {
 func (c *Conn) SetBufferSizes(receive, send int) {
 	if receive > 0 {
 		c.rcvBuf = receive
+		c.rcvLocked = true // as SO_RCVBUF: no auto-tuning after
 	}
 	if send > 0 {
 		c.sndBuf = send
