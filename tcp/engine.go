@@ -94,6 +94,7 @@ type Conn struct {
 	// start of the current round trip, and when that was.
 	tuneSeq      Seq
 	tuneTime     instant
+	rcvLocked    bool // the application set the receive buffer size: no auto-tuning
 	pendingAck   bool // an ACK is owed now
 	unackedBytes int  // in-order bytes received since our last ACK
 	lastAcked    Seq  // RCV.NXT as of the last ACK sent or counted
@@ -211,8 +212,8 @@ func (c *Conn) Available() int {
 }
 
 // SetBufferSizes sets this connection's receive and send buffer sizes,
-// as SO_RCVBUF and SO_SNDBUF do; a zero leaves that size as it is. The
-// receive
+// as SO_RCVBUF and SO_SNDBUF do; a zero leaves that size as it is. A
+// receive size set this way ends auto-tuning. The receive
 // size decides the window scale only if set before the SYN is sent or
 // answered (RFC 7323 §2.2: the scale is fixed by the handshake). Data
 // already queued is kept.

@@ -143,7 +143,7 @@ func (q *receiveQueue) dropOutOfOrder() {
 // then keeps ahead of a reader that keeps up with the path.
 func (c *Conn) autoTune(now time.Time) {
 	ceiling := c.cfg.MaxReceiveBufferSize
-	if ceiling == 0 {
+	if ceiling == 0 || c.rcvLocked {
 		return
 	}
 	rtt := max(c.srtt, time.Millisecond)      // timestamps measure in milliseconds
