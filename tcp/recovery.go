@@ -51,7 +51,7 @@ func (c *Conn) pipe() int {
 		}
 		return p
 	}
-	high := c.sb.highest(c.sndUna)
+	high := c.lostLimit()
 	p := outstanding - c.sb.bytes(c.sndUna, c.sndMax)
 	from := c.rtxNext
 	if from.LessThan(c.sndUna) {
@@ -66,6 +66,24 @@ func (c *Conn) pipe() int {
 		from = h.end
 	}
 	return max(p, 0)
+}
+
+// lostLimit is where the holes deemed lost end: RFC 6675's IsLost holds
+// for a sequence number with more than (DupThresh-1)·SMSS bytes SACKed
+// above it, so a hole counts as lost only below the SACKed range that
+// brings the count past that. A segment merely overtaken by a few others
+// is not resent.
+func (c *Conn) lostLimit() Seq {
+	need := (dupThresh - 1) * c.effectiveMSS()
+	above := 0
+	for i := len(c.sb.ranges) - 1; i >= 0; i-- {
+		r := c.sb.ranges[i]
+		above += r.len()
+		if above > need {
+			return r.start
+		}
+	}
+	return c.sndUna
 }
 
 // windowAllows reports whether a segment of n sequence numbers may be
@@ -92,7 +110,7 @@ func (c *Conn) windowAllows(n int) bool {
 // (RFC 6675 §4, NextSeg rule 1), or without SACK the segment at SND.UNA
 // if it has not been resent since the last partial ACK (RFC 6582).
 func (c *Conn) nextRetransmission() (Segment, bool) {
-	from, limit := c.rtxNext, c.sb.highest(c.sndUna)
+	from, limit := c.rtxNext, c.lostLimit()
 	if from.LessThan(c.sndUna) {
 		from = c.sndUna
 	}

@@ -6,6 +6,9 @@
 //	seqack scenario NAME [flags]   run a built-in scenario and draw it
 //	seqack scenario --list         list the scenarios
 //	seqack bench [flags]           measure seqack against the kernel
+//	seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
+//	seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
+//	seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
 //	seqack help                    this text
 //
 // Run "seqack scenario --help" for the flags, including the fault
@@ -35,6 +38,9 @@ Usage:
   seqack scenario NAME [flags]   run a built-in scenario in the simulator and draw it
   seqack scenario --list         list the scenarios, one line each
   seqack bench [flags]           measure seqack against the kernel's TCP, side by side
+  seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
+  seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
+  seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
   seqack help                    show this text
 
 Run "seqack scenario --help" for the scenario flags.
@@ -52,6 +58,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScenario(args[1:], stdout, stderr)
 	case "bench":
 		return runBench(args[1:], stdout, stderr)
+	case "listen":
+		return runListen(args[1:], os.Stdin, stdout, stderr)
+	case "dial":
+		return runDial(args[1:], os.Stdin, stdout, stderr)
+	case "http":
+		return runHTTP(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

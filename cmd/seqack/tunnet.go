@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/link/pcap"
+	"github.com/seqack/seqack/link/tun"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/trace"
+)
+
+// The defaults of the commands that run seqack on a TUN device: the
+// documentation prefixes (RFC 5737, RFC 3849), which no real network
+// routes, with seqack as .2 / ::2 and the kernel's end as .1 / ::1.
+const defaultTUN = "seqack0"
+
+var defaultAddrs = []netip.Prefix{
+	netip.MustParsePrefix("192.0.2.2/24"),
+	netip.MustParsePrefix("2001:db8::2/64"),
+}
+
+// tunFlagsUsage documents the flags netFlags registers, for the commands'
+// help texts.
+const tunFlagsUsage = `  --tun NAME          TUN device to create or attach to (default seqack0)
+  --addr CIDR         seqack's address on it, repeatable
+                      (default 192.0.2.2/24 and 2001:db8::2/64)
+  --kernel-addr CIDR  give the kernel's side of the device this address and
+                      bring it up (runs ip(8)), repeatable, e.g.
+                      --kernel-addr 192.0.2.1/24 --kernel-addr 2001:db8::1/64
+  --mtu N             MTU of the device (default 1500)
+  --pcap FILE         record every packet, both ways, in FILE (pcap, for
+                      tcpdump -r, wireshark or tshark)
+  --trace             draw each connection as a sequence diagram on stderr
+                      at exit
+`
+
+// tunSetupUsage tells how to set up the kernel's side by hand.
+const tunSetupUsage = `Creating a TUN device needs root (or CAP_NET_ADMIN). The device seqack
+creates is down and has no address on the kernel's side until you run
+(or pass --kernel-addr, which does it):
+
+  ip addr add 192.0.2.1/24 dev seqack0
+  ip addr add 2001:db8::1/64 dev seqack0 nodad
+  ip link set seqack0 up
+`
+
+// prefixList is a repeatable flag of address prefixes.
+type prefixList []netip.Prefix
+
+func (p *prefixList) String() string {
+	var s []string
+	for _, x := range *p {
+		s = append(s, x.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *prefixList) Set(text string) error {
+	x, err := netip.ParsePrefix(text)
+	if err != nil {
+		return fmt.Errorf("want an address with its prefix length, such as 192.0.2.2/24: %w", err)
+	}
+	if x.Addr().Zone() != "" {
+		return fmt.Errorf("%s: zones are not supported", text)
+	}
+	*p = append(*p, x)
+	return nil
+}
+
+// netFlags are the flags of the commands that run seqack on a TUN
+// device.
+type netFlags struct {
+	tun         string
+	addrs       prefixList
+	kernelAddrs prefixList
+	mtu         int
+	pcap        string
+	trace       bool
+}
+
+// register adds the flags to fs.
+func (f *netFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.tun, "tun", defaultTUN, "")
+	fs.Var(&f.addrs, "addr", "")
+	fs.Var(&f.kernelAddrs, "kernel-addr", "")
+	fs.IntVar(&f.mtu, "mtu", tun.DefaultMTU, "")
+	fs.StringVar(&f.pcap, "pcap", "", "")
+	fs.BoolVar(&f.trace, "trace", false, "")
+}
+
+// check validates the flags once parsed and fills in defaults.
+func (f *netFlags) check() error {
+	if len(f.addrs) == 0 {
+		f.addrs = append(prefixList(nil), defaultAddrs...)
+	}
+	if f.tun == "" || len(f.tun) > 15 || strings.ContainsAny(f.tun, "/ \t\n:") {
+		return fmt.Errorf("--tun %q: want an interface name of 1 to 15 characters", f.tun)
+	}
+	if f.mtu < 68 || f.mtu > tun.MaxMTU {
+		return fmt.Errorf("--mtu %d: want 68 to %d (1280 at least for IPv6)", f.mtu, tun.MaxMTU)
+	}
+	for _, k := range f.kernelAddrs {
+		for _, a := range f.addrs {
+			if k.Addr() == a.Addr() {
+				return fmt.Errorf("--kernel-addr %v is seqack's own address", k)
+			}
+		}
+	}
+	return nil
+}
+
+// tunNet is seqack on a TUN device: the stack, the device, and what
+// records their traffic.
+type tunNet struct {
+	stack  *stack.Stack
+	dev    *tun.Endpoint
+	rec    *trace.Recorder
+	pcapF  *os.File
+	pcapW  *pcap.Writer
+	stderr io.Writer
+}
+
+// openTunNet opens the device and starts a stack on it as the flags
+// say, telling on stderr what it did.
+func openTunNet(f *netFlags, stderr io.Writer) (*tunNet, error) {
+	n := &tunNet{stderr: stderr}
+	// The capture file first: a mistyped path fails before a device is
+	// created.
+	if f.pcap != "" {
+		file, err := os.Create(f.pcap)
+		if err != nil {
+			return nil, fmt.Errorf("--pcap: %w", err)
+		}
+		w, err := pcap.NewWriterNano(file, pcap.LinkTypeRaw)
+		if err != nil {
+			file.Close()
+			return nil, fmt.Errorf("--pcap: %w", err)
+		}
+		n.pcapF, n.pcapW = file, w
+	}
+	dev, err := tun.Open(f.tun, f.mtu)
+	if err != nil {
+		if n.pcapF != nil {
+			n.pcapF.Close()
+		}
+		if errors.Is(err, os.ErrPermission) {
+			err = fmt.Errorf("%w\n(run it as root, e.g. with sudo, or give the binary the capability: sudo setcap cap_net_admin+ep PATH-TO-SEQACK)", err)
+		}
+		return nil, err
+	}
+	n.dev = dev
+	if len(f.kernelAddrs) > 0 {
+		if err := configureKernelSide(dev.Name(), f.kernelAddrs); err != nil {
+			dev.Close()
+			if n.pcapF != nil {
+				n.pcapF.Close()
+			}
+			return nil, err
+		}
+	}
+	var opts stack.Options
+	if f.trace {
+		n.rec = trace.NewRecorder()
+		opts.Trace = n.rec.Record
+	}
+	n.stack = stack.New(opts)
+	var ep link.Endpoint = dev
+	if n.pcapW != nil {
+		ep = pcap.Wrap(dev, n.pcapW)
+	}
+	nic := n.stack.AddInterface(ep, f.addrs...)
+	// Default routes, so that replies reach peers beyond the device's
+	// own prefixes: the kernel forwards them if it routes.
+	var has4, has6 bool
+	for _, a := range f.addrs {
+		has4, has6 = has4 || a.Addr().Is4(), has6 || a.Addr().Is6()
+	}
+	if has4 {
+		n.stack.AddRoute(stack.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), NIC: nic})
+	}
+	if has6 {
+		n.stack.AddRoute(stack.Route{Dst: netip.MustParsePrefix("::/0"), NIC: nic})
+	}
+
+	fmt.Fprintf(stderr, "seqack: on %s (MTU %d) as %s\n", dev.Name(), dev.MTU(), strings.ReplaceAll(f.addrs.String(), ",", ", "))
+	if ifc, err := net.InterfaceByName(dev.Name()); err == nil && ifc.Flags&net.FlagUp == 0 {
+		fmt.Fprintf(stderr, "seqack: %s is down on the kernel's side; set it up with\n%s", dev.Name(), kernelSetupHint(dev.Name(), f.addrs))
+	}
+	return n, nil
+}
+
+// kernelSetupHint returns the ip(8) commands that give the kernel's side
+// of the device an address next to each of seqack's and bring it up.
+func kernelSetupHint(dev string, addrs []netip.Prefix) string {
+	var b strings.Builder
+	for _, a := range addrs {
+		peer := a.Masked().Addr().Next()
+		if peer == a.Addr() {
+			peer = peer.Next()
+		}
+		nodad := ""
+		if peer.Is6() {
+			nodad = " nodad"
+		}
+		fmt.Fprintf(&b, "  ip addr add %s dev %s%s\n", netip.PrefixFrom(peer, a.Bits()), dev, nodad)
+	}
+	fmt.Fprintf(&b, "  ip link set %s up\n", dev)
+	return b.String()
+}
+
+// configureKernelSide gives the kernel's side of the device its
+// addresses and brings it up, with ip(8).
+func configureKernelSide(dev string, addrs []netip.Prefix) error {
+	for _, a := range addrs {
+		args := []string{"addr", "add", a.String(), "dev", dev}
+		if a.Addr().Is6() {
+			// No Duplicate Address Detection (RFC 4862 §5.4): the
+			// address is usable at once rather than a second later.
+			args = append(args, "nodad")
+		}
+		if err := runIP(args...); err != nil {
+			return err
+		}
+	}
+	return runIP("link", "set", dev, "up")
+}
+
+// runIP runs ip(8) with args.
+func runIP(args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("--kernel-addr: ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// close waits up to linger for the stack's connections to finish closing
+// (so that a FIN still in flight is ACKed rather than answered with a
+// reset), then shuts the stack and the device, flushes the capture and
+// draws the trace.
+func (n *tunNet) close(linger time.Duration) error {
+	deadline := time.Now().Add(linger)
+	for n.stack.NumConns() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	err := n.stack.Close()
+	if n.pcapF != nil {
+		// Closing the stack closed the wrapping endpoint, which flushed
+		// the writer; its error is the one that counts.
+		err = errors.Join(err, n.pcapW.Flush(), n.pcapF.Close())
+	}
+	if n.rec != nil {
+		if events := n.rec.Events(); len(events) > 0 {
+			if rerr := trace.RenderText(n.stderr, events, trace.TextOptions{}); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("--trace: %w", rerr))
+			}
+		}
+	}
+	return err
+}
+
+// parsePort parses a TCP port number, 1 to 65535.
+func parsePort(s string) (uint16, error) {
+	p, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || p == 0 {
+		return 0, fmt.Errorf("port %q: want a number from 1 to 65535", s)
+	}
+	return uint16(p), nil
+}

@@ -1,0 +1,20 @@
+//go:build !linux
+
+package tun
+
+import (
+	"errors"
+	"fmt"
+)
+
+// errUnsupported is what Open and FromFD return where TUN devices are
+// not the Linux ones this package drives.
+var errUnsupported = fmt.Errorf("tun: TUN devices are supported on Linux only: %w", errors.ErrUnsupported)
+
+// Open creates or attaches to the TUN device name. It is implemented on
+// Linux only.
+func Open(name string, mtu int) (*Endpoint, error) { return nil, errUnsupported }
+
+// FromFD wraps a file descriptor bound to a TUN device. It is implemented
+// on Linux only.
+func FromFD(fd int, mtu int) (*Endpoint, error) { return nil, errUnsupported }
