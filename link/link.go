@@ -1,7 +1,7 @@
 // Package link defines how a stack sends and receives IP packets:
-// Endpoint. Implementations carry packets over something real or not —
-// link/pipe joins two stacks in memory; a TUN device and a pcap recorder
-// come later.
+// Endpoint. Implementations carry packets over something real or not:
+// link/pipe joins two stacks in memory, link/tun is a Linux TUN device,
+// link/pcap records what passes through another endpoint.
 package link
 
 // Endpoint is a network interface as a stack sees it: something that
@@ -30,4 +30,14 @@ type Endpoint interface {
 	// Close stops the endpoint: no more packets are delivered and
 	// WritePacket fails with ErrClosed.
 	Close() error
+}
+
+// ChecksumOffloader is implemented by endpoints that carry packets where
+// they cannot be damaged, such as memory. When ChecksumOffload reports
+// true, a stack may send TCP segments without computing their checksum
+// and take the ones it receives without verifying it, as Linux does over
+// loopback. A wrapper that looks at packets (a pcap recorder) does not
+// pass this on.
+type ChecksumOffloader interface {
+	ChecksumOffload() bool
 }

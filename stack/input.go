@@ -26,7 +26,7 @@ func (s *Stack) deliver(n *nic, p []byte) {
 	}
 	switch ip.Protocol {
 	case wire.ProtocolTCP:
-		s.deliverTCP(ip)
+		s.deliverTCP(n, ip)
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
 		s.deliverICMP(n, ip)
 	default:
@@ -34,14 +34,14 @@ func (s *Stack) deliver(n *nic, p []byte) {
 	}
 }
 
-func (s *Stack) deliverTCP(ip wire.IPPacket) {
+func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 	h, payload, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
 		s.logDrop("malformed TCP header", err)
 		return
 	}
-	if !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
+	if !n.offload && !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
 		s.stats.BadChecksums.Add(1)
 		s.logDrop("bad TCP checksum", nil)
 		return
@@ -131,7 +131,11 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 		}
 		h := seg.Header(local.Port(), remote.Port())
 		buf := getPacket(hdr + h.Len() + len(seg.Payload))
-		size, err := wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
+		build := wire.BuildTCPPacket
+		if n.offload {
+			build = wire.BuildTCPPacketNoChecksum
+		}
+		size, err := build(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		if err != nil {
 			s.stats.SendErrors.Add(1)
 			continue

@@ -98,9 +98,10 @@ type tuple struct{ local, remote netip.AddrPort }
 
 // nic is an attached interface.
 type nic struct {
-	id    int
-	ep    link.Endpoint
-	addrs []netip.Prefix
+	id      int
+	ep      link.Endpoint
+	addrs   []netip.Prefix
+	offload bool // TCP checksums neither computed nor checked (link.ChecksumOffloader)
 }
 
 // Route sends packets for Dst out of interface NIC (an index returned by
@@ -156,6 +157,9 @@ func New(opts Options) *Stack {
 func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 	s.mu.Lock()
 	n := &nic{id: len(s.nics), ep: ep, addrs: addrs}
+	if o, ok := ep.(link.ChecksumOffloader); ok {
+		n.offload = o.ChecksumOffload()
+	}
 	s.nics = append(s.nics, n)
 	for _, a := range addrs {
 		s.routes = append(s.routes, Route{Dst: a.Masked(), NIC: n.id})

@@ -23,7 +23,15 @@ import (
 // twoStacks joins a client and a server stack with a pipe; each has an
 // IPv4 and an IPv6 address from the documentation ranges.
 func twoStacks(t testing.TB, mtu int) (client, server *stack.Stack) {
+	return joinedStacks(t, mtu, false)
+}
+
+// joinedStacks is twoStacks, with TCP checksums left to the pipe
+// (link.ChecksumOffloader) if offload is set.
+func joinedStacks(t testing.TB, mtu int, offload bool) (client, server *stack.Stack) {
 	a, b := pipe.New(mtu)
+	a.SetChecksumOffload(offload)
+	b.SetChecksumOffload(offload)
 	client = stack.New(stack.Options{})
 	server = stack.New(stack.Options{})
 	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64"))
@@ -261,7 +269,7 @@ func TestEcho(t *testing.T) {
 func BenchmarkBulk(b *testing.B) {
 	for _, mtu := range []int{1500, 65535} {
 		b.Run(fmt.Sprint("mtu", mtu), func(b *testing.B) {
-			client, server := twoStacks(b, mtu)
+			client, server := joinedStacks(b, mtu, true)
 			ln, _ := server.Listen("tcp", ":80")
 			go func() {
 				c, _ := ln.Accept()

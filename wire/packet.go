@@ -70,6 +70,17 @@ func ParseTCPPacket(b []byte) (ip IPPacket, h TCPHeader, payload []byte, err err
 // packets carry DF and ID 0 (RFC 6864 allows a zero ID on atomic
 // datagrams).
 func BuildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte) (int, error) {
+	return buildTCPPacket(b, src, dst, ttl, h, payload, true)
+}
+
+// BuildTCPPacketNoChecksum is BuildTCPPacket leaving the TCP checksum
+// zero, for a link that offloads it (link.ChecksumOffloader): memory
+// between two stacks, where Linux too skips it over loopback.
+func BuildTCPPacketNoChecksum(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte) (int, error) {
+	return buildTCPPacket(b, src, dst, ttl, h, payload, false)
+}
+
+func buildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte, checksum bool) (int, error) {
 	if ttl == 0 {
 		ttl = 64
 	}
@@ -102,7 +113,9 @@ func BuildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payl
 	}
 	copy(seg[n:], payload)
 	seg[16], seg[17] = 0, 0
-	sum := PseudoHeaderChecksum(ProtocolTCP, src, dst, tcpLen)
-	binary.BigEndian.PutUint16(seg[16:], Checksum(seg, sum))
+	if checksum {
+		sum := PseudoHeaderChecksum(ProtocolTCP, src, dst, tcpLen)
+		binary.BigEndian.PutUint16(seg[16:], Checksum(seg, sum))
+	}
 	return ipLen + tcpLen, nil
 }

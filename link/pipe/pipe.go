@@ -23,6 +23,8 @@ type Endpoint struct {
 	mtu  int
 	peer *Endpoint
 
+	offload bool // checksums left out: see SetChecksumOffload
+
 	mu      sync.Mutex
 	queue   [][]byte      // packets waiting to be delivered to this end
 	ready   chan struct{} // signalled when queue becomes non-empty
@@ -41,6 +43,15 @@ func New(mtu int) (*Endpoint, *Endpoint) {
 	a.peer, b.peer = b, a
 	return a, b
 }
+
+// SetChecksumOffload makes this end report link.ChecksumOffloader: the
+// stacks at both ends may then leave TCP checksums out, since memory does
+// not flip bits. Set it on both ends, before attaching, and only when
+// both are stacks: a reader of raw packets would see zero checksums.
+func (e *Endpoint) SetChecksumOffload(on bool) { e.offload = on }
+
+// ChecksumOffload implements link.ChecksumOffloader.
+func (e *Endpoint) ChecksumOffload() bool { return e.offload }
 
 // MTU implements link.Endpoint.
 func (e *Endpoint) MTU() int { return e.mtu }
