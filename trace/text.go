@@ -31,7 +31,25 @@ type TextOptions struct {
 	// ASCII draws with plain ASCII (-->, <--, X) for terminals without
 	// Unicode.
 	ASCII bool
+	// Color adds ANSI colours for a terminal: states bold, lost and
+	// corrupted segments red, retransmissions magenta, timers yellow,
+	// application calls cyan, notes faint. The layout is the same as
+	// without. The command line sets it when writing to a terminal and
+	// NO_COLOR is not set.
+	Color bool
 }
+
+// ANSI styles of a coloured diagram.
+const (
+	styleNone    = ""
+	styleBold    = "1"
+	styleLost    = "31"
+	styleRexmit  = "35"
+	styleTimer   = "33"
+	styleApp     = "36"
+	styleNote    = "2"
+	styleCorrupt = "1;31"
+)
 
 // glyphs are the characters a diagram is drawn with.
 type glyphs struct {
@@ -148,9 +166,9 @@ func (r *renderer) render(events []Event) {
 	if r.opts.Title != "" {
 		r.out.WriteString(r.opts.Title + "\n\n")
 	}
-	r.row(-1, "time (s)", r.left, "", r.right)
+	r.row(-1, "time (s)", r.left, "", r.right, styleBold)
 	leftInit, rightInit := initialState(events, r.left), initialState(events, r.right)
-	r.row(-1, "", leftInit, "", rightInit)
+	r.row(-1, "", leftInit, "", rightInit, styleBold)
 	for _, e := range events {
 		if e.Host == r.left || e.Host == r.right || e.Kind == Note {
 			r.event(e)
@@ -175,34 +193,34 @@ func initialState(events []Event, host string) string {
 func (r *renderer) event(e Event) {
 	switch e.Kind {
 	case StateChanged:
-		r.side(e.At, e.Host, e.To.String())
+		r.side(e.At, e.Host, e.To.String(), styleBold)
 	case TimerFired:
-		r.side(e.At, e.Host, r.g.timer+" "+e.Timer.String())
+		r.side(e.At, e.Host, r.g.timer+" "+e.Timer.String(), styleTimer)
 	case AppCall:
-		r.side(e.At, e.Host, e.Text)
+		r.side(e.At, e.Host, e.Text, styleApp)
 	case SegmentSent:
 		r.arrow(e, r.fate[e.ID], "")
 	case SegmentDuplicated:
 		r.arrow(Event{At: e.At, Host: e.Host, ID: e.Dup, Segment: e.Segment}, r.fate[e.Dup], "(dup) ")
 	case SegmentCorrupted:
-		r.side(e.At, e.Host, r.g.lost+" bad checksum")
+		r.side(e.At, e.Host, r.g.lost+" bad checksum", styleCorrupt)
 	case SegmentDropped:
 		if e.Text != "" { // dropped on arrival, e.g. the host was down
-			r.side(e.At, e.Host, r.g.lost+" "+e.Text)
+			r.side(e.At, e.Host, r.g.lost+" "+e.Text, styleLost)
 		}
 	case Note:
 		if !strings.HasPrefix(e.Text, "fault ") {
-			r.row(e.At, "", "", r.g.note+" "+e.Text, "")
+			r.row(e.At, "", "", r.g.note+" "+e.Text, "", styleNote)
 		}
 	}
 }
 
 // side writes text in host's column.
-func (r *renderer) side(at time.Duration, host, text string) {
+func (r *renderer) side(at time.Duration, host, text, style string) {
 	if host == r.left {
-		r.row(at, "", text, "", "")
+		r.row(at, "", text, "", "", style)
 	} else {
-		r.row(at, "", "", "", text)
+		r.row(at, "", "", "", text, style)
 	}
 }
 
@@ -242,6 +260,15 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 // arrow draws a segment from its sender's column toward the receiver's.
 func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 	text := " " + prefix + r.label(e.Host, e.Segment) + " "
+	style := styleNone
+	switch {
+	case fate == SegmentDropped:
+		style = styleLost
+	case fate == SegmentCorrupted:
+		style = styleCorrupt
+	case strings.HasSuffix(text, " (retransmit) "):
+		style = styleRexmit
+	}
 	span := r.width - timeWidth - sideWidth // arrows run from mid-column to mid-column
 	toRight := e.Host == r.left
 	lost := fate == SegmentDropped
@@ -261,7 +288,7 @@ func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 		} else {
 			b.WriteString(r.g.right)
 		}
-		r.arrowRow(e.At, b.String(), true)
+		r.arrowRow(e.At, b.String(), true, style)
 		return
 	}
 	switch {
@@ -273,25 +300,25 @@ func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 		b.WriteString(r.g.left)
 	}
 	b.WriteString(strings.Repeat(r.g.line, max(dashes-lead, 1)) + text + strings.Repeat(r.g.line, lead))
-	r.arrowRow(e.At, b.String(), false)
+	r.arrowRow(e.At, b.String(), false, style)
 }
 
 // arrowRow writes an arrow: a left-to-right arrow starts at the left
 // host's column, a right-to-left one ends at the right host's.
-func (r *renderer) arrowRow(at time.Duration, arrow string, fromLeft bool) {
+func (r *renderer) arrowRow(at time.Duration, arrow string, fromLeft bool, style string) {
 	r.writeTime(at)
 	start := timeWidth + sideWidth/2
 	n := utf8.RuneCountInString(arrow)
 	if !fromLeft {
 		start = r.width - sideWidth/2 - n
 	}
-	r.out.WriteString(strings.Repeat(" ", max(start-timeWidth, 0)) + arrow)
+	r.out.WriteString(strings.Repeat(" ", max(start-timeWidth, 0)) + r.paint(style, arrow))
 	r.out.WriteString("\n")
 }
 
 // row writes one line: the time (when it changed), then text in the left
 // column, the middle and the right column (right-aligned).
-func (r *renderer) row(at time.Duration, timeText, left, middle, right string) {
+func (r *renderer) row(at time.Duration, timeText, left, middle, right, style string) {
 	if timeText != "" {
 		r.out.WriteString(pad(timeText, timeWidth))
 	} else {
@@ -305,7 +332,21 @@ func (r *renderer) row(at time.Duration, timeText, left, middle, right string) {
 		line = pad(line, r.width-timeWidth-max(utf8.RuneCountInString(right), sideWidth))
 		line += right
 	}
-	r.out.WriteString(strings.TrimRight(line, " ") + "\n")
+	line = strings.TrimRight(line, " ")
+	// Colour from the first character written, after the time margin's
+	// padding: escape codes take no columns, so the layout is unchanged.
+	if k := len(line) - len(strings.TrimLeft(line, " ")); k < len(line) {
+		line = line[:k] + r.paint(style, line[k:])
+	}
+	r.out.WriteString(line + "\n")
+}
+
+// paint wraps s in the ANSI style when the diagram is coloured.
+func (r *renderer) paint(style, s string) string {
+	if !r.opts.Color || style == styleNone || s == "" {
+		return s
+	}
+	return "\x1b[" + style + "m" + s + "\x1b[0m"
 }
 
 // writeTime writes the time margin: the time when it differs from the

@@ -6,6 +6,8 @@
 //	seqack scenario NAME [flags]   run a built-in scenario and draw it
 //	seqack scenario --list         list the scenarios
 //	seqack bench [flags]           measure seqack against the kernel
+//	seqack lab [--listen ADDR]     serve the lab: click an arrow to lose it
+//	seqack trace FILE.pcap         draw a connection of a capture
 //	seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
 //	seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
 //	seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
@@ -38,6 +40,8 @@ Usage:
   seqack scenario NAME [flags]   run a built-in scenario in the simulator and draw it
   seqack scenario --list         list the scenarios, one line each
   seqack bench [flags]           measure seqack against the kernel's TCP, side by side
+  seqack lab [--listen ADDR]     serve the lab page: build a scenario, click an arrow to lose it
+  seqack trace FILE.pcap         draw a TCP connection of a capture as a sequence diagram
   seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
   seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
   seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
@@ -58,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runScenario(args[1:], stdout, stderr)
 	case "bench":
 		return runBench(args[1:], stdout, stderr)
+	case "lab":
+		return runLab(args[1:], stdout, stderr)
+	case "trace":
+		return runTrace(args[1:], stdout, stderr)
 	case "listen":
 		return runListen(args[1:], os.Stdin, stdout, stderr)
 	case "dial":

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/seqack/seqack/scenario"
 	"github.com/seqack/seqack/sim"
@@ -30,7 +34,14 @@ Flags (before or after NAME):
   --absolute        absolute sequence numbers instead of relative ones
   --window          show advertised windows
   --ascii           draw with ASCII only
-  --width N         diagram width in columns (default 100)
+  --width N         diagram width in columns (default: the terminal's, else 100)
+  --color WHEN      colour the text diagram: auto (on a terminal, unless NO_COLOR
+                    is set), always or never (default auto)
+  --format FORMAT   text, svg, mermaid or html (default text); html is one
+                    self-contained page: diagram, states, segments, explanations
+  --out FILE        write the drawing to FILE instead of standard output
+  --lang LANG       language of explanations and of the svg/html words: en or zh
+  --explain         after a text diagram, say why each step happened
   --list            list the scenarios
 
 A selector SEL is [SIDE:]KIND[@STATE][#COUNT]:
@@ -62,14 +73,11 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("seqack scenario", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		faults   []sim.Fault
-		seed     = fs.Int64("seed", 1, "")
-		msl      = fs.Duration("msl", 30*time.Second, "")
-		absolute = fs.Bool("absolute", false, "")
-		window   = fs.Bool("window", false, "")
-		ascii    = fs.Bool("ascii", false, "")
-		width    = fs.Int("width", 100, "")
-		list     = fs.Bool("list", false, "")
+		faults []sim.Fault
+		seed   = fs.Int64("seed", 1, "")
+		msl    = fs.Duration("msl", 30*time.Second, "")
+		list   = fs.Bool("list", false, "")
+		draw   = addDrawFlags(fs)
 	)
 	for _, action := range []string{"drop", "delay", "dup", "corrupt"} {
 		fs.Var(faultFlag{action, &faults}, action, "")
@@ -104,6 +112,14 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqack scenario: --msl %v: must be positive\n", *msl)
 		return exitUsage
 	}
+	if *draw.format == "pcap" {
+		fmt.Fprintf(stderr, "seqack scenario: --format pcap: not yet: pcap output comes with the pcap writer (link/pcap)\n")
+		return exitUsage
+	}
+	if err := draw.check(); err != nil {
+		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
+		return exitUsage
+	}
 	res, err := s.Run(scenario.Options{Seed: *seed, MSL: *msl, Faults: faults})
 	if err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
@@ -117,11 +133,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		}
 		title += "\nfaults: " + strings.Join(fl, ", ")
 	}
-	err = trace.RenderText(stdout, res.Events, trace.TextOptions{
-		Left: res.Client, Right: res.Server, Absolute: *absolute || s.Absolute,
-		Window: *window, ASCII: *ascii, Width: *width, Title: title,
-	})
-	if err != nil {
+	if err := draw.draw(stdout, res.Events, res.Client, res.Server, title, s.Absolute); err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
 		return exitError
 	}
@@ -150,4 +162,113 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// isTerminal reports whether w is a terminal (a nil w is not): colour
+// and the terminal's width apply only there.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth returns the width of the terminal w is, or def when it
+// is none.
+func terminalWidth(w io.Writer, def int) int {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	return def
+}
+
+// drawFlags are the flags of the commands that draw a trace (scenario,
+// trace): its format, where it goes and how it looks.
+type drawFlags struct {
+	absolute, window, ascii, explain *bool
+	width                            *int
+	color, format, out, lang         *string
+}
+
+func addDrawFlags(fs *flag.FlagSet) *drawFlags {
+	return &drawFlags{
+		absolute: fs.Bool("absolute", false, ""),
+		window:   fs.Bool("window", false, ""),
+		ascii:    fs.Bool("ascii", false, ""),
+		explain:  fs.Bool("explain", false, ""),
+		width:    fs.Int("width", 0, ""),
+		color:    fs.String("color", "auto", ""),
+		format:   fs.String("format", "text", ""),
+		out:      fs.String("out", "", ""),
+		lang:     fs.String("lang", "en", ""),
+	}
+}
+
+// check reports a bad combination of drawing flags.
+func (d *drawFlags) check() error {
+	switch *d.format {
+	case "text", "svg", "mermaid", "html":
+	default:
+		return fmt.Errorf("--format %q: want text, svg, mermaid or html", *d.format)
+	}
+	if *d.lang != "en" && *d.lang != "zh" {
+		return fmt.Errorf("--lang %q: want en or zh", *d.lang)
+	}
+	if *d.color != "auto" && *d.color != "always" && *d.color != "never" {
+		return fmt.Errorf("--color %q: want auto, always or never", *d.color)
+	}
+	if *d.width < 0 {
+		return fmt.Errorf("--width %d: must be positive", *d.width)
+	}
+	return nil
+}
+
+// draw renders events in the chosen format to --out or stdout. It
+// renders into memory first, so that a failed render leaves no
+// half-written file behind.
+func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, title string, absolute bool) error {
+	var doc bytes.Buffer
+	var err error
+	abs := *d.absolute || absolute
+	switch *d.format {
+	case "text":
+		var dest io.Writer = stdout
+		if *d.out != "" {
+			dest = nil
+		}
+		tty := isTerminal(dest)
+		w := *d.width
+		if w == 0 {
+			w = terminalWidth(dest, 100)
+		}
+		err = trace.RenderText(&doc, events, trace.TextOptions{
+			Left: left, Right: right, Absolute: abs,
+			Window: *d.window, ASCII: *d.ascii, Width: w, Title: title,
+			Color: *d.color == "always" || (*d.color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"),
+		})
+		if err == nil && *d.explain {
+			doc.WriteString("\n")
+			for i, st := range trace.Explain(events, *d.lang) {
+				who := st.Host
+				if who == "" {
+					who = "·"
+				}
+				fmt.Fprintf(&doc, "%3d. %8.3f  %-7s %s\n", i+1, st.At.Seconds(), who, st.Text)
+			}
+		}
+	case "svg":
+		err = trace.RenderSVG(&doc, events, trace.SVGOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
+	case "mermaid":
+		err = trace.RenderMermaid(&doc, events, trace.MermaidOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title})
+	case "html":
+		err = trace.RenderHTML(&doc, events, trace.HTMLOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
+	}
+	if err != nil {
+		return err
+	}
+	if *d.out != "" {
+		return os.WriteFile(*d.out, doc.Bytes(), 0o644)
+	}
+	_, err = stdout.Write(doc.Bytes())
+	return err
 }

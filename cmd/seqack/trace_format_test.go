@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The drawing formats of "seqack scenario": --format, --out, --lang,
+// --color and --explain.
+func TestScenarioFormats(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		args   []string
+		status int
+		stdout []string
+		stderr []string
+	}{
+		{name: "svg", args: []string{"scenario", "lost-final-ack", "--format", "svg"}, status: exitOK,
+			stdout: []string{`<svg xmlns="http://www.w3.org/2000/svg"`, "F. 1:1(0) ack 2 (retransmit)", ">TIME_WAIT<"}},
+		{name: "mermaid", args: []string{"scenario", "lost-final-ack", "--format=mermaid"}, status: exitOK,
+			stdout: []string{"sequenceDiagram\n", "client--xserver: . 2:2(0) ack 2 (lost)"}},
+		{name: "html in Chinese", args: []string{"scenario", "refused", "--format", "html", "--lang", "zh"}, status: exitOK,
+			stdout: []string{"<!DOCTYPE html>", `lang="zh-Hans"`, "连接被拒绝"}},
+		{name: "explain", args: []string{"scenario", "lost-final-ack", "--explain"}, status: exitOK,
+			stdout: []string{"time (s)", "restarts its 2MSL timer"}},
+		{name: "explain in Chinese", args: []string{"scenario", "handshake", "--explain", "--lang", "zh"}, status: exitOK,
+			stdout: []string{"三次握手"}},
+		{name: "colour always", args: []string{"scenario", "lost-fin", "--color", "always"}, status: exitOK,
+			stdout: []string{"\x1b[1mFIN_WAIT_1\x1b[0m", "\x1b[31m"}},
+		{name: "no colour off a terminal", args: []string{"scenario", "lost-fin"}, status: exitOK,
+			stdout: []string{"FIN_WAIT_1"}},
+		{name: "pcap not yet", args: []string{"scenario", "handshake", "--format", "pcap"}, status: exitUsage,
+			stderr: []string{"--format pcap: not yet"}},
+		{name: "bad format", args: []string{"scenario", "handshake", "--format", "png"}, status: exitUsage,
+			stderr: []string{`--format "png": want text, svg, mermaid or html`}},
+		{name: "bad lang", args: []string{"scenario", "handshake", "--lang", "fr"}, status: exitUsage,
+			stderr: []string{`--lang "fr": want en or zh`}},
+		{name: "bad color", args: []string{"scenario", "handshake", "--color", "sometimes"}, status: exitUsage,
+			stderr: []string{`--color "sometimes"`}},
+		{name: "bad width", args: []string{"scenario", "handshake", "--width", "-3"}, status: exitUsage,
+			stderr: []string{"--width -3"}},
+		{name: "unwritable out", args: []string{"scenario", "handshake", "--out", filepath.Join(dir, "no", "such", "dir.svg")}, status: exitError,
+			stderr: []string{"no such file or directory"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := run(c.args, &stdout, &stderr)
+			if status != c.status {
+				t.Errorf("status %d, want %d\nstderr:\n%s", status, c.status, stderr.String())
+			}
+			for _, want := range c.stdout {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%.2000s", want, stdout.String())
+				}
+			}
+			for _, want := range c.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+				}
+			}
+			if c.name == "no colour off a terminal" && strings.Contains(stdout.String(), "\x1b[") {
+				t.Error("colour written to a non-terminal")
+			}
+		})
+	}
+	// --out writes the file and nothing to standard output.
+	out := filepath.Join(dir, "run.html")
+	var stdout, stderr bytes.Buffer
+	if status := run([]string{"scenario", "lost-fin", "--format", "html", "--out", out}, &stdout, &stderr); status != exitOK || stdout.Len() != 0 {
+		t.Fatalf("status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+	page, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(page), "<!DOCTYPE html>") {
+		t.Errorf("%s: %v %.100s", out, err, page)
+	}
+}
