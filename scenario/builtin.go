@@ -57,7 +57,7 @@ func standard(w *world) {
 func clientClosesAt(t time.Duration) func(w *world) {
 	return func(w *world) {
 		standard(w)
-		w.net.At(t, func() { w.conn.Close() })
+		w.net.At(t, w.withConn(func(c *sim.Conn) { c.Close() }))
 	}
 }
 
@@ -129,7 +129,7 @@ var scenarios = []Scenario{
 			app(w.server, true, nil)
 			onEstablished(w, func(c *sim.Conn) { c.Write([]byte("hello")) })
 			w.net.At(0, func() { w.dial(clientPort) })
-			w.net.At(500*time.Millisecond, func() { w.conn.Close() })
+			w.net.At(500*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Close() }))
 		},
 	},
 	{
@@ -160,7 +160,7 @@ var scenarios = []Scenario{
 				w.dial(clientPort)
 				w.server.Dial(ServerPort, netip.AddrPortFrom(ClientAddr, clientPort))
 			})
-			w.net.At(time.Second, func() { w.conn.Close() })
+			w.net.At(time.Second, w.withConn(func(c *sim.Conn) { c.Close() }))
 		},
 	},
 	{
@@ -168,12 +168,12 @@ var scenarios = []Scenario{
 		Summary: "both sides send a FIN at the same moment and pass through CLOSING to TIME_WAIT",
 		setup: func(w *world) {
 			standard(w)
-			w.net.At(100*time.Millisecond, func() {
-				w.conn.Close()
-				for _, c := range w.server.Conns() {
-					c.Close()
+			w.net.At(100*time.Millisecond, w.withConn(func(c *sim.Conn) {
+				c.Close()
+				for _, s := range w.server.Conns() {
+					s.Close()
 				}
-			})
+			}))
 		},
 	},
 	{
@@ -188,8 +188,8 @@ var scenarios = []Scenario{
 		Summary: "the client aborts mid-connection: one RST, and both sides are CLOSED at once, without TIME_WAIT",
 		setup: func(w *world) {
 			standard(w)
-			w.net.At(100*time.Millisecond, func() { w.conn.Write([]byte("some data")) })
-			w.net.At(200*time.Millisecond, func() { w.conn.Abort() })
+			w.net.At(100*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Write([]byte("some data")) }))
+			w.net.At(200*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Abort() }))
 		},
 	},
 	{
@@ -199,13 +199,13 @@ var scenarios = []Scenario{
 		faults:   [][2]string{{"delay", "client:syn#1=30ms"}},
 		setup: func(w *world) {
 			standard(w)
-			w.net.At(0, func() {
+			w.net.At(0, w.withConn(func(c *sim.Conn) {
 				// The real SYN (delayed in the network) was sent first;
 				// the old duplicate overtakes it.
-				stale := w.conn.TCP().ISS() - 100000
+				stale := c.TCP().ISS() - 100000
 				w.net.Inject(w.client, w.server, clientPort, ServerPort, tcp.Segment{Seq: stale, Flags: wire.FlagSYN, Window: 65535})
-			})
-			w.net.At(500*time.Millisecond, func() { w.conn.Close() })
+			}))
+			w.net.At(500*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Close() }))
 		},
 	},
 	{
@@ -215,7 +215,7 @@ var scenarios = []Scenario{
 		setup: func(w *world) {
 			serverClosesAt(100 * time.Millisecond)(w)
 			w.net.At(time.Second, func() { w.dial(clientPort) })
-			w.net.At(1500*time.Millisecond, func() { w.conn.Close() })
+			w.net.At(1500*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Close() }))
 		},
 	},
 	{
@@ -229,7 +229,7 @@ var scenarios = []Scenario{
 			})
 			app(w.client, false, nil)
 			w.net.At(0, func() { w.dial(clientPort) })
-			w.net.At(100*time.Millisecond, func() { w.conn.Close() })
+			w.net.At(100*time.Millisecond, w.withConn(func(c *sim.Conn) { c.Close() }))
 			w.net.At(150*time.Millisecond, func() { w.client.Crash() })
 		},
 	},

@@ -88,9 +88,24 @@ type world struct {
 	conn *sim.Conn
 }
 
-// dial makes the client connect to the server from port (0: any).
+// dial makes the client connect to the server from port (0: any). A
+// dial the client refuses (its port still in use, after faults changed
+// the run) leaves the previous connection in place.
 func (w *world) dial(port uint16) {
-	w.conn, _ = w.client.Dial(port, netip.AddrPortFrom(ServerAddr, ServerPort))
+	if c, err := w.client.Dial(port, netip.AddrPortFrom(ServerAddr, ServerPort)); err == nil {
+		w.conn = c
+	}
+}
+
+// withConn returns a scheduled action on the client's connection that
+// does nothing if there is none, so that faults which stop the client
+// from ever dialling cannot crash a run.
+func (w *world) withConn(f func(*sim.Conn)) func() {
+	return func() {
+		if w.conn != nil {
+			f(w.conn)
+		}
+	}
 }
 
 // All returns every scenario, in teaching order.
