@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"flag"
+	"github.com/seqack/seqack/internal/netns"
 	"io"
 	"net"
 	"net/http"
@@ -214,6 +215,11 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 	}
+
+	// The packets download as a pcap that tshark reads without complaint.
+	do(chromedp.Click(chromedp.CSS(`#dl-pcap`)))
+	waitForDownload(t, downloads, "seqack-lost-final-ack.pcap")
+	netns.CheckCapture(t, filepath.Join(downloads, "seqack-lost-final-ack.pcap"))
 
 	// A bad setting: the message appears next to the control.
 	do(

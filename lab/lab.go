@@ -15,7 +15,7 @@
 //	GET  /                    the page
 //	GET  /api/scenarios       the built-in scenarios
 //	POST /api/run             run a Request; a Run, or {"error", "field"} with status 400
-//	GET  /api/export?format=svg|html|mermaid|text&run=REQUEST-JSON
+//	GET  /api/export?format=svg|html|mermaid|text|pcap&run=REQUEST-JSON
 //	                          the run as a file to download
 package lab
 
@@ -179,10 +179,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		opts.Title = title
 		err = trace.RenderText(&b, run.Events, opts)
 	case "pcap":
-		writeJSON(w, http.StatusNotImplemented, errorReply{Error: "pcap export is not there yet", Field: "format"})
-		return
+		ctype, ext = "application/vnd.tcpdump.pcap", "pcap"
+		err = trace.RenderPcap(&b, run.Events)
 	default:
-		writeJSON(w, http.StatusBadRequest, errorReply{Error: fmt.Sprintf("format %q: want svg, html, mermaid or text", format), Field: "format"})
+		writeJSON(w, http.StatusBadRequest, errorReply{Error: fmt.Sprintf("format %q: want svg, html, mermaid, text or pcap", format), Field: "format"})
 		return
 	}
 	if err != nil {

@@ -230,7 +230,7 @@ func execute(req *Request) (*Run, error) {
 		if !ok {
 			return nil, fieldErr("scenario", "no scenario %q", req.Scenario)
 		}
-		res, err := runScenario(s, scenario.Options{Seed: seed, MSL: msl, Faults: faults})
+		res, err := runScenario(s, scenario.Options{Seed: seed, MSL: msl, Faults: faults, KeepPackets: true})
 		if err != nil {
 			field := "scenario"
 			if len(faults) > 0 {
@@ -473,7 +473,7 @@ func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]
 		return nil, "", err
 	}
 	cfg := &tcp.Config{MSL: msl}
-	n := sim.New(sim.Config{Seed: seed})
+	n := sim.New(sim.Config{Seed: seed, KeepPackets: true})
 	caddr, saddr := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
 	client := n.AddHost("client", caddr, cfg)
 	server := n.AddHost("server", saddr, cfg)

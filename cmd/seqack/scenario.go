@@ -37,8 +37,9 @@ Flags (before or after NAME):
   --width N         diagram width in columns (default: the terminal's, else 100)
   --color WHEN      colour the text diagram: auto (on a terminal, unless NO_COLOR
                     is set), always or never (default auto)
-  --format FORMAT   text, svg, mermaid or html (default text); html is one
-                    self-contained page: diagram, states, segments, explanations
+  --format FORMAT   text, svg, mermaid, html or pcap (default text); html is one
+                    self-contained page: diagram, states, segments, explanations;
+                    pcap is the packets for Wireshark (write it with --out)
   --out FILE        write the drawing to FILE instead of standard output
   --lang LANG       language of explanations and of the svg/html words: en or zh
   --explain         after a text diagram, say why each step happened
@@ -112,15 +113,11 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqack scenario: --msl %v: must be positive\n", *msl)
 		return exitUsage
 	}
-	if *draw.format == "pcap" {
-		fmt.Fprintf(stderr, "seqack scenario: --format pcap: not yet: pcap output comes with the pcap writer (link/pcap)\n")
-		return exitUsage
-	}
 	if err := draw.check(); err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
 		return exitUsage
 	}
-	res, err := s.Run(scenario.Options{Seed: *seed, MSL: *msl, Faults: faults})
+	res, err := s.Run(scenario.Options{Seed: *seed, MSL: *msl, Faults: faults, KeepPackets: *draw.format == "pcap"})
 	if err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
 		return exitError
@@ -207,9 +204,9 @@ func addDrawFlags(fs *flag.FlagSet) *drawFlags {
 // check reports a bad combination of drawing flags.
 func (d *drawFlags) check() error {
 	switch *d.format {
-	case "text", "svg", "mermaid", "html":
+	case "text", "svg", "mermaid", "html", "pcap":
 	default:
-		return fmt.Errorf("--format %q: want text, svg, mermaid or html", *d.format)
+		return fmt.Errorf("--format %q: want text, svg, mermaid, html or pcap", *d.format)
 	}
 	if *d.lang != "en" && *d.lang != "zh" {
 		return fmt.Errorf("--lang %q: want en or zh", *d.lang)
@@ -262,6 +259,8 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 		err = trace.RenderMermaid(&doc, events, trace.MermaidOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title})
 	case "html":
 		err = trace.RenderHTML(&doc, events, trace.HTMLOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
+	case "pcap":
+		err = trace.RenderPcap(&doc, events)
 	}
 	if err != nil {
 		return err

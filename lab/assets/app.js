@@ -14,7 +14,7 @@ const WORDS = {
     delay: 'Link delay, one way (ms)', loss: 'Random loss (%)', msl: 'MSL (s); TIME_WAIT lasts 2×MSL', seed: 'Seed',
     absolute: 'Absolute sequence numbers', faults: 'Faults', noFaults: 'None yet: click an arrow in the diagram.',
     addBySelector: 'Add a fault by selector', action: 'Action', selector: 'Selector', delayBy: 'Delay', add: 'Add',
-    download: 'Download this run', text: 'Text', pcapLater: 'pcap: not yet', diagram: 'Sequence diagram',
+    download: 'Download this run', text: 'Text', diagram: 'Sequence diagram',
     clickHint: 'Click an arrow, or Tab to it and press Enter, to drop, delay, duplicate or corrupt that segment.',
     drop: 'Drop it', delayIt: 'Delay it by', delayMs: 'Delay (ms)', dup: 'Duplicate it', corrupt: 'Corrupt it',
     undo: 'Remove that fault', cancel: 'Cancel', states: "Both sides' states", machine: 'RFC 9293 state machine',
@@ -34,7 +34,7 @@ const WORDS = {
     delay: '单向链路延迟（毫秒）', loss: '随机丢包率（%）', msl: 'MSL（秒）；TIME_WAIT 持续 2×MSL', seed: '随机种子',
     absolute: '显示绝对序号', faults: '故障', noFaults: '还没有：点一下图中的箭头。', addBySelector: '用选择器添加故障',
     action: '动作', selector: '选择器', delayBy: '延迟', add: '添加', download: '下载本次运行', text: '文本',
-    pcapLater: 'pcap：尚未支持', diagram: '时序图',
+    diagram: '时序图',
     clickHint: '点击一个箭头（或用 Tab 键选中后按回车），即可丢弃、延迟、复制或损坏这个报文段。',
     drop: '丢弃', delayIt: '延迟', delayMs: '延迟（毫秒）', dup: '复制', corrupt: '损坏', undo: '撤销那个故障',
     cancel: '取消', states: '双方的状态', machine: 'RFC 9293 状态机', steps: '发生了什么，为什么', remove: '删除',
@@ -291,7 +291,7 @@ function renderFaults() {
 function renderDownloads() {
   const q = encodeURIComponent(JSON.stringify(request()));
   const name = settings.scenario === 'custom' ? 'custom' : settings.scenario;
-  for (const [id, format, ext] of [['dl-svg', 'svg', 'svg'], ['dl-html', 'html', 'html'], ['dl-mermaid', 'mermaid', 'mmd'], ['dl-text', 'text', 'txt']]) {
+  for (const [id, format, ext] of [['dl-svg', 'svg', 'svg'], ['dl-html', 'html', 'html'], ['dl-mermaid', 'mermaid', 'mmd'], ['dl-text', 'text', 'txt'], ['dl-pcap', 'pcap', 'pcap']]) {
     const a = $(id);
     a.href = `api/export?format=${format}&run=${q}`;
     a.setAttribute('download', `seqack-${name}.${ext}`);
