@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -24,7 +25,7 @@ type Conn struct {
 
 	mu        sync.Mutex
 	tcb       *tcp.Conn
-	changed   chan struct{} // closed and replaced whenever the engine reports events
+	changed   chan struct{} // made by a waiting call, closed (and dropped) by wake
 	listener  *Listener     // set until a passive connection is accepted
 	accepted  bool
 	closed    bool // Close was called: local reads and writes fail with net.ErrClosed
@@ -33,14 +34,14 @@ type Conn struct {
 	// timeWaiting: the connection reached TIME_WAIT and the stack keeps
 	// a compact record of it instead; the engine gets no more input.
 	timeWaiting bool
-	rdl, wdl    time.Time
+	rdl, wdl    deadline
 	batch       [][]byte // packets being handed to the link, reused
 }
 
 // newConn makes the connection for t, sending through n (the route to
 // its peer, looked up once) with an MSS that fits n's MTU. s.mu is held.
 func newConn(s *Stack, t tuple, n *nic, iss tcp.Seq) *Conn {
-	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n, changed: make(chan struct{})}
+	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
 	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), n.ep.MTU()), iss)
 	if s.opts.Logger != nil || s.opts.Trace != nil {
 		c.tcb.SetObserver(c)
@@ -90,7 +91,14 @@ func (c *Conn) settle(ev tcp.Events) {
 			c.s.enterTimeWait(c, c.tcb.TimeWaitRecord())
 		}
 	default:
-		c.s.timers.set(&c.timer, c, c.tcb.Deadline())
+		d := c.tcb.Deadline()
+		c.s.timers.set(&c.timer, c, d)
+		if d.IsZero() {
+			// Nothing is pending: the connection is idle, and gives back
+			// the memory it kept for speed.
+			c.tcb.Compact()
+			c.batch = nil
+		}
 	}
 }
 
@@ -118,6 +126,9 @@ func (c *Conn) abort() {
 // wait blocks until the engine reports something, the deadline passes or
 // ctx is done. c.mu is held on entry and on return.
 func (c *Conn) wait(ctx context.Context, deadline time.Time) error {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
 	ch := c.changed
 	c.mu.Unlock()
 	defer c.mu.Lock()
@@ -155,7 +166,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return 0, c.opError("read", net.ErrClosed)
 		case c.readShut:
 			return 0, io.EOF
-		case pastDeadline(c.rdl):
+		case pastDeadline(c.rdl.time()):
 			return 0, c.opError("read", os.ErrDeadlineExceeded)
 		}
 		if len(p) == 0 {
@@ -172,7 +183,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, c.opError("read", err)
 		}
-		if err := c.wait(nil, c.rdl); err != nil {
+		if err := c.wait(nil, c.rdl.time()); err != nil {
 			return 0, c.opError("read", err)
 		}
 	}
@@ -188,7 +199,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if c.closed {
 			return written, c.opError("write", net.ErrClosed)
 		}
-		if pastDeadline(c.wdl) {
+		if pastDeadline(c.wdl.time()) {
 			return written, c.opError("write", os.ErrDeadlineExceeded)
 		}
 		n, err := c.tcb.Write(p[written:], time.Now())
@@ -200,7 +211,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if written == len(p) {
 			return written, nil
 		}
-		if err := c.wait(nil, c.wdl); err != nil {
+		if err := c.wait(nil, c.wdl.time()); err != nil {
 			return written, c.opError("write", err)
 		}
 	}
@@ -348,7 +359,7 @@ func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) 
 // SetDeadline implements net.Conn.
 func (c *Conn) SetDeadline(t time.Time) error {
 	c.mu.Lock()
-	c.rdl, c.wdl = t, t
+	c.rdl, c.wdl = deadlineAt(t), deadlineAt(t)
 	c.wake()
 	c.mu.Unlock()
 	return nil
@@ -357,7 +368,7 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // SetReadDeadline implements net.Conn.
 func (c *Conn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
-	c.rdl = t
+	c.rdl = deadlineAt(t)
 	c.wake()
 	c.mu.Unlock()
 	return nil
@@ -366,10 +377,39 @@ func (c *Conn) SetReadDeadline(t time.Time) error {
 // SetWriteDeadline implements net.Conn.
 func (c *Conn) SetWriteDeadline(t time.Time) error {
 	c.mu.Lock()
-	c.wdl = t
+	c.wdl = deadlineAt(t)
 	c.wake()
 	c.mu.Unlock()
 	return nil
+}
+
+// deadline is a read or write deadline as Unix nanoseconds, 0 for none:
+// eight bytes where a time.Time takes twenty-four, in every connection.
+// Deadlines are wall-clock times (net.Conn), so nothing is lost.
+type deadline int64
+
+func deadlineAt(t time.Time) deadline {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.After(lastDeadline):
+		return math.MaxInt64 // beyond what int64 nanoseconds reach (year 2262)
+	case t.Before(firstDeadline):
+		return 1 // long past
+	}
+	return deadline(t.UnixNano())
+}
+
+var (
+	firstDeadline = time.Unix(0, 1)
+	lastDeadline  = time.Unix(0, math.MaxInt64)
+)
+
+func (d deadline) time() time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(d))
 }
 
 // pastDeadline reports whether the deadline d is set and has passed: as
@@ -380,8 +420,10 @@ func pastDeadline(d time.Time) bool { return !d.IsZero() && !time.Now().Before(d
 // wake makes blocked calls look again: the engine reported events, a
 // deadline changed, or the connection was closed. c.mu is held.
 func (c *Conn) wake() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	if c.changed != nil { // only a waiting call made one
+		close(c.changed)
+		c.changed = nil
+	}
 }
 
 // State returns the connection's TCP state.

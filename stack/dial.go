@@ -42,7 +42,7 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 	}
 	t := tuple{netip.AddrPortFrom(src, port), remote}
 	c := newConn(s, t, n, s.isn.ISN(t.local, t.remote, time.Now()))
-	s.conns[t] = c
+	s.conns[t.key()] = c
 	s.mu.Unlock()
 
 	c.mu.Lock()

@@ -62,7 +62,7 @@ func (s *Stack) icmpError(ip wire.IPPacket, h *wire.ICMPHeader, body []byte) {
 	}
 	seq := tcp.Seq(binary.BigEndian.Uint32(q.Payload[4:]))
 	s.mu.Lock()
-	c := s.conns[t]
+	c := s.conns[t.key()]
 	s.mu.Unlock()
 	k := classifyICMP(ip.Version, h)
 	believed := c != nil && c.icmpError(k, seq)

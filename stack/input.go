@@ -53,10 +53,10 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 	}
 	now := time.Now()
 	s.mu.Lock()
-	c := s.conns[t]
+	c := s.conns[t.key()]
 	var iss tcp.Seq
 	reuse := false
-	if tw := s.timeWaits[t]; c == nil && tw != nil {
+	if tw := s.timeWaits[t.key()]; c == nil && tw != nil {
 		action, reply := tw.input(&seg, now)
 		if action != tcp.TimeWaitReuse {
 			s.mu.Unlock()
@@ -72,7 +72,13 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 			if !reuse {
 				iss = s.isn.ISN(t.local, t.remote, now)
 			}
-			c = l.spawn(t, iss)
+			if c = l.spawn(t, iss); c == nil {
+				// The listener's queues are full: the SYN is dropped, not
+				// refused, so that the client retries (as Linux with
+				// tcp_abort_on_overflow off).
+				s.mu.Unlock()
+				return
+			}
 		}
 	}
 	s.mu.Unlock()

@@ -75,7 +75,7 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 	c := newConn(l.s, t, n, iss)
 	c.listener = l
 	c.tcb.Listen()
-	l.s.conns[t] = c
+	l.s.conns[t.key()] = c
 	return c
 }
 
@@ -143,8 +143,8 @@ func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.addr) }
 func (s *Stack) forget(c *Conn) {
 	s.mu.Lock()
 	t := tuple{c.local, c.remote}
-	if s.conns[t] == c {
-		delete(s.conns, t)
+	if s.conns[t.key()] == c {
+		delete(s.conns, t.key())
 	}
 	s.mu.Unlock()
 }

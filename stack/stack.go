@@ -64,8 +64,8 @@ type Stack struct {
 	mu        sync.Mutex
 	nics      []*nic
 	routes    []Route
-	conns     map[tuple]*Conn
-	timeWaits map[tuple]*timeWaitEntry
+	conns     map[connKey]*Conn
+	timeWaits map[connKey]*timeWaitEntry
 	configs   map[uint16]*tcp.Config // the TCP config for each MSS in use
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
@@ -95,6 +95,18 @@ type Stats struct {
 
 // tuple identifies a connection.
 type tuple struct{ local, remote netip.AddrPort }
+
+// connKey is a tuple as the connection table's key: 36 bytes where a
+// tuple takes 64 (netip.AddrPort carries a zone pointer), which matters
+// with many connections.
+type connKey struct {
+	local, remote         [16]byte
+	localPort, remotePort uint16
+}
+
+func (t tuple) key() connKey {
+	return connKey{t.local.Addr().As16(), t.remote.Addr().As16(), t.local.Port(), t.remote.Port()}
+}
 
 // nic is an attached interface.
 type nic struct {
@@ -142,8 +154,8 @@ func New(opts Options) *Stack {
 		tcpCfg:    cfg,
 		isn:       tcp.NewISNGenerator(key[:], time.Now()),
 		timers:    newTimers(),
-		conns:     make(map[tuple]*Conn),
-		timeWaits: make(map[tuple]*timeWaitEntry),
+		conns:     make(map[connKey]*Conn),
+		timeWaits: make(map[connKey]*timeWaitEntry),
 		configs:   make(map[uint16]*tcp.Config),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
@@ -237,7 +249,7 @@ func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, 
 	for i := 0; i < n; i++ {
 		port := uint16(lo + (start+i)%n)
 		t := tuple{netip.AddrPortFrom(local, port), remote}
-		if s.conns[t] == nil && s.timeWaits[t] == nil {
+		if s.conns[t.key()] == nil && s.timeWaits[t.key()] == nil {
 			return port, nil
 		}
 	}

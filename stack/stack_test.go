@@ -211,6 +211,11 @@ func TestBacklog(t *testing.T) {
 	if ok != 2 || server.Stats().ListenOverflows.Load() == 0 {
 		t.Errorf("%d connections with a backlog of 2, %d overflows", ok, server.Stats().ListenOverflows.Load())
 	}
+	// The SYNs over the backlog were dropped, not refused: the dials
+	// waited for their context rather than failing with ECONNREFUSED.
+	if n := server.Stats().ResetsSent.Load(); n != 0 {
+		t.Errorf("%d RSTs sent for SYNs over the backlog, want none", n)
+	}
 	for i := 0; i < ok; i++ {
 		if _, err := ln.Accept(); err != nil {
 			t.Fatal(err)

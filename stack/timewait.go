@@ -22,12 +22,12 @@ func (s *Stack) enterTimeWait(c *Conn, rec tcp.TimeWaitRecord) {
 	t := tuple{c.local, c.remote}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.conns[t] != c || s.closed {
+	if s.conns[t.key()] != c || s.closed {
 		return
 	}
-	delete(s.conns, t)
+	delete(s.conns, t.key())
 	e := &timeWaitEntry{s: s, t: t, rec: rec}
-	s.timeWaits[t] = e
+	s.timeWaits[t.key()] = e
 	s.timers.set(&e.timer, e, rec.Expires)
 }
 
@@ -38,7 +38,7 @@ func (e *timeWaitEntry) input(seg *tcp.Segment, now time.Time) (tcp.TimeWaitActi
 	action, reply := e.rec.Input(seg, now)
 	switch {
 	case action == tcp.TimeWaitReuse:
-		delete(e.s.timeWaits, e.t)
+		delete(e.s.timeWaits, e.t.key())
 		e.s.timers.set(&e.timer, e, time.Time{})
 	case !e.rec.Expires.Equal(before):
 		e.s.timers.set(&e.timer, e, e.rec.Expires)
@@ -50,7 +50,7 @@ func (e *timeWaitEntry) input(seg *tcp.Segment, now time.Time) (tcp.TimeWaitActi
 func (e *timeWaitEntry) handleTimer(now time.Time) {
 	e.s.mu.Lock()
 	defer e.s.mu.Unlock()
-	if e.s.timeWaits[e.t] == e {
-		delete(e.s.timeWaits, e.t)
+	if e.s.timeWaits[e.t.key()] == e {
+		delete(e.s.timeWaits, e.t.key())
 	}
 }

@@ -19,8 +19,6 @@ import (
 type Conn struct {
 	cfg      *Config
 	observer Observer
-	state    State
-	passive  bool // opened by Listen: a reset SYN_RCVD returns to LISTEN
 	err      error
 
 	// Send sequence space (RFC 9293 §3.3.1, figure 4).
@@ -37,13 +35,11 @@ type Conn struct {
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
 	sndShift, rcvShift uint8
-	// Timestamps (RFC 7323 §3): on when both SYNs carried the option.
-	tsOK        bool
+	// Timestamps (RFC 7323 §3).
 	epoch       time.Time // the origin of instants and of our TSval clock
 	tsVal       uint32    // our clock as of the latest call
 	tsRecent    uint32    // TS.Recent: the peer's TSval to echo
 	lastAckSent Seq       // Last.ACK.sent
-	scaling     bool      // the peer's SYN carried the option and we answer with ours
 	pathMSS     uint16    // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
 
 	// Settings of this connection that override the Config; zero means
@@ -55,8 +51,7 @@ type Conn struct {
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
 	send    ring
 	sendSeq Seq
-	closed  bool // Close was called: a FIN follows the queued data
-	finSeq  Seq  // the FIN's sequence number, once closed
+	finSeq  Seq // the FIN's sequence number, once closed
 
 	// Receive sequence space.
 	irs      Seq
@@ -65,43 +60,50 @@ type Conn struct {
 	recv     receiveQueue
 
 	// Timers and the RFC 6298 estimator.
-	rtx       timer // SYN, SYN+ACK, data and FIN retransmission
-	timeWait  timer // 2×MSL
-	persist   timer // zero-window probes
-	kaTimer   timer // keepalive
-	delack    timer // delayed ACK (RFC 1122 §4.2.3.2)
-	retries   int   // consecutive expiries of rtx or persist
-	rto       time.Duration
-	srtt      time.Duration
-	rttvar    time.Duration
-	rttTiming bool // a segment is being timed
-	rttSeq    Seq  // ... whose acknowledgment ends the measurement
-	rttStart  instant
+	rtx      timer // SYN, SYN+ACK, data and FIN retransmission
+	timeWait timer // 2×MSL
+	persist  timer // zero-window probes
+	kaTimer  timer // keepalive
+	delack   timer // delayed ACK (RFC 1122 §4.2.3.2)
+	retries  int   // consecutive expiries of rtx or persist
+	rto      time.Duration
+	srtt     time.Duration
+	rttvar   time.Duration
+	rttSeq   Seq // ... whose acknowledgment ends the measurement
+	rttStart instant
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
 	cc         CongestionControl // made when the handshake completes
-	sackOK     bool              // both SYNs carried SACK-permitted (RFC 2018)
 	sb         scoreboard        // what the peer SACKed above SND.UNA
 	dupAcks    int               // duplicate ACKs in a row (RFC 5681 §2)
-	inRecovery bool              // in fast recovery
 	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
 	rtxNext    Seq               // in recovery, where to look for the next hole to resend
-	mustResend bool              // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
 	lastSend   instant           // for restart after idle
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
 	tuneSeq      Seq
 	tuneTime     instant
-	rcvLocked    bool // the application set the receive buffer size: no auto-tuning
-	pendingAck   bool // an ACK is owed now
-	unackedBytes int  // in-order bytes received since our last ACK
-	lastAcked    Seq  // RCV.NXT as of the last ACK sent or counted
-	noDelay      bool // Nagle's algorithm off (RFC 1122 §4.2.3.4)
+	unackedBytes int // in-order bytes received since our last ACK
+	lastAcked    Seq // RCV.NXT as of the last ACK sent or counted
 	out          []Segment
-	events       Events
 	stats        counters // what Stats reports beyond the live state
+
+	// Small fields, kept together so that they pack.
+	state      State
+	events     Events // reported by Events and cleared
+	passive    bool   // opened by Listen: a reset SYN_RCVD returns to LISTEN
+	tsOK       bool   // timestamps (RFC 7323 §3): both SYNs carried the option
+	scaling    bool   // window scaling: the peer's SYN carried the option and we answer with ours
+	closed     bool   // Close was called: a FIN follows the queued data
+	rttTiming  bool   // a segment is being timed (rttSeq, rttStart)
+	sackOK     bool   // both SYNs carried SACK-permitted (RFC 2018)
+	inRecovery bool   // in fast recovery
+	mustResend bool   // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
+	rcvLocked  bool   // the application set the receive buffer size: no auto-tuning
+	pendingAck bool   // an ACK is owed now
+	noDelay    bool   // Nagle's algorithm off (RFC 1122 §4.2.3.4)
 }
 
 // instant is a moment as nanoseconds since the connection's epoch (its
@@ -261,6 +263,8 @@ func (c *Conn) Stats() Stats {
 	s.SendQueue, s.ReceiveQueue = c.send.len(), c.recv.readable()
 	if c.cc != nil {
 		s.CongestionWindow, s.SlowStartThreshold = c.cc.Window(), c.cc.SlowStartThreshold()
+	} else if c.state.Synchronized() {
+		s.CongestionWindow = initialWindow(c.effectiveMSS()) // what the first data will have
 	}
 	s.InRecovery = c.inRecovery
 	return s
@@ -273,6 +277,15 @@ func (c *Conn) Outgoing() []Segment {
 	out := c.out
 	c.out = c.out[:0]
 	return out
+}
+
+// Compact releases memory the connection keeps only for speed (the
+// buffer Outgoing's segments are gathered in). A driver calls it when the
+// connection goes idle: no deadline, nothing to send.
+func (c *Conn) Compact() {
+	if len(c.out) == 0 {
+		c.out = nil
+	}
 }
 
 // Events returns the application events since the last call and clears

@@ -76,7 +76,6 @@ func (c *Conn) learnPeer(seg *Segment) {
 	if c.tsOK {
 		c.tsRecent = seg.Options.TSVal
 	}
-	c.newCongestionControl()
 }
 
 // scaledWindow is the peer's window in seg, in bytes.

@@ -169,6 +169,9 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.sndNxt = end
 	}
 	seg, ok := c.dataSegment(c.sndNxt)
+	if ok && c.cc == nil {
+		c.newCongestionControl() // made with the first data: an idle connection has none
+	}
 	if !ok || !c.windowAllows(int(seg.SeqLen())) || c.holdSmallSegment(&seg) {
 		return false
 	}

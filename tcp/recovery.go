@@ -10,8 +10,8 @@ import (
 // (RFC 5681 §3.2, RFC 6675 §2).
 const dupThresh = 3
 
-// newCongestionControl makes the connection's congestion control once
-// the peer's MSS is known.
+// newCongestionControl makes the connection's congestion control when
+// it first sends data (the peer's MSS is known by then).
 func (c *Conn) newCongestionControl() {
 	mss := c.effectiveMSS()
 	if f := c.cfg.CongestionControl; f != nil {
