@@ -6,35 +6,54 @@ import "sync"
 // buffer from these pools and hands it to the link, which owns it from
 // then on; each arriving packet, once processed, goes into the pools. Two
 // stacks joined by a pipe so trade the same buffers back and forth.
-// The pools are a cache: what they hold never changes behaviour.
-var packetPools = [...]struct {
-	size int
-	pool sync.Pool
-}{{size: 256}, {size: 2048}, {size: 16384}, {size: 65536}}
+// The pools are a cache: what they hold never changes behaviour. They
+// hold pointers to arrays, which go in and out of a sync.Pool without
+// allocating.
+var (
+	pool256   sync.Pool // *[256]byte
+	pool2048  sync.Pool // *[2048]byte
+	pool16384 sync.Pool // *[16384]byte
+	pool65536 sync.Pool // *[65536]byte
+)
 
-// getPacket returns a buffer of length n, n at most 65536.
+// getPacket returns a buffer of length n.
 func getPacket(n int) []byte {
-	for i := range packetPools {
-		p := &packetPools[i]
-		if n <= p.size {
-			if b, ok := p.pool.Get().(*[]byte); ok {
-				return (*b)[:n]
-			}
-			return make([]byte, n, p.size)
+	switch {
+	case n <= 256:
+		if a, ok := pool256.Get().(*[256]byte); ok {
+			return a[:n]
 		}
+		return new([256]byte)[:n]
+	case n <= 2048:
+		if a, ok := pool2048.Get().(*[2048]byte); ok {
+			return a[:n]
+		}
+		return new([2048]byte)[:n]
+	case n <= 16384:
+		if a, ok := pool16384.Get().(*[16384]byte); ok {
+			return a[:n]
+		}
+		return new([16384]byte)[:n]
+	case n <= 65536:
+		if a, ok := pool65536.Get().(*[65536]byte); ok {
+			return a[:n]
+		}
+		return new([65536]byte)[:n]
 	}
 	return make([]byte, n)
 }
 
-// putPacket gives a packet buffer, whatever its origin, to the pool whose
-// size is its capacity; others are left to the garbage collector.
+// putPacket gives a packet buffer, whatever its origin, to the pool of
+// its capacity; others are left to the garbage collector.
 func putPacket(b []byte) {
-	for i := range packetPools {
-		p := &packetPools[i]
-		if cap(b) == p.size {
-			b = b[:0]
-			p.pool.Put(&b)
-			return
-		}
+	switch cap(b) {
+	case 256:
+		pool256.Put((*[256]byte)(b[:256]))
+	case 2048:
+		pool2048.Put((*[2048]byte)(b[:2048]))
+	case 16384:
+		pool16384.Put((*[16384]byte)(b[:16384]))
+	case 65536:
+		pool65536.Put((*[65536]byte)(b[:65536]))
 	}
 }

@@ -3,6 +3,7 @@ package tcp
 import (
 	"math/bits"
 	"sync"
+	"unsafe"
 )
 
 // ring is a byte queue in a circular buffer: the send queue (bytes
@@ -87,7 +88,10 @@ const (
 )
 
 // bufferPools recycles queue buffers between connections. It is a cache
-// only: what it holds never changes behaviour.
+// only: what it holds never changes behaviour. It holds each buffer as a
+// pointer to its first byte, which goes in and out of a sync.Pool without
+// allocating (a slice header would be boxed on every Put); the pool's
+// index gives the length back.
 var bufferPools [maxBufferShift - minBufferShift + 1]sync.Pool
 
 // getBuffer returns a buffer of at least size bytes, its length a power
@@ -97,8 +101,8 @@ func getBuffer(size int) []byte {
 	if shift > maxBufferShift {
 		return make([]byte, 1<<shift)
 	}
-	if b, ok := bufferPools[shift-minBufferShift].Get().(*[]byte); ok {
-		return *b
+	if p, ok := bufferPools[shift-minBufferShift].Get().(*byte); ok {
+		return unsafe.Slice(p, 1<<shift)
 	}
 	return make([]byte, 1<<shift)
 }
@@ -109,5 +113,5 @@ func putBuffer(b []byte) {
 	if len(b) == 0 || 1<<shift != len(b) || shift < minBufferShift || shift > maxBufferShift {
 		return
 	}
-	bufferPools[shift-minBufferShift].Put(&b)
+	bufferPools[shift-minBufferShift].Put(&b[0])
 }
