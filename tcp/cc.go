@@ -42,7 +42,8 @@ func initialWindow(mss int) int { return min(10*mss, max(2*mss, 14600)) }
 // segment per window; halving on loss).
 type NewReno struct {
 	mss, cwnd, ssthresh int
-	acked               int // bytes counted towards the next increase in congestion avoidance
+	acked               int    // bytes counted towards the next increase in congestion avoidance
+	prior               [2]int // cwnd and ssthresh before the last timeout, for Undo
 }
 
 // NewNewReno returns RFC 5681 congestion control for segments of mss
@@ -78,12 +79,21 @@ func (r *NewReno) Congestion(flight int, _ time.Time) {
 
 // Timeout implements CongestionControl (RFC 5681 §3.1 eq. 4).
 func (r *NewReno) Timeout(flight int, _ time.Time) {
+	r.prior = [2]int{r.cwnd, r.ssthresh}
 	r.ssthresh = max(flight/2, 2*r.mss)
 	r.cwnd, r.acked = r.mss, 0
 }
 
 // Restart implements CongestionControl.
 func (r *NewReno) Restart(time.Time) { r.cwnd = min(r.cwnd, initialWindow(r.mss)) }
+
+// Undo returns to the window before the last timeout, which proved
+// spurious (RFC 4015 §4).
+func (r *NewReno) Undo() {
+	if r.prior[0] != 0 {
+		r.cwnd, r.ssthresh = r.prior[0], r.prior[1]
+	}
+}
 
 // Cubic is CUBIC congestion control (RFC 9438): after a loss the window
 // follows a cubic function of the time since, flat around the window
@@ -98,6 +108,7 @@ type Cubic struct {
 	epoch               time.Time // start of the current congestion-avoidance epoch; zero: none
 	wEst                float64   // the Reno-friendly estimate, in segments (§4.3)
 	acked               int       // bytes counted in slow start or towards wEst
+	prior               *Cubic    // the state before the last timeout, for Undo
 }
 
 // CUBIC's constants (RFC 9438 §4.1, §4.6).
@@ -177,8 +188,19 @@ func (c *Cubic) Congestion(flight int, now time.Time) {
 
 // Timeout implements CongestionControl (RFC 9438 §4.8).
 func (c *Cubic) Timeout(flight int, now time.Time) {
+	saved := *c
+	saved.prior = nil
+	c.prior = &saved
 	c.Congestion(flight, now)
 	c.cwnd = c.mss
+}
+
+// Undo returns to the state before the last timeout, which proved
+// spurious (RFC 4015 §4, RFC 9438 §4.9).
+func (c *Cubic) Undo() {
+	if c.prior != nil {
+		*c = *c.prior
+	}
 }
 
 // Restart implements CongestionControl.

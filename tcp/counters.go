@@ -17,6 +17,7 @@ type Counters struct {
 	OutOfWindow      atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
 	ChallengeACKs    atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
 	TimeOuts         atomic.Uint64 // connections abandoned after retransmissions or keepalives
+	SpuriousTimeouts atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
 }
 
 // count adds one to the counter f picks, if the Config has Counters.
@@ -36,3 +37,4 @@ func resetsSent(k *Counters) *atomic.Uint64       { return &k.ResetsSent }
 func outOfWindow(k *Counters) *atomic.Uint64      { return &k.OutOfWindow }
 func challengeACKs(k *Counters) *atomic.Uint64    { return &k.ChallengeACKs }
 func timeOuts(k *Counters) *atomic.Uint64         { return &k.TimeOuts }
+func spuriousTimeouts(k *Counters) *atomic.Uint64 { return &k.SpuriousTimeouts }

@@ -31,6 +31,7 @@ type Conn struct {
 	sndWl2    Seq    // ack of the segment that last updated sndWnd
 	maxSndWnd uint32 // largest window the peer offered (RFC 5961 §5)
 	peerMSS   uint16
+	pathMSS   uint16 // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
 	// Window scaling (RFC 7323 §2.2): Snd.Wind.Shift applies to the
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
@@ -40,7 +41,7 @@ type Conn struct {
 	tsVal       uint32    // our clock as of the latest call
 	tsRecent    uint32    // TS.Recent: the peer's TSval to echo
 	lastAckSent Seq       // Last.ACK.sent
-	pathMSS     uint16    // from ICMP packet too big (RFC 1191, RFC 8201); 0 if none
+	rtoTSval    uint32    // TSval of the first retransmission after a timeout, while it may prove spurious (RFC 3522)
 
 	// Settings of this connection that override the Config; zero means
 	// the Config's.

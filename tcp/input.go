@@ -367,6 +367,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 		c.sndNxt = ack
 	}
 	c.sb.advance(ack)
+	c.detectSpuriousTimeout(seg)
 	switch {
 	case c.inRecovery:
 		c.recoveryAck(ack, now)

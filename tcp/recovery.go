@@ -202,3 +202,26 @@ func (c *Conn) recoveryAck(ack Seq, now time.Time) {
 	}
 	c.rtx.set(c.at(now.Add(c.rto))) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
 }
+
+// detectSpuriousTimeout runs the Eifel detection (RFC 3522) on the first
+// ACK of new data after a retransmission timeout: if it echoes a TSval
+// older than the retransmission's, it acknowledges the original
+// transmission, so the timeout was spurious (the path was slow, nothing
+// was lost). The response (RFC 4015) is to undo the congestion response
+// and go on with new data instead of resending what is in flight.
+func (c *Conn) detectSpuriousTimeout(seg *Segment) {
+	if c.rtoTSval == 0 {
+		return
+	}
+	sent := c.rtoTSval
+	c.rtoTSval = 0
+	if !seg.Options.HasTimestamps || int32(seg.Options.TSEcr-sent) >= 0 {
+		return // it acknowledges the retransmission: the timeout was real
+	}
+	if u, ok := c.cc.(interface{ Undo() }); ok {
+		u.Undo()
+	}
+	c.count(spuriousTimeouts)
+	c.sndNxt = c.sndMax
+	c.retries = 0
+}

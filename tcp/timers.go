@@ -66,6 +66,11 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 		c.enterClosed(cmp.Or(c.softErr, ErrTimedOut), EventTimedOut)
 		return
 	}
+	if c.retries == 0 && c.tsOK && c.cc != nil {
+		// The first timeout of an episode: remember the TSval the
+		// retransmission carries, to tell a spurious one (RFC 3522).
+		c.rtoTSval = c.tsVal
+	}
 	c.retries++
 	c.rto = min(2*c.rto, c.cfg.maxRTO()) // RFC 6298 §5.5
 	c.rttTiming = false                  // Karn's algorithm
