@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -166,5 +167,42 @@ func TestConnectionsReport(t *testing.T) {
 	srv := server.Connections()
 	if len(srv) != 1 || srv[0].State != tcp.Listen || !strings.HasPrefix(srv[0].String(), "LISTEN") {
 		t.Fatalf("server sockets: %v", srv)
+	}
+}
+
+// Shutdown waits for connections to finish closing, and gives up with
+// ctx's error (resetting what is left) when ctx ends first.
+func TestShutdown(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, _ := server.Listen("tcp", ":25")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := ln.Accept()
+		if err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The client's connection stays open: Shutdown waits, then gives up.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := client.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("shutdown with an open connection: %v, want DeadlineExceeded", err)
+	}
+	if _, err := c.Write([]byte("x")); err == nil {
+		t.Error("the connection survived Shutdown's deadline")
+	}
+	<-done
+	// A server whose connections have all closed shuts down at once.
+	if err := server.Shutdown(context.Background()); err != nil {
+		t.Errorf("shutdown with nothing open: %v", err)
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("accept after Shutdown: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"cmp"
+	"context"
 	crand "crypto/rand"
 	"errors"
 	"fmt"
@@ -254,6 +255,35 @@ func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, 
 		}
 	}
 	return 0, errAddrInUse
+}
+
+// Shutdown closes the stack gracefully: listeners close at once, then it
+// waits for every connection to finish closing (the applications close
+// them; FINs are exchanged and acknowledged) or for ctx to end, and then
+// closes the stack as Close does. Connections still open then are
+// aborted, and ctx's error is returned. TIME_WAIT records do not hold it
+// up.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	lns := make([]*Listener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		lns = append(lns, l)
+	}
+	s.mu.Unlock()
+	for _, l := range lns {
+		l.Close()
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var err error
+	for s.NumConns() > 0 && err == nil {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	return errors.Join(err, s.Close())
 }
 
 // Close shuts the stack: every connection is aborted, every listener

@@ -253,11 +253,12 @@ func runIP(args ...string) error {
 // reset), then shuts the stack and the device, flushes the capture and
 // draws the trace.
 func (n *tunNet) close(linger time.Duration) error {
-	deadline := time.Now().Add(linger)
-	for n.stack.NumConns() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), linger)
+	defer cancel()
+	err := n.stack.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil // the linger ran out: the rest were reset, as intended
 	}
-	err := n.stack.Close()
 	if n.pcapF != nil {
 		// Closing the stack closed the wrapping endpoint, which flushed
 		// the writer; its error is the one that counts.
