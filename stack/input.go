@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/wire"
@@ -136,7 +137,7 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 			s.traceSegment(trace.SegmentSent, local, remote, seg)
 		}
 		h := seg.Header(local.Port(), remote.Port())
-		buf := getPacket(hdr + h.Len() + len(seg.Payload))
+		buf := link.Buffer(hdr + h.Len() + len(seg.Payload))
 		build := wire.BuildTCPPacket
 		if n.offload {
 			build = wire.BuildTCPPacketNoChecksum

@@ -180,7 +180,7 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 	s.mu.Unlock()
 	ep.Attach(func(p []byte) {
 		s.deliver(n, p)
-		putPacket(p) // nothing the stack keeps points into it
+		link.Recycle(p) // nothing the stack keeps points into it
 	})
 	return n.id
 }

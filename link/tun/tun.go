@@ -43,10 +43,6 @@ const MaxMTU = 65535
 // stack's peer.
 const minMTU = 68
 
-// freeBuffers bounds the written packets an endpoint keeps to read into
-// (see Endpoint.free).
-const freeBuffers = 256
-
 // Endpoint is a TUN device as a link.Endpoint. Its methods may be called
 // from many goroutines at once.
 type Endpoint struct {
@@ -59,12 +55,6 @@ type Endpoint struct {
 	started atomic.Bool
 	closed  atomic.Bool
 	once    sync.Once
-
-	// free holds buffers of packets already written, which belong to the
-	// endpoint after WritePacket: the reader reads into them instead of
-	// allocating. A stack's outgoing data and incoming packets so trade
-	// the same buffers, and a bulk transfer allocates nothing.
-	free chan []byte
 
 	// dropped counts packets read that were larger than the MTU.
 	dropped atomic.Uint64
@@ -80,13 +70,13 @@ func newEndpoint(f *os.File, name string, mtu int) *Endpoint {
 		file: f,
 		name: name,
 		mtu:  mtu,
-		free: make(chan []byte, freeBuffers),
 	}
 	// The buffer is a byte larger than the MTU so that a packet larger
 	// than the MTU (the kernel's side of the device set to a larger one)
-	// is seen as such rather than silently truncated by read(2). Its size
-	// is one the stack's buffer pools keep (the packets delivered go to
-	// them), so that read buffers are recycled as send buffers.
+	// is seen as such rather than silently truncated by read(2). It comes
+	// from link's pools, and the stack gives it back once processed; the
+	// packets written go back to the pools too, so a transfer allocates
+	// nothing.
 	e.bufSize = MaxMTU + 1
 	for _, size := range []int{2048, 16384, 65536} {
 		if mtu < size {
@@ -142,13 +132,7 @@ func (e *Endpoint) WritePacket(packet []byte) error {
 		}
 		return fmt.Errorf("tun: write to %s: %w", e.name, err)
 	}
-	// The packet is ours now: keep it to read into, if it is big enough.
-	if cap(packet) >= e.bufSize {
-		select {
-		case e.free <- packet[:0]:
-		default:
-		}
-	}
+	link.Recycle(packet) // ours now: back to the pools, to be read into or sent again
 	return nil
 }
 
@@ -178,13 +162,8 @@ func (e *Endpoint) Attach(deliver func(packet []byte)) {
 // fails, handing each to the attached function in a buffer of its own.
 func (e *Endpoint) readLoop() {
 	for {
-		var buf []byte
-		select {
-		case buf = <-e.free:
-		default:
-			buf = make([]byte, 0, e.bufSize)
-		}
-		n, err := e.file.Read(buf[:cap(buf)])
+		buf := link.Buffer(e.bufSize)
+		n, err := e.file.Read(buf)
 		if err == nil && n == 0 {
 			// A TUN device never reads an empty packet (it has none to
 			// give, read(2) fails with EAGAIN and the poller waits); a

@@ -1,14 +1,14 @@
-package stack
+package link
 
 import "sync"
 
-// Packet buffers are recycled: the stack builds each outgoing packet in a
-// buffer from these pools and hands it to the link, which owns it from
-// then on; each arriving packet, once processed, goes into the pools. Two
-// stacks joined by a pipe so trade the same buffers back and forth.
-// The pools are a cache: what they hold never changes behaviour. They
-// hold pointers to arrays, which go in and out of a sync.Pool without
-// allocating.
+// Packet buffers are recycled between stacks and endpoints: a stack
+// builds each outgoing packet in a Buffer and hands it to the endpoint,
+// which Recycles it once written (a TUN device) or passes it on (a pipe);
+// an endpoint reads arriving packets into Buffers, and the stack Recycles
+// each once processed. The pools are a cache: what they hold never
+// changes behaviour. They hold pointers to arrays, which go in and out of
+// a sync.Pool without allocating.
 var (
 	pool256   sync.Pool // *[256]byte
 	pool2048  sync.Pool // *[2048]byte
@@ -16,8 +16,9 @@ var (
 	pool65536 sync.Pool // *[65536]byte
 )
 
-// getPacket returns a buffer of length n.
-func getPacket(n int) []byte {
+// Buffer returns a packet buffer of length n, from the pools when n is at
+// most 64 KiB.
+func Buffer(n int) []byte {
 	switch {
 	case n <= 256:
 		if a, ok := pool256.Get().(*[256]byte); ok {
@@ -43,9 +44,10 @@ func getPacket(n int) []byte {
 	return make([]byte, n)
 }
 
-// putPacket gives a packet buffer, whatever its origin, to the pool of
-// its capacity; others are left to the garbage collector.
-func putPacket(b []byte) {
+// Recycle gives a packet buffer, whatever its origin, to the pool of its
+// capacity (others are left to the garbage collector). The caller must
+// not use b afterwards.
+func Recycle(b []byte) {
 	switch cap(b) {
 	case 256:
 		pool256.Put((*[256]byte)(b[:256]))
