@@ -142,6 +142,7 @@ func New(opts Options) *Stack {
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
+	cfg.BlackHoleDetection = true
 	if opts.TCP == nil {
 		cfg.NoDelay = true // as package net: Nagle off until SetNoDelay(false)
 	}

@@ -61,6 +61,13 @@ type Config struct {
 	// and accepts the peer's offer: RTT samples from every ACK and PAWS.
 	// Off by default in the engine; the stack turns it on.
 	Timestamps bool
+	// BlackHoleDetection lowers the MSS to 1024 bytes (less on links
+	// that need it) when full-sized segments keep timing out: the
+	// fallback of packetization-layer path MTU discovery (RFC 4821 §7.7)
+	// for paths that drop large packets and send no ICMP packet-too-big
+	// (an "ICMP black hole"), as Linux's tcp_mtu_probing does. Off by
+	// default in the engine; the stack turns it on.
+	BlackHoleDetection bool
 	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.

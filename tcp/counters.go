@@ -18,6 +18,7 @@ type Counters struct {
 	ChallengeACKs    atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
 	TimeOuts         atomic.Uint64 // connections abandoned after retransmissions or keepalives
 	SpuriousTimeouts atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
+	BlackHoles       atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
 }
 
 // count adds one to the counter f picks, if the Config has Counters.
@@ -38,3 +39,4 @@ func outOfWindow(k *Counters) *atomic.Uint64      { return &k.OutOfWindow }
 func challengeACKs(k *Counters) *atomic.Uint64    { return &k.ChallengeACKs }
 func timeOuts(k *Counters) *atomic.Uint64         { return &k.TimeOuts }
 func spuriousTimeouts(k *Counters) *atomic.Uint64 { return &k.SpuriousTimeouts }
+func blackHoles(k *Counters) *atomic.Uint64       { return &k.BlackHoles }

@@ -72,6 +72,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 		c.rtoTSval = c.tsVal
 	}
 	c.retries++
+	c.detectBlackHole()
 	c.rto = min(2*c.rto, c.cfg.maxRTO()) // RFC 6298 §5.5
 	c.rttTiming = false                  // Karn's algorithm
 	if c.cc != nil {
@@ -114,4 +115,21 @@ func (c *Conn) sampleRTT(r time.Duration) {
 	}
 	c.rto = c.srtt + max(time.Millisecond, 4*c.rttvar)
 	c.rto = min(max(c.rto, c.cfg.minRTO()), c.cfg.maxRTO())
+}
+
+// blackHoleMSS is the MSS fallen back to when large segments seem to be
+// dropped silently (RFC 4821 §7.2 suggests 1024 as a search floor;
+// Linux's tcp_base_mss is the same).
+const blackHoleMSS = 1024
+
+// detectBlackHole lowers the path MSS after the third consecutive timeout
+// of a full-sized segment, if the connection allows it: a path that drops
+// every large packet looks, from here, like nothing but timeouts.
+func (c *Conn) detectBlackHole() {
+	if !c.cfg.BlackHoleDetection || c.retries != 3 || !c.state.Synchronized() ||
+		c.effectiveMSS() <= blackHoleMSS || c.flightSize() < c.payloadMSS() {
+		return
+	}
+	c.pathMSS = blackHoleMSS
+	c.count(blackHoles)
 }
