@@ -206,3 +206,42 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("accept after Shutdown: %v", err)
 	}
 }
+
+// The TIME_WAIT table is bounded: past MaxTimeWait, connections close
+// without a record, counted.
+func TestTimeWaitBound(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{MaxTimeWait: 3})
+	server := stack.New(stack.Options{})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer client.Close()
+	defer server.Close()
+	ln, _ := server.Listen("tcp", ":26")
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(io.Discard, c); c.Close() }()
+		}
+	}()
+	for i := 0; i < 5; i++ {
+		c, err := client.Dial("tcp", "192.0.2.2:26")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close() // the client closes first: TIME_WAIT is its
+		deadline := time.Now().Add(5 * time.Second)
+		for client.NumConns() > 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if n := len(client.Connections()); n != 3 {
+		t.Errorf("%d TIME_WAIT records, want the bound of 3", n)
+	}
+	if n := client.Stats().TimeWaitOverflows.Load(); n != 2 {
+		t.Errorf("%d overflows counted, want 2", n)
+	}
+}

@@ -34,6 +34,10 @@ type Options struct {
 	// state changes, timer expiries, packets dropped and why, ICMP
 	// errors. nil means no logging, at no cost.
 	Logger *slog.Logger
+	// MaxTimeWait bounds the TIME_WAIT records the stack keeps; 0 means
+	// 262144, as Linux's tcp_max_tw_buckets. A connection that would
+	// exceed it closes without one (counted in Stats.TimeWaitOverflows).
+	MaxTimeWait int
 	// Trace, if set, is given an event for every segment the stack sends
 	// or receives and every state change and timer expiry of its
 	// connections, so that the simulator's diagrams can be drawn of real
@@ -89,6 +93,7 @@ type Stats struct {
 	ICMPErrorsReceived           atomic.Uint64 // destination unreachable, packet too big, time exceeded, ...
 	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
 	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
+	TimeWaitOverflows            atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
@@ -143,6 +148,9 @@ func New(opts Options) *Stack {
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
 	cfg.BlackHoleDetection = true
+	if cfg.ChallengeACKs == nil {
+		cfg.ChallengeACKs = &tcp.ChallengeACKLimiter{} // one budget for the host (RFC 5961 §7)
+	}
 	if opts.TCP == nil {
 		cfg.NoDelay = true // as package net: Nagle off until SetNoDelay(false)
 	}

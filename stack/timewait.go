@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/seqack/seqack/tcp"
@@ -26,6 +27,10 @@ func (s *Stack) enterTimeWait(c *Conn, rec tcp.TimeWaitRecord) {
 		return
 	}
 	delete(s.conns, t.key())
+	if len(s.timeWaits) >= cmp.Or(s.opts.MaxTimeWait, 262144) {
+		s.stats.TimeWaitOverflows.Add(1)
+		return
+	}
 	e := &timeWaitEntry{s: s, t: t, rec: rec}
 	s.timeWaits[t.key()] = e
 	s.timers.set(&e.timer, e, rec.Expires)

@@ -68,6 +68,9 @@ type Config struct {
 	// (an "ICMP black hole"), as Linux's tcp_mtu_probing does. Off by
 	// default in the engine; the stack turns it on.
 	BlackHoleDetection bool
+	// ChallengeACKs, if set, bounds the challenge ACKs all Conns using
+	// this Config send per second (RFC 5961 §7).
+	ChallengeACKs *ChallengeACKLimiter
 	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.

@@ -16,6 +16,7 @@ type Counters struct {
 	ResetsSent       atomic.Uint64
 	OutOfWindow      atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
 	ChallengeACKs    atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
+	ChallengeLimited atomic.Uint64 // ... not sent: the host's budget for the second was spent (RFC 5961 §7)
 	TimeOuts         atomic.Uint64 // connections abandoned after retransmissions or keepalives
 	SpuriousTimeouts atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
 	BlackHoles       atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
@@ -28,15 +29,16 @@ func (c *Conn) count(f func(*Counters) *atomic.Uint64) {
 	}
 }
 
-func activeOpens(k *Counters) *atomic.Uint64      { return &k.ActiveOpens }
-func passiveOpens(k *Counters) *atomic.Uint64     { return &k.PassiveOpens }
-func segmentsReceived(k *Counters) *atomic.Uint64 { return &k.SegmentsReceived }
-func segmentsSent(k *Counters) *atomic.Uint64     { return &k.SegmentsSent }
-func retransmissions(k *Counters) *atomic.Uint64  { return &k.Retransmissions }
-func resetsReceived(k *Counters) *atomic.Uint64   { return &k.ResetsReceived }
-func resetsSent(k *Counters) *atomic.Uint64       { return &k.ResetsSent }
-func outOfWindow(k *Counters) *atomic.Uint64      { return &k.OutOfWindow }
-func challengeACKs(k *Counters) *atomic.Uint64    { return &k.ChallengeACKs }
-func timeOuts(k *Counters) *atomic.Uint64         { return &k.TimeOuts }
-func spuriousTimeouts(k *Counters) *atomic.Uint64 { return &k.SpuriousTimeouts }
-func blackHoles(k *Counters) *atomic.Uint64       { return &k.BlackHoles }
+func activeOpens(k *Counters) *atomic.Uint64          { return &k.ActiveOpens }
+func passiveOpens(k *Counters) *atomic.Uint64         { return &k.PassiveOpens }
+func segmentsReceived(k *Counters) *atomic.Uint64     { return &k.SegmentsReceived }
+func segmentsSent(k *Counters) *atomic.Uint64         { return &k.SegmentsSent }
+func retransmissions(k *Counters) *atomic.Uint64      { return &k.Retransmissions }
+func resetsReceived(k *Counters) *atomic.Uint64       { return &k.ResetsReceived }
+func resetsSent(k *Counters) *atomic.Uint64           { return &k.ResetsSent }
+func outOfWindow(k *Counters) *atomic.Uint64          { return &k.OutOfWindow }
+func challengeACKs(k *Counters) *atomic.Uint64        { return &k.ChallengeACKs }
+func timeOuts(k *Counters) *atomic.Uint64             { return &k.TimeOuts }
+func spuriousTimeouts(k *Counters) *atomic.Uint64     { return &k.SpuriousTimeouts }
+func blackHoles(k *Counters) *atomic.Uint64           { return &k.BlackHoles }
+func challengeACKsLimited(k *Counters) *atomic.Uint64 { return &k.ChallengeLimited }

@@ -180,8 +180,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// second: RST (RFC 5961 §3.2: only an exact match resets).
 	if seg.Flags.Has(wire.FlagRST) {
 		if seg.Seq != c.rcvNxt {
-			c.count(challengeACKs)
-			c.ack() // challenge ACK
+			c.challenge(now)
 			return
 		}
 		c.count(resetsReceived)
@@ -191,8 +190,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// fourth: a SYN in a synchronized state gets a challenge ACK
 	// (RFC 5961 §4).
 	if seg.Flags.Has(wire.FlagSYN) {
-		c.count(challengeACKs)
-		c.ack()
+		c.challenge(now)
 		return
 	}
 	// fifth: the ACK field.

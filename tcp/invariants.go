@@ -36,6 +36,9 @@ func (c *Conn) checkInvariants() error {
 	if c.cc != nil && c.cc.Window() < c.effectiveMSS() && c.cc.Window() < 536 {
 		return fmt.Errorf("congestion window %d below one segment", c.cc.Window())
 	}
+	if len(c.recv.ooo) > maxOutOfOrderPieces {
+		return fmt.Errorf("%d out-of-order pieces, over the bound of %d", len(c.recv.ooo), maxOutOfOrderPieces)
+	}
 	prevEnd := c.rcvNxt
 	for i, p := range c.recv.ooo {
 		if len(p.data) == 0 {

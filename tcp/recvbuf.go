@@ -48,8 +48,9 @@ func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
 		return next
 	}
 	if seq != next {
-		q.insertOutOfOrder(seq, payload)
-		q.lastOOO = seq
+		if q.insertOutOfOrder(seq, payload) {
+			q.lastOOO = seq
+		}
 		return next
 	}
 	q.data.write(payload)
@@ -69,10 +70,21 @@ func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
 	return next
 }
 
+// maxOutOfOrderPieces bounds the separate pieces held beyond a hole: a
+// peer (or an attacker in the window) sending many tiny segments with
+// gaps between them cannot make the queue long and every insertion slow.
+// A lossy path with a large window has a few dozen.
+const maxOutOfOrderPieces = 256
+
 // insertOutOfOrder adds a piece, absorbing the pieces it overlaps or
-// touches, so that pieces never overlap and stay sorted.
-func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) {
+// touches, so that pieces never overlap and stay sorted. A piece that
+// would be one too many is dropped (the sender will send it again); it
+// reports whether the piece was kept.
+func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) bool {
 	start, end := seq, seq.Add(uint32(len(payload)))
+	if len(q.ooo) >= maxOutOfOrderPieces && !q.touchesPiece(start, end) {
+		return false
+	}
 	merged := append([]byte(nil), payload...)
 	kept := q.ooo[:0:0]
 	inserted := false
@@ -102,6 +114,18 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) {
 		kept = append(kept, oooPiece{start, merged})
 	}
 	q.ooo = kept
+	return true
+}
+
+// touchesPiece reports whether [start, end) overlaps or touches a piece
+// already held: merging it adds no piece.
+func (q *receiveQueue) touchesPiece(start, end Seq) bool {
+	for _, p := range q.ooo {
+		if !p.seq.Add(uint32(len(p.data))).LessThan(start) && !end.LessThan(p.seq) {
+			return true
+		}
+	}
+	return false
 }
 
 // sackBlocks fills blocks with the out-of-order pieces as SACK blocks

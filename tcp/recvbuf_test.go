@@ -50,3 +50,22 @@ func TestReceiveQueueReassembly(t *testing.T) {
 		})
 	}
 }
+
+// Many tiny pieces with holes between them: the queue holds a bounded
+// number, drops what would add another, and still merges what touches a
+// piece it holds.
+func TestReceiveQueueBoundsPieces(t *testing.T) {
+	var q receiveQueue
+	next := Seq(1000)
+	for i := 0; i < 2*maxOutOfOrderPieces; i++ {
+		q.store(next.Add(uint32(2+3*i)), next, []byte{byte(i)})
+	}
+	if len(q.ooo) != maxOutOfOrderPieces {
+		t.Fatalf("%d pieces held, want %d", len(q.ooo), maxOutOfOrderPieces)
+	}
+	// A byte next to the first piece merges with it: still allowed.
+	q.store(next.Add(3), next, []byte{'x'})
+	if len(q.ooo) != maxOutOfOrderPieces || len(q.ooo[0].data) != 2 {
+		t.Errorf("a touching piece was not merged: %d pieces, first %d bytes", len(q.ooo), len(q.ooo[0].data))
+	}
+}
