@@ -143,13 +143,17 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		return false
 	}
 	grew := false
+	floor := seg.Ack // what the ACK covers, or SND.UNA if an older ACK
+	if floor.LessThan(c.sndUna) {
+		floor = c.sndUna
+	}
 	for _, b := range seg.Options.SACKBlocks() {
 		start, end := Seq(b.Left), Seq(b.Right)
-		if end.LessThanEq(seg.Ack) || !start.LessThan(end) {
+		if end.LessThanEq(floor) || !start.LessThan(end) {
 			continue // D-SACK, or nonsense
 		}
-		if start.LessThan(seg.Ack) {
-			start = seg.Ack
+		if start.LessThan(floor) {
+			start = floor
 		}
 		if end.GreaterThan(c.sndMax) {
 			end = c.sndMax
