@@ -86,7 +86,7 @@ func TestEndpointReadWrite(t *testing.T) {
 
 // Packets are read into buffers of link's pools (so that the stack can
 // recycle them once processed), and written packets go back to the
-// pools: the capacity of what is delivered is a pool size.
+// pools: the capacity of what is delivered is one of the pools' sizes.
 func TestEndpointUsesPooledBuffers(t *testing.T) {
 	e, peer := socketPair(t, 1500)
 	out := link.Buffer(60)
@@ -101,8 +101,8 @@ func TestEndpointUsesPooledBuffers(t *testing.T) {
 	}
 	select {
 	case p := <-got:
-		if string(p) != "incoming" || cap(p) != 65536 {
-			t.Errorf("delivered %q with capacity %d; want a pooled 64 KiB buffer", p, cap(p))
+		if c := cap(p); string(p) != "incoming" || c != 2048 && c != 16384 && c != 65536 {
+			t.Errorf("delivered %q with capacity %d; want a pooled buffer", p, c)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("nothing delivered")
