@@ -11,6 +11,7 @@
 //	seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
 //	seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
 //	seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
+//	seqack script FILE...          run packetdrill scripts against seqack's engine
 //	seqack help                    this text
 //
 // Run "seqack scenario --help" for the flags, including the fault
@@ -45,6 +46,7 @@ Usage:
   seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
   seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
   seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
+  seqack script FILE...          run packetdrill scripts against seqack's engine (exit 3: all skipped)
   seqack help                    show this text
 
 Run "seqack scenario --help" for the scenario flags.
@@ -72,6 +74,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDial(args[1:], os.Stdin, stdout, stderr)
 	case "http":
 		return runHTTP(args[1:], stdout, stderr)
+	case "script":
+		return runScript(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

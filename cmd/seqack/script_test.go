@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestScriptCommand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := filepath.Join("..", "..", "testdata", "scripts", "active-open.pkt")
+	bad := write("bad.pkt", "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 connect(3, ..., ...) = 0\n")
+	skip := write("skip.pkt", "`sysctl -q net.ipv4.tcp_sack=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n")
+	for _, c := range []struct {
+		name           string
+		args           []string
+		status         int
+		stdout, stderr string
+	}{
+		{"pass", []string{"script", good}, exitOK, "1 passed, 0 failed, 0 skipped", ""},
+		{"verbose", []string{"script", "-v", good}, exitOK, "PASS ", ""},
+		{"fail", []string{"script", good, bad}, exitError, "FAIL " + bad, bad + ":2: error in connect: expected it to return at 0.000000 sec"},
+		{"all skipped", []string{"script", skip}, exitSkipped, "skip.pkt:1: unsupported: shell command", ""},
+		{"skip and pass", []string{"script", skip, good}, exitOK, "1 passed, 0 failed, 1 skipped", ""},
+		{"linux", []string{"script", "--target", "linux", good}, exitSkipped, "", "unsupported here yet"},
+		{"no files", []string{"script"}, exitUsage, "", "want at least one script"},
+		{"bad target", []string{"script", "--target", "bsd", good}, exitUsage, "", `unknown target "bsd"`},
+		{"help", []string{"script", "--help"}, exitOK, "Exit status", ""},
+		{"missing file", []string{"script", filepath.Join(dir, "none.pkt")}, exitError, "FAIL", "no such file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if got := run(c.args, &stdout, &stderr); got != c.status {
+				t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, c.status, &stdout, &stderr)
+			}
+			if !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) {
+				t.Errorf("stdout %q (want %q)\nstderr %q (want %q)", &stdout, c.stdout, &stderr, c.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,457 @@
+package script
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/wire"
+)
+
+// epoch is virtual time zero: the script's time 0.
+var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// firstISS is the initial sequence number of the first connection the
+// target opens; scripts never see it (our numbers are relative).
+const firstISS tcp.Seq = 1_000_000_000
+
+// maxTimers bounds the timer expiries of one run, so that an engine
+// whose deadline does not move cannot hang the runner.
+const maxTimers = 1_000_000
+
+// maxWait bounds how long "*" waits for a packet, in virtual time.
+const maxWait = 10 * time.Minute
+
+// executor runs one script against the seqack engine in virtual time.
+type executor struct {
+	s   *Script
+	set settings
+	cfg *tcp.Config
+	now time.Time
+
+	sockets map[int]*socket // by the descriptor the script uses
+	eps     []*endpoint     // every connection with a pulse, for timers
+	cur     *endpoint       // the connection the script's packets belong to
+	nextISS tcp.Seq
+
+	// Sequence bases: our ISN (learned when we open) and the script's
+	// (its injected SYN's seq).
+	localISN, remoteISN tcp.Seq
+
+	out     []sent // segments sent and not yet matched by ">" lines
+	pending *pendingCall
+	err     error // the first failure
+
+	tsMap     map[uint32]uint32 // script TS val on ">" lines → the real one
+	lastTSVal uint32
+
+	trace []string // what happened, for Result.Trace
+	fired int      // timer expiries so far, bounded by maxTimers
+
+	last        time.Time // when the previous event happened
+	lastInbound bool      // the previous event was an injected packet ...
+	lastInAt    time.Time // ... scripted at this time
+}
+
+// sent is one segment the engine emitted.
+type sent struct {
+	at  time.Time
+	seg tcp.Segment
+}
+
+// endpoint is one tcp.Conn and where it belongs.
+type endpoint struct {
+	conn     *tcp.Conn
+	listener *socket // spawned by this listener, until accepted
+	queued   bool    // in the listener's accept queue
+}
+
+func newExecutor(s *Script) (*executor, error) {
+	set, err := readSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	return &executor{
+		s: s, set: set, cfg: linuxConfig(set.mtu), now: epoch,
+		sockets: make(map[int]*socket), nextISS: firstISS,
+		tsMap: make(map[uint32]uint32), last: epoch,
+	}, nil
+}
+
+// failf records the first failure, at line.
+func (x *executor) failf(line int, format string, args ...any) {
+	if x.err == nil {
+		x.err = &Error{x.s.Path, line, fmt.Errorf(format, args...)}
+	}
+}
+
+func (x *executor) run() error {
+	for i := range x.s.Events {
+		ev := &x.s.Events[i]
+		x.event(ev)
+		if x.err != nil {
+			return x.err
+		}
+	}
+	if p := x.pending; p != nil {
+		x.waitPending()
+		if x.err == nil && x.pending != nil {
+			x.failf(p.line, "%w in %s: still blocked at end of script", ErrMismatch, p.call.Name)
+		}
+	}
+	return x.err
+}
+
+// tolerance is how far from its scripted time an event may happen:
+// the larger of --tolerance_usecs and --tolerance_percent of the gap
+// since the previous event.
+func (x *executor) tolerance(at time.Time) time.Duration {
+	gap := at.Sub(x.last)
+	if gap < 0 {
+		gap = 0
+	}
+	return max(x.set.toleranceUsecs, time.Duration(float64(gap)*x.set.tolerancePercent/100))
+}
+
+// when resolves an event's scripted times to virtual instants: start,
+// and end for ranges and blocking calls (end == start otherwise).
+func (x *executor) when(ev *Event) (start, end time.Time) {
+	base := epoch
+	if ev.Time.Kind == Relative {
+		// Relative to now, except that consecutive injected packets are
+		// anchored to each other's scripted times (as packetdrill does,
+		// so that processing does not accumulate drift).
+		base = x.now
+		if x.lastInbound && ev.Packet != nil && ev.Packet.Inbound {
+			base = x.lastInAt
+		}
+	}
+	start = base.Add(ev.Time.Start)
+	end = start
+	if ev.Time.Range || ev.Time.Blocking {
+		end = base.Add(ev.Time.End)
+	}
+	return start, end
+}
+
+func (x *executor) event(ev *Event) {
+	if ev.Call != nil && x.pending != nil {
+		// Calls are serialized: a call waits for the blocked one.
+		x.waitPending()
+		if x.err != nil {
+			return
+		}
+	}
+	if ev.Time.Kind == AnyTime {
+		x.expect(ev, time.Time{}, time.Time{}, true)
+		x.lastInbound = false
+		return
+	}
+	start, end := x.when(ev)
+	switch {
+	case ev.Packet != nil && ev.Packet.Inbound:
+		x.advance(start)
+		x.inject(ev)
+		x.lastInbound, x.lastInAt = true, start
+	case ev.Packet != nil:
+		x.expect(ev, start, end, false)
+		x.lastInbound = false
+	default:
+		x.advance(start)
+		x.call(ev, end)
+		x.lastInbound = false
+	}
+	x.last = x.now
+}
+
+// advance runs the timers due up to to and sets the clock to it (or
+// leaves it, if it is already later).
+func (x *executor) advance(to time.Time) {
+	x.fireUntil(to, func() bool { return false })
+}
+
+// fireUntil runs timers in deadline order until stop reports true or
+// the next deadline is past limit; it then moves the clock to limit if
+// stop is still false. A blocked call that should have returned by then
+// fails.
+func (x *executor) fireUntil(limit time.Time, stop func() bool) bool {
+	for x.err == nil {
+		if stop() {
+			return true
+		}
+		if p := x.pending; p != nil && p.deadline.Before(limit) {
+			limit2 := p.deadline
+			ok := x.fireTimers(limit2, stop)
+			if ok || x.err != nil {
+				return ok
+			}
+			if x.pending == p {
+				x.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
+					ErrMismatch, p.call.Name, seconds(p.end), seconds(x.now))
+				return false
+			}
+			continue
+		}
+		return x.fireTimers(limit, stop)
+	}
+	return false
+}
+
+// fireTimers is fireUntil without the blocked-call bound.
+func (x *executor) fireTimers(limit time.Time, stop func() bool) bool {
+	for x.err == nil {
+		if stop() {
+			return true
+		}
+		var next *endpoint
+		var at time.Time
+		for _, ep := range x.eps {
+			if d := ep.conn.Deadline(); !d.IsZero() && (next == nil || d.Before(at)) {
+				next, at = ep, d
+			}
+		}
+		if next == nil || at.After(limit) {
+			break
+		}
+		if at.After(x.now) {
+			x.now = at
+		}
+		if x.fired++; x.fired > maxTimers {
+			x.failf(0, "%w: more than %d timer expiries: the engine's timers do not settle", ErrMismatch, maxTimers)
+			return false
+		}
+		next.conn.HandleTimer(x.now)
+		x.flush(next)
+	}
+	if x.now.Before(limit) {
+		x.now = limit
+	}
+	return x.err == nil && stop()
+}
+
+// flush collects what a connection sent and what happened to it, and
+// lets a blocked call see it.
+func (x *executor) flush(ep *endpoint) {
+	for _, seg := range ep.conn.Outgoing() {
+		seg.Payload = make([]byte, len(seg.Payload)) // the engine reuses its buffer
+		if seg.Options.HasTimestamps {
+			x.lastTSVal = seg.Options.TSVal
+		}
+		x.out = append(x.out, sent{at: x.now, seg: seg})
+		x.log("> %s", x.format(seg))
+	}
+	ev := ep.conn.Events()
+	if ev&tcp.EventEstablished != 0 && ep.listener != nil && !ep.queued {
+		ep.queued = true
+		ep.listener.backlog = append(ep.listener.backlog, ep)
+	}
+	x.retryPending()
+}
+
+// inject hands an injected packet to its connection, translating the
+// script's relative numbers into the engine's absolute ones.
+func (x *executor) inject(ev *Event) {
+	seg := ev.Packet.Seg
+	seg.Payload = make([]byte, len(seg.Payload))
+	syn := seg.Flags.Has(wire.FlagSYN)
+	if syn {
+		x.remoteISN = seg.Seq // a SYN's seq is literal: it is the script's ISN
+	} else {
+		seg.Seq += x.remoteISN
+	}
+	if seg.Flags.Has(wire.FlagACK) {
+		seg.Ack += x.localISN
+	}
+	for i := range seg.Options.NumSACK {
+		seg.Options.SACK[i].Left += uint32(x.localISN)
+		seg.Options.SACK[i].Right += uint32(x.localISN)
+	}
+	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
+		// The script echoes values it wrote on ">" lines; echo the real
+		// ones (RFC 7323 §3: TSecr is the peer's TSval).
+		if v, ok := x.tsMap[o.TSEcr]; ok {
+			o.TSEcr = v
+		} else {
+			o.TSEcr = x.lastTSVal
+		}
+	}
+	x.log("< %s", ev.Packet.Text)
+	ep := x.cur
+	if ep == nil || ep.conn.State() == tcp.Closed {
+		ep = nil
+		if syn && !seg.Flags.Has(wire.FlagACK) {
+			if l := x.listener(); l != nil {
+				ep = x.open(l)
+				ep.conn.Listen()
+			}
+		}
+	}
+	if ep == nil {
+		// No connection: answer as a closed port does (RFC 9293 §3.10.7.1).
+		if rst, ok := tcp.ResetFor(&seg); ok {
+			x.out = append(x.out, sent{at: x.now, seg: rst})
+		}
+		return
+	}
+	ep.conn.Input(&seg, x.now)
+	if ep.listener != nil && ep.conn.State() == tcp.Listen {
+		// A spawned connection reset back to LISTEN is dropped; the
+		// listening socket goes on listening.
+		ep.conn.Outgoing()
+		x.drop(ep)
+		return
+	}
+	x.flush(ep)
+}
+
+// listener returns the listening socket, if any.
+func (x *executor) listener() *socket {
+	for _, s := range x.sockets {
+		if s.listening {
+			return s
+		}
+	}
+	return nil
+}
+
+// open makes a connection, with the socket options set on l (a
+// listening socket's options are inherited by what it accepts).
+func (x *executor) open(l *socket) *endpoint {
+	c := tcp.NewConn(x.cfg, x.nextISS)
+	x.localISN = x.nextISS
+	x.nextISS += 100_000_000
+	ep := &endpoint{conn: c}
+	if l.listening {
+		ep.listener = l
+	}
+	l.apply(c, x.now)
+	x.eps = append(x.eps, ep)
+	x.cur = ep
+	return ep
+}
+
+func (x *executor) drop(ep *endpoint) {
+	for i, e := range x.eps {
+		if e == ep {
+			x.eps = append(x.eps[:i], x.eps[i+1:]...)
+			break
+		}
+	}
+	if x.cur == ep {
+		x.cur = nil
+	}
+}
+
+// expect matches the next segment sent against a ">" line.
+func (x *executor) expect(ev *Event, start, end time.Time, any bool) {
+	limit := end.Add(2 * time.Second) // the scripted gap plus 2 s
+	if any {
+		limit = x.now.Add(maxWait)
+	}
+	if !x.fireUntil(limit, func() bool { return len(x.out) > 0 }) {
+		if x.err == nil {
+			x.failf(ev.Line, "%w handling packet: timed out waiting for outbound packet: expected: %s", ErrMismatch, ev.Packet.Text)
+		}
+		return
+	}
+	got := x.out[0]
+	x.out = x.out[1:]
+	if !x.set.strict {
+		x.coalesce(&got, len(ev.Packet.Seg.Payload))
+	}
+	if got.at.After(x.now) {
+		x.now = got.at
+	}
+	if !any {
+		tol := x.tolerance(start)
+		switch {
+		case got.at.Before(start.Add(-tol)):
+			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
+				ErrMismatch, seconds(start), seconds(got.at), secs(tol), x.format(got.seg))
+			return
+		case got.at.After(end.Add(tol)):
+			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
+				ErrMismatch, seconds(end), seconds(got.at), secs(tol), x.format(got.seg))
+			return
+		}
+	}
+	if field := x.compare(ev.Packet, &got.seg); field != "" {
+		x.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
+			ErrMismatch, field, ev.Packet.Text, x.format(got.seg))
+		return
+	}
+	if w, g := ev.Packet.Seg.Options, got.seg.Options; w.HasTimestamps && g.HasTimestamps {
+		x.tsMap[w.TSVal] = g.TSVal
+	}
+}
+
+// coalesce merges into got the segments sent right after it that
+// continue it, while it is shorter than want bytes: unless
+// --strict_segments is given, packetdrill lets several real segments
+// (TSO, or a stack that cuts differently) match one scripted segment.
+func (x *executor) coalesce(got *sent, want int) {
+	for len(got.seg.Payload) < want && len(x.out) > 0 {
+		next := x.out[0].seg
+		if len(next.Payload) == 0 || next.Seq != got.seg.Seq.Add(uint32(len(got.seg.Payload))) ||
+			next.Ack != got.seg.Ack || next.Flags&^wire.FlagPSH != got.seg.Flags&^wire.FlagPSH ||
+			len(got.seg.Payload)+len(next.Payload) > want {
+			return
+		}
+		got.seg.Payload = make([]byte, len(got.seg.Payload)+len(next.Payload))
+		got.seg.Flags |= next.Flags
+		got.seg.Window = next.Window
+		got.at = x.out[0].at
+		x.out = x.out[1:]
+	}
+}
+
+// format prints a segment we sent with the script's relative numbers.
+func (x *executor) format(seg tcp.Segment) string {
+	return seg.Format(x.localISN, x.remoteISN)
+}
+
+// compare returns the first field in which got differs from the expected
+// packet, or "". Numbers in want are relative (RFC 9293 §3.4: each side
+// numbers from its own ISN); a SYN's seq is not compared.
+func (x *executor) compare(want *Packet, got *tcp.Segment) string {
+	w := &want.Seg
+	switch {
+	case w.Flags != got.Flags:
+		return "tcp_flags"
+	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-x.localISN):
+		return "tcp_seq"
+	case w.Flags.Has(wire.FlagACK) && uint32(w.Ack) != uint32(got.Ack-x.remoteISN):
+		return "tcp_ack"
+	case len(w.Payload) != len(got.Payload):
+		return "tcp_data_len"
+	case want.HasWindow && w.Window != got.Window:
+		return "tcp_window"
+	case w.Flags.Has(wire.FlagURG) && w.Urgent != got.Urgent:
+		return "tcp_urg_ptr"
+	}
+	if want.AnyOptions {
+		return ""
+	}
+	wo, gotO := w.Options, got.Options
+	// TS val is checked only with --tcp_ts_tick_usecs and ecr never, as
+	// in packetdrill; presence is.
+	wo.TSVal, wo.TSEcr, gotO.TSVal, gotO.TSEcr = 0, 0, 0, 0
+	for i := range gotO.NumSACK {
+		gotO.SACK[i].Left -= uint32(x.remoteISN)
+		gotO.SACK[i].Right -= uint32(x.remoteISN)
+	}
+	if wo != gotO {
+		return "tcp_options"
+	}
+	return ""
+}
+
+// log records a line of the trace at the current time.
+func (x *executor) log(format string, args ...any) {
+	x.trace = append(x.trace, seconds(x.now)+" "+fmt.Sprintf(format, args...))
+}
+
+// seconds prints a virtual instant as seconds since the start.
+func seconds(t time.Time) string { return secs(t.Sub(epoch)) }
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }

@@ -1,0 +1,434 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// socket is a descriptor of the target's tiny socket layer.
+type socket struct {
+	listening bool
+	backlog   []*endpoint // established connections not yet accepted
+	ep        *endpoint   // the connection, once connecting or accepted
+	nonblock  bool
+
+	// Options set before the connection exists, applied when it does.
+	noDelay        *bool
+	rcvBuf, sndBuf int
+	linger0        bool
+	keepalive      bool
+}
+
+// apply sets the socket's options on a new connection.
+func (s *socket) apply(c *tcp.Conn, now time.Time) {
+	if s.noDelay != nil {
+		c.SetNoDelay(*s.noDelay, now)
+	}
+	c.SetBufferSizes(s.rcvBuf, s.sndBuf)
+	if s.keepalive {
+		c.SetKeepalive(&tcp.Keepalive{}, now)
+	}
+}
+
+// pendingCall is a blocked call: it returns when try says so.
+type pendingCall struct {
+	line     int
+	call     *Call
+	end      time.Time // when the script says it returns
+	deadline time.Time // end plus tolerance: later is a failure
+	try      func() (done bool, ret int64, errno string)
+}
+
+// outcome is what a call returned: ret, and errno when ret is -1.
+type outcome struct {
+	ret   int64
+	errno string
+}
+
+// errnoText gives the text Linux prints for the errno names we return.
+var errnoText = map[string]string{
+	"EAGAIN": "Resource temporarily unavailable", "EINPROGRESS": "Operation now in progress",
+	"ECONNREFUSED": "Connection refused", "ECONNRESET": "Connection reset by peer",
+	"ETIMEDOUT": "Connection timed out", "EPIPE": "Broken pipe", "ENOTCONN": "Transport endpoint is not connected",
+	"EBADF": "Bad file descriptor", "EINVAL": "Invalid argument", "ECONNABORTED": "Software caused connection abort",
+	"EISCONN": "Transport endpoint is already connected", "EALREADY": "Operation already in progress",
+}
+
+// errnoOf maps the engine's errors to the errno a socket returns.
+func errnoOf(err error) string {
+	switch {
+	case errors.Is(err, tcp.ErrConnectionRefused):
+		return "ECONNREFUSED"
+	case errors.Is(err, tcp.ErrConnectionReset):
+		return "ECONNRESET"
+	case errors.Is(err, tcp.ErrTimedOut):
+		return "ETIMEDOUT"
+	case errors.Is(err, tcp.ErrConnectionAborted):
+		return "ECONNABORTED"
+	case errors.Is(err, tcp.ErrClosing):
+		return "EPIPE"
+	case errors.Is(err, tcp.ErrNotConnected):
+		return "ENOTCONN"
+	}
+	return "EINVAL"
+}
+
+// call starts a socket call at x.now; it must return at end.
+func (x *executor) call(ev *Event, end time.Time) {
+	c := ev.Call
+	try, err := x.start(c)
+	if err != nil {
+		x.failf(ev.Line, "%w", err)
+		return
+	}
+	x.pending = &pendingCall{line: ev.Line, call: c, end: end, deadline: end.Add(x.tolerance(end)), try: try}
+	x.retryPending()
+}
+
+// retryPending lets the blocked call return if it can now, and checks
+// what and when it returned.
+func (x *executor) retryPending() {
+	p := x.pending
+	if p == nil || x.err != nil {
+		return
+	}
+	done, ret, errno := p.try()
+	if !done {
+		return
+	}
+	x.pending = nil
+	c := p.call
+	x.log("%s() = %d %s", c.Name, ret, errno)
+	if ret != c.Result || (ret == -1 && errno != c.Errno) {
+		got := strconv.FormatInt(ret, 10)
+		if ret == -1 {
+			got += fmt.Sprintf(" with errno %s (%s)", errno, errnoText[errno])
+		}
+		x.failf(p.line, "%w in %s: expected result %d%s but got %s", ErrMismatch, c.Name, c.Result, withErrno(c.Errno), got)
+		return
+	}
+	if tol := x.tolerance(p.end); x.now.Before(p.end.Add(-tol)) {
+		x.failf(p.line, "%w in %s: timing error: expected it to return at %s sec but it returned at %s sec; tolerance %s sec",
+			ErrMismatch, c.Name, seconds(p.end), seconds(x.now), secs(tol))
+	}
+}
+
+func withErrno(e string) string {
+	if e == "" {
+		return ""
+	}
+	return " with errno " + e
+}
+
+// waitPending runs timers until the blocked call returns or is late.
+func (x *executor) waitPending() {
+	p := x.pending
+	x.fireUntil(p.deadline.Add(time.Nanosecond), func() bool { return x.pending == nil })
+}
+
+// now returns a try function that returns at once.
+func now(ret int64, errno string) func() (bool, int64, string) {
+	return func() (bool, int64, string) { return true, ret, errno }
+}
+
+func fail(errno string) func() (bool, int64, string) { return now(-1, errno) }
+
+// start begins a call, returning how to tell when it is done.
+func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
+	arg := func(i int) string {
+		if i < len(c.Args) {
+			return c.Args[i]
+		}
+		return "..."
+	}
+	if c.Name == "socket" {
+		if c.Result < 0 {
+			return nil, fmt.Errorf("%w: socket expected to fail", ErrUnsupported)
+		}
+		x.sockets[int(c.Result)] = &socket{nonblock: strings.Contains(arg(1), "SOCK_NONBLOCK")}
+		return now(c.Result, ""), nil
+	}
+	fd, err := strconv.Atoi(arg(0))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: descriptor %q", ErrSyntax, c.Name, arg(0))
+	}
+	s := x.sockets[fd]
+	if s == nil {
+		return fail("EBADF"), nil
+	}
+	switch c.Name {
+	case "bind":
+		return now(0, ""), nil
+	case "listen":
+		s.listening = true
+		return now(0, ""), nil
+	case "accept":
+		if !s.listening {
+			return fail("EINVAL"), nil
+		}
+		return func() (bool, int64, string) {
+			if len(s.backlog) == 0 {
+				if s.nonblock {
+					return true, -1, "EAGAIN"
+				}
+				return false, 0, ""
+			}
+			ep := s.backlog[0]
+			s.backlog = s.backlog[1:]
+			ep.listener = nil
+			child := &socket{ep: ep}
+			if c.Result >= 0 {
+				x.sockets[int(c.Result)] = child
+			}
+			return true, c.Result, ""
+		}, nil
+	case "connect":
+		if s.ep != nil {
+			return x.connectAgain(s), nil
+		}
+		ep := x.open(s)
+		s.ep = ep
+		ep.conn.Connect(x.now)
+		x.flush(ep)
+		if s.nonblock {
+			return fail("EINPROGRESS"), nil
+		}
+		return func() (bool, int64, string) {
+			switch st := ep.conn.State(); {
+			case st.Synchronized():
+				return true, 0, ""
+			case st == tcp.Closed:
+				return true, -1, errnoOf(ep.conn.Err())
+			}
+			return false, 0, ""
+		}, nil
+	case "write", "send":
+		n, err := strconv.Atoi(arg(2))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
+		}
+		return x.write(s, n), nil
+	case "read", "recv":
+		n, err := strconv.Atoi(arg(2))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
+		}
+		return x.read(s, n), nil
+	case "close":
+		delete(x.sockets, fd)
+		switch {
+		case s.listening:
+			// Connections never accepted are reset, as Linux does.
+			for _, ep := range s.backlog {
+				ep.conn.Abort(x.now)
+				x.flush(ep)
+			}
+		case s.ep != nil && s.linger0:
+			// SO_LINGER with a zero timeout: abort (RFC 9293 §3.10.5).
+			s.ep.conn.Abort(x.now)
+			x.flush(s.ep)
+		case s.ep != nil:
+			s.ep.conn.Close(x.now)
+			x.flush(s.ep)
+		}
+		return now(0, ""), nil
+	case "shutdown":
+		if s.ep == nil {
+			return fail("ENOTCONN"), nil
+		}
+		if how := arg(1); how == "SHUT_WR" || how == "SHUT_RDWR" {
+			// A half-close: our FIN; reading goes on (RFC 9293 §3.10.4).
+			if err := s.ep.conn.Close(x.now); err != nil {
+				return fail(errnoOf(err)), nil
+			}
+			x.flush(s.ep)
+		}
+		return now(0, ""), nil
+	case "setsockopt":
+		return x.setsockopt(s, c)
+	case "getsockopt":
+		return x.getsockopt(s, c)
+	case "fcntl":
+		switch arg(1) {
+		case "F_GETFL":
+			fl := int64(0x2) // O_RDWR
+			if s.nonblock {
+				fl |= 0x800 // O_NONBLOCK
+			}
+			return now(fl, ""), nil
+		case "F_SETFL":
+			s.nonblock = strings.Contains(arg(2), "O_NONBLOCK")
+			return now(0, ""), nil
+		}
+		return nil, fmt.Errorf("%w: fcntl %s", ErrUnsupported, arg(1))
+	}
+	return nil, fmt.Errorf("%w: system call %s", ErrUnsupported, c.Name)
+}
+
+// connectAgain is connect on a socket already connecting: the result of
+// a non-blocking connect.
+func (x *executor) connectAgain(s *socket) func() (bool, int64, string) {
+	switch st := s.ep.conn.State(); {
+	case st.Synchronized():
+		return fail("EISCONN")
+	case st == tcp.Closed:
+		return fail(errnoOf(s.ep.conn.Err()))
+	}
+	return fail("EALREADY")
+}
+
+// write queues n bytes, blocking (unless non-blocking) until all fit.
+func (x *executor) write(s *socket, n int) func() (bool, int64, string) {
+	if s.ep == nil {
+		return fail("EPIPE")
+	}
+	done := 0
+	return func() (bool, int64, string) {
+		for done < n {
+			k, err := s.ep.conn.Write(make([]byte, n-done), x.now)
+			done += k
+			if err != nil {
+				if done > 0 {
+					return true, int64(done), ""
+				}
+				return true, -1, errnoOf(err)
+			}
+			if k == 0 {
+				break
+			}
+		}
+		x.out = append(x.out, x.drain(s.ep, x.now)...)
+		switch {
+		case done == n:
+			return true, int64(n), ""
+		case s.nonblock && done > 0:
+			return true, int64(done), ""
+		case s.nonblock:
+			return true, -1, "EAGAIN"
+		}
+		return false, 0, ""
+	}
+}
+
+// read returns up to n bytes, blocking (unless non-blocking) until some
+// arrive or the peer's FIN does (0).
+func (x *executor) read(s *socket, n int) func() (bool, int64, string) {
+	if s.ep == nil {
+		return fail("ENOTCONN")
+	}
+	buf := make([]byte, n)
+	return func() (bool, int64, string) {
+		k, err := s.ep.conn.Read(buf, x.now)
+		x.out = append(x.out, x.drain(s.ep, x.now)...)
+		switch {
+		case k > 0:
+			return true, int64(k), ""
+		case err == io.EOF:
+			return true, 0, ""
+		case err != nil:
+			return true, -1, errnoOf(err)
+		case s.nonblock:
+			return true, -1, "EAGAIN"
+		}
+		return false, 0, ""
+	}
+}
+
+// drain takes what a call inside a try sent (a window update, data);
+// events are left for the next flush.
+func (x *executor) drain(ep *endpoint, at time.Time) []sent {
+	var out []sent
+	for _, seg := range ep.conn.Outgoing() {
+		seg.Payload = make([]byte, len(seg.Payload))
+		out = append(out, sent{at: at, seg: seg})
+		x.log("> %s", x.format(seg))
+	}
+	return out
+}
+
+// intArg reads "[N]" or "N".
+func intArg(a string) (int, bool) {
+	v, err := strconv.Atoi(strings.Trim(a, "[] "))
+	return v, err == nil
+}
+
+func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string), error) {
+	if len(c.Args) < 4 {
+		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", ErrSyntax)
+	}
+	name, val := c.Args[2], c.Args[3]
+	var conn *tcp.Conn
+	if s.ep != nil {
+		conn = s.ep.conn
+	}
+	switch name {
+	case "SO_LINGER":
+		v := strings.ReplaceAll(val, " ", "")
+		s.linger0 = strings.Contains(v, "onoff=1") && strings.Contains(v, "linger=0")
+		return now(0, ""), nil
+	case "SO_REUSEADDR":
+		return now(0, ""), nil
+	}
+	n, ok := intArg(val)
+	if !ok {
+		return nil, fmt.Errorf("%w: setsockopt %s value %q", ErrSyntax, name, val)
+	}
+	switch name {
+	case "TCP_NODELAY":
+		on := n != 0
+		s.noDelay = &on
+		if conn != nil {
+			conn.SetNoDelay(on, x.now)
+		}
+	case "SO_RCVBUF":
+		s.rcvBuf = n
+	case "SO_SNDBUF":
+		s.sndBuf = n
+	case "SO_KEEPALIVE":
+		s.keepalive = n != 0
+		if conn != nil {
+			if s.keepalive {
+				conn.SetKeepalive(&tcp.Keepalive{}, x.now)
+			} else {
+				conn.SetKeepalive(nil, x.now)
+			}
+		}
+	}
+	if conn != nil {
+		conn.SetBufferSizes(s.rcvBuf, s.sndBuf)
+		x.flush(s.ep)
+	}
+	return now(0, ""), nil
+}
+
+func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string), error) {
+	if len(c.Args) < 4 {
+		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", ErrSyntax)
+	}
+	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
+	var got string
+	switch name {
+	case "SO_ERROR":
+		got = "0"
+		if s.ep != nil && s.ep.conn.Err() != nil {
+			got = errnoOf(s.ep.conn.Err())
+		}
+	case "TCP_NODELAY":
+		got = "0"
+		if s.noDelay != nil && *s.noDelay {
+			got = "1"
+		}
+	default:
+		return nil, fmt.Errorf("%w: getsockopt %s", ErrUnsupported, name)
+	}
+	if want != "..." && want != got {
+		return nil, fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", ErrMismatch, name, want, got)
+	}
+	return now(0, ""), nil
+}
