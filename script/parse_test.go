@@ -153,9 +153,9 @@ func TestNonBlocking(t *testing.T) {
 +0 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0
 +0 read(3, ..., 10) = -1 EAGAIN (Resource temporarily unavailable)
 +.1 < P. 1:11(10) ack 1 win 65535
++0 > . 1:1(0) ack 11
 +0 read(3, ..., 100) = 10
-+.04 > . 1:1(0) ack 11
-+.06 < F. 11:11(0) ack 1 win 65535
++.1 < F. 11:11(0) ack 1 win 65535
 +0 > . 1:1(0) ack 12
 +0 read(3, ..., 100) = 0
 `

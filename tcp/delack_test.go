@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,11 +17,19 @@ func openWith(t *testing.T, cfg *tcp.Config) *testConn {
 	return c.settle()
 }
 
-// Delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2): in-order data waits
-// up to 40 ms for its ACK, but every second full segment is ACKed at
-// once, and so is anything out of order or filling a hole.
+// Delayed ACKs (RFC 1122 §4.2.3.2, RFC 5681 §4.2): the first 16
+// segments are ACKed at once (quick-ACK mode, as Linux); after them
+// in-order data waits up to 40 ms for its ACK, but every second full
+// segment is ACKed at once, and so is anything out of order or filling a
+// hole.
 func TestDelayedAck(t *testing.T) {
-	c := openWith(t, &tcp.Config{NoDelay: true})
+	c := newTestConn(t, &tcp.Config{NoDelay: true}, ourISS)
+	c.Connect(c.now)
+	c.in("S. 4984:4984(0) ack 1001 win 65535 <mss 1460>")
+	c.settle()
+	for i := 0; i < 16; i++ {
+		c.do(step{in: fmt.Sprintf("P. %d:%d(1) ack 1001 win 65535", 4985+i, 4986+i), out: []string{fmt.Sprintf(". 1001:1001(0) ack %d", 4986+i)}})
+	}
 	for _, s := range []step{
 		{in: "P. 5001:5101(100) ack 1001 win 65535"},
 		{call: "timer", wait: 40 * time.Millisecond, out: []string{". 1001:1001(0) ack 5101"}},

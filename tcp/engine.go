@@ -94,6 +94,7 @@ type Conn struct {
 	// Small fields, kept together so that they pack.
 	state      State
 	events     Events // reported by Events and cleared
+	quickAcks  uint8  // in-order segments still to be ACKed at once (quick-ACK mode)
 	passive    bool   // opened by Listen: a reset SYN_RCVD returns to LISTEN
 	tsOK       bool   // timestamps (RFC 7323 §3): both SYNs carried the option
 	scaling    bool   // window scaling: the peer's SYN carried the option and we answer with ours

@@ -125,6 +125,7 @@ func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
 	if seg.Flags.Has(wire.FlagACK) {
 		c.ackAdvanced(seg, seg.Ack, now)
 		c.setState(Established)
+		c.quickAcks = maxQuickAcks
 		c.events |= EventEstablished | EventWritable
 		c.pendingAck = true
 		c.output(now)
@@ -280,6 +281,8 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		c.updateWindow(seg)
 		if c.state == SynReceived {
 			c.setState(Established)
+			c.quickAcks = maxQuickAcks
+			c.quickAcks = maxQuickAcks
 			c.events |= EventEstablished | EventWritable
 		}
 	}
@@ -419,14 +422,23 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 	c.ackData(seq == before && !holes, now)
 }
 
+// maxQuickAcks is how many in-order segments are ACKed at once after the
+// handshake, as Linux's TCP_MAX_QUICKACKS.
+const maxQuickAcks = 16
+
 // ackData decides when to acknowledge data just taken (RFC 9293
 // §3.8.6.3, RFC 5681 §4.2): an out-of-order segment, or one that fills
 // a hole, is ACKed at once so that the sender's loss recovery hears of
 // it; in-order data is ACKed once more than a full segment is unACKed,
-// or when the delayed-ACK timer fires.
+// or when the delayed-ACK timer fires. The first segments of a
+// connection are ACKed at once (Linux's quick-ACK mode), so that the
+// peer's slow start and its Nagle timer are not held up by ours.
 func (c *Conn) ackData(inOrder bool, now time.Time) {
 	delay := c.cfg.delayedAck()
-	if !inOrder || delay <= 0 {
+	if !inOrder || delay <= 0 || c.quickAcks > 0 {
+		if c.quickAcks > 0 && inOrder {
+			c.quickAcks--
+		}
 		c.pendingAck = true
 		return
 	}
