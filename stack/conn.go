@@ -218,7 +218,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 }
 
 // Close implements net.Conn: the connection closes gracefully (a FIN
-// follows the queued data) and local calls fail with net.ErrClosed.
+// follows the queued data) and local calls fail with net.ErrClosed. If
+// received data was left unread, the connection is reset instead, so
+// that the peer learns it was lost (RFC 1122 §4.2.2.13), as Linux does.
 func (c *Conn) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -226,7 +228,9 @@ func (c *Conn) Close() error {
 		return c.opError("close", net.ErrClosed)
 	}
 	c.closed = true
-	if c.lingerRST {
+	if c.lingerRST || c.tcb.Buffered() > 0 && !c.readShut {
+		// SetLinger(0), or data received and never to be read: a RST
+		// tells the peer it was lost (RFC 1122 §4.2.2.13), as Linux.
 		c.tcb.Abort(time.Now())
 	} else if s := c.tcb.State(); s == tcp.Established || s == tcp.CloseWait || s == tcp.SynReceived || s == tcp.SynSent {
 		c.tcb.Close(time.Now())

@@ -245,3 +245,30 @@ func TestTimeWaitBound(t *testing.T) {
 		t.Errorf("%d overflows counted, want 2", n)
 	}
 }
+
+// Closing with received data unread resets the connection (RFC 1122
+// §4.2.2.13): the peer's next read fails with ECONNRESET.
+func TestCloseWithUnreadDataResets(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, _ := server.Listen("tcp", ":27")
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-accepted
+	c.Write([]byte("never read"))
+	deadline := time.Now().Add(5 * time.Second)
+	for s.(*stack.Conn).Info().ReceiveQueue == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	s.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("read after the peer closed with our data unread: %v, want ECONNRESET", err)
+	}
+}
