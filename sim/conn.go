@@ -97,3 +97,10 @@ func (c *Conn) Host() *Host { return c.host }
 
 // Stats returns the connection's counters (see tcp.Stats).
 func (c *Conn) Stats() tcp.Stats { return c.tcp.Stats() }
+
+// SetKeepalive turns keepalive probes on (or off with nil) for the
+// connection, as tcp.Conn.SetKeepalive, at the network's current time.
+func (c *Conn) SetKeepalive(k *tcp.Keepalive) {
+	c.tcp.SetKeepalive(k, c.host.net.now)
+	c.host.flush(c)
+}
