@@ -58,7 +58,11 @@ type Conn struct {
 	irs      Seq
 	rcvNxt   Seq
 	rcvRight Seq // right edge of the window last advertised; never moves left
-	recv     receiveQueue
+	// lastOOWAck is when an unacceptable segment was last answered, in
+	// milliseconds since the epoch (wrapping every 49 days, harmless for
+	// a rate limit); 4 bytes where the queue below would leave padding.
+	lastOOWAck uint32
+	recv       receiveQueue
 
 	// Timers and the RFC 6298 estimator.
 	rtx      timer // SYN, SYN+ACK, data and FIN retransmission

@@ -161,7 +161,7 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
 	if c.pawsReject(seg) {
 		c.count(outOfWindow)
-		c.ack()
+		c.outOfWindowAck(now)
 		return
 	}
 	if !c.acceptable(seg) {
@@ -173,8 +173,10 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 			// A retransmitted FIN: our final ACK was lost. ACK it again
 			// and restart the 2×MSL wait (RFC 9293 §3.10.7.4, seventh).
 			c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
+			c.ack()
+			return
 		}
-		c.ack()
+		c.outOfWindowAck(now)
 		return
 	}
 	c.takeTimestamp(seg)
@@ -213,6 +215,23 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 		c.inputFIN(c.rcvNxt, now)
 	}
 	c.output(now)
+}
+
+// oowAckInterval is the least time between two ACKs sent in answer to
+// unacceptable segments on one connection (Linux's tcp_invalid_ratelimit):
+// a flood of forged or stale segments cannot turn into a flood of ACKs,
+// nor two confused peers into an ACK storm.
+const oowAckInterval = 500 * time.Millisecond
+
+// outOfWindowAck answers an unacceptable segment with an ACK (RFC 9293
+// §3.10.7.4, first), at most once per oowAckInterval.
+func (c *Conn) outOfWindowAck(now time.Time) {
+	ms := uint32(c.at(now)/instant(time.Millisecond)) + 1 // 0 means never
+	if c.lastOOWAck != 0 && ms-c.lastOOWAck < uint32(oowAckInterval/time.Millisecond) {
+		return
+	}
+	c.lastOOWAck = ms
+	c.ack()
 }
 
 // acceptable is the segment acceptability test of RFC 9293 §3.10.7.4
