@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/seqack/seqack/tcp"
@@ -35,6 +36,11 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 		return nil, opErr(netip.AddrPort{}, err)
 	}
 	s.mu.Lock()
+	if s.atConnectionLimit() {
+		s.mu.Unlock()
+		s.stats.ConnectionLimitDrops.Add(1)
+		return nil, opErr(netip.AddrPort{}, syscall.EAGAIN)
+	}
 	port, err := s.ephemeralPort(src, remote)
 	if err != nil {
 		s.mu.Unlock()

@@ -67,6 +67,11 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 		l.s.logDrop("listen queue full", nil)
 		return nil
 	}
+	if l.s.atConnectionLimit() {
+		l.s.stats.ConnectionLimitDrops.Add(1)
+		l.s.logDrop("connection limit", nil)
+		return nil
+	}
 	n, _, err := l.s.routeLocked(t.remote.Addr())
 	if err != nil {
 		return nil

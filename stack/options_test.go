@@ -272,3 +272,49 @@ func TestCloseWithUnreadDataResets(t *testing.T) {
 		t.Errorf("read after the peer closed with our data unread: %v, want ECONNRESET", err)
 	}
 }
+
+// MaxConnections bounds a stack's connections: past it, dials fail with
+// EAGAIN and SYNs to its listeners are dropped.
+func TestConnectionLimit(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{MaxConnections: 2})
+	server := stack.New(stack.Options{MaxConnections: 1})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer client.Close()
+	defer server.Close()
+	ln, _ := server.Listen("tcp", ":28")
+	defer ln.Close()
+	c1, err := client.Dial("tcp", "192.0.2.2:28")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	// The server holds one connection: the second SYN is dropped, so the
+	// dial waits until its context ends.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := client.DialContext(ctx, "tcp", "192.0.2.2:28"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("dial past the server's limit: %v, want a timeout", err)
+	}
+	if server.Stats().ConnectionLimitDrops.Load() == 0 {
+		t.Error("no drop counted at the server")
+	}
+	// A stack with one slot, taken by a dial into silence: the next
+	// dial fails at once with EAGAIN.
+	full := stack.New(stack.Options{MaxConnections: 1})
+	x, y := pipe.New(1500)
+	full.AddInterface(x, netip.MustParsePrefix("198.51.100.1/24"))
+	defer full.Close()
+	defer y.Close()
+	silent, stop := context.WithCancel(context.Background())
+	defer stop()
+	go full.DialContext(silent, "tcp", "198.51.100.2:1")
+	deadline := time.Now().Add(5 * time.Second)
+	for full.NumConns() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := full.Dial("tcp", "198.51.100.2:2"); !errors.Is(err, syscall.EAGAIN) {
+		t.Errorf("dial past the client's limit: %v, want EAGAIN", err)
+	}
+}

@@ -34,6 +34,11 @@ type Options struct {
 	// state changes, timer expiries, packets dropped and why, ICMP
 	// errors. nil means no logging, at no cost.
 	Logger *slog.Logger
+	// MaxConnections bounds the connections the stack holds at once, in
+	// any state but TIME_WAIT; 0 means no bound. Past it, Dial fails
+	// with EAGAIN and SYNs to listeners are dropped (counted in
+	// Stats.ConnectionLimitDrops).
+	MaxConnections int
 	// MaxTimeWait bounds the TIME_WAIT records the stack keeps; 0 means
 	// 262144, as Linux's tcp_max_tw_buckets. A connection that would
 	// exceed it closes without one (counted in Stats.TimeWaitOverflows).
@@ -94,6 +99,7 @@ type Stats struct {
 	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
 	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
 	TimeWaitOverflows            atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
+	ConnectionLimitDrops         atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
@@ -353,6 +359,12 @@ func (s *Stack) configFor(dst netip.Addr, mtu int) *tcp.Config {
 
 // Stats returns the stack's counters.
 func (s *Stack) Stats() *Stats { return &s.stats }
+
+// atConnectionLimit reports whether the stack holds MaxConnections
+// connections already. s.mu is held.
+func (s *Stack) atConnectionLimit() bool {
+	return s.opts.MaxConnections > 0 && len(s.conns) >= s.opts.MaxConnections
+}
 
 // NumConns returns how many connections the stack holds, in any state
 // but LISTEN.
