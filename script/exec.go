@@ -414,13 +414,20 @@ func (x *executor) format(seg tcp.Segment) string {
 // packet, or "". Numbers in want are relative (RFC 9293 §3.4: each side
 // numbers from its own ISN); a SYN's seq is not compared.
 func (x *executor) compare(want *Packet, got *tcp.Segment) string {
+	return compareSegment(want, got, x.localISN, x.remoteISN)
+}
+
+// compareSegment is compare with the two sides' ISNs given: localISN
+// numbers got's seq, remoteISN its ack and SACK blocks. Options are
+// compared as a set (NOPs and order are not kept by wire.TCPOptions).
+func compareSegment(want *Packet, got *tcp.Segment, localISN, remoteISN tcp.Seq) string {
 	w := &want.Seg
 	switch {
 	case w.Flags != got.Flags:
 		return "tcp_flags"
-	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-x.localISN):
+	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-localISN):
 		return "tcp_seq"
-	case w.Flags.Has(wire.FlagACK) && uint32(w.Ack) != uint32(got.Ack-x.remoteISN):
+	case w.Flags.Has(wire.FlagACK) && uint32(w.Ack) != uint32(got.Ack-remoteISN):
 		return "tcp_ack"
 	case len(w.Payload) != len(got.Payload):
 		return "tcp_data_len"
@@ -437,8 +444,8 @@ func (x *executor) compare(want *Packet, got *tcp.Segment) string {
 	// in packetdrill; presence is.
 	wo.TSVal, wo.TSEcr, gotO.TSVal, gotO.TSEcr = 0, 0, 0, 0
 	for i := range gotO.NumSACK {
-		gotO.SACK[i].Left -= uint32(x.remoteISN)
-		gotO.SACK[i].Right -= uint32(x.remoteISN)
+		gotO.SACK[i].Left -= uint32(remoteISN)
+		gotO.SACK[i].Right -= uint32(remoteISN)
 	}
 	if wo != gotO {
 		return "tcp_options"

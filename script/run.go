@@ -68,7 +68,7 @@ var ErrMismatch = errors.New("error")
 var ErrUnsupported = errors.New("unsupported")
 
 // Targets lists the targets Run knows.
-var Targets = []string{"seqack"}
+var Targets = []string{"seqack", "linux"}
 
 // RunFile reads, parses and runs the script at path.
 func RunFile(path, target string) Result {
@@ -88,13 +88,18 @@ func RunSource(path string, src []byte, target string) Result {
 	return Run(s, target)
 }
 
-// Run runs a parsed script against target ("seqack").
+// Run runs a parsed script against target: "seqack" (the engine, in
+// virtual time) or "linux" (the kernel, in a network namespace of its
+// own, in real time; see runLinux).
 func Run(s *Script, target string) Result {
 	var r Result
 	for _, o := range s.Options {
 		if !knownOptions[o.Name] {
 			r.Notes = append(r.Notes, fmt.Sprintf("%s:%d: ignoring option --%s", s.Path, o.Line, o.Name))
 		}
+	}
+	if target == "linux" {
+		return runLinux(s, r)
 	}
 	if target != "seqack" {
 		r.Status, r.Err = Failed, fmt.Errorf("script: %w: target %q", ErrUnsupported, target)

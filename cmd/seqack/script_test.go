@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/script"
 )
 
 func TestScriptCommand(t *testing.T) {
@@ -31,7 +34,6 @@ func TestScriptCommand(t *testing.T) {
 		{"fail", []string{"script", good, bad}, exitError, "FAIL " + bad, bad + ":2: error in connect: expected it to return at 0.000000 sec"},
 		{"all skipped", []string{"script", skip}, exitSkipped, "skip.pkt:1: unsupported: shell command", ""},
 		{"skip and pass", []string{"script", skip, good}, exitOK, "1 passed, 0 failed, 1 skipped", ""},
-		{"linux", []string{"script", "--target", "linux", good}, exitSkipped, "", "unsupported here yet"},
 		{"no files", []string{"script"}, exitUsage, "", "want at least one script"},
 		{"bad target", []string{"script", "--target", "bsd", good}, exitUsage, "", `unknown target "bsd"`},
 		{"help", []string{"script", "--help"}, exitOK, "Exit status", ""},
@@ -46,5 +48,23 @@ func TestScriptCommand(t *testing.T) {
 				t.Errorf("stdout %q (want %q)\nstderr %q (want %q)", &stdout, c.stdout, &stderr, c.stderr)
 			}
 		})
+	}
+}
+
+// TestScriptCommandLinux runs a script with --target linux: it passes as
+// root, and is skipped (exit status 3) without.
+func TestScriptCommandLinux(t *testing.T) {
+	good := filepath.Join("..", "..", "testdata", "scripts", "active-open.pkt")
+	var stdout, stderr bytes.Buffer
+	got := run([]string{"script", "--target", "linux", good}, &stdout, &stderr)
+	if os.Geteuid() != 0 {
+		if got != exitSkipped || !strings.Contains(stdout.String(), script.ReasonNeedsRoot) {
+			t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, exitSkipped, &stdout, &stderr)
+		}
+		netns.Require(t) // skips, or fails under SEQACK_REQUIRE_NETNS=1
+		return
+	}
+	if got != exitOK || !strings.Contains(stdout.String(), "1 passed") {
+		t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, exitOK, &stdout, &stderr)
 	}
 }

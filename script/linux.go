@@ -1,0 +1,778 @@
+//go:build linux
+
+package script
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/link/tun"
+	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/wire"
+)
+
+// The linux target's addresses and ports: packetdrill's defaults. The
+// kernel's socket has linuxLocal (and linuxLocalPort once bound); the
+// script's side is linuxRemote:linuxRemotePort, routed through the TUN
+// device.
+var (
+	linuxLocal  = netip.AddrFrom4([4]byte{192, 168, 0, 1})
+	linuxRemote = netip.AddrFrom4([4]byte{192, 0, 2, 1})
+)
+
+const (
+	linuxLocalPort  = 8080
+	linuxRemotePort = 48000
+	// linuxDevice is the TUN device's name inside the namespace.
+	linuxDevice = "sqs0"
+	// linuxMinTolerance is the least timing tolerance in real time: the
+	// runner, the kernel and the scheduler of a shared machine add
+	// delays that virtual time does not have.
+	linuxMinTolerance = 20 * time.Millisecond
+	// linuxMaxWait bounds how long "*" waits for a packet.
+	linuxMaxWait = 10 * time.Second
+	// linuxCleanupWait bounds how long the runner waits, at the end, for
+	// calls still blocked in the kernel once their sockets are shut down.
+	linuxCleanupWait = 2 * time.Second
+)
+
+// ReasonNeedsRoot is the reason a linux run is skipped without root.
+const ReasonNeedsRoot = "needs root to create a network namespace"
+
+// runLinux runs s against the Linux kernel: in a network namespace made
+// for the run (and deleted on every exit path), with a TUN device whose
+// kernel side is linuxLocal/24 and a route to linuxRemote through it.
+// The script runs in real time: calls are system calls made from threads
+// inside the namespace, "<" packets are written to the device and ">"
+// packets read from it and compared as the seqack target compares them.
+func runLinux(s *Script, r Result) Result {
+	if len(s.Unsupported) > 0 {
+		r.Status, r.Unsupported = Skipped, s.Unsupported
+		return r
+	}
+	if os.Geteuid() != 0 {
+		r.Status, r.Unsupported = Skipped, []string{ReasonNeedsRoot}
+		return r
+	}
+	set, err := readSettings(s)
+	if err != nil {
+		r.Status, r.Err = Failed, err
+		return r
+	}
+	lx, err := newLinuxExec(s, set)
+	if err != nil {
+		r.Status, r.Err = Failed, err
+		return r
+	}
+	err = lx.run()
+	if cerr := lx.close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	r.Trace = lx.trace
+	if err != nil {
+		if errors.Is(err, ErrUnsupported) {
+			r.Status, r.Unsupported = Skipped, []string{err.Error()}
+			return r
+		}
+		r.Status, r.Err = Failed, err
+	}
+	return r
+}
+
+// received is a packet read from the TUN device, with when (since the
+// start of the script).
+type received struct {
+	at  time.Duration
+	pkt []byte
+}
+
+// linuxSocket is a kernel socket the script names by its own number.
+type linuxSocket struct {
+	fd       int
+	nonblock bool
+}
+
+// linuxCall is a call running on its own goroutine.
+type linuxCall struct {
+	line       int
+	call       *Call
+	start, end time.Duration
+	tol        time.Duration
+	done       chan callResult // buffered: the goroutine never waits
+}
+
+// callResult is what a system call returned, at when; apply, if set,
+// runs on the runner's goroutine once the result is taken (it updates
+// the descriptor table), and fail is a mismatch found by the call.
+type callResult struct {
+	ret   int64
+	errno string
+	at    time.Duration
+	apply func()
+	fail  error
+}
+
+// linuxExec runs one script against the kernel in real time.
+type linuxExec struct {
+	s   *Script
+	set settings
+	ns  *netns.NS
+	dev *tun.Endpoint
+	in  chan received
+	t0  time.Time
+
+	fds       map[int]*linuxSocket // by the number the script uses
+	localPort uint16               // the kernel socket's port
+
+	// Sequence bases, as in executor: ours (the kernel's) is learned
+	// from its SYN or SYN+ACK, the script's from its injected SYN.
+	localISN, remoteISN tcp.Seq
+	tsMap               map[uint32]uint32
+	lastTSVal           uint32
+
+	held    *received // a packet read ahead while coalescing
+	pending *linuxCall
+	calls   sync.WaitGroup
+	err     error
+	trace   []string
+
+	now, last   time.Duration
+	lastInbound bool
+	lastInAt    time.Duration
+}
+
+// newLinuxExec makes the namespace and the TUN device and configures the
+// kernel's side; on failure nothing is left behind.
+func newLinuxExec(s *Script, set settings) (_ *linuxExec, err error) {
+	var b [4]byte
+	rand.Read(b[:])
+	// The "seqack-" prefix and the pid second to last let netns.New
+	// remove the namespace if this process dies without cleaning up.
+	ns := &netns.NS{Name: fmt.Sprintf("seqack-script-%d-%s", os.Getpid(), hex.EncodeToString(b[:]))}
+	if out, err := exec.Command("ip", "netns", "add", ns.Name).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("script: ip netns add %s: %w: %s", ns.Name, err, bytes.TrimSpace(out))
+	}
+	lx := &linuxExec{
+		s: s, set: set, ns: ns, in: make(chan received, 4096),
+		fds: make(map[int]*linuxSocket), tsMap: make(map[uint32]uint32),
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, lx.close())
+		}
+	}()
+	err = ns.Do(func() (err error) {
+		lx.dev, err = tun.Open(linuxDevice, set.mtu)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("script: %w", err)
+	}
+	for _, cmd := range [][]string{
+		{"ip", "link", "set", "lo", "up"},
+		{"ip", "addr", "add", linuxLocal.String() + "/24", "dev", linuxDevice},
+		{"ip", "link", "set", linuxDevice, "up"},
+		{"ip", "route", "add", "192.0.2.0/24", "dev", linuxDevice},
+	} {
+		if _, err := ns.Output(cmd[0], cmd[1:]...); err != nil {
+			return nil, fmt.Errorf("script: %w", err)
+		}
+	}
+	if err := ns.Do(linuxSysctls); err != nil {
+		return nil, fmt.Errorf("script: %w", err)
+	}
+	lx.t0 = time.Now()
+	lx.dev.Attach(func(p []byte) {
+		r := received{at: time.Since(lx.t0), pkt: bytes.Clone(p)}
+		link.Recycle(p)
+		select {
+		case lx.in <- r:
+		default: // the script is not reading: nothing to compare with
+		}
+	})
+	return lx, nil
+}
+
+// linuxSysctls sets, in the calling thread's namespace (/proc/sys/net
+// is the opener's namespace's), the settings the scripts assume where a
+// new namespace inherits others from the machine: a receive buffer
+// limit of 6 MB, so that SYNs offer window scale 7, as with Linux's
+// defaults, and (on Linux 6.5 and later) SYN retransmissions backed off
+// from the first (RFC 6298 §5.5), not after tcp_syn_linear_timeouts
+// linear ones.
+func linuxSysctls() error {
+	for _, s := range []struct{ path, value string }{
+		{"/proc/sys/net/ipv4/tcp_rmem", "4096 131072 6291456"},
+		{"/proc/sys/net/ipv4/tcp_syn_linear_timeouts", "0"},
+	} {
+		if err := os.WriteFile(s.path, []byte(s.value), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("sysctl: %w", err)
+		}
+	}
+	return nil
+}
+
+// close shuts down and closes the sockets left open (waking calls still
+// blocked), waits a little for their goroutines, closes the device and
+// deletes the namespace.
+func (lx *linuxExec) close() error {
+	for n, s := range lx.fds {
+		unix.Shutdown(s.fd, unix.SHUT_RDWR)
+		unix.Close(s.fd)
+		delete(lx.fds, n)
+	}
+	idle := make(chan struct{})
+	go func() { lx.calls.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-time.After(linuxCleanupWait):
+	}
+	var errs []error
+	if lx.dev != nil {
+		errs = append(errs, lx.dev.Close())
+	}
+	if out, err := exec.Command("ip", "netns", "del", lx.ns.Name).CombinedOutput(); err != nil {
+		errs = append(errs, fmt.Errorf("script: ip netns del %s: %w: %s", lx.ns.Name, err, bytes.TrimSpace(out)))
+	}
+	return errors.Join(errs...)
+}
+
+// failf records the first failure, at line.
+func (lx *linuxExec) failf(line int, format string, args ...any) {
+	if lx.err == nil {
+		lx.err = &Error{lx.s.Path, line, fmt.Errorf(format, args...)}
+	}
+}
+
+// log records a line of the trace at the current real time.
+func (lx *linuxExec) log(format string, args ...any) {
+	lx.trace = append(lx.trace, secs(time.Since(lx.t0))+" "+fmt.Sprintf(format, args...))
+}
+
+// run runs the events; time zero (t0) was set just before the device's
+// reader started, and is read by it.
+func (lx *linuxExec) run() error {
+	for i := range lx.s.Events {
+		lx.event(&lx.s.Events[i])
+		if lx.err != nil {
+			return lx.err
+		}
+	}
+	if lx.pending != nil {
+		lx.waitPending()
+	}
+	return lx.err
+}
+
+// tolerance is executor.tolerance with linuxMinTolerance as a floor.
+func (lx *linuxExec) tolerance(at time.Duration) time.Duration {
+	gap := max(at-lx.last, 0)
+	return max(lx.set.toleranceUsecs, linuxMinTolerance, time.Duration(float64(gap)*lx.set.tolerancePercent/100))
+}
+
+// when is executor.when on durations since the start.
+func (lx *linuxExec) when(ev *Event) (start, end time.Duration) {
+	var base time.Duration
+	if ev.Time.Kind == Relative {
+		base = lx.now
+		if lx.lastInbound && ev.Packet != nil && ev.Packet.Inbound {
+			base = lx.lastInAt
+		}
+	}
+	start = base + ev.Time.Start
+	end = start
+	if ev.Time.Range || ev.Time.Blocking {
+		end = base + ev.Time.End
+	}
+	return start, end
+}
+
+// sleepUntil waits for the script's time t and makes it the current
+// time.
+func (lx *linuxExec) sleepUntil(t time.Duration) {
+	if d := t - time.Since(lx.t0); d > 0 {
+		time.Sleep(d)
+	}
+	lx.now = max(lx.now, t)
+}
+
+func (lx *linuxExec) event(ev *Event) {
+	lx.pollPending()
+	if lx.err != nil {
+		return
+	}
+	if ev.Call != nil && lx.pending != nil {
+		// Calls are serialized: a call waits for the blocked one.
+		lx.waitPending()
+		if lx.err != nil {
+			return
+		}
+	}
+	if ev.Time.Kind == AnyTime {
+		lx.expect(ev, 0, 0, true)
+		lx.lastInbound = false
+		lx.last = lx.now
+		return
+	}
+	start, end := lx.when(ev)
+	switch {
+	case ev.Packet != nil && ev.Packet.Inbound:
+		lx.sleepUntil(start)
+		lx.inject(ev)
+		lx.lastInbound, lx.lastInAt = true, start
+	case ev.Packet != nil:
+		lx.expect(ev, start, end, false)
+		lx.lastInbound = false
+	default:
+		lx.sleepUntil(start)
+		lx.startCall(ev, start, end)
+		lx.lastInbound = false
+	}
+	lx.last = lx.now
+}
+
+// inject writes an injected packet to the device, translating the
+// script's relative numbers as executor.inject does.
+func (lx *linuxExec) inject(ev *Event) {
+	seg := ev.Packet.Seg
+	seg.Payload = make([]byte, len(seg.Payload))
+	if seg.Flags.Has(wire.FlagSYN) {
+		lx.remoteISN = seg.Seq
+	} else {
+		seg.Seq += lx.remoteISN
+	}
+	if seg.Flags.Has(wire.FlagACK) {
+		seg.Ack += lx.localISN
+	}
+	for i := range seg.Options.NumSACK {
+		seg.Options.SACK[i].Left += uint32(lx.localISN)
+		seg.Options.SACK[i].Right += uint32(lx.localISN)
+	}
+	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
+		if v, ok := lx.tsMap[o.TSEcr]; ok {
+			o.TSEcr = v
+		} else {
+			o.TSEcr = lx.lastTSVal
+		}
+	}
+	port := lx.localPort
+	if port == 0 {
+		port = linuxLocalPort
+	}
+	h := seg.Header(linuxRemotePort, port)
+	buf := link.Buffer(wire.IPv4MinHeaderLen + h.Len() + len(seg.Payload))
+	n, err := wire.BuildTCPPacket(buf, linuxRemote, linuxLocal, 0, &h, seg.Payload)
+	if err != nil {
+		lx.failf(ev.Line, "building packet %s: %w", ev.Packet.Text, err)
+		return
+	}
+	lx.log("< %s", ev.Packet.Text)
+	if err := lx.dev.WritePacket(buf[:n]); err != nil {
+		lx.failf(ev.Line, "injecting packet %s: %w", ev.Packet.Text, err)
+	}
+}
+
+// next returns the next TCP segment the kernel sent to the script's
+// address by the deadline (since the start); other packets (IPv6
+// router solicitations and the like) are skipped.
+func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) {
+	timer := time.NewTimer(max(deadline-time.Since(lx.t0), 0))
+	defer timer.Stop()
+	for {
+		var r received
+		if lx.held != nil {
+			r, lx.held = *lx.held, nil
+		} else {
+			select {
+			case r = <-lx.in:
+			case <-timer.C:
+				return received{}, tcp.Segment{}, false
+			}
+		}
+		ip, h, payload, err := wire.ParseTCPPacket(r.pkt)
+		if err != nil || ip.Version != 4 || ip.Src != linuxLocal || ip.Dst != linuxRemote {
+			continue
+		}
+		seg := tcp.SegmentFromHeader(&h, payload)
+		if seg.Flags.Has(wire.FlagSYN) {
+			lx.localISN, lx.localPort = seg.Seq, h.SrcPort
+		}
+		if seg.Options.HasTimestamps {
+			lx.lastTSVal = seg.Options.TSVal
+		}
+		lx.trace = append(lx.trace, secs(r.at)+" > "+seg.Format(lx.localISN, lx.remoteISN))
+		return r, seg, true
+	}
+}
+
+// expect matches the next segment the kernel sent against a ">" line.
+func (lx *linuxExec) expect(ev *Event, start, end time.Duration, any bool) {
+	limit := end + 2*time.Second
+	if any {
+		limit = time.Since(lx.t0) + linuxMaxWait
+	}
+	r, got, ok := lx.next(limit)
+	if !ok {
+		lx.failf(ev.Line, "%w handling packet: timed out waiting for outbound packet: expected: %s", ErrMismatch, ev.Packet.Text)
+		return
+	}
+	if !lx.set.strict {
+		r.at = lx.coalesce(&got, r.at, len(ev.Packet.Seg.Payload))
+	}
+	lx.now = max(lx.now, r.at)
+	format := func() string { return got.Format(lx.localISN, lx.remoteISN) }
+	if !any {
+		tol := lx.tolerance(start)
+		switch {
+		case r.at < start-tol:
+			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
+				ErrMismatch, secs(start), secs(r.at), secs(tol), format())
+			return
+		case r.at > end+tol:
+			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
+				ErrMismatch, secs(end), secs(r.at), secs(tol), format())
+			return
+		}
+	}
+	if field := compareSegment(ev.Packet, &got, lx.localISN, lx.remoteISN); field != "" {
+		lx.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
+			ErrMismatch, field, ev.Packet.Text, format())
+		return
+	}
+	if w, g := ev.Packet.Seg.Options, got.Options; w.HasTimestamps && g.HasTimestamps {
+		lx.tsMap[w.TSVal] = g.TSVal
+	}
+}
+
+// coalesce is executor.coalesce over the packets already read: it
+// merges into got those that continue it, while it is shorter than want
+// bytes, and returns when the last of them came.
+func (lx *linuxExec) coalesce(got *tcp.Segment, at time.Duration, want int) time.Duration {
+	for len(got.Payload) < want {
+		r, next, ok := lx.next(time.Since(lx.t0)) // only what has come already
+		if !ok {
+			return at
+		}
+		if len(next.Payload) == 0 || next.Seq != got.Seq.Add(uint32(len(got.Payload))) ||
+			next.Ack != got.Ack || next.Flags&^wire.FlagPSH != got.Flags&^wire.FlagPSH ||
+			len(got.Payload)+len(next.Payload) > want {
+			lx.held = &r
+			return at
+		}
+		got.Payload = make([]byte, len(got.Payload)+len(next.Payload))
+		got.Flags |= next.Flags
+		got.Window = next.Window
+		at = r.at
+	}
+	return at
+}
+
+// startCall starts a call at its scripted time; a call scripted to
+// return at once is waited for, a blocking one ("T...E") is left
+// pending while the script goes on.
+func (lx *linuxExec) startCall(ev *Event, start, end time.Duration) {
+	c := ev.Call
+	f, err := lx.prepare(c)
+	if err != nil {
+		lx.failf(ev.Line, "%w", err)
+		return
+	}
+	p := &linuxCall{line: ev.Line, call: c, start: start, end: end, tol: lx.tolerance(end), done: make(chan callResult, 1)}
+	lx.calls.Add(1)
+	go func() {
+		defer lx.calls.Done()
+		var res callResult
+		if err := lx.ns.Do(func() error { res = f(); return nil }); err != nil {
+			res = callResult{ret: -1, fail: err}
+		}
+		res.at = time.Since(lx.t0)
+		p.done <- res
+	}()
+	lx.pending = p
+	if !ev.Time.Blocking {
+		lx.waitPending()
+	}
+}
+
+// pollPending takes the pending call's result if it is there, and fails
+// if the call is past its deadline.
+func (lx *linuxExec) pollPending() {
+	p := lx.pending
+	if p == nil || lx.err != nil {
+		return
+	}
+	select {
+	case res := <-p.done:
+		lx.finish(p, res)
+	default:
+		if time.Since(lx.t0) > p.end+p.tol {
+			lx.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
+				ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
+		}
+	}
+}
+
+// waitPending waits for the pending call until its deadline.
+func (lx *linuxExec) waitPending() {
+	p := lx.pending
+	if p == nil || lx.err != nil {
+		return
+	}
+	timer := time.NewTimer(max(p.end+p.tol-time.Since(lx.t0), 0))
+	defer timer.Stop()
+	select {
+	case res := <-p.done:
+		lx.finish(p, res)
+	case <-timer.C:
+		lx.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
+			ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
+	}
+}
+
+// finish checks what and when a call returned, as retryPending does.
+func (lx *linuxExec) finish(p *linuxCall, res callResult) {
+	lx.pending = nil
+	c := p.call
+	lx.trace = append(lx.trace, fmt.Sprintf("%s %s() = %d %s", secs(res.at), c.Name, res.ret, res.errno))
+	if res.fail != nil {
+		lx.failf(p.line, "%w", res.fail)
+		return
+	}
+	if res.apply != nil {
+		res.apply()
+	}
+	lx.now = max(lx.now, p.start)
+	if res.ret != c.Result || (res.ret == -1 && res.errno != c.Errno) {
+		got := strconv.FormatInt(res.ret, 10)
+		if res.ret == -1 {
+			got += fmt.Sprintf(" with errno %s (%s)", res.errno, errnoText[res.errno])
+		}
+		lx.failf(p.line, "%w in %s: expected result %d%s but got %s", ErrMismatch, c.Name, c.Result, withErrno(c.Errno), got)
+		return
+	}
+	if res.at < p.end-p.tol {
+		lx.failf(p.line, "%w in %s: timing error: expected it to return at %s sec but it returned at %s sec; tolerance %s sec",
+			ErrMismatch, c.Name, secs(p.end), secs(res.at), secs(p.tol))
+	}
+}
+
+// result makes a callResult from a system call's error: ret on success,
+// -1 and the errno's name on failure.
+func result(ret int64, err error) callResult {
+	if err == nil {
+		return callResult{ret: ret}
+	}
+	var en unix.Errno
+	if errors.As(err, &en) {
+		return callResult{ret: -1, errno: unix.ErrnoName(en)}
+	}
+	return callResult{ret: -1, fail: err}
+}
+
+// prepare reads a call's arguments and the descriptor table on the
+// runner's goroutine and returns the system call to make, which runs
+// on a goroutine of its own inside the namespace.
+func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
+	arg := func(i int) string {
+		if i < len(c.Args) {
+			return c.Args[i]
+		}
+		return "..."
+	}
+	if c.Name == "socket" {
+		if c.Result < 0 {
+			return nil, fmt.Errorf("%w: socket expected to fail", ErrUnsupported)
+		}
+		nonblock := strings.Contains(arg(1), "SOCK_NONBLOCK")
+		typ := unix.SOCK_STREAM | unix.SOCK_CLOEXEC
+		if nonblock {
+			typ |= unix.SOCK_NONBLOCK
+		}
+		return func() callResult {
+			fd, err := unix.Socket(unix.AF_INET, typ, 0)
+			res := result(c.Result, err)
+			if err == nil {
+				res.apply = func() { lx.fds[int(c.Result)] = &linuxSocket{fd: fd, nonblock: nonblock} }
+			}
+			return res
+		}, nil
+	}
+	n, err := strconv.Atoi(arg(0))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: descriptor %q", ErrSyntax, c.Name, arg(0))
+	}
+	s := lx.fds[n]
+	if s == nil {
+		return func() callResult { return callResult{ret: -1, errno: "EBADF"} }, nil
+	}
+	fd := s.fd
+	switch c.Name {
+	case "bind":
+		lx.localPort = linuxLocalPort
+		return func() callResult {
+			return result(0, unix.Bind(fd, &unix.SockaddrInet4{Port: linuxLocalPort, Addr: linuxLocal.As4()}))
+		}, nil
+	case "listen":
+		backlog, err := strconv.Atoi(arg(1))
+		if err != nil {
+			backlog = 1
+		}
+		return func() callResult { return result(0, unix.Listen(fd, backlog)) }, nil
+	case "accept":
+		return func() callResult {
+			nfd, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+			res := result(c.Result, err)
+			if err == nil {
+				res.apply = func() {
+					if c.Result < 0 {
+						unix.Close(nfd)
+						return
+					}
+					lx.fds[int(c.Result)] = &linuxSocket{fd: nfd}
+				}
+			}
+			return res
+		}, nil
+	case "connect":
+		return func() callResult {
+			return result(0, unix.Connect(fd, &unix.SockaddrInet4{Port: linuxRemotePort, Addr: linuxRemote.As4()}))
+		}, nil
+	case "write", "send", "read", "recv":
+		k, err := strconv.Atoi(arg(2))
+		if err != nil || k < 0 {
+			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
+		}
+		buf := make([]byte, k)
+		if c.Name == "write" || c.Name == "send" {
+			return func() callResult { m, err := unix.Write(fd, buf); return result(int64(m), err) }, nil
+		}
+		return func() callResult { m, err := unix.Read(fd, buf); return result(int64(m), err) }, nil
+	case "close":
+		delete(lx.fds, n)
+		return func() callResult { return result(0, unix.Close(fd)) }, nil
+	case "shutdown":
+		how := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}
+		h, ok := how[arg(1)]
+		if !ok {
+			return nil, fmt.Errorf("%w: shutdown how %q", ErrSyntax, arg(1))
+		}
+		return func() callResult { return result(0, unix.Shutdown(fd, h)) }, nil
+	case "setsockopt":
+		return linuxSetsockopt(fd, c)
+	case "getsockopt":
+		return linuxGetsockopt(fd, c)
+	case "fcntl":
+		switch arg(1) {
+		case "F_GETFL":
+			return func() callResult {
+				fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+				return result(int64(fl), err)
+			}, nil
+		case "F_SETFL":
+			nonblock := strings.Contains(arg(2), "O_NONBLOCK")
+			fl := 0
+			if nonblock {
+				fl = unix.O_NONBLOCK
+			}
+			return func() callResult {
+				_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl)
+				res := result(0, err)
+				res.apply = func() { s.nonblock = nonblock }
+				return res
+			}, nil
+		}
+		return nil, fmt.Errorf("%w: fcntl %s", ErrUnsupported, arg(1))
+	}
+	return nil, fmt.Errorf("%w: system call %s", ErrUnsupported, c.Name)
+}
+
+// linuxSetsockopt is setsockopt for the options the parser accepts.
+func linuxSetsockopt(fd int, c *Call) (func() callResult, error) {
+	if len(c.Args) < 4 {
+		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", ErrSyntax)
+	}
+	name, val := c.Args[2], c.Args[3]
+	if name == "SO_LINGER" {
+		l := &unix.Linger{}
+		for _, f := range strings.Split(strings.Trim(strings.ReplaceAll(val, " ", ""), "{}"), ",") {
+			k, v, _ := strings.Cut(f, "=")
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: setsockopt SO_LINGER value %q", ErrSyntax, val)
+			}
+			switch k {
+			case "onoff":
+				l.Onoff = int32(n)
+			case "linger":
+				l.Linger = int32(n)
+			}
+		}
+		return func() callResult { return result(0, unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)) }, nil
+	}
+	v, ok := intArg(val)
+	if !ok {
+		return nil, fmt.Errorf("%w: setsockopt %s value %q", ErrSyntax, name, val)
+	}
+	level, opt := unix.SOL_SOCKET, 0
+	switch name {
+	case "TCP_NODELAY":
+		level, opt = unix.IPPROTO_TCP, unix.TCP_NODELAY
+	case "SO_RCVBUF":
+		opt = unix.SO_RCVBUF
+	case "SO_SNDBUF":
+		opt = unix.SO_SNDBUF
+	case "SO_KEEPALIVE":
+		opt = unix.SO_KEEPALIVE
+	case "SO_REUSEADDR":
+		opt = unix.SO_REUSEADDR
+	default:
+		return nil, fmt.Errorf("%w: socket option %s", ErrUnsupported, name)
+	}
+	return func() callResult { return result(0, unix.SetsockoptInt(fd, level, opt, v)) }, nil
+}
+
+// linuxGetsockopt is getsockopt for SO_ERROR and TCP_NODELAY, comparing
+// the value with the script's.
+func linuxGetsockopt(fd int, c *Call) (func() callResult, error) {
+	if len(c.Args) < 4 {
+		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", ErrSyntax)
+	}
+	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
+	level, opt := unix.SOL_SOCKET, unix.SO_ERROR
+	switch name {
+	case "SO_ERROR":
+	case "TCP_NODELAY":
+		level, opt = unix.IPPROTO_TCP, unix.TCP_NODELAY
+	default:
+		return nil, fmt.Errorf("%w: getsockopt %s", ErrUnsupported, name)
+	}
+	return func() callResult {
+		v, err := unix.GetsockoptInt(fd, level, opt)
+		res := result(0, err)
+		if err != nil {
+			return res
+		}
+		got := strconv.Itoa(v)
+		if name == "SO_ERROR" && v != 0 {
+			got = unix.ErrnoName(unix.Errno(v))
+		}
+		if want != "..." && want != got {
+			res.fail = fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", ErrMismatch, name, want, got)
+		}
+		return res
+	}, nil
+}
