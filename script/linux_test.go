@@ -14,12 +14,8 @@ import (
 // linuxScripts are the connection-management scripts meant to hold on
 // Linux too; linuxPass are those that do (Linux 6.18). The others are
 // run and logged, not asserted, for Linux legitimately differs:
-//   - connect-refused: connect() returning ECONNREFUSED consumes the
-//     error, so a later getsockopt(SO_ERROR) gives 0 on Linux;
-//   - delayed-ack: with the data unread, Linux does not ACK the second
-//     full segment at once (its window would shrink, see
-//     __tcp_ack_snd_check) and the delayed-ACK timer sends it;
-//   - linger-abort: Linux's abort is "R. 1:1(0) ack 1", with ACK set.
+//   - linger-abort: Linux's abort is "R. 1:1(0) ack 1", with ACK set;
+//     RFC 9293 §3.10.5 says <SEQ=SND.NXT><CTL=RST>, which seqack sends.
 var (
 	linuxScripts = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -29,7 +25,7 @@ var (
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
 		"lost-syn", "lost-synack", "simultaneous-close", "half-close",
-		"lost-third-ack",
+		"lost-third-ack", "connect-refused", "delayed-ack",
 	}
 )
 

@@ -23,6 +23,7 @@ type socket struct {
 	rcvBuf, sndBuf int
 	linger0        bool
 	keepalive      bool
+	errTaken       bool // the connection's error has been reported (SO_ERROR reads 0 after)
 }
 
 // apply sets the socket's options on a new connection.
@@ -204,6 +205,7 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			case st.Synchronized():
 				return true, 0, ""
 			case st == tcp.Closed:
+				s.errTaken = true // the error is reported once, as SO_ERROR's would be (Linux)
 				return true, -1, errnoOf(ep.conn.Err())
 			}
 			return false, 0, ""
@@ -278,6 +280,7 @@ func (x *executor) connectAgain(s *socket) func() (bool, int64, string) {
 	case st.Synchronized():
 		return fail("EISCONN")
 	case st == tcp.Closed:
+		s.errTaken = true
 		return fail(errnoOf(s.ep.conn.Err()))
 	}
 	return fail("EALREADY")
@@ -415,9 +418,12 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	var got string
 	switch name {
 	case "SO_ERROR":
+		// A pending error is reported once: by the call that fails with
+		// it, or else here, which clears it (as Linux's sock_error).
 		got = "0"
-		if s.ep != nil && s.ep.conn.Err() != nil {
+		if s.ep != nil && s.ep.conn.Err() != nil && !s.errTaken {
 			got = errnoOf(s.ep.conn.Err())
+			s.errTaken = true
 		}
 	case "TCP_NODELAY":
 		got = "0"
