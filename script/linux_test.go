@@ -21,11 +21,13 @@ var (
 		"active-open", "passive-open", "client-close", "server-close",
 		"connect-refused", "lost-syn", "lost-synack", "simultaneous-close",
 		"half-close", "lost-third-ack", "delayed-ack", "linger-abort",
+		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
 		"lost-syn", "lost-synack", "simultaneous-close", "half-close",
 		"lost-third-ack", "connect-refused", "delayed-ack",
+		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 	}
 )
 

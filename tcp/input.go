@@ -152,11 +152,14 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	}
 	if c.state == SynReceived && seg.Flags.Has(wire.FlagSYN|wire.FlagACK) && !seg.Flags.Has(wire.FlagRST) && seg.Seq == c.irs {
 		// Simultaneous open (RFC 9293 figure 8): the peer's SYN+ACK
-		// repeats the SYN we already have; its ACK is what is new.
+		// repeats the SYN we already have; its ACK is what is new. The
+		// repeated SYN is a duplicate, and duplicates are ACKed (as
+		// Linux does here).
 		trimmed := *seg
 		trimmed.Seq++
 		trimmed.Flags &^= wire.FlagSYN
 		seg = &trimmed
+		c.pendingAck = true
 	}
 	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
 	if c.pawsReject(seg) {
