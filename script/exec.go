@@ -248,33 +248,40 @@ func (x *executor) flush(ep *endpoint) {
 	x.retryPending()
 }
 
+// absolute translates an injected segment's numbers from the script's
+// relative ones to absolute ones: sequence numbers from the script's ISN
+// (which a SYN sets, its seq being literal), acknowledgments and SACK
+// blocks from ours, and TSecr to the real TSval the script echoes
+// (RFC 7323 §3: TSecr is the peer's TSval). Both targets use it.
+func absolute(seg tcp.Segment, remoteISN *tcp.Seq, localISN tcp.Seq, tsMap map[uint32]uint32, lastTSVal uint32) tcp.Segment {
+	seg.Payload = make([]byte, len(seg.Payload))
+	if seg.Flags.Has(wire.FlagSYN) {
+		*remoteISN = seg.Seq
+	} else {
+		seg.Seq += *remoteISN
+	}
+	if seg.Flags.Has(wire.FlagACK) {
+		seg.Ack += localISN
+	}
+	for i := range seg.Options.NumSACK {
+		seg.Options.SACK[i].Left += uint32(localISN)
+		seg.Options.SACK[i].Right += uint32(localISN)
+	}
+	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
+		if v, ok := tsMap[o.TSEcr]; ok {
+			o.TSEcr = v
+		} else {
+			o.TSEcr = lastTSVal
+		}
+	}
+	return seg
+}
+
 // inject hands an injected packet to its connection, translating the
 // script's relative numbers into the engine's absolute ones.
 func (x *executor) inject(ev *Event) {
-	seg := ev.Packet.Seg
-	seg.Payload = make([]byte, len(seg.Payload))
+	seg := absolute(ev.Packet.Seg, &x.remoteISN, x.localISN, x.tsMap, x.lastTSVal)
 	syn := seg.Flags.Has(wire.FlagSYN)
-	if syn {
-		x.remoteISN = seg.Seq // a SYN's seq is literal: it is the script's ISN
-	} else {
-		seg.Seq += x.remoteISN
-	}
-	if seg.Flags.Has(wire.FlagACK) {
-		seg.Ack += x.localISN
-	}
-	for i := range seg.Options.NumSACK {
-		seg.Options.SACK[i].Left += uint32(x.localISN)
-		seg.Options.SACK[i].Right += uint32(x.localISN)
-	}
-	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
-		// The script echoes values it wrote on ">" lines; echo the real
-		// ones (RFC 7323 §3: TSecr is the peer's TSval).
-		if v, ok := x.tsMap[o.TSEcr]; ok {
-			o.TSEcr = v
-		} else {
-			o.TSEcr = x.lastTSVal
-		}
-	}
 	x.log("< %s", ev.Packet.Text)
 	ep := x.cur
 	if ep == nil || ep.conn.State() == tcp.Closed {

@@ -345,30 +345,10 @@ func (lx *linuxExec) event(ev *Event) {
 	lx.last = lx.now
 }
 
-// inject writes an injected packet to the device, translating the
-// script's relative numbers as executor.inject does.
+// inject writes an injected packet to the device, its numbers made
+// absolute as on the seqack target.
 func (lx *linuxExec) inject(ev *Event) {
-	seg := ev.Packet.Seg
-	seg.Payload = make([]byte, len(seg.Payload))
-	if seg.Flags.Has(wire.FlagSYN) {
-		lx.remoteISN = seg.Seq
-	} else {
-		seg.Seq += lx.remoteISN
-	}
-	if seg.Flags.Has(wire.FlagACK) {
-		seg.Ack += lx.localISN
-	}
-	for i := range seg.Options.NumSACK {
-		seg.Options.SACK[i].Left += uint32(lx.localISN)
-		seg.Options.SACK[i].Right += uint32(lx.localISN)
-	}
-	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
-		if v, ok := lx.tsMap[o.TSEcr]; ok {
-			o.TSEcr = v
-		} else {
-			o.TSEcr = lx.lastTSVal
-		}
-	}
+	seg := absolute(ev.Packet.Seg, &lx.remoteISN, lx.localISN, lx.tsMap, lx.lastTSVal)
 	port := lx.localPort
 	if port == 0 {
 		port = linuxLocalPort
