@@ -93,11 +93,12 @@ func (c *Conn) settle(ev tcp.Events) {
 	default:
 		d := c.tcb.Deadline()
 		c.s.timers.set(&c.timer, c, d)
-		if d.IsZero() {
-			// Nothing is pending: the connection is idle, and gives back
-			// the memory it kept for speed.
+		if d.IsZero() && c.tcb.Quiet() {
+			// Nothing is pending and nothing queued: the connection is
+			// idle, and gives back the memory it kept for speed.
 			c.tcb.Compact()
 			c.batch = nil
+			c.s.timers.release(&c.timer)
 		}
 	}
 }

@@ -59,7 +59,9 @@ func newTimers() *timers {
 }
 
 // set schedules owner's deadline at (zero: none), replacing its
-// previous one; slot is where the owner keeps its entry.
+// previous one; slot is where the owner keeps its entry. An entry out of
+// the heap stays in its slot, to be reused by the next deadline without
+// allocating, until release.
 func (t *timers) set(slot **timerEntry, owner timerOwner, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -71,11 +73,15 @@ func (t *timers) set(slot **timerEntry, owner timerOwner, at time.Time) {
 	case at.IsZero() && e == nil:
 		return
 	case at.IsZero():
-		heap.Remove(&t.heap, e.index)
-		*slot = nil
+		if e.index >= 0 {
+			heap.Remove(&t.heap, e.index)
+		}
 	case e == nil:
 		*slot = &timerEntry{at: at, owner: owner, slot: slot}
 		heap.Push(&t.heap, *slot)
+	case e.index < 0: // parked: back into the heap
+		e.at = at
+		heap.Push(&t.heap, e)
 	default:
 		if e.at.Equal(at) {
 			return
@@ -101,8 +107,7 @@ func (t *timers) fire() {
 	var due []timerOwner
 	t.mu.Lock()
 	for len(t.heap) > 0 && !t.heap[0].at.After(now) {
-		e := heap.Pop(&t.heap).(*timerEntry)
-		*e.slot = nil
+		e := heap.Pop(&t.heap).(*timerEntry) // parked in its slot for reuse
 		due = append(due, e.owner)
 	}
 	if !t.closed {
@@ -111,6 +116,22 @@ func (t *timers) fire() {
 	t.mu.Unlock()
 	for _, o := range due {
 		o.handleTimer(now)
+	}
+}
+
+// release takes the owner's entry out of the heap and out of its slot,
+// so that an idle owner holds no entry at all.
+func (t *timers) release(slot **timerEntry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if e := *slot; e != nil {
+		if e.index >= 0 {
+			heap.Remove(&t.heap, e.index)
+			if !t.closed {
+				t.rearm()
+			}
+		}
+		*slot = nil
 	}
 }
 

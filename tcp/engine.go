@@ -285,6 +285,13 @@ func (c *Conn) Outgoing() []Segment {
 	return out
 }
 
+// Quiet reports whether the connection has nothing in flight, nothing
+// queued either way and no ACK owed: between exchanges, not in the
+// middle of one.
+func (c *Conn) Quiet() bool {
+	return c.sndUna == c.sndMax && c.send.len() == 0 && c.recv.readable() == 0 && len(c.recv.ooo) == 0 && !c.pendingAck
+}
+
 // Compact releases memory the connection keeps only for speed (the
 // buffer Outgoing's segments are gathered in). A driver calls it when the
 // connection goes idle: no deadline, nothing to send.
