@@ -68,10 +68,19 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 		}
 		iss, reuse = tw.rec.ReuseISS(), true
 	}
+	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagACK {
+		if l := s.listenerFor(t.local); l != nil && s.tryCookie(l, t, &seg, now) {
+			return // s.mu was released
+		}
+	}
 	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
 		if l := s.listenerFor(t.local); l != nil {
 			if !reuse {
 				iss = s.isn.ISN(t.local, t.remote, now)
+			}
+			if l.synQueueFull() && !s.atConnectionLimit() {
+				s.sendCookie(t, &seg, now) // releases s.mu
+				return
 			}
 			if c = l.spawn(t, iss); c == nil {
 				// The listener's queues are full: the SYN is dropped, not
@@ -156,4 +165,51 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 	}
 	clear(batch) // the link owns the packets now
 	return batch
+}
+
+// sendCookie answers a SYN to a listener whose SYN queue is full with a
+// SYN+ACK carrying a cookie, keeping no state (RFC 4987 §3.6). s.mu is
+// held on entry and released.
+func (s *Stack) sendCookie(t tuple, syn *tcp.Segment, now time.Time) {
+	n, _, err := s.routeLocked(t.remote.Addr())
+	if err != nil {
+		s.mu.Unlock()
+		return
+	}
+	cfg := s.configFor(t.remote.Addr(), n.ep.MTU())
+	s.mu.Unlock()
+	synAck := s.cookies.SynAck(cfg, syn, t.local, t.remote, now)
+	s.stats.SynCookiesSent.Add(1)
+	s.sendSegments(n, t.local, t.remote, []tcp.Segment{synAck}, nil)
+}
+
+// tryCookie completes a handshake from a SYN cookie: if ack echoes a
+// valid one and l's accept queue has room, the connection is made
+// ESTABLISHED and queued for Accept. It reports whether it did; if so,
+// s.mu has been released. s.mu is held on entry.
+func (s *Stack) tryCookie(l *Listener, t tuple, ack *tcp.Segment, now time.Time) bool {
+	n, _, err := s.routeLocked(t.remote.Addr())
+	if err != nil || s.atConnectionLimit() {
+		return false
+	}
+	cfg := s.configFor(t.remote.Addr(), n.ep.MTU())
+	k, ok := s.cookies.Check(cfg, ack, t.local, t.remote, now)
+	if !ok {
+		return false
+	}
+	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
+	c.tcb = tcp.NewConnFromCookie(cfg, k, ack, now)
+	if s.opts.Logger != nil || s.opts.Trace != nil {
+		c.tcb.SetObserver(c)
+	}
+	if !l.acceptCookie(c) {
+		return false
+	}
+	s.conns[t.key()] = c
+	s.mu.Unlock()
+	s.stats.SynCookiesAccepted.Add(1)
+	c.mu.Lock()
+	c.flush()
+	c.mu.Unlock()
+	return true
 }

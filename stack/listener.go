@@ -84,6 +84,31 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 	return c
 }
 
+// synQueueFull reports whether a SYN now would overflow the SYN queue
+// while the accept queue still has room: the case for a SYN cookie
+// (RFC 4987 §3.6). s.mu is held.
+func (l *Listener) synQueueFull() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.closed && l.pending+len(l.queue) >= cap(l.queue) && len(l.queue) < cap(l.queue)
+}
+
+// acceptCookie queues c, made from a SYN cookie, for Accept, if there
+// is room; it reports whether it did.
+func (l *Listener) acceptCookie(c *Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	select {
+	case l.queue <- c:
+		return true
+	default:
+		return false
+	}
+}
+
 // established moves c from the SYN queue to the accept queue.
 func (l *Listener) established(c *Conn) {
 	l.mu.Lock()

@@ -66,10 +66,11 @@ const (
 // Stack is one host: interfaces, addresses, routes, connections and
 // listeners.
 type Stack struct {
-	opts   Options
-	tcpCfg *tcp.Config
-	isn    *tcp.ISNGenerator
-	timers *timers
+	opts    Options
+	tcpCfg  *tcp.Config
+	isn     *tcp.ISNGenerator
+	cookies *tcp.CookieJar // SYN cookies for listeners whose SYN queue is full
+	timers  *timers
 
 	mu        sync.Mutex
 	nics      []*nic
@@ -99,6 +100,8 @@ type Stats struct {
 	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
 	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
 	TimeWaitOverflows            atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
+	SynCookiesSent               atomic.Uint64 // SYN+ACKs with a cookie: a listener's SYN queue was full (RFC 4987)
+	SynCookiesAccepted           atomic.Uint64 // connections established from a valid cookie
 	ConnectionLimitDrops         atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
@@ -169,6 +172,7 @@ func New(opts Options) *Stack {
 		opts:      opts,
 		tcpCfg:    cfg,
 		isn:       tcp.NewISNGenerator(key[:], time.Now()),
+		cookies:   tcp.NewCookieJar(key[:]),
 		timers:    newTimers(),
 		conns:     make(map[connKey]*Conn),
 		timeWaits: make(map[connKey]*timeWaitEntry),
