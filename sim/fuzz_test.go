@@ -24,7 +24,7 @@ func FuzzTransfer(f *testing.F) {
 	f.Add(int64(7), uint8(30), uint8(10), uint8(20), uint8(10), uint8(1), uint16(3000), uint8(0xff))
 	f.Fuzz(func(t *testing.T, seed int64, loss, dup, reorder, corrupt, delayMs uint8, size uint16, flags uint8) {
 		link := sim.LinkConfig{
-			Delay:     time.Duration(delayMs%100+1) * time.Millisecond,
+			Delay: time.Duration(delayMs%100+1) * time.Millisecond,
 			// Up to 25% loss and 10% of each other fault: harsh, yet a
 			// transfer still ends within the hour the helper allows.
 			Loss:      float64(loss%26) / 100,
