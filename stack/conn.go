@@ -236,6 +236,7 @@ func (c *Conn) Close() error {
 	} else if s := c.tcb.State(); s == tcp.Established || s == tcp.CloseWait || s == tcp.SynReceived || s == tcp.SynSent {
 		c.tcb.Close(time.Now())
 	}
+	c.tcb.Orphan(time.Now()) // no one will read: FIN_WAIT_2 is bounded
 	c.flush()
 	c.wake() // blocked readers and writers see net.ErrClosed
 	return nil

@@ -318,3 +318,34 @@ func TestConnectionLimit(t *testing.T) {
 		t.Errorf("dial past the client's limit: %v, want EAGAIN", err)
 	}
 }
+
+// A connection closed by its application waits in FIN_WAIT_2 for the
+// peer's FIN only so long (tcp.Config.FinWait2Timeout).
+func TestFinWait2Bounded(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{TCP: &tcp.Config{FinWait2Timeout: 50 * time.Millisecond}})
+	server := stack.New(stack.Options{})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer client.Close()
+	defer server.Close()
+	ln, _ := server.Listen("tcp", ":29")
+	held := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		held <- c // the server never closes
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:29")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer (<-held).Close()
+	c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for client.NumConns() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := client.NumConns(); n != 0 {
+		t.Errorf("%d connections still held after FIN_WAIT_2's bound", n)
+	}
+}

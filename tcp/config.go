@@ -4,18 +4,19 @@ import "time"
 
 // Defaults for zero Config fields.
 const (
-	DefaultMSS                  = 1460
-	DefaultBufferSize           = 65535
-	DefaultSynRetries           = 6
-	DefaultSynAckRetries        = 5
-	DefaultRetries              = 15
-	DefaultMSL                  = 30 * time.Second
-	DefaultInitialRTO           = time.Second
-	DefaultMinRTO               = 200 * time.Millisecond
-	DefaultMaxRTO               = 120 * time.Second
-	DefaultDelayedAck           = 40 * time.Millisecond
-	defaultPeerMSS       uint16 = 536 // RFC 9293 §3.7.1: when the peer sends no MSS option
-	maxWindowShift              = 14  // RFC 7323 §2.3
+	DefaultMSS                    = 1460
+	DefaultBufferSize             = 65535
+	DefaultSynRetries             = 6
+	DefaultSynAckRetries          = 5
+	DefaultRetries                = 15
+	DefaultMSL                    = 30 * time.Second
+	DefaultInitialRTO             = time.Second
+	DefaultMinRTO                 = 200 * time.Millisecond
+	DefaultMaxRTO                 = 120 * time.Second
+	DefaultDelayedAck             = 40 * time.Millisecond
+	DefaultFinWait2Timeout        = 60 * time.Second
+	defaultPeerMSS         uint16 = 536 // RFC 9293 §3.7.1: when the peer sends no MSS option
+	maxWindowShift                = 14  // RFC 7323 §2.3
 )
 
 func orDefault[T int | uint16 | time.Duration](v, d T) T {

@@ -71,6 +71,11 @@ type Config struct {
 	// ChallengeACKs, if set, bounds the challenge ACKs all Conns using
 	// this Config send per second (RFC 5961 §7).
 	ChallengeACKs *ChallengeACKLimiter
+	// FinWait2Timeout bounds how long a connection its application has
+	// let go of (Orphan) waits in FIN_WAIT_2 for the peer's FIN: a peer
+	// that never closes cannot hold it forever. Default 60 s, as Linux's
+	// tcp_fin_timeout.
+	FinWait2Timeout time.Duration
 	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.
@@ -117,6 +122,7 @@ const (
 	TimerPersist                     // zero-window probe (RFC 9293 §3.8.6.1)
 	TimerKeepalive                   // RFC 1122 §4.2.3.6
 	TimerDelayedAck                  // RFC 1122 §4.2.3.2
+	TimerFinWait2                    // an orphaned connection's wait in FIN_WAIT_2 (Linux's tcp_fin_timeout)
 )
 
 // Errors a connection ends with (Conn.Err) or a call returns. The stack

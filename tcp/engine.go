@@ -99,6 +99,7 @@ type Conn struct {
 	state      State
 	events     Events // reported by Events and cleared
 	quickAcks  uint8  // in-order segments still to be ACKed at once (quick-ACK mode)
+	orphan     bool   // the application let go (Orphan): FIN_WAIT_2 is bounded
 	passive    bool   // opened by Listen: a reset SYN_RCVD returns to LISTEN
 	tsOK       bool   // timestamps (RFC 7323 §3): both SYNs carried the option
 	scaling    bool   // window scaling: the peer's SYN carried the option and we answer with ours
@@ -283,6 +284,23 @@ func (c *Conn) Outgoing() []Segment {
 	out := c.out
 	c.out = c.out[:0]
 	return out
+}
+
+// Orphan tells the connection that its application has let go of it
+// (closed it fully, not just its sending side): no one will read what
+// arrives, so its wait in FIN_WAIT_2 for the peer's FIN is bounded by
+// FinWait2Timeout.
+func (c *Conn) Orphan(now time.Time) {
+	c.orphan = true
+	c.startFinWait2Timer(now)
+}
+
+// startFinWait2Timer bounds an orphaned connection's FIN_WAIT_2. It
+// uses the TIME_WAIT timer, which FIN_WAIT_2 cannot be using.
+func (c *Conn) startFinWait2Timer(now time.Time) {
+	if c.orphan && c.state == FinWait2 && !c.timeWait.running() {
+		c.timeWait.set(c.at(now.Add(orDefault(c.cfg.FinWait2Timeout, DefaultFinWait2Timeout))))
+	}
 }
 
 // Quiet reports whether the connection has nothing in flight, nothing

@@ -342,6 +342,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		// straight to TIME_WAIT, the diagram's "rcv FIN, ACK of FIN".
 		if finAcked && !seg.Flags.Has(wire.FlagFIN) {
 			c.setState(FinWait2)
+			c.startFinWait2Timer(now)
 		}
 	case Closing:
 		if finAcked {

@@ -55,3 +55,18 @@ func TestKeepaliveDefersToRetransmission(t *testing.T) {
 		t.Errorf("default idle %v", got)
 	}
 }
+
+// An orphaned connection's FIN_WAIT_2 is bounded (Linux's
+// tcp_fin_timeout): a peer that never sends its FIN cannot hold it; one
+// the application still reads from (a half-close) waits on.
+func TestFinWait2Timeout(t *testing.T) {
+	c := reach(t, tcp.FinWait2)
+	if !c.Deadline().IsZero() {
+		t.Fatal("a half-closed connection has a deadline in FIN_WAIT_2")
+	}
+	c.Orphan(c.now)
+	c.do(step{call: "timer", wait: tcp.DefaultFinWait2Timeout, states: []tcp.State{tcp.Closed}})
+	if c.Err() != nil {
+		t.Errorf("error %v, want none", c.Err())
+	}
+}

@@ -8,6 +8,7 @@ var timerNames = [...]string{
 	TimerPersist:    "persist",
 	TimerKeepalive:  "keepalive",
 	TimerDelayedAck: "delayed-ACK",
+	TimerFinWait2:   "FIN_WAIT_2 timeout",
 }
 
 // String names the timer as diagrams label it: "RTO", "2MSL", "persist".

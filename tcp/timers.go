@@ -12,6 +12,11 @@ func (c *Conn) HandleTimer(now time.Time) {
 	c.tick(now)
 	if c.timeWait.due(c.at(now)) {
 		c.timeWait.stop()
+		if c.state == FinWait2 {
+			c.fired(TimerFinWait2)
+			c.enterClosed(nil, 0) // the peer never sent its FIN
+			return
+		}
 		c.fired(TimerTimeWait)
 		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
 		return
