@@ -27,6 +27,7 @@ type Conn struct {
 	tcb       *tcp.Conn
 	changed   chan struct{} // made by a waiting call, closed (and dropped) by wake
 	listener  *Listener     // set until a passive connection is accepted
+	origin    *Listener     // the listener that made it, while it counts there
 	accepted  bool
 	closed    bool // Close was called: local reads and writes fail with net.ErrClosed
 	readShut  bool // CloseRead was called
@@ -47,6 +48,15 @@ func newConn(s *Stack, t tuple, n *nic, iss tcp.Seq) *Conn {
 		c.tcb.SetObserver(c)
 	}
 	return c
+}
+
+// leftTable is called when c leaves the connection table: its listener
+// counts one connection fewer. s.mu is held.
+func (c *Conn) leftTable() {
+	if l := c.origin; l != nil {
+		c.origin = nil
+		l.release()
+	}
 }
 
 // flush hands what the last engine call produced to the world: segments

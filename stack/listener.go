@@ -24,6 +24,8 @@ type Listener struct {
 
 	mu      sync.Mutex
 	pending int // connections between SYN and ESTABLISHED (the SYN queue)
+	live    int // connections made by this listener still in the table
+	max     int // bound on live; 0: none (SetMaxConnections)
 	closed  bool
 	done    chan struct{}
 }
@@ -67,7 +69,7 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 		l.s.logDrop("listen queue full", nil)
 		return nil
 	}
-	if l.s.atConnectionLimit() {
+	if l.s.atConnectionLimit() || l.full() {
 		l.s.stats.ConnectionLimitDrops.Add(1)
 		l.s.logDrop("connection limit", nil)
 		return nil
@@ -77,11 +79,32 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 		return nil
 	}
 	l.pending++
+	l.live++
 	c := newConn(l.s, t, n, iss)
-	c.listener = l
+	c.listener, c.origin = l, l
 	c.tcb.Listen()
 	l.s.conns[t.key()] = c
 	return c
+}
+
+// SetMaxConnections bounds the connections this listener's SYNs may
+// create and that are still open (accepted or not); past it, SYNs are
+// dropped and counted in Stats.ConnectionLimitDrops. 0 removes the bound.
+func (l *Listener) SetMaxConnections(n int) {
+	l.mu.Lock()
+	l.max = n
+	l.mu.Unlock()
+}
+
+// full reports whether the listener has made as many live connections as
+// it may. l.mu is held.
+func (l *Listener) full() bool { return l.max > 0 && l.live >= l.max }
+
+// release counts one of the listener's connections gone.
+func (l *Listener) release() {
+	l.mu.Lock()
+	l.live--
+	l.mu.Unlock()
 }
 
 // synQueueFull reports whether a SYN now would overflow the SYN queue
@@ -90,7 +113,7 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 func (l *Listener) synQueueFull() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return !l.closed && l.pending+len(l.queue) >= cap(l.queue) && len(l.queue) < cap(l.queue)
+	return !l.closed && !l.full() && l.pending+len(l.queue) >= cap(l.queue) && len(l.queue) < cap(l.queue)
 }
 
 // acceptCookie queues c, made from a SYN cookie, for Accept, if there
@@ -98,11 +121,13 @@ func (l *Listener) synQueueFull() bool {
 func (l *Listener) acceptCookie(c *Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
+	if l.closed || l.full() {
 		return false
 	}
 	select {
 	case l.queue <- c:
+		l.live++
+		c.origin = l
 		return true
 	default:
 		return false
@@ -175,6 +200,7 @@ func (s *Stack) forget(c *Conn) {
 	t := tuple{c.local, c.remote}
 	if s.conns[t.key()] == c {
 		delete(s.conns, t.key())
+		c.leftTable()
 	}
 	s.mu.Unlock()
 }

@@ -349,3 +349,47 @@ func TestFinWait2Bounded(t *testing.T) {
 		t.Errorf("%d connections still held after FIN_WAIT_2's bound", n)
 	}
 }
+
+// A listener's connection bound: past it, SYNs are dropped; when one of
+// its connections is gone, a new one gets in.
+func TestListenerConnectionLimit(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, _ := server.ListenBacklog("tcp", ":30", 8)
+	ln.SetMaxConnections(2)
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	var conns []net.Conn
+	for i := 0; i < 2; i++ {
+		c, err := client.Dial("tcp", "192.0.2.2:30")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := client.DialContext(ctx, "tcp", "192.0.2.2:30"); err == nil {
+		t.Fatal("a third connection got past the listener's bound of 2")
+	}
+	// One goes away (both ends close), and there is room again.
+	conns[0].Close()
+	(<-accepted).Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for server.NumConns() > 1 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	c, err := client.Dial("tcp", "192.0.2.2:30")
+	if err != nil {
+		t.Fatalf("after one closed: %v", err)
+	}
+	c.Close()
+	conns[1].Close()
+}

@@ -27,6 +27,7 @@ func (s *Stack) enterTimeWait(c *Conn, rec tcp.TimeWaitRecord) {
 		return
 	}
 	delete(s.conns, t.key())
+	c.leftTable()
 	if len(s.timeWaits) >= cmp.Or(s.opts.MaxTimeWait, 262144) {
 		s.stats.TimeWaitOverflows.Add(1)
 		return
