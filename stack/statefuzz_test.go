@@ -1,0 +1,143 @@
+package stack_test
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/link/pipe"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
+)
+
+// mutatingLink passes packets on as the fuzzer's bytes say: deliver,
+// drop, duplicate, corrupt a byte (the checksum must catch it) or hold
+// for a while (reordering).
+type mutatingLink struct {
+	link.Endpoint
+	mu    sync.Mutex
+	plan  []byte
+	i     int
+	held  []byte
+	moves int
+}
+
+func (m *mutatingLink) next() byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.plan) == 0 {
+		return 0
+	}
+	b := m.plan[m.i%len(m.plan)]
+	m.i++
+	return b
+}
+
+func (m *mutatingLink) WritePacket(p []byte) error {
+	op := m.next()
+	switch op % 8 {
+	case 1: // drop
+		return nil
+	case 2: // duplicate
+		m.Endpoint.WritePacket(append([]byte(nil), p...))
+	case 3: // corrupt one byte past the IP header
+		if len(p) > 20 {
+			q := append([]byte(nil), p...)
+			q[20+int(op>>3)%(len(q)-20)] ^= 0x5a
+			return m.Endpoint.WritePacket(q)
+		}
+	case 4: // hold it back behind the next packet
+		m.mu.Lock()
+		old := m.held
+		m.held = append([]byte(nil), p...)
+		m.mu.Unlock()
+		if old != nil {
+			return m.Endpoint.WritePacket(old)
+		}
+		return nil
+	}
+	m.mu.Lock()
+	old := m.held
+	m.held = nil
+	m.mu.Unlock()
+	err := m.Endpoint.WritePacket(p)
+	if old != nil {
+		m.Endpoint.WritePacket(old)
+	}
+	return err
+}
+
+func (m *mutatingLink) WritePackets(ps [][]byte) (int, error) {
+	for i, p := range ps {
+		if err := m.WritePacket(p); err != nil {
+			return i, err
+		}
+	}
+	return len(ps), nil
+}
+
+// FuzzStacks runs two whole stacks — goroutines, timers, the net.Conn
+// layer — through links the fuzzer perturbs both ways, sending data each
+// way at once: nothing panics, and each side reads exactly a prefix of
+// what the other wrote (all of it unless the transfer gave up).
+func FuzzStacks(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0})
+	f.Add([]byte{1, 1, 0, 0, 0, 4, 4, 3, 2})
+	f.Fuzz(func(t *testing.T, plan []byte) {
+		if len(plan) > 64 {
+			plan = plan[:64]
+		}
+		a, b := pipe.New(1500)
+		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, SACK: true, Timestamps: true, NoDelay: true, MSL: 10 * time.Millisecond}
+		client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
+		client.AddInterface(&mutatingLink{Endpoint: a, plan: plan}, netip.MustParsePrefix("192.0.2.1/24"))
+		server.AddInterface(&mutatingLink{Endpoint: b, plan: append([]byte{7}, plan...)}, netip.MustParsePrefix("192.0.2.2/24"))
+		defer client.Close()
+		defer server.Close()
+		ln, err := server.Listen("tcp", ":9")
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, down := bytes.Repeat([]byte("up-stream "), 800), bytes.Repeat([]byte("down "), 900)
+		deadline := time.Now().Add(time.Second)
+		var gotUp, gotDown []byte
+		var wg sync.WaitGroup
+		exchange := func(c net.Conn, send []byte, got *[]byte) {
+			defer wg.Done()
+			c.SetDeadline(deadline)
+			go func() {
+				c.Write(send)
+				c.(*stack.Conn).CloseWrite()
+			}()
+			*got, _ = io.ReadAll(c)
+			c.Close()
+		}
+		wg.Add(2)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				wg.Done()
+				return
+			}
+			exchange(c, down, &gotUp)
+		}()
+		go func() {
+			c, err := client.Dial("tcp", "192.0.2.2:9")
+			if err != nil {
+				ln.Close()
+				wg.Done()
+				return
+			}
+			exchange(c, up, &gotDown)
+		}()
+		wg.Wait()
+		if !bytes.HasPrefix(up, gotUp) || !bytes.HasPrefix(down, gotDown) {
+			t.Fatalf("data damaged: up %d/%d bytes, down %d/%d", len(gotUp), len(up), len(gotDown), len(down))
+		}
+	})
+}
