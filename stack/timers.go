@@ -13,6 +13,7 @@ type timers struct {
 	mu     sync.Mutex
 	heap   timerHeap
 	timer  *time.Timer
+	armed  time.Time // when timer fires; zero: stopped
 	closed bool
 }
 
@@ -92,13 +93,21 @@ func (t *timers) set(slot **timerEntry, owner timerOwner, at time.Time) {
 	t.rearm()
 }
 
-// rearm points the timer at the earliest deadline. t.mu is held.
+// rearm makes sure the timer fires by the earliest deadline. It is
+// lazy: a deadline that moved later (a retransmission timer pushed back
+// by every ACK) leaves the timer where it is — it fires early, finds
+// nothing due, and is set again — so that the common case costs no
+// timer reset at all. t.mu is held.
 func (t *timers) rearm() {
 	if len(t.heap) == 0 {
-		t.timer.Stop()
+		return // a timer that fires with nothing due is harmless
+	}
+	next := t.heap[0].at
+	if !t.armed.IsZero() && !next.Before(t.armed) {
 		return
 	}
-	t.timer.Reset(time.Until(t.heap[0].at))
+	t.armed = next
+	t.timer.Reset(time.Until(next))
 }
 
 // fire runs the connections whose deadlines have passed.
@@ -106,6 +115,7 @@ func (t *timers) fire() {
 	now := time.Now()
 	var due []timerOwner
 	t.mu.Lock()
+	t.armed = time.Time{} // it has fired
 	for len(t.heap) > 0 && !t.heap[0].at.After(now) {
 		e := heap.Pop(&t.heap).(*timerEntry) // parked in its slot for reuse
 		due = append(due, e.owner)
