@@ -121,20 +121,7 @@ func TestBothWaysAtOnce(t *testing.T) {
 	// Checksums are offloaded here (memory cannot damage packets); the
 	// other tests keep them.
 	client, server := joinedStacks(t, 65535, true)
-	ln, err := server.Listen("tcp", ":5001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	a, err := client.Dial("tcp", "192.0.2.2:5001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := <-accepted
+	a, b := dialPair(t, client, server, 5001)
 	deadline := time.Now().Add(5 * time.Minute)
 	a.SetDeadline(deadline)
 	b.SetDeadline(deadline)

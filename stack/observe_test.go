@@ -4,25 +4,13 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/trace"
 )
-
-// observedStacks joins two stacks whose options come from opts.
-func observedStacks(t *testing.T, client, server stack.Options) (*stack.Stack, *stack.Stack) {
-	a, b := pipe.New(1500)
-	c, s := stack.New(client), stack.New(server)
-	c.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
-	s.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return c, s
-}
 
 // exchange dials, sends "hi", reads the echo and closes first, then
 // waits until the server side has gone.
@@ -59,7 +47,7 @@ func exchange(t *testing.T, client, server *stack.Stack) {
 // The trace hook draws a real connection as the simulator's diagrams do.
 func TestTraceHookDrawsRealConnection(t *testing.T) {
 	rec := trace.NewRecorder()
-	client, server := observedStacks(t, stack.Options{Trace: rec.Record}, stack.Options{Trace: rec.Record})
+	client, server := stacksWith(t, stack.Options{Trace: rec.Record}, stack.Options{Trace: rec.Record})
 	exchange(t, client, server)
 	var out bytes.Buffer
 	if err := trace.RenderText(&out, rec.Events(), trace.TextOptions{ASCII: true}); err != nil {
@@ -89,7 +77,7 @@ func TestTraceHookDrawsRealConnection(t *testing.T) {
 // TUN device), the peer's segments are drawn from their arrivals.
 func TestTraceHookOneSided(t *testing.T) {
 	rec := trace.NewRecorder()
-	client, server := observedStacks(t, stack.Options{Trace: rec.Record}, stack.Options{})
+	client, server := stacksWith(t, stack.Options{Trace: rec.Record}, stack.Options{})
 	exchange(t, client, server)
 	var out bytes.Buffer
 	if err := trace.RenderText(&out, rec.Events(), trace.TextOptions{ASCII: true}); err != nil {
@@ -109,7 +97,7 @@ func TestLogger(t *testing.T) {
 	mu := make(chan struct{}, 1)
 	mu <- struct{}{}
 	logger := slog.New(slog.NewTextHandler(lockedWriter{&buf, mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, server := observedStacks(t, stack.Options{Logger: logger}, stack.Options{})
+	client, server := stacksWith(t, stack.Options{Logger: logger}, stack.Options{})
 	exchange(t, client, server)
 	<-mu
 	logged := buf.String()

@@ -63,18 +63,7 @@ func TestKeepAliveFindsVanishedPeer(t *testing.T) {
 // net.ErrClosed after Close.
 func TestSocketOptions(t *testing.T) {
 	client, server := twoStacks(t, 1500)
-	ln, _ := server.Listen("tcp", ":23")
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := client.Dial("tcp", "192.0.2.2:23")
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := (<-accepted).(*stack.Conn)
-	conn := c.(*stack.Conn)
+	conn, peer := dialPair(t, client, server, 23)
 	for name, err := range map[string]error{
 		"SetKeepAlive":       conn.SetKeepAlive(true),
 		"SetKeepAlivePeriod": conn.SetKeepAlivePeriod(time.Minute),
@@ -210,13 +199,7 @@ func TestShutdown(t *testing.T) {
 // The TIME_WAIT table is bounded: past MaxTimeWait, connections close
 // without a record, counted.
 func TestTimeWaitBound(t *testing.T) {
-	a, b := pipe.New(1500)
-	client := stack.New(stack.Options{MaxTimeWait: 3})
-	server := stack.New(stack.Options{})
-	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
-	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
-	defer client.Close()
-	defer server.Close()
+	client, server := stacksWith(t, stack.Options{MaxTimeWait: 3}, stack.Options{})
 	ln, _ := server.Listen("tcp", ":26")
 	go func() {
 		for {
@@ -250,20 +233,10 @@ func TestTimeWaitBound(t *testing.T) {
 // §4.2.2.13): the peer's next read fails with ECONNRESET.
 func TestCloseWithUnreadDataResets(t *testing.T) {
 	client, server := twoStacks(t, 1500)
-	ln, _ := server.Listen("tcp", ":27")
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := client.Dial("tcp", "192.0.2.2:27")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-accepted
+	c, s := dialPair(t, client, server, 27)
 	c.Write([]byte("never read"))
 	deadline := time.Now().Add(5 * time.Second)
-	for s.(*stack.Conn).Info().ReceiveQueue == 0 && time.Now().Before(deadline) {
+	for s.Info().ReceiveQueue == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	s.Close()
@@ -276,13 +249,7 @@ func TestCloseWithUnreadDataResets(t *testing.T) {
 // MaxConnections bounds a stack's connections: past it, dials fail with
 // EAGAIN and SYNs to its listeners are dropped.
 func TestConnectionLimit(t *testing.T) {
-	a, b := pipe.New(1500)
-	client := stack.New(stack.Options{MaxConnections: 2})
-	server := stack.New(stack.Options{MaxConnections: 1})
-	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
-	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
-	defer client.Close()
-	defer server.Close()
+	client, server := stacksWith(t, stack.Options{MaxConnections: 2}, stack.Options{MaxConnections: 1})
 	ln, _ := server.Listen("tcp", ":28")
 	defer ln.Close()
 	c1, err := client.Dial("tcp", "192.0.2.2:28")
@@ -322,13 +289,7 @@ func TestConnectionLimit(t *testing.T) {
 // A connection closed by its application waits in FIN_WAIT_2 for the
 // peer's FIN only so long (tcp.Config.FinWait2Timeout).
 func TestFinWait2Bounded(t *testing.T) {
-	a, b := pipe.New(1500)
-	client := stack.New(stack.Options{TCP: &tcp.Config{FinWait2Timeout: 50 * time.Millisecond}})
-	server := stack.New(stack.Options{})
-	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
-	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
-	defer client.Close()
-	defer server.Close()
+	client, server := stacksWith(t, stack.Options{TCP: &tcp.Config{FinWait2Timeout: 50 * time.Millisecond}}, stack.Options{})
 	ln, _ := server.Listen("tcp", ":29")
 	held := make(chan net.Conn, 1)
 	go func() {

@@ -40,6 +40,42 @@ func joinedStacks(t testing.TB, mtu int, offload bool) (client, server *stack.St
 	return client, server
 }
 
+// stacksWith joins two stacks made with the given options, the client
+// at 192.0.2.1 and the server at 192.0.2.2.
+func stacksWith(t testing.TB, client, server stack.Options) (*stack.Stack, *stack.Stack) {
+	a, b := pipe.New(1500)
+	c, s := stack.New(client), stack.New(server)
+	c.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	s.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c, s
+}
+
+// dialPair listens on port on server, dials it from client and returns
+// both ends of the connection.
+func dialPair(t testing.TB, client, server *stack.Stack, port int) (c, s *stack.Conn) {
+	t.Helper()
+	ln, err := server.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		a, _ := ln.Accept()
+		accepted <- a
+	}()
+	d, err := client.Dial("tcp", fmt.Sprintf("192.0.2.2:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := <-accepted
+	if a == nil {
+		t.Fatal("nothing accepted")
+	}
+	return d.(*stack.Conn), a.(*stack.Conn)
+}
+
 func echoServer(t testing.TB, ln net.Listener) {
 	go func() {
 		for {
