@@ -6,15 +6,39 @@ import (
 	"testing"
 )
 
+// cliCase is one command line and what it must produce.
+type cliCase struct {
+	name   string
+	args   []string
+	status int
+	stdout []string // substrings expected on stdout
+	stderr []string // substrings expected on stderr
+}
+
+// runCase runs c's command line and checks its exit status and output;
+// it returns what went to stdout, for further checks.
+func runCase(t *testing.T, c cliCase) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	status := run(c.args, &stdout, &stderr)
+	if status != c.status {
+		t.Errorf("status %d, want %d\nstdout:\n%.2000s\nstderr:\n%s", status, c.status, stdout.String(), stderr.String())
+	}
+	for _, want := range c.stdout {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout lacks %q:\n%.2000s", want, stdout.String())
+		}
+	}
+	for _, want := range c.stderr {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	return stdout.String()
+}
+
 func TestRun(t *testing.T) {
-	for _, c := range []struct {
-		name       string
-		args       []string
-		status     int
-		stdout     []string // substrings expected on stdout
-		stderr     []string // substrings expected on stderr
-		stdoutNone bool
-	}{
+	for _, c := range []cliCase{
 		{name: "no args", args: nil, status: exitUsage, stderr: []string{"Usage:"}},
 		{name: "help", args: []string{"help"}, status: exitOK, stdout: []string{"seqack scenario NAME"}},
 		{name: "unknown command", args: []string{"frobnicate"}, status: exitUsage, stderr: []string{`unknown command "frobnicate"`}},
@@ -45,22 +69,6 @@ func TestRun(t *testing.T) {
 		{name: "bad flag", args: []string{"scenario", "handshake", "--colour"}, status: exitUsage,
 			stderr: []string{"flag provided but not defined: -colour"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			status := run(c.args, &stdout, &stderr)
-			if status != c.status {
-				t.Errorf("status %d, want %d\nstdout:\n%s\nstderr:\n%s", status, c.status, stdout.String(), stderr.String())
-			}
-			for _, want := range c.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
-				}
-			}
-			for _, want := range c.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
 	}
 }

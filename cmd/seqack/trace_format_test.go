@@ -2,24 +2,19 @@ package main
 
 import (
 	"bytes"
-	"github.com/seqack/seqack/internal/netns"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seqack/seqack/internal/netns"
 )
 
 // The drawing formats of "seqack scenario": --format, --out, --lang,
 // --color and --explain.
 func TestScenarioFormats(t *testing.T) {
 	dir := t.TempDir()
-	for _, c := range []struct {
-		name   string
-		args   []string
-		status int
-		stdout []string
-		stderr []string
-	}{
+	for _, c := range []cliCase{
 		{name: "svg", args: []string{"scenario", "lost-final-ack", "--format", "svg"}, status: exitOK,
 			stdout: []string{`<svg xmlns="http://www.w3.org/2000/svg"`, "F. 1:1(0) ack 2 (retransmit)", ">TIME_WAIT<"}},
 		{name: "mermaid", args: []string{"scenario", "lost-final-ack", "--format=mermaid"}, status: exitOK,
@@ -48,22 +43,8 @@ func TestScenarioFormats(t *testing.T) {
 			stderr: []string{"no such file or directory"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			status := run(c.args, &stdout, &stderr)
-			if status != c.status {
-				t.Errorf("status %d, want %d\nstderr:\n%s", status, c.status, stderr.String())
-			}
-			for _, want := range c.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%.2000s", want, stdout.String())
-				}
-			}
-			for _, want := range c.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
-				}
-			}
-			if c.name == "no colour off a terminal" && strings.Contains(stdout.String(), "\x1b[") {
+			stdout := runCase(t, c)
+			if c.name == "no colour off a terminal" && strings.Contains(stdout, "\x1b[") {
 				t.Error("colour written to a non-terminal")
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,13 +70,7 @@ func TestTraceCommand(t *testing.T) {
 	eth := writeCapture(t, "lost-fin", true)
 	garbage := filepath.Join(t.TempDir(), "garbage.pcap")
 	os.WriteFile(garbage, []byte("this is not a capture at all"), 0o644)
-	for _, c := range []struct {
-		name   string
-		args   []string
-		status int
-		stdout []string
-		stderr []string
-	}{
+	for _, c := range []cliCase{
 		{name: "text", args: []string{"trace", raw}, status: exitOK,
 			stdout: []string{"connection 1 of 2: 10.0.0.1:40000 ↔ 10.0.0.2:80", "S 0:0(0) <mss 1460>", "F. 1:1(0) ack 1 (retransmit)"}},
 		{name: "ethernet", args: []string{"trace", eth, "--format", "mermaid"}, status: exitOK,
@@ -94,22 +87,6 @@ func TestTraceCommand(t *testing.T) {
 		{name: "not a capture", args: []string{"trace", garbage}, status: exitError, stderr: []string{"bad capture file"}},
 		{name: "help", args: []string{"trace", "--help"}, status: exitOK, stdout: []string{"Usage: seqack trace"}},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			status := run(c.args, &stdout, &stderr)
-			if status != c.status {
-				t.Errorf("status %d, want %d\nstderr: %s", status, c.status, stderr.String())
-			}
-			for _, want := range c.stdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout lacks %q:\n%.1500s", want, stdout.String())
-				}
-			}
-			for _, want := range c.stderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
-				}
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
 	}
 }
