@@ -11,41 +11,45 @@ import (
 )
 
 // deliver handles one packet arriving on interface n, on the link's
-// delivering goroutine.
-func (s *Stack) deliver(n *nic, p []byte) {
+// delivering goroutine. It reports whether it kept p (a connection's
+// receive queue holds it until read); if not, p is the caller's again.
+func (s *Stack) deliver(n *nic, p []byte) (kept bool) {
 	s.stats.PacketsReceived.Add(1)
 	ip, err := wire.ParseIP(p)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
 		s.logDrop("malformed IP packet", err)
-		return
+		return false
 	}
 	if !s.isLocal(ip.Dst) {
 		s.stats.NotForUs.Add(1)
 		s.logDrop("not for us", nil)
-		return
+		return false
 	}
 	switch ip.Protocol {
 	case wire.ProtocolTCP:
-		s.deliverTCP(n, ip)
+		return s.deliverTCP(n, ip, p)
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
 		s.deliverICMP(n, ip)
 	default:
 		s.protocolUnreachable(n, p, ip)
 	}
+	return false
 }
 
-func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
+// deliverTCP handles a TCP segment in packet p. It reports whether a
+// connection kept p.
+func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte) bool {
 	h, payload, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
 		s.logDrop("malformed TCP header", err)
-		return
+		return false
 	}
 	if !n.offload && !wire.VerifyTCPChecksum(ip.Payload, ip.Src, ip.Dst) {
 		s.stats.BadChecksums.Add(1)
 		s.logDrop("bad TCP checksum", nil)
-		return
+		return false
 	}
 	seg := tcp.SegmentFromHeader(&h, payload)
 	t := tuple{netip.AddrPortFrom(ip.Dst, h.DstPort), netip.AddrPortFrom(ip.Src, h.SrcPort)}
@@ -64,13 +68,13 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 			if action == tcp.TimeWaitReply {
 				s.sendSegment(t.local, t.remote, &reply)
 			}
-			return
+			return false
 		}
 		iss, reuse = tw.rec.ReuseISS(), true
 	}
 	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagACK {
 		if l := s.listenerFor(t.local); l != nil && s.tryCookie(l, t, &seg, now) {
-			return // s.mu was released
+			return false // s.mu was released
 		}
 	}
 	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
@@ -80,26 +84,27 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket) {
 			}
 			if l.synQueueFull() && !s.atConnectionLimit() {
 				s.sendCookie(t, &seg, now) // releases s.mu
-				return
+				return false
 			}
 			if c = l.spawn(t, iss); c == nil {
 				// The listener's queues are full: the SYN is dropped, not
 				// refused, so that the client retries (as Linux with
 				// tcp_abort_on_overflow off).
 				s.mu.Unlock()
-				return
+				return false
 			}
 		}
 	}
 	s.mu.Unlock()
 	if c != nil {
 		c.input(&seg, now)
-		return
+		return false
 	}
 	if rst, ok := tcp.ResetFor(&seg); ok {
 		s.stats.ResetsSent.Add(1)
 		s.sendSegment(t.local, t.remote, &rst)
 	}
+	return false
 }
 
 // listenerFor finds the listener for a local address: bound to it, or to
@@ -147,11 +152,15 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 		}
 		h := seg.Header(local.Port(), remote.Port())
 		buf := link.Buffer(hdr + h.Len() + len(seg.Payload))
-		build := wire.BuildTCPPacket
+		var size int
+		var err error
+		// Called directly, not through a function value: an indirect
+		// call would move h to the heap on every segment.
 		if n.offload {
-			build = wire.BuildTCPPacketNoChecksum
+			size, err = wire.BuildTCPPacketNoChecksum(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
+		} else {
+			size, err = wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		}
-		size, err := build(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		if err != nil {
 			s.stats.SendErrors.Add(1)
 			continue

@@ -157,6 +157,7 @@ func New(opts Options) *Stack {
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
 	cfg.BlackHoleDetection = true
+	cfg.ReleaseBuffer = link.Recycle // packets kept in receive queues go back to the pools
 	if cfg.ChallengeACKs == nil {
 		cfg.ChallengeACKs = &tcp.ChallengeACKLimiter{} // one budget for the host (RFC 5961 §7)
 	}
@@ -198,8 +199,9 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 	}
 	s.mu.Unlock()
 	ep.Attach(func(p []byte) {
-		s.deliver(n, p)
-		link.Recycle(p) // nothing the stack keeps points into it
+		if !s.deliver(n, p) {
+			link.Recycle(p) // nothing the stack keeps points into it
+		}
 	})
 	return n.id
 }

@@ -83,6 +83,11 @@ type Config struct {
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
 	CongestionControl func(mss int) CongestionControl
+	// ReleaseBuffer takes back a packet buffer the engine kept instead
+	// of copying its payload (see Segment.Buffer), once the application
+	// has read the payload. nil leaves such buffers to the garbage
+	// collector. The stack sets it to link.Recycle.
+	ReleaseBuffer func(buf []byte)
 }
 
 // Events is a set of things that happened to a connection that its

@@ -311,12 +311,14 @@ func (c *Conn) Quiet() bool {
 }
 
 // Compact releases memory the connection keeps only for speed (the
-// buffer Outgoing's segments are gathered in). A driver calls it when the
-// connection goes idle: no deadline, nothing to send.
+// buffer Outgoing's segments are gathered in, the receive queue's list
+// of chunks). A driver calls it when the connection goes idle: no
+// deadline, nothing to send.
 func (c *Conn) Compact() {
 	if len(c.out) == 0 {
 		c.out = nil
 	}
+	c.recv.data.compact()
 }
 
 // Events returns the application events since the last call and clears
@@ -425,7 +427,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 // peer's FIN has been reached and all data before it read.
 func (c *Conn) Read(p []byte, now time.Time) (int, error) {
 	c.tick(now)
-	n := c.recv.read(p)
+	n := c.recv.data.read(p, c.cfg.ReleaseBuffer)
 	if n > 0 {
 		c.autoTune(now)
 		c.maybeWindowUpdate(now)

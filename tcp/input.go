@@ -437,7 +437,11 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		payload = payload[:room]
 	}
 	before, holes := c.rcvNxt, len(c.recv.ooo) > 0
-	c.rcvNxt = c.recv.store(seq, c.rcvNxt, payload)
+	var kept bool
+	c.rcvNxt, kept = c.recv.store(seq, c.rcvNxt, payload, seg.Buffer)
+	if kept {
+		seg.Buffer = nil // the receive queue has it now
+	}
 	if c.rcvNxt != before {
 		c.stats.bytesReceived += uint64(c.rcvNxt.Sub(before))
 		c.events |= EventReadable

@@ -12,7 +12,7 @@ import (
 // processing). Buffers are allocated when data arrives and released when
 // they drain.
 type receiveQueue struct {
-	data      ring       // in-order, unread
+	data      chunkQueue // in-order, unread
 	ooo       []oooPiece // out of order, sorted by seq, not overlapping
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole ...
@@ -38,22 +38,24 @@ func (q *receiveQueue) oooBytes() int {
 	return n
 }
 
-func (q *receiveQueue) read(p []byte) int { return q.data.read(p) }
-
 // store files payload, which starts at seq, given that the next byte
-// expected is next. It returns the new next. payload must already be
-// trimmed to the receive window.
-func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
+// expected is next. It returns the new next, and whether it kept buf,
+// the packet buffer payload lies in (nil if none), rather than a copy of
+// payload. payload must already be trimmed to the receive window.
+func (q *receiveQueue) store(seq, next Seq, payload, buf []byte) (Seq, bool) {
 	if len(payload) == 0 {
-		return next
+		return next, false
 	}
 	if seq != next {
 		if q.insertOutOfOrder(seq, payload) {
 			q.lastOOO = seq
 		}
-		return next
+		return next, false
 	}
-	q.data.write(payload)
+	kept := buf != nil && q.data.keepPacket(buf, payload)
+	if !kept {
+		q.data.write(payload)
+	}
 	next = next.Add(uint32(len(payload)))
 	// Pull in pieces the new data has made contiguous.
 	for len(q.ooo) > 0 && q.ooo[0].seq.LessThanEq(next) {
@@ -67,7 +69,7 @@ func (q *receiveQueue) store(seq, next Seq, payload []byte) Seq {
 	if len(q.ooo) == 0 {
 		q.ooo = nil
 	}
-	return next
+	return next, kept
 }
 
 // maxOutOfOrderPieces bounds the separate pieces held beyond a hole: a

@@ -23,6 +23,14 @@ type Segment struct {
 	Urgent  uint16 // meaningful when Flags has wire.FlagURG
 	Options wire.TCPOptions
 	Payload []byte
+	// Buffer, on a segment given to Input, is the buffer Payload lies in
+	// (the whole packet), if the caller is willing to give it up: Input
+	// may then keep it in the receive queue instead of copying the
+	// payload — the one copy left is Read's — and hand it to
+	// Config.ReleaseBuffer once read. Input sets Buffer to nil when it
+	// kept it; otherwise the buffer stays the caller's. nil: Input
+	// copies. The engine never sets it on the segments it sends.
+	Buffer []byte
 }
 
 // Len returns the payload length in bytes.
