@@ -32,6 +32,19 @@ type Endpoint interface {
 	Close() error
 }
 
+// BatchAttacher is implemented by endpoints that receive packets in
+// bursts (a pipe, a ring of buffers) and can hand each burst up in one
+// call. A stack that attaches this way processes a burst for one
+// connection under one lock and answers it with one batch of packets:
+// fewer wake-ups and, for bulk data, fewer separate ACKs.
+type BatchAttacher interface {
+	// AttachBatch is Attach for bursts: deliver is given the packets
+	// that arrived together, in order, and keeps them as Attach's
+	// function does, but not the slice, which the endpoint reuses. It
+	// replaces any function set with Attach.
+	AttachBatch(deliver func(packets [][]byte))
+}
+
 // ChecksumOffloader is implemented by endpoints that carry packets where
 // they cannot be damaged, such as memory. When ChecksumOffload reports
 // true, a stack may send TCP segments without computing their checksum

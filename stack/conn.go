@@ -113,13 +113,6 @@ func (c *Conn) settle(ev tcp.Events) {
 	}
 }
 
-func (c *Conn) input(seg *tcp.Segment, now time.Time) {
-	c.mu.Lock()
-	c.tcb.Input(seg, now)
-	c.flush()
-	c.mu.Unlock()
-}
-
 func (c *Conn) handleTimer(now time.Time) {
 	c.mu.Lock()
 	c.tcb.HandleTimer(now)

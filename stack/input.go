@@ -10,10 +10,59 @@ import (
 	"github.com/seqack/seqack/wire"
 )
 
-// deliver handles one packet arriving on interface n, on the link's
-// delivering goroutine. It reports whether it kept p (a connection's
-// receive queue holds it until read); if not, p is the caller's again.
-func (s *Stack) deliver(n *nic, p []byte) (kept bool) {
+// deliverBatch handles packets that arrived together on interface n, on
+// the link's delivering goroutine, and recycles those not kept.
+func (s *Stack) deliverBatch(n *nic, packets [][]byte) {
+	b := inputBatch{now: time.Now()}
+	for _, p := range packets {
+		if !s.deliver(n, p, &b) {
+			link.Recycle(p) // nothing the stack keeps points into it
+		}
+	}
+	b.release()
+}
+
+// inputBatch carries segments of one burst into their connections. A
+// run of segments for one connection (a train of bulk data, or the ACKs
+// for one) goes in under one lock, and what the connection sends in
+// answer leaves in one batch when the run ends, as with Linux's GRO: the
+// engine acknowledges the run with as few ACKs as its rules allow.
+type inputBatch struct {
+	now  time.Time
+	held *Conn // locked; its output is flushed when the run ends
+}
+
+// input gives seg to c, taking c's lock unless the previous segment was
+// c's too. It reports whether c kept seg.Buffer.
+func (b *inputBatch) input(c *Conn, seg *tcp.Segment) bool {
+	if b.held != c {
+		b.release()
+		c.mu.Lock()
+		b.held = c
+	}
+	c.tcb.Input(seg, b.now)
+	return seg.Buffer == nil
+}
+
+// holds reports whether the connection held is t's.
+func (b *inputBatch) holds(t tuple) bool {
+	return b.held != nil && b.held.local == t.local && b.held.remote == t.remote
+}
+
+// release ends the current run: the held connection's output goes to the
+// link and its lock is released.
+func (b *inputBatch) release() {
+	if c := b.held; c != nil {
+		b.held = nil
+		c.flush()
+		c.mu.Unlock()
+	}
+}
+
+// deliver handles one packet arriving on interface n as part of batch b.
+// It reports whether it kept p (a connection's receive queue holds it
+// until read); if not, p is the caller's again.
+func (s *Stack) deliver(n *nic, p []byte, b *inputBatch) (kept bool) {
 	s.stats.PacketsReceived.Add(1)
 	ip, err := wire.ParseIP(p)
 	if err != nil {
@@ -28,8 +77,9 @@ func (s *Stack) deliver(n *nic, p []byte) (kept bool) {
 	}
 	switch ip.Protocol {
 	case wire.ProtocolTCP:
-		return s.deliverTCP(n, ip, p)
+		return s.deliverTCP(n, ip, p, b)
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
+		b.release() // an ICMP error may concern the connection held
 		s.deliverICMP(n, ip)
 	default:
 		s.protocolUnreachable(n, p, ip)
@@ -39,7 +89,7 @@ func (s *Stack) deliver(n *nic, p []byte) (kept bool) {
 
 // deliverTCP handles a TCP segment in packet p. It reports whether a
 // connection kept p.
-func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte) bool {
+func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte, b *inputBatch) bool {
 	h, payload, err := wire.ParseTCP(ip.Payload)
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
@@ -56,7 +106,13 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte) bool {
 	if s.opts.Trace != nil {
 		s.traceSegment(trace.SegmentDelivered, t.local, t.remote, &seg)
 	}
-	now := time.Now()
+	if !b.holds(t) {
+		// What the held connection did must be seen first: its
+		// handshake completing, say, makes room in a listener's queue
+		// this segment may need.
+		b.release()
+	}
+	now := b.now
 	s.mu.Lock()
 	c := s.conns[t.key()]
 	var iss tcp.Seq
@@ -97,8 +153,8 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte) bool {
 	}
 	s.mu.Unlock()
 	if c != nil {
-		c.input(&seg, now)
-		return false
+		seg.Buffer = p // the receive queue may keep the packet rather than copy
+		return b.input(c, &seg)
 	}
 	if rst, ok := tcp.ResetFor(&seg); ok {
 		s.stats.ResetsSent.Add(1)
@@ -194,11 +250,15 @@ func (s *Stack) sendCookie(t tuple, syn *tcp.Segment, now time.Time) {
 
 // tryCookie completes a handshake from a SYN cookie: if ack echoes a
 // valid one and l's accept queue has room, the connection is made
-// ESTABLISHED and queued for Accept. It reports whether it did; if so,
-// s.mu has been released. s.mu is held on entry.
+// ESTABLISHED and queued for Accept. A valid cookie that finds the queue
+// full, or the stack at its connection limit, is dropped without a
+// reply, as Linux does: the client believes itself connected, and its
+// next segment (carrying the same cookie) tries again. It reports
+// whether it took the segment either way; if so, s.mu has been
+// released. s.mu is held on entry.
 func (s *Stack) tryCookie(l *Listener, t tuple, ack *tcp.Segment, now time.Time) bool {
 	n, _, err := s.routeLocked(t.remote.Addr())
-	if err != nil || s.atConnectionLimit() {
+	if err != nil {
 		return false
 	}
 	cfg := s.configFor(t.remote.Addr(), n.ep.MTU())
@@ -211,8 +271,11 @@ func (s *Stack) tryCookie(l *Listener, t tuple, ack *tcp.Segment, now time.Time)
 	if s.opts.Logger != nil || s.opts.Trace != nil {
 		c.tcb.SetObserver(c)
 	}
-	if !l.acceptCookie(c) {
-		return false
+	if s.atConnectionLimit() || !l.acceptCookie(c) {
+		s.mu.Unlock()
+		s.stats.ListenOverflows.Add(1)
+		s.logDrop("listen queue full", nil)
+		return true
 	}
 	s.conns[t.key()] = c
 	s.mu.Unlock()

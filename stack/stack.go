@@ -198,11 +198,11 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 		s.routes = append(s.routes, Route{Dst: a.Masked(), NIC: n.id})
 	}
 	s.mu.Unlock()
-	ep.Attach(func(p []byte) {
-		if !s.deliver(n, p) {
-			link.Recycle(p) // nothing the stack keeps points into it
-		}
-	})
+	if b, ok := ep.(link.BatchAttacher); ok {
+		b.AttachBatch(func(packets [][]byte) { s.deliverBatch(n, packets) })
+	} else {
+		ep.Attach(func(p []byte) { s.deliverBatch(n, [][]byte{p}) })
+	}
 	return n.id
 }
 

@@ -29,6 +29,7 @@ type Endpoint struct {
 	queue   [][]byte      // packets waiting to be delivered to this end
 	ready   chan struct{} // signalled when queue becomes non-empty
 	deliver func([]byte)
+	batched func([][]byte) // set by AttachBatch instead of deliver
 	closed  bool
 	done    chan struct{}
 	once    sync.Once
@@ -106,12 +107,22 @@ func (e *Endpoint) enqueue(packets [][]byte) (int, error) {
 	return n, nil
 }
 
-// Attach implements link.Endpoint. The first call starts the goroutine
-// that delivers this end's packets.
+// Attach implements link.Endpoint. The first call (of Attach or
+// AttachBatch) starts the goroutine that delivers this end's packets.
 func (e *Endpoint) Attach(deliver func([]byte)) {
+	e.attach(deliver, nil)
+}
+
+// AttachBatch implements link.BatchAttacher: each wake-up's packets are
+// handed up in one call.
+func (e *Endpoint) AttachBatch(deliver func([][]byte)) {
+	e.attach(nil, deliver)
+}
+
+func (e *Endpoint) attach(one func([]byte), batch func([][]byte)) {
 	e.mu.Lock()
-	first := e.deliver == nil
-	e.deliver = deliver
+	first := e.deliver == nil && e.batched == nil
+	e.deliver, e.batched = one, batch
 	e.mu.Unlock()
 	if first {
 		go e.run()
@@ -129,12 +140,16 @@ func (e *Endpoint) run() {
 		}
 		e.mu.Lock()
 		batch, e.queue = e.queue, batch[:0]
-		deliver := e.deliver
+		deliver, batched := e.deliver, e.batched
 		e.mu.Unlock()
-		for i, p := range batch {
-			deliver(p)
-			batch[i] = nil
+		if batched != nil {
+			batched(batch)
+		} else {
+			for _, p := range batch {
+				deliver(p)
+			}
 		}
+		clear(batch) // the packets are the receiver's now
 	}
 }
 
@@ -150,4 +165,7 @@ func (e *Endpoint) Close() error {
 	return nil
 }
 
-var _ link.Endpoint = (*Endpoint)(nil)
+var (
+	_ link.Endpoint      = (*Endpoint)(nil)
+	_ link.BatchAttacher = (*Endpoint)(nil)
+)
