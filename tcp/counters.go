@@ -7,19 +7,21 @@ import "sync/atomic"
 // they are atomic, so Conns driven from different goroutines may share
 // them.
 type Counters struct {
-	ActiveOpens      atomic.Uint64 // Connect calls (CLOSED → SYN_SENT)
-	PassiveOpens     atomic.Uint64 // SYNs taken by a listening Conn (LISTEN → SYN_RCVD)
-	SegmentsReceived atomic.Uint64
-	SegmentsSent     atomic.Uint64
-	Retransmissions  atomic.Uint64 // segments sent again
-	ResetsReceived   atomic.Uint64 // RSTs that reset or refused a connection
-	ResetsSent       atomic.Uint64
-	OutOfWindow      atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
-	ChallengeACKs    atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
-	ChallengeLimited atomic.Uint64 // ... not sent: the host's budget for the second was spent (RFC 5961 §7)
-	TimeOuts         atomic.Uint64 // connections abandoned after retransmissions or keepalives
-	SpuriousTimeouts atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
-	BlackHoles       atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
+	ActiveOpens         atomic.Uint64 // Connect calls (CLOSED → SYN_SENT)
+	PassiveOpens        atomic.Uint64 // SYNs taken by a listening Conn (LISTEN → SYN_RCVD)
+	SegmentsReceived    atomic.Uint64
+	SegmentsSent        atomic.Uint64
+	Retransmissions     atomic.Uint64 // segments sent again
+	ResetsReceived      atomic.Uint64 // RSTs that reset or refused a connection
+	ResetsSent          atomic.Uint64
+	OutOfWindow         atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
+	ChallengeACKs       atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
+	ChallengeLimited    atomic.Uint64 // ... not sent: the host's budget for the second was spent (RFC 5961 §7)
+	TimeOuts            atomic.Uint64 // connections abandoned after retransmissions or keepalives
+	SpuriousTimeouts    atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
+	BlackHoles          atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
+	PMTUProbes          atomic.Uint64 // segments sent larger than the MSS to test the path (RFC 4821 §7)
+	PMTUProbesSucceeded atomic.Uint64 // ... acknowledged: the MSS raised to their size
 }
 
 // count adds one to the counter f picks, if the Config has Counters.
@@ -41,4 +43,6 @@ func challengeACKs(k *Counters) *atomic.Uint64        { return &k.ChallengeACKs 
 func timeOuts(k *Counters) *atomic.Uint64             { return &k.TimeOuts }
 func spuriousTimeouts(k *Counters) *atomic.Uint64     { return &k.SpuriousTimeouts }
 func blackHoles(k *Counters) *atomic.Uint64           { return &k.BlackHoles }
+func pmtuProbes(k *Counters) *atomic.Uint64           { return &k.PMTUProbes }
+func pmtuProbesSucceeded(k *Counters) *atomic.Uint64  { return &k.PMTUProbesSucceeded }
 func challengeACKsLimited(k *Counters) *atomic.Uint64 { return &k.ChallengeLimited }

@@ -36,6 +36,8 @@ type Conn struct {
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
 	sndShift, rcvShift uint8
+	// Path MTU probing upwards (RFC 4821 §7, plpmtud.go).
+	pmtu pmtuSearch
 	// Timestamps (RFC 7323 §3).
 	epoch       time.Time // the origin of instants and of our TSval clock
 	tsVal       uint32    // our clock as of the latest call

@@ -34,9 +34,11 @@ func (c *Conn) PacketTooBig(mss uint16, seq Seq, now time.Time) bool {
 		return false
 	}
 	if int(mss) >= c.effectiveMSS() {
+		c.probeTooBig(mss, seq)
 		return true
 	}
 	c.pathMSS = mss
+	c.endSearch(now) // RFC 8201 §4: no larger size for a while
 	if c.state.Synchronized() && c.sndUna != c.sndMax {
 		c.sndNxt = c.sndUna
 		c.rttTiming = false

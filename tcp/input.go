@@ -387,6 +387,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 		}
 	}
 	c.sndUna = ack
+	c.probeAcked(ack, now)
 	if c.sndNxt.LessThan(ack) {
 		c.sndNxt = ack
 	}

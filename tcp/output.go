@@ -7,14 +7,22 @@ import (
 )
 
 // effectiveMSS is the largest payload we put in a segment: the smaller of
-// our MSS and the peer's (RFC 9293 §3.7.1).
+// our MSS and the peer's (RFC 9293 §3.7.1), and of the path's once it is
+// known.
 func (c *Conn) effectiveMSS() int {
+	m := c.mssCeiling()
+	if c.pathMSS != 0 && int(c.pathMSS) < m {
+		m = int(c.pathMSS)
+	}
+	return m
+}
+
+// mssCeiling is the effective MSS before the path has a say: the most a
+// path MTU search may reach.
+func (c *Conn) mssCeiling() int {
 	m := c.cfg.mss()
 	if c.peerMSS != 0 && c.peerMSS < m {
 		m = c.peerMSS
-	}
-	if c.pathMSS != 0 && c.pathMSS < m {
-		m = c.pathMSS
 	}
 	return int(m)
 }
@@ -168,12 +176,15 @@ func (c *Conn) sendOne(now time.Time) bool {
 		}
 		c.sndNxt = end
 	}
-	seg, ok := c.dataSegment(c.sndNxt)
+	seg, ok := c.dataSegment(c.sndNxt, c.payloadMSS())
 	if ok && c.cc == nil {
 		c.newCongestionControl() // made with the first data: an idle connection has none
 	}
 	if !ok || !c.windowAllows(int(seg.SeqLen())) || c.holdSmallSegment(&seg) {
 		return false
+	}
+	if !c.probe(&seg, now) { // a larger segment, if a path MTU search wants one (plpmtud.go)
+		return false // ... and the congestion window will soon have room for it
 	}
 	c.transmit(seg, now)
 	c.sndNxt = seg.End()
@@ -227,6 +238,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.stats.retransmissions++
 		c.stats.bytesRetransmitted += uint64(len(seg.Payload))
 		c.count(retransmissions)
+		c.probeResent(&seg, now)
 		if c.rttTiming && seg.Seq.LessThan(c.rttSeq) {
 			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
 		}
@@ -248,8 +260,9 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within
-// the peer's window and the effective MSS.
-func (c *Conn) dataSegment(seq Seq) (Segment, bool) {
+// the peer's window and carrying at most size bytes (the payload MSS but
+// for a path MTU probe).
+func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 	off := int(seq.Sub(c.sendSeq))
 	if off < 0 || off > c.send.len() {
 		// seq is at the FIN or past it.
@@ -260,7 +273,7 @@ func (c *Conn) dataSegment(seq Seq) (Segment, bool) {
 	if c.sndUna.Add(c.sndWnd).LessThan(seq) {
 		window = 0
 	}
-	payload := c.send.peek(off, min(unsent, window, c.payloadMSS()))
+	payload := c.send.peek(off, min(unsent, window, size))
 	n := len(payload)
 	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
 	if n == 0 && !finHere {

@@ -124,7 +124,7 @@ func (c *Conn) nextRetransmission() (Segment, bool) {
 	if !ok {
 		return Segment{}, false
 	}
-	seg, ok := c.dataSegment(hole.start)
+	seg, ok := c.dataSegment(hole.start, c.payloadMSS())
 	if !ok {
 		return Segment{}, false
 	}
@@ -184,7 +184,9 @@ func (c *Conn) duplicateAck(now time.Time) {
 	if !lost {
 		return
 	}
-	c.cc.Congestion(c.flightSize(), now)
+	if !c.probeLost(now) { // RFC 4821 §7.6.2: a lost probe is no congestion
+		c.cc.Congestion(c.flightSize(), now)
+	}
 	c.inRecovery, c.mustResend = true, true
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna

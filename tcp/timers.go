@@ -137,4 +137,5 @@ func (c *Conn) detectBlackHole() {
 	}
 	c.pathMSS = blackHoleMSS
 	c.count(blackHoles)
+	c.startSearch() // and climb back when the path allows (plpmtud.go)
 }
