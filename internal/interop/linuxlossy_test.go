@@ -1,0 +1,526 @@
+//go:build linux
+
+package interop
+
+import (
+	"context"
+	"fmt"
+	"io"
+	mrand "math/rand/v2"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/link/tun"
+)
+
+// The Linux kernel against itself on the lossy path of sim/lossy_test.go
+// (100 Mbit/s bottleneck, 40 ms RTT, 1% random loss each way): how much
+// faster is CUBIC with SACK than Reno without it, when the reference
+// implementation does both? Two namespaces, each with a TUN device, are
+// joined by a forwarder in this process that impairs each direction; a
+// Go sender in one namespace and a Go receiver in the other are kernel
+// sockets. It measures, and asserts nothing about the ratio; a subtest
+// first checks the emulator, which without loss should let the kernel
+// fill the bottleneck.
+//
+// It takes real time (about 40 s per configuration at 16 MiB), so it
+// runs only with SEQACK_LINUX_LOSSY=1. SEQACK_LINUX_LOSSY_MB sets the
+// size (default 16 MiB; the lossless check moves at least 64 MiB) and
+// SEQACK_LINUX_LOSSY_SEEDS the number of seeds, 1, 2, ... (default 1),
+// each run with both configurations.
+func TestLinuxLossyPath(t *testing.T) {
+	if os.Getenv("SEQACK_LINUX_LOSSY") != "1" {
+		t.Skip("kernel-to-kernel transfers over an emulated lossy path take minutes; set SEQACK_LINUX_LOSSY=1 to run them")
+	}
+	netns.Require(t, "sysctl", "nstat")
+	size := envInt(t, "SEQACK_LINUX_LOSSY_MB", 16) << 20
+	seeds := envInt(t, "SEQACK_LINUX_LOSSY_SEEDS", 1)
+	lossy := lossyPath{rate: 100e6, delay: 20 * time.Millisecond, queue: 500_000, loss: 0.01}
+	t.Logf("path: %.0f Mbit/s bottleneck, %v one-way delay, %d-byte drop-tail queue, %.0f%% random loss each way; %d MiB per transfer",
+		lossy.rate/1e6, lossy.delay, lossy.queue, lossy.loss*100, size>>20)
+
+	t.Run("lossless", func(t *testing.T) {
+		// The emulator itself: without random loss the kernel should
+		// fill the bottleneck.
+		clean := lossy
+		clean.loss, clean.seed = 0, 1
+		r := linuxTransfer(t, "cubic", true, clean, max(size, 64<<20))
+		t.Logf("lossless, cubic+SACK: %s", r)
+	})
+
+	type pair struct{ cubic, reno linuxResult }
+	var pairs []pair
+	for seed := 1; seed <= seeds; seed++ {
+		path := lossy
+		path.seed = uint64(seed)
+		var p pair
+		ok := t.Run(fmt.Sprintf("seed%d/cubic-sack", seed), func(t *testing.T) {
+			p.cubic = linuxTransfer(t, "cubic", true, path, size)
+			t.Logf("seed %d, cubic+SACK: %s", seed, p.cubic)
+		})
+		ok = t.Run(fmt.Sprintf("seed%d/reno-nosack", seed), func(t *testing.T) {
+			p.reno = linuxTransfer(t, "reno", false, path, size)
+			t.Logf("seed %d, reno, no SACK: %s", seed, p.reno)
+		}) && ok
+		if ok {
+			pairs = append(pairs, p)
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	var sumC, sumR float64
+	for i, p := range pairs {
+		sumC += p.cubic.goodput
+		sumR += p.reno.goodput
+		t.Logf("seed %d: cubic+SACK %.2f Mbit/s, reno/no SACK %.2f Mbit/s, ratio %.2f×",
+			i+1, p.cubic.goodput/1e6, p.reno.goodput/1e6, p.cubic.goodput/p.reno.goodput)
+	}
+	n := float64(len(pairs))
+	t.Logf("mean over %d seed(s): cubic+SACK %.2f Mbit/s, reno/no SACK %.2f Mbit/s, ratio of means %.2f×",
+		len(pairs), sumC/n/1e6, sumR/n/1e6, sumC/sumR)
+}
+
+// envInt reads a positive integer from the environment, or returns def.
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v <= 0 {
+		t.Fatalf("%s=%q: want a positive number", name, s)
+	}
+	return v
+}
+
+// lossyPath describes one direction of the emulated path (both are
+// alike).
+type lossyPath struct {
+	rate  float64       // bottleneck, bits per second
+	delay time.Duration // one-way propagation delay
+	queue int           // bottleneck queue limit, bytes (drop-tail)
+	loss  float64       // probability a packet is dropped at random
+	seed  uint64        // for the random losses
+}
+
+// lane carries one direction of the path: packets read from one TUN
+// device are written to the other after the impairment. admit runs on
+// the reading device's goroutine only (one per endpoint), so the random
+// source and the bottleneck's clock need no lock.
+type lane struct {
+	path lossyPath
+	rng  *mrand.Rand
+	out  link.Endpoint
+	free time.Time // when the bottleneck has sent all it holds
+	line chan timedPacket
+
+	forwarded, lost, queueDrops, overflow atomic.Uint64
+}
+
+// timedPacket is a packet on the delay line, to be written at due.
+type timedPacket struct {
+	p   []byte
+	due time.Time
+}
+
+// newLane starts a lane that writes to out until ctx is done. stream
+// tells the lanes of one path apart, so that they draw different losses
+// from the same seed.
+func newLane(ctx context.Context, path lossyPath, stream uint64, out link.Endpoint) *lane {
+	l := &lane{
+		path: path,
+		rng:  mrand.New(mrand.NewPCG(path.seed, stream)),
+		out:  out,
+		// The packets between the queue's entrance and the far end are
+		// at most a queue's worth plus a delay's worth at the
+		// bottleneck rate, all as small as ACKs; this bounds them
+		// generously.
+		line: make(chan timedPacket, 1<<16),
+	}
+	go l.release(ctx)
+	return l
+}
+
+// admit takes a packet read from the near device: it is lost at random,
+// dropped when the bottleneck's queue is full, or else leaves the
+// bottleneck once the packets before it have been serialized and its
+// own size·8/rate has passed, and arrives a propagation delay later.
+func (l *lane) admit(p []byte) {
+	now := time.Now()
+	if l.path.loss > 0 && l.rng.Float64() < l.path.loss {
+		l.lost.Add(1)
+		link.Recycle(p)
+		return
+	}
+	start := now
+	if l.free.After(now) {
+		start = l.free
+		backlog := start.Sub(now).Seconds() * l.path.rate / 8 // bytes waiting
+		if int(backlog)+len(p) > l.path.queue {
+			l.queueDrops.Add(1)
+			link.Recycle(p)
+			return
+		}
+	}
+	l.free = start.Add(time.Duration(float64(len(p)) * 8 / l.path.rate * float64(time.Second)))
+	select {
+	case l.line <- timedPacket{p, l.free.Add(l.path.delay)}:
+	default:
+		l.overflow.Add(1)
+		link.Recycle(p)
+	}
+}
+
+// release writes the packets of the delay line to the far device in
+// order, each no earlier than it is due. Since every packet is delayed
+// alike after a FIFO bottleneck, they fall due in the order they came:
+// one sleeping goroutine is the whole timer wheel.
+func (l *lane) release(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var tp timedPacket
+		select {
+		case <-ctx.Done():
+			return
+		case tp = <-l.line:
+		}
+		if d := time.Until(tp.due); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
+		}
+		l.out.WritePacket(tp.p) // fails only once the device is closed
+		l.forwarded.Add(1)
+	}
+}
+
+func (l *lane) String() string {
+	fwd, lost, q, o := l.forwarded.Load(), l.lost.Load(), l.queueDrops.Load(), l.overflow.Load()
+	total := fwd + lost + q + o
+	return fmt.Sprintf("%d packets: %d lost at random (%.2f%%), %d queue drops, %d delay-line overflows",
+		total, lost, 100*float64(lost)/float64(max(total, 1)), q, o)
+}
+
+// linuxResult is the outcome of one kernel-to-kernel transfer.
+type linuxResult struct {
+	size    int
+	elapsed time.Duration // at the receiver, from accept to EOF
+	goodput float64       // bits per second
+	// From the sender's TCP_INFO at the end.
+	segsOut, totalRetrans uint32
+	totalRTO              uint16 // retransmission timeouts
+	mss                   uint32
+	// Sampled from the sender's TCP_INFO during the transfer.
+	rtoMin, rtoMax time.Duration
+	rttMean        time.Duration
+	cwndMean       float64 // segments
+	maxBackoff     uint8
+	// Deltas of the sender namespace's counters (nstat).
+	counters map[string]int64
+	// The forwarder's view, data direction and ACK direction.
+	data, acks string
+}
+
+func (r linuxResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%.2f Mbit/s (%d MiB in %.1f s); sender: %d segments, %d retransmitted (%.2f%%), %d RTOs, max backoff %d; sampled rto %v–%v, mean srtt %v, mean cwnd %.1f × %d B",
+		r.goodput/1e6, r.size>>20, r.elapsed.Seconds(), r.segsOut, r.totalRetrans,
+		100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.totalRTO, r.maxBackoff,
+		r.rtoMin, r.rtoMax, r.rttMean.Round(100*time.Microsecond), r.cwndMean, r.mss)
+	var names []string
+	for k := range r.counters {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	b.WriteString("\n\tnstat (sender):")
+	for _, k := range names {
+		fmt.Fprintf(&b, " %s=%d", k, r.counters[k])
+	}
+	fmt.Fprintf(&b, "\n\tpath data→: %s\n\tpath ←acks: %s", r.data, r.acks)
+	return b.String()
+}
+
+// tcpiOptSACK is TCPI_OPT_SACK of linux/tcp.h: TCP_INFO's options say
+// SACK was negotiated.
+const tcpiOptSACK = 2
+
+// The addresses of the two namespaces' ends of the emulated path.
+const (
+	lossySender   = "10.77.1.1"
+	lossyReceiver = "10.77.1.2"
+)
+
+// linuxTransfer makes the two namespaces and the path between them, sets
+// both kernels to congestion control cc with SACK on or off, and sends
+// size bytes from one kernel to the other.
+func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int) linuxResult {
+	t.Helper()
+	a, b := netns.New(t), netns.New(t) // a sends, b receives
+	sackVal := "0"
+	if sack {
+		sackVal = "1"
+	}
+	// A namespace other than the first may make only the algorithms in
+	// the machine's net.ipv4.tcp_allowed_congestion_control its
+	// default (here "reno bbr"; widening that list would change the
+	// host), but root may pick any available one for a socket. So both
+	// namespaces default to Reno, and the sender's socket is given cc
+	// with TCP_CONGESTION (and checked).
+	for _, ns := range []*netns.NS{a, b} {
+		ns.Run(t, "sysctl", "-q", "-w",
+			"net.ipv4.tcp_congestion_control=reno",
+			"net.ipv4.tcp_sack="+sackVal,
+			"net.ipv4.tcp_rmem=4096 131072 4194304",
+			"net.ipv4.tcp_wmem=4096 16384 4194304",
+			"net.ipv4.tcp_no_metrics_save=1",
+			// Keep the link to IPv4 and the transfer's own packets.
+			"net.ipv6.conf.all.disable_ipv6=1",
+			"net.ipv6.conf.default.disable_ipv6=1")
+		if got := strings.TrimSpace(ns.Run(t, "sysctl", "-n", "net.ipv4.tcp_sack")); got != sackVal {
+			t.Fatalf("%s: net.ipv4.tcp_sack is %s, want %s", ns.Name, got, sackVal)
+		}
+	}
+	devs := make([]*tun.Endpoint, 2)
+	for i, ns := range []*netns.NS{a, b} {
+		err := ns.Do(func() (err error) {
+			devs[i], err = tun.Open(device, 1500)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { devs[i].Close() })
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel) // runs before the devices close
+	data := newLane(ctx, path, 1, devs[1])
+	acks := newLane(ctx, path, 2, devs[0])
+	devs[0].Attach(data.admit)
+	devs[1].Attach(acks.admit)
+	a.Run(t, "ip", "addr", "add", lossySender+"/24", "dev", device)
+	a.Run(t, "ip", "link", "set", device, "up")
+	b.Run(t, "ip", "addr", "add", lossyReceiver+"/24", "dev", device)
+	b.Run(t, "ip", "link", "set", device, "up")
+
+	var ln net.Listener
+	if err := b.Do(func() (err error) {
+		ln, err = net.Listen("tcp", lossyReceiver+":5001")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+
+	// A stalled transfer fails rather than hangs: allow 0.5 Mbit/s.
+	deadline := time.Now().Add(time.Minute + time.Duration(size*8/500_000)*time.Second)
+	type received struct {
+		n       int64
+		elapsed time.Duration
+		err     error
+	}
+	got := make(chan received, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- received{err: err}
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(deadline)
+		start := time.Now()
+		n, err := io.CopyBuffer(struct{ io.Writer }{io.Discard}, c, make([]byte, 256<<10))
+		got <- received{n, time.Since(start), err}
+	}()
+
+	before := nstat(t, a)
+	var conn net.Conn
+	if err := a.Do(func() (err error) {
+		d := net.Dialer{Timeout: 10 * time.Second, Control: func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc)
+			}); err != nil {
+				return err
+			}
+			if serr != nil {
+				return fmt.Errorf("TCP_CONGESTION %s: %w", cc, serr)
+			}
+			return nil
+		}}
+		conn, err = d.Dial("tcp", lossyReceiver+":5001")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tc := conn.(*net.TCPConn)
+	tc.SetDeadline(deadline)
+	if got := congestionControl(t, tc); got != cc {
+		t.Fatalf("the sender's socket runs %q, want %q", got, cc)
+	}
+	if got := tcpInfo(t, tc); got != nil && (got.Options&tcpiOptSACK != 0) != sack {
+		t.Fatalf("SACK negotiated: %v, want %v", got.Options&tcpiOptSACK != 0, sack)
+	}
+
+	var r linuxResult
+	r.size = size
+	r.rtoMin = time.Hour
+	var samples int
+	var rttSum time.Duration
+	var cwndSum float64
+	sample := func() {
+		info := tcpInfo(t, tc)
+		if info == nil {
+			return
+		}
+		rto := time.Duration(info.Rto) * time.Microsecond
+		r.rtoMin, r.rtoMax = min(r.rtoMin, rto), max(r.rtoMax, rto)
+		r.maxBackoff = max(r.maxBackoff, info.Backoff)
+		rttSum += time.Duration(info.Rtt) * time.Microsecond
+		cwndSum += float64(info.Snd_cwnd)
+		samples++
+	}
+	// The sampler watches the sender's state every 100 ms.
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+
+	buf := make([]byte, 64<<10)
+	for left := size; left > 0; {
+		n, err := tc.Write(buf[:min(len(buf), left)])
+		if err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("sender: %v after %d of %d bytes", err, size-left+n, size)
+		}
+		left -= n
+	}
+	tc.CloseWrite()
+	rc := <-got
+	close(stop)
+	wg.Wait()
+	if rc.err != nil || rc.n != int64(size) {
+		t.Fatalf("receiver: %d of %d bytes in %v: %v", rc.n, size, rc.elapsed, rc.err)
+	}
+	if info := tcpInfo(t, tc); info != nil {
+		r.segsOut, r.totalRetrans, r.totalRTO, r.mss = info.Segs_out, info.Total_retrans, info.Total_rto, info.Snd_mss
+	}
+	r.elapsed = rc.elapsed
+	r.goodput = float64(size) * 8 / rc.elapsed.Seconds()
+	if samples > 0 {
+		r.rttMean = rttSum / time.Duration(samples)
+		r.cwndMean = cwndSum / float64(samples)
+	} else {
+		r.rtoMin = 0
+	}
+	after := nstat(t, a)
+	r.counters = map[string]int64{}
+	for k, v := range after {
+		if d := v - before[k]; d != 0 && interesting(k) {
+			r.counters[k] = d
+		}
+	}
+	r.data, r.acks = data.String(), acks.String()
+	if out, err := a.Output("cat", "/sys/class/net/"+device+"/statistics/tx_dropped"); err == nil && strings.TrimSpace(out) != "0" {
+		t.Logf("the sender's TUN device dropped %s packets itself", strings.TrimSpace(out))
+	}
+	return r
+}
+
+// tcpInfo returns the kernel's TCP_INFO for c.
+func tcpInfo(t *testing.T, c *net.TCPConn) *unix.TCPInfo {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	var info *unix.TCPInfo
+	var ierr error
+	if err := raw.Control(func(fd uintptr) {
+		info, ierr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	}); err != nil || ierr != nil {
+		t.Errorf("TCP_INFO: %v %v", err, ierr)
+		return nil
+	}
+	return info
+}
+
+// congestionControl returns the congestion control algorithm of c.
+func congestionControl(t *testing.T, c *net.TCPConn) string {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	var gerr error
+	if err := raw.Control(func(fd uintptr) {
+		name, gerr = unix.GetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION)
+	}); err != nil || gerr != nil {
+		t.Fatalf("TCP_CONGESTION: %v %v", err, gerr)
+	}
+	return strings.TrimRight(name, "\x00")
+}
+
+// nstat returns the namespace's SNMP and extended counters, absolute.
+// -s leaves nstat's history file alone.
+func nstat(t *testing.T, ns *netns.NS) map[string]int64 {
+	t.Helper()
+	m := map[string]int64{}
+	for _, line := range strings.Split(ns.Run(t, "nstat", "-asz"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if v, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+			m[f[0]] = v
+		}
+	}
+	return m
+}
+
+// interesting picks the counters that tell how losses were recovered.
+func interesting(name string) bool {
+	if name == "TcpRetransSegs" || name == "TcpOutSegs" {
+		return true
+	}
+	if !strings.HasPrefix(name, "TcpExt") {
+		return false
+	}
+	for _, s := range []string{"Retrans", "Recovery", "Timeout", "Loss", "RTO", "DSACK", "Fail", "Reno", "Sack", "SACK", "Undo", "Reorder"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}
