@@ -65,7 +65,9 @@ type Config struct {
 	// that need it) when full-sized segments keep timing out: the
 	// fallback of packetization-layer path MTU discovery (RFC 4821 §7.7)
 	// for paths that drop large packets and send no ICMP packet-too-big
-	// (an "ICMP black hole"), as Linux's tcp_mtu_probing does. Off by
+	// (an "ICMP black hole"), as Linux's tcp_mtu_probing does; after such
+	// a fallback, or an ICMP packet-too-big, it probes back up with larger
+	// segments (RFC 4821 §7), and tries again every 10 minutes. Off by
 	// default in the engine; the stack turns it on.
 	BlackHoleDetection bool
 	// ChallengeACKs, if set, bounds the challenge ACKs all Conns using

@@ -27,8 +27,16 @@
 // diagrams, errors: "S. 0:0(0) ack 1 win 65535 <mss 1460>". Segment.String
 // and Format print it; ParseSegment reads it.
 //
-// Not yet here (later work): window scaling, timestamps and PAWS, SACK,
-// congestion control, delayed ACKs, Nagle, keepalive, path MTU discovery.
-// The engine acknowledges every data segment at once and sends as much as
-// the peer's window allows.
+// Beyond RFC 9293's core the engine has the companions a modern stack
+// runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
+// loss recovery (RFC 2018, RFC 6675), NewReno and CUBIC congestion
+// control (RFC 6582, RFC 9438; CongestionControl), Eifel spurious-timeout
+// detection (RFC 3522, RFC 4015), delayed ACKs and Nagle, keepalive,
+// receive buffer auto-tuning, path MTU discovery from ICMP and by probing
+// (RFC 8201, RFC 4821), SYN cookies (CookieJar) and the RFC 5961
+// defences.
+//
+// Received data is copied once, by Read: a driver that can give up the
+// packet a segment arrived in sets Segment.Buffer, and the receive queue
+// keeps the packet itself, handing it to Config.ReleaseBuffer once read.
 package tcp

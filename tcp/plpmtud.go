@@ -27,11 +27,11 @@ import "time"
 // and Linux's tcp_mtu_probe): in ESTABLISHED, outside loss recovery and
 // timeouts, one at a time, as new data with enough queued behind it for
 // dupThresh full segments more, all within the peer's window, and the
-// congestion window large enough for them all. Its loss is then found by duplicate ACKs or SACK: the
-// size fails, the search's ceiling drops below it, and the probe's data
-// is sent again in segments of the current size, with no cut of the
-// congestion window (RFC 4821 §7.6.2: a lost probe is no sign of
-// congestion). A retransmission timeout covering the probe fails it too,
+// congestion window large enough for them all. Its loss is then found by
+// duplicate ACKs or SACK: the size fails, the search's ceiling drops
+// below it, and the probe's data is sent again in segments of the
+// current size, with no cut of the congestion window (RFC 4821 §7.6.2: a
+// lost probe is no sign of congestion). A retransmission timeout covering the probe fails it too,
 // but stays a timeout (§7.6.3). An ACK beyond the probe's first byte
 // proves the probe crossed the path, since that byte was sent in it
 // alone: the path MSS becomes the probe's size (§7.6.1).
