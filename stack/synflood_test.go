@@ -121,3 +121,85 @@ func BenchmarkSynFlood(b *testing.B) {
 	}
 	b.ReportMetric(float64(server.Stats().SynCookiesSent.Load()), "cookies")
 }
+
+// A valid cookie that comes back while the accept queue is full is
+// dropped without a reply, as Linux does: the client believes itself
+// connected and its next segment, carrying the same acknowledgment, gets
+// in once the application has accepted.
+func TestCookieWithFullAcceptQueue(t *testing.T) {
+	a, b := pipe.New(1500)
+	server := stack.New(stack.Options{})
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer server.Close()
+	replies := make(chan tcp.Segment, 16)
+	a.Attach(func(p []byte) {
+		_, h, payload, err := wire.ParseTCPPacket(p)
+		if err == nil {
+			replies <- tcp.SegmentFromHeader(&h, payload)
+		}
+	})
+	ln, err := server.ListenBacklog("tcp", ":80", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := netip.MustParseAddr("192.0.2.1")
+	send := func(port uint16, seg tcp.Segment) {
+		h := seg.Header(port, 80)
+		buf := make([]byte, 100)
+		size, _ := wire.BuildTCPPacket(buf, client, netip.MustParseAddr("192.0.2.2"), 64, &h, seg.Payload)
+		if err := a.WritePacket(buf[:size]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := func(want string) tcp.Segment {
+		t.Helper()
+		select {
+		case seg := <-replies:
+			if seg.Flags.String() != want {
+				t.Fatalf("reply %v, want flags %s", &seg, want)
+			}
+			return seg
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no reply, want %s", want)
+		}
+		return tcp.Segment{}
+	}
+	syn := tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535, Options: wire.TCPOptions{MSS: 1460, HasMSS: true}}
+	send(1000, syn) // fills the SYN queue
+	first := reply("S.")
+	send(1001, syn) // answered with a cookie
+	cookie := reply("S.")
+	if server.Stats().SynCookiesSent.Load() != 1 {
+		t.Fatalf("%d cookies sent, want 1", server.Stats().SynCookiesSent.Load())
+	}
+	send(1000, tcp.Segment{Seq: 1001, Ack: first.Seq + 1, Flags: wire.FlagACK, Window: 65535}) // fills the accept queue
+	deadline := time.Now().Add(2 * time.Second)
+	for server.Stats().ListenOverflows.Load() == 0 && time.Now().Before(deadline) {
+		// The cookie's ACK, again and again until the stack has
+		// processed the first connection's and turns it away.
+		send(1001, tcp.Segment{Seq: 1001, Ack: cookie.Seq + 1, Flags: wire.FlagACK, Window: 65535})
+		time.Sleep(5 * time.Millisecond)
+	}
+	if server.Stats().ListenOverflows.Load() == 0 || server.Stats().SynCookiesAccepted.Load() != 0 {
+		t.Fatalf("cookie ACK against a full accept queue: %d overflows, %d cookies accepted; want it dropped",
+			server.Stats().ListenOverflows.Load(), server.Stats().SynCookiesAccepted.Load())
+	}
+	select {
+	case seg := <-replies:
+		t.Fatalf("the dropped cookie ACK was answered with %v", &seg)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if _, err := ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	send(1001, tcp.Segment{Seq: 1001, Ack: cookie.Seq + 1, Flags: wire.FlagACK | wire.FlagPSH, Window: 65535, Payload: []byte("hi")})
+	reply(".") // the data's ACK: the connection exists now
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 2)
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != "hi" {
+		t.Fatalf("read %q, %v", got, err)
+	}
+}
