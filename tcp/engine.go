@@ -321,6 +321,9 @@ func (c *Conn) Compact() {
 		c.out = nil
 	}
 	c.recv.data.compact()
+	if c.send.len() == 0 {
+		c.send.forget()
+	}
 }
 
 // Events returns the application events since the last call and clears

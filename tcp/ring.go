@@ -7,14 +7,17 @@ import (
 )
 
 // ring is a byte queue in a circular buffer: the send queue (bytes
-// written and not yet acknowledged) and the in-order part of the receive
-// queue (bytes received and not yet read). Its buffer is taken from a pool
+// written and not yet acknowledged). Its buffer is taken from a pool
 // when the first byte arrives, doubled as needed, and returned when the
-// queue drains, so an idle connection holds no buffer at all.
+// queue drains, so an idle connection holds no buffer at all. The next
+// buffer is taken at the size the last one reached: a queue that drains
+// and fills again, as a bulk sender's does, is not grown (and copied)
+// from small again each time.
 type ring struct {
 	buf  []byte // len(buf) is a power of two, or 0 when empty
 	head int    // index of the first byte
 	n    int    // bytes queued
+	last int    // len(buf) when it was last released
 }
 
 func (r *ring) len() int { return r.n }
@@ -35,6 +38,9 @@ func (r *ring) write(p []byte) {
 
 // grow moves the queue into a buffer of at least size bytes.
 func (r *ring) grow(size int) {
+	if r.buf == nil {
+		size = max(size, r.last)
+	}
 	nb := getBuffer(size)
 	if r.n > 0 {
 		k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
@@ -65,8 +71,12 @@ func (r *ring) discard(n int) {
 // release gives the buffer back to the pool.
 func (r *ring) release() {
 	putBuffer(r.buf)
-	*r = ring{}
+	*r = ring{last: max(len(r.buf), r.last)}
 }
+
+// forget drops the memory of the size the buffer reached, once the
+// connection is idle.
+func (r *ring) forget() { r.last = 0 }
 
 // peek returns up to n bytes starting off bytes into the queue, without
 // wrapping: a span that crosses the end of the buffer is cut there, so a
