@@ -39,8 +39,14 @@
 // # Concurrency
 //
 // Inbound packets are processed on the goroutine that the link delivers
-// them from; an application's Read and Write run the engine on their own
-// goroutines; each connection has its own mutex; all connections and
+// them from, a burst at a time when the link implements
+// link.BatchAttacher: a run of segments for one connection goes into its
+// engine under one lock, and what the engine answers leaves as one batch
+// when the run ends. A packet whose payload goes to a connection's
+// receive queue stays there as it is (tcp.Segment.Buffer) until Read
+// copies it out and recycles it. An application's Read and Write run
+// the engine on their own goroutines; each connection has its own
+// mutex; all connections and
 // TIME_WAIT records share one timer goroutine per stack. An idle
 // connection is a struct and nothing else: its buffers come from a pool
 // when data arrives and go back when it drains. Lock order: a
