@@ -304,7 +304,6 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		if c.state == SynReceived {
 			c.setState(Established)
 			c.quickAcks = maxQuickAcks
-			c.quickAcks = maxQuickAcks
 			c.events |= EventEstablished | EventWritable
 		}
 	}
