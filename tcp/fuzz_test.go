@@ -39,6 +39,12 @@ func fuzzOne(t *testing.T, data []byte) {
 		if data[0]&0x20 != 0 {
 			cfg.Timestamps, cfg.NoDelay = true, true
 		}
+		given, released := 0, 0
+		cfg.ReleaseBuffer = func(b []byte) {
+			if released++; released > given || cap(b) < 40 {
+				t.Fatalf("released %d buffers of %d given, this one of %d bytes", released, given, cap(b))
+			}
+		}
 		c := NewConn(cfg, 1000)
 		open(c, data[0]%11, now)
 		c.Outgoing()
@@ -65,6 +71,11 @@ func fuzzOne(t *testing.T, data []byte) {
 				}
 				seg.Window = binary.BigEndian.Uint16(data[9:])
 				seg.Payload = make([]byte, int(data[11])*8)
+				if data[10]&0x80 != 0 { // in a packet buffer the engine may keep
+					packet := make([]byte, 40+len(seg.Payload), 40+len(seg.Payload)+int(data[9])*8)
+					seg.Payload, seg.Buffer = packet[40:], packet
+					given++
+				}
 				if seg.Flags.Has(wire.FlagSYN) && data[11]%2 == 0 {
 					seg.Options.MSS, seg.Options.HasMSS = uint16(data[11]), true
 				}
