@@ -108,6 +108,8 @@ func TestLossyPathSACKCubicVersusNewReno(t *testing.T) {
 	t.Logf("SACK+CUBIC: %v", best)
 	t.Logf("NewReno, no SACK: %v", reno)
 	t.Logf("ratio %.2f×", best.goodput/reno.goodput)
+	rack := lossyTransfer(t, &tcp.Config{SACK: true, RACKTLP: true}, size, 1)
+	t.Logf("SACK+CUBIC+RACK-TLP: %v", rack)
 	if best.goodput < 1.3*reno.goodput {
 		t.Errorf("SACK+CUBIC %.1f Mbit/s is not 1.3× NewReno's %.1f", best.goodput/1e6, reno.goodput/1e6)
 	}

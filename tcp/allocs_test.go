@@ -8,12 +8,21 @@ import (
 
 // In steady state the data path allocates nothing: a segment written,
 // carried, acknowledged and read takes its buffers from pools and its
-// segments from reused slices.
+// segments from reused slices; with RACK-TLP, its send time goes in a
+// reused slice too.
 func TestNoAllocationsPerSegment(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates")
 	}
-	cfg := &tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, SACK: true, Timestamps: true, NoDelay: true}
+	for _, rack := range []bool{false, true} {
+		cfg := &tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, SACK: true, Timestamps: true, NoDelay: true, RACKTLP: rack}
+		if n := allocsPerSegment(cfg); n != 0 {
+			t.Errorf("RACKTLP %v: %.2f allocations per segment, want 0", rack, n)
+		}
+	}
+}
+
+func allocsPerSegment(cfg *tcp.Config) float64 {
 	a, b, shuttle := connectedPair(cfg)
 	data := make([]byte, 1460)
 	buf := make([]byte, 64<<10)
@@ -26,7 +35,5 @@ func TestNoAllocationsPerSegment(t *testing.T) {
 	for range 100 { // warm up: pools, slices, the congestion window
 		step()
 	}
-	if n := testing.AllocsPerRun(1000, step); n != 0 {
-		t.Errorf("%.2f allocations per segment, want 0", n)
-	}
+	return testing.AllocsPerRun(1000, step)
 }

@@ -82,6 +82,18 @@ type Config struct {
 	// accepts the peer's offer. Off by default in the engine (so that a
 	// default connection is RFC 9293's plain one); the stack turns it on.
 	SACK bool
+	// RACKTLP turns on RACK-TLP loss detection (RFC 8985), as Linux
+	// runs it by default: a segment is deemed lost when one sent after
+	// it has been delivered and a reordering window beyond the RTT has
+	// passed, rather than after three duplicate ACKs, so that lost
+	// retransmissions are found without a timeout and a little
+	// reordering is not taken for loss; and a tail loss probe goes about
+	// two RTTs after the last ACK, so that the loss of a flight's last
+	// segments is found one RTO sooner. It needs SACK on both sides (both
+	// RACK and TLP run only on connections that negotiated it). Off by
+	// default in the engine, so that a default connection keeps
+	// RFC 6675's and RFC 6298's plain loss recovery.
+	RACKTLP bool
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
 	CongestionControl func(mss int) CongestionControl
@@ -130,6 +142,8 @@ const (
 	TimerKeepalive                   // RFC 1122 §4.2.3.6
 	TimerDelayedAck                  // RFC 1122 §4.2.3.2
 	TimerFinWait2                    // an orphaned connection's wait in FIN_WAIT_2 (Linux's tcp_fin_timeout)
+	TimerReorder                     // RACK's reordering timer (RFC 8985 §6.2 step 5)
+	TimerLossProbe                   // TLP's probe timeout, PTO (RFC 8985 §7.2)
 )
 
 // Errors a connection ends with (Conn.Err) or a call returns. The stack

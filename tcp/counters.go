@@ -22,6 +22,9 @@ type Counters struct {
 	BlackHoles          atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
 	PMTUProbes          atomic.Uint64 // segments sent larger than the MSS to test the path (RFC 4821 §7)
 	PMTUProbesSucceeded atomic.Uint64 // ... acknowledged: the MSS raised to their size
+	RACKLosses          atomic.Uint64 // segments RACK deemed lost (RFC 8985 §6), retransmissions included
+	TLPProbes           atomic.Uint64 // tail loss probes sent (RFC 8985 §7)
+	TLPRecoveries       atomic.Uint64 // ... that repaired a loss, with a congestion response (§7.4)
 }
 
 // count adds one to the counter f picks, if the Config has Counters.
@@ -45,4 +48,7 @@ func spuriousTimeouts(k *Counters) *atomic.Uint64     { return &k.SpuriousTimeou
 func blackHoles(k *Counters) *atomic.Uint64           { return &k.BlackHoles }
 func pmtuProbes(k *Counters) *atomic.Uint64           { return &k.PMTUProbes }
 func pmtuProbesSucceeded(k *Counters) *atomic.Uint64  { return &k.PMTUProbesSucceeded }
+func rackLosses(k *Counters) *atomic.Uint64           { return &k.RACKLosses }
+func tlpProbes(k *Counters) *atomic.Uint64            { return &k.TLPProbes }
+func tlpRecoveries(k *Counters) *atomic.Uint64        { return &k.TLPRecoveries }
 func challengeACKsLimited(k *Counters) *atomic.Uint64 { return &k.ChallengeLimited }

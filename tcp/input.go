@@ -315,12 +315,16 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		return false
 	}
 	newSACK := c.takeSACK(seg)
+	advanced := ack.GreaterThan(c.sndUna)
 	switch {
-	case ack.GreaterThan(c.sndUna):
+	case advanced:
 		c.ackAdvanced(seg, ack, now)
 	case c.sndUna != c.sndMax && ack == c.sndUna && (newSACK ||
 		len(seg.Payload) == 0 && !seg.Flags.Has(wire.FlagFIN) && c.scaledWindow(seg) == c.sndWnd):
 		c.duplicateAck(now)
+	}
+	if c.rackOn() {
+		c.rackAck(seg, advanced, now) // RACK's loss detection and TLP (RFC 8985)
 	}
 	// Window update, if this segment is newer than the last that set it.
 	if ack.GreaterThanEq(c.sndUna) && (c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(ack)) {
@@ -518,6 +522,8 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.rtx.stop()
 	c.persist.stop()
 	c.kaTimer.stop()
+	c.rack.timer.stop()
+	c.rack.sent = nil
 	c.send.release()
 	c.setState(TimeWait)
 	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))

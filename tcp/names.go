@@ -9,6 +9,8 @@ var timerNames = [...]string{
 	TimerKeepalive:  "keepalive",
 	TimerDelayedAck: "delayed-ACK",
 	TimerFinWait2:   "FIN_WAIT_2 timeout",
+	TimerReorder:    "RACK",
+	TimerLossProbe:  "TLP",
 }
 
 // String names the timer as diagrams label it: "RTO", "2MSL", "persist".

@@ -234,7 +234,8 @@ func (c *Conn) synSegment() Segment {
 // transmit queues seg, which starts at or below SND.MAX, keeping the
 // counters, the RTT measurement and the retransmission timer.
 func (c *Conn) transmit(seg Segment, now time.Time) {
-	if seg.Seq.LessThan(c.sndMax) {
+	retransmission := seg.Seq.LessThan(c.sndMax)
+	if retransmission {
 		c.stats.retransmissions++
 		c.stats.bytesRetransmitted += uint64(len(seg.Payload))
 		c.count(retransmissions)
@@ -256,7 +257,21 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.rtx.set(c.at(now.Add(c.rto)))
 	}
 	c.persist.stop()
-	c.lastSend = c.at(now)
+	sentAt := c.at(now)
+	if c.rackOn() && sentAt <= c.lastSend {
+		// Each transmission its own instant, a nanosecond on if the
+		// clock has not moved: RACK then orders transmissions by time
+		// alone (RFC 8985 §6.2), where the tie-break by sequence would
+		// put a retransmission before new data sent earlier.
+		sentAt = c.lastSend + 1
+	}
+	c.lastSend = sentAt
+	if c.rackOn() && !seg.Flags.Has(wire.FlagSYN) {
+		c.rackSent(seg.Seq, seg.End(), sentAt)
+		if !retransmission {
+			c.armProbe(now) // RFC 8985 §7.2: after new data
+		}
+	}
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

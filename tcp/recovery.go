@@ -51,6 +51,9 @@ func (c *Conn) pipe() int {
 		}
 		return p
 	}
+	if c.rackOn() {
+		return c.rackPipe()
+	}
 	high := c.lostLimit()
 	p := outstanding - c.sb.bytes(c.sndUna, c.sndMax)
 	from := c.rtxNext
@@ -110,6 +113,9 @@ func (c *Conn) windowAllows(n int) bool {
 // (RFC 6675 §4, NextSeg rule 1), or without SACK the segment at SND.UNA
 // if it has not been resent since the last partial ACK (RFC 6582).
 func (c *Conn) nextRetransmission() (Segment, bool) {
+	if c.rackOn() {
+		return c.rackRetransmission() // the segments RACK marked lost
+	}
 	from, limit := c.rtxNext, c.lostLimit()
 	if from.LessThan(c.sndUna) {
 		from = c.sndUna
@@ -174,6 +180,9 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 // lost (RFC 6675 §5), fast recovery starts.
 func (c *Conn) duplicateAck(now time.Time) {
 	c.dupAcks++
+	if c.rackOn() {
+		return // RACK decides what is lost (rackAck)
+	}
 	if c.inRecovery || c.cc == nil || c.sndUna.LessThan(c.recoverSeq) {
 		return // RFC 6582 §3.2 step 1: not again for data sent before the last recovery or timeout
 	}
@@ -181,9 +190,14 @@ func (c *Conn) duplicateAck(now time.Time) {
 	if c.sackOK && c.sb.bytes(c.sndUna, c.sndMax) > (dupThresh-1)*c.effectiveMSS() {
 		lost = true
 	}
-	if !lost {
-		return
+	if lost {
+		c.enterRecovery(now)
 	}
+}
+
+// enterRecovery starts fast recovery, with the congestion response of
+// the round (RFC 5681 §3.2, RFC 6675 §5).
+func (c *Conn) enterRecovery(now time.Time) {
 	if !c.probeLost(now) { // RFC 4821 §7.6.2: a lost probe is no congestion
 		c.cc.Congestion(c.flightSize(), now)
 	}
@@ -191,6 +205,11 @@ func (c *Conn) duplicateAck(now time.Time) {
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
 	c.rttTiming = false
+	if c.rack.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
+		c.rack.timer.stop()
+		c.rack.probe = false
+	}
+	c.rack.tlpOut = false
 }
 
 // recoveryAck handles a cumulative ACK during fast recovery: a full ACK

@@ -21,6 +21,10 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
 		return
 	}
+	if c.rack.timer.due(c.at(now)) { // before the RTO: a PTO capped by it goes first (RFC 8985 §7.2)
+		c.rack.timer.stop()
+		c.rackTimeout(now)
+	}
 	if c.rtx.due(c.at(now)) {
 		c.rtx.stop()
 		c.fired(TimerRetransmit)
@@ -90,6 +94,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.inRecovery, c.dupAcks = false, 0
 	c.recoverSeq = c.sndMax
 	c.sndNxt = c.sndUna
+	c.rackTimeoutRTO()
 	c.output(now)
 }
 
@@ -108,6 +113,7 @@ func (c *Conn) probeWindow(now time.Time) {
 // sampleRTT folds a round-trip measurement into SRTT and RTTVAR and
 // recomputes the RTO (RFC 6298 §2.2, §2.3, with G taken as 1 ms).
 func (c *Conn) sampleRTT(r time.Duration) {
+	c.noteMinRTT(r)
 	if c.srtt == 0 {
 		c.srtt, c.rttvar = r, r/2
 	} else {
