@@ -408,6 +408,7 @@ func (c *Conn) Connect(now time.Time) error {
 func (c *Conn) openSend(iss Seq) {
 	c.iss = iss
 	c.sndUna, c.sndNxt, c.sndMax = iss, iss, iss
+	c.recoverSeq = iss // no recovery yet (see recovering)
 	c.sendSeq = iss + 1
 	c.rto = c.cfg.initialRTO()
 	c.retries = 0

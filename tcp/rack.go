@@ -249,12 +249,6 @@ func (c *Conn) reoWnd() time.Duration {
 	return min(c.rack.minRTT/4, c.srtt)
 }
 
-// recovering reports whether a fast recovery or a timeout's recovery is
-// under way: the recovery point lies ahead of SND.UNA.
-func (c *Conn) recovering() bool {
-	return c.sndUna.LessThan(c.recoverSeq) && c.recoverSeq.LessThanEq(c.sndMax)
-}
-
 // rackPipe is RFC 6675's pipe with RACK's IsLost: what is outstanding,
 // less what is SACKed, less what RACK marked lost and was not sent again.
 func (c *Conn) rackPipe() int {

@@ -174,6 +174,15 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 	return grew
 }
 
+// recovering reports whether a fast recovery or a timeout's recovery is
+// under way: its recovery point lies ahead of SND.UNA. The point must
+// also lie at or below SND.MAX, or comparisons modulo 2^32 would take a
+// point left 2^31 bytes behind (or the ISS's of a connection yet to
+// recover) for one ahead.
+func (c *Conn) recovering() bool {
+	return c.sndUna.LessThan(c.recoverSeq) && c.recoverSeq.LessThanEq(c.sndMax)
+}
+
 // duplicateAck handles an ACK that acknowledges nothing new while data
 // is outstanding (RFC 5681 §2), or brings new SACK information: after
 // dupThresh of them, or once enough is SACKed above SND.UNA to deem it
@@ -183,7 +192,7 @@ func (c *Conn) duplicateAck(now time.Time) {
 	if c.rackOn() {
 		return // RACK decides what is lost (rackAck)
 	}
-	if c.inRecovery || c.cc == nil || c.sndUna.LessThan(c.recoverSeq) {
+	if c.inRecovery || c.cc == nil || c.recovering() {
 		return // RFC 6582 §3.2 step 1: not again for data sent before the last recovery or timeout
 	}
 	lost := c.dupAcks >= dupThresh

@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -113,4 +114,29 @@ func TestSACKBlocksSent(t *testing.T) {
 	c.do(step{in: ". 5301:5401(100) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5001 <sack 5301:5401 5101:5201>"}})
 	c.do(step{in: ". 5201:5301(100) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5001 <sack 5101:5401>"}})
 	c.do(step{in: ". 5001:5101(100) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5401"}})
+}
+
+// Fast retransmit works wherever the ISS lies in the sequence space: the
+// guard against a second recovery for data sent before the last one
+// (RFC 6582 §3.2 step 1) holds only while that recovery point lies
+// ahead of SND.UNA. (Compared with a recovery point of 0, half of all
+// ISSs looked "before" it, and their connections never retransmitted
+// fast.)
+func TestFastRetransmitAnyISS(t *testing.T) {
+	for _, iss := range []uint32{1000, 0x7fffffff, 0x90000000, 0xfffffff0} {
+		c := newTestConn(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, tcp.Seq(iss))
+		c.Connect(c.now)
+		c.in(fmt.Sprintf("S. 5000:5000(0) ack %d win 65535 <mss 1460>", iss+1))
+		c.settle()
+		c.Write(make([]byte, 14600), c.now)
+		c.Outgoing()
+		dup := fmt.Sprintf(". 5001:5001(0) ack %d win 65535", iss+1)
+		c.in(dup)
+		c.in(dup)
+		c.in(dup)
+		c.out(fmt.Sprintf(". %d:%d(1460) ack 5001", iss+1, iss+1+1460))
+		if !c.Stats().InRecovery {
+			t.Errorf("ISS %#x: three duplicate ACKs started no recovery", iss)
+		}
+	}
 }
