@@ -29,7 +29,8 @@
 //
 // Beyond RFC 9293's core the engine has the companions a modern stack
 // runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
-// loss recovery (RFC 2018, RFC 6675), NewReno and CUBIC congestion
+// loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
+// (RFC 8985, Config.RACKTLP), NewReno and CUBIC congestion
 // control (RFC 6582, RFC 9438; CongestionControl), Eifel spurious-timeout
 // detection (RFC 3522, RFC 4015), delayed ACKs and Nagle, keepalive,
 // receive buffer auto-tuning, path MTU discovery from ICMP and by probing

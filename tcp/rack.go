@@ -50,6 +50,13 @@ import (
 // segment (RFC 8985 §7.2's WCDelAckT).
 const worstDelayedAck = 200 * time.Millisecond
 
+// timerSlack is added to the PTO and to the reordering timer, as Linux
+// adds TCP_TIMEOUT_MIN (two jiffies) to both: on a path whose RTT is
+// microseconds (a TUN device, loopback), two SRTTs are shorter than a
+// scheduling hiccup of the peer, and a timer without slack would send
+// probes, and declare losses, for segments whose ACK is merely late.
+const timerSlack = 2 * time.Millisecond
+
 // sentSeg is one transmission still unacknowledged: the sequence numbers
 // from the previous record's end (or SND.UNA) to end, and when they were
 // last sent.
@@ -226,7 +233,7 @@ func (c *Conn) rackDetect(now time.Time) {
 	}
 	switch {
 	case wait > 0:
-		c.rack.timer.set(t + instant(wait))
+		c.rack.timer.set(t + instant(wait+timerSlack))
 		c.rack.probe = false
 	case !c.rack.probe:
 		c.rack.timer.stop()
@@ -306,9 +313,9 @@ func (c *Conn) rackTimeout(now time.Time) {
 
 // armProbe sets the PTO (RFC 8985 §7.2) when a probe may be needed: SACK
 // and data in flight, no recovery under way, no probe in flight, and no
-// reordering timer pending. It is two SRTTs, plus the peer's delayed ACK
-// when a single segment is in flight, and never later than the
-// retransmission timer.
+// reordering timer pending. It is two SRTTs and timerSlack, plus the
+// peer's delayed ACK when a single segment is in flight, and never later
+// than the retransmission timer.
 func (c *Conn) armProbe(now time.Time) {
 	if c.rack.timer.running() && !c.rack.probe {
 		return // the reordering timer
@@ -320,7 +327,7 @@ func (c *Conn) armProbe(now time.Time) {
 	}
 	pto := time.Second // no RTT sample yet
 	if c.srtt != 0 {
-		pto = 2 * c.srtt
+		pto = 2*c.srtt + timerSlack
 		if c.flightSize() <= c.effectiveMSS() {
 			pto += worstDelayedAck
 		}

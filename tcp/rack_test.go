@@ -47,7 +47,7 @@ func TestTailLossProbe(t *testing.T) {
 		c := rackConn(t, true, &k)
 		c.later(20 * time.Millisecond)
 		c.do(step{in: ". 5001:5001(0) ack 12681 win 65535"}) // segments 9 and 10 lost
-		c.do(step{call: "timer", wait: 40 * time.Millisecond, out: []string{"P. 14141:15601(1460) ack 5001"}})
+		c.do(step{call: "timer", wait: 42 * time.Millisecond, out: []string{"P. 14141:15601(1460) ack 5001"}})
 		c.later(20 * time.Millisecond)
 		c.do(step{in: ". 5001:5001(0) ack 12681 win 65535 <sack 14141:15601>", out: []string{". 12681:14141(1460) ack 5001"}})
 		if !c.Stats().InRecovery {
@@ -84,7 +84,7 @@ func TestTailLossProbeNewData(t *testing.T) {
 	c.later(20 * time.Millisecond)
 	// Slow start lets two segments out for the one ACKed; the third waits.
 	c.do(step{in: ". 5001:5001(0) ack 2461 win 65535", out: []string{". 15601:17061(1460) ack 5001", ". 17061:18521(1460) ack 5001"}})
-	c.do(step{call: "timer", wait: 40 * time.Millisecond, out: []string{"P. 18521:19981(1460) ack 5001"}})
+	c.do(step{call: "timer", wait: 42 * time.Millisecond, out: []string{"P. 18521:19981(1460) ack 5001"}})
 	cwnd, _ := c.window()
 	c.later(20 * time.Millisecond)
 	c.do(step{in: ". 5001:5001(0) ack 19981 win 65535"})
@@ -188,8 +188,8 @@ func TestReorderingWindow(t *testing.T) {
 				return
 			case tc.byTime:
 				c.out()
-				if waited := c.fireTimer(); waited.Round(time.Millisecond) != 5*time.Millisecond {
-					t.Errorf("timer fired after %v, want 5ms", waited)
+				if waited := c.fireTimer(); waited.Round(time.Millisecond) != 7*time.Millisecond {
+					t.Errorf("timer fired after %v, want 7ms (reo_wnd 5 ms and 2 ms slack)", waited)
 				}
 				c.out(resend)
 				if len(c.timers) != 1 || c.timers[0] != tcp.TimerReorder {
@@ -198,8 +198,8 @@ func TestReorderingWindow(t *testing.T) {
 				return
 			}
 			c.out()
-			if d := c.Deadline().Sub(c.now); d.Round(time.Millisecond) != 5*time.Millisecond {
-				t.Errorf("next deadline in %v, want the reordering timer's 5ms", d)
+			if d := c.Deadline().Sub(c.now); d.Round(time.Millisecond) != 7*time.Millisecond {
+				t.Errorf("next deadline in %v, want the reordering timer's 7ms", d)
 			}
 			c.later(tc.arrives)
 			c.do(step{in: ". 5001:5001(0) ack 30201 win 65535"})
@@ -235,7 +235,7 @@ func TestLossProbeEpisode(t *testing.T) {
 			c := rackConn(t, true, &k)
 			c.later(20 * time.Millisecond)
 			c.do(step{in: ". 5001:5001(0) ack 12681 win 65535"})
-			c.do(step{call: "timer", wait: 40 * time.Millisecond, out: []string{"P. 14141:15601(1460) ack 5001"}})
+			c.do(step{call: "timer", wait: 42 * time.Millisecond, out: []string{"P. 14141:15601(1460) ack 5001"}})
 			c.later(20 * time.Millisecond)
 			c.in(tc.acks[0])
 			c.Write(make([]byte, 1460), c.now)
