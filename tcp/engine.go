@@ -326,7 +326,7 @@ func (c *Conn) Compact() {
 		c.send.forget()
 	}
 	if len(c.rack.sent) == 0 {
-		c.rack.sent = nil
+		c.rack.release()
 	}
 }
 
@@ -372,7 +372,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.kaTimer.stop()
 	c.delack.stop()
 	c.rack.timer.stop()
-	c.rack.sent = nil
+	c.rack.release()
 	c.send.release()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)

@@ -523,7 +523,7 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.persist.stop()
 	c.kaTimer.stop()
 	c.rack.timer.stop()
-	c.rack.sent = nil
+	c.rack.release()
 	c.send.release()
 	c.setState(TimeWait)
 	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))

@@ -75,9 +75,10 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 72 bytes, and the records' array while data is in flight.
+// 96 bytes, and the records' array while data is in flight.
 type rackState struct {
-	sent   []sentSeg
+	sent   []sentSeg // in sequence order, from SND.UNA on
+	base   []sentSeg // the array sent lies in, from its start: acknowledged records leave sent's front, and push reuses the room
 	xmitTS instant       // RACK.xmit_ts: when the most recently sent of the delivered segments was sent
 	rtt    time.Duration // RACK.rtt: the RTT of that delivery
 	minRTT time.Duration // RACK.min_RTT: the least RTT seen
@@ -91,6 +92,24 @@ type rackState struct {
 	tlpOut     bool // a probe's episode is open (TLP.end_seq is not None)
 	tlpAgain   bool // TLP.is_retrans: that probe was a retransmission
 }
+
+// push appends s to the records, moving them back to the front of their
+// array when they reach its end and the front has room enough, so that a
+// steady flight reuses one array: no allocation per segment.
+func (r *rackState) push(s sentSeg) {
+	if len(r.sent) == cap(r.sent) && len(r.sent) <= cap(r.base)/2 {
+		r.sent = r.base[:copy(r.base[:cap(r.base)], r.sent)]
+	}
+	if len(r.sent) == cap(r.sent) {
+		grown := make([]sentSeg, len(r.sent), 2*len(r.sent)+16)
+		copy(grown, r.sent)
+		r.sent, r.base = grown, grown[:0]
+	}
+	r.sent = append(r.sent, s)
+}
+
+// release drops the records and their array.
+func (r *rackState) release() { r.sent, r.base = nil, nil }
 
 // rackOn reports whether RACK-TLP runs on this connection: asked for and
 // SACK negotiated (RFC 8985 §4 needs SACK; TLP is kept to SACK as well).
@@ -120,7 +139,7 @@ func (c *Conn) rackSent(start, end Seq, t instant) {
 		}
 	}
 	if end.GreaterThan(last) {
-		c.rack.sent = append(c.rack.sent, sentSeg{end: end, at: t})
+		c.rack.push(sentSeg{end: end, at: t})
 	}
 }
 
@@ -129,7 +148,7 @@ func (c *Conn) rackSplit(seq Seq) {
 	from := c.sndUna
 	for i, r := range c.rack.sent {
 		if from.LessThan(seq) && seq.LessThan(r.end) {
-			c.rack.sent = append(c.rack.sent, sentSeg{})
+			c.rack.push(sentSeg{})
 			copy(c.rack.sent[i+1:], c.rack.sent[i:])
 			c.rack.sent[i].end = seq
 			return
@@ -153,6 +172,7 @@ func sentAfter(t1 instant, end1 Seq, t2 instant, end2 Seq) bool {
 func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 	t := c.at(now)
 	ack := c.sndUna
+	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
 	from, acked := ack, 0
 	for i := range c.rack.sent {
@@ -161,8 +181,11 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 		if i == 0 || start.LessThan(ack) {
 			start = ack
 		}
-		from = r.end
 		delivered := r.end.LessThanEq(ack)
+		if !delivered && start.GreaterThanEq(sacked) {
+			break // beyond the cumulative ACK and every SACK block: the rest is undelivered
+		}
+		from = r.end
 		if delivered {
 			acked = i + 1
 		}
@@ -192,8 +215,10 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 			newest, found = *r, true
 		}
 	}
-	n := copy(c.rack.sent, c.rack.sent[acked:])
-	c.rack.sent = c.rack.sent[:n]
+	c.rack.sent = c.rack.sent[acked:]
+	if len(c.rack.sent) == 0 {
+		c.rack.sent = c.rack.base
+	}
 	if found {
 		c.rack.rtt = time.Duration(t - newest.at) // step 1
 		c.noteMinRTT(c.rack.rtt)
@@ -219,6 +244,12 @@ func (c *Conn) rackDetect(now time.Time) {
 		reo := c.reoWnd()
 		for i := range c.rack.sent {
 			r := &c.rack.sent[i]
+			if !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) && r.flags&sentAgain == 0 {
+				// Sent first at or after RACK.xmit_ts: so was everything
+				// above it, first or again (sent again means sent later
+				// still). Nothing further can be lost yet.
+				break
+			}
 			if r.flags&(sentDelivered|sentLost) != 0 || !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) {
 				continue
 			}
