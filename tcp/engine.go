@@ -325,7 +325,7 @@ func (c *Conn) Compact() {
 	if c.send.len() == 0 {
 		c.send.forget()
 	}
-	if len(c.rack.sent) == 0 {
+	if len(c.rack.sent()) == 0 {
 		c.rack.release()
 	}
 }

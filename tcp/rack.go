@@ -75,17 +75,20 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 96 bytes, and the records' array while data is in flight.
+// 80 bytes, and the records' array while data is in flight.
 type rackState struct {
-	sent   []sentSeg // in sequence order, from SND.UNA on
-	base   []sentSeg // the array sent lies in, from its start: acknowledged records leave sent's front, and push reuses the room
-	xmitTS instant       // RACK.xmit_ts: when the most recently sent of the delivered segments was sent
-	rtt    time.Duration // RACK.rtt: the RTT of that delivery
-	minRTT time.Duration // RACK.min_RTT: the least RTT seen
-	timer  timer         // the reordering timer (§6.2 step 5), or the PTO (§7.2) when probe is set
-	endSeq Seq           // RACK.end_seq: where that segment ended
-	fack   Seq           // RACK.fack: the highest sequence number delivered
-	tlpEnd Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
+	// records[head:] are the transmissions outstanding, in sequence
+	// order from SND.UNA (sent returns them): acknowledged ones leave
+	// the front by moving head, and push reuses the room.
+	records []sentSeg
+	xmitTS  instant       // RACK.xmit_ts: when the most recently sent of the delivered segments was sent
+	rtt     time.Duration // RACK.rtt: the RTT of that delivery
+	minRTT  time.Duration // RACK.min_RTT: the least RTT seen
+	timer   timer         // the reordering timer (§6.2 step 5), or the PTO (§7.2) when probe is set
+	endSeq  Seq           // RACK.end_seq: where that segment ended
+	fack    Seq           // RACK.fack: the highest sequence number delivered
+	tlpEnd  Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
+	head    int32
 
 	reordering bool // RACK.reordering_seen
 	probe      bool // timer is the PTO
@@ -93,23 +96,30 @@ type rackState struct {
 	tlpAgain   bool // TLP.is_retrans: that probe was a retransmission
 }
 
-// push appends s to the records, moving them back to the front of their
-// array when they reach its end and the front has room enough, so that a
-// steady flight reuses one array: no allocation per segment.
+// sent returns the records of the transmissions outstanding.
+func (r *rackState) sent() []sentSeg { return r.records[r.head:] }
+
+// push appends s to the records, first moving them back to the front of
+// their array if it is full and at least half of it lies before head,
+// so that a steady flight reuses one array: no allocation per segment.
 func (r *rackState) push(s sentSeg) {
-	if len(r.sent) == cap(r.sent) && len(r.sent) <= cap(r.base)/2 {
-		r.sent = r.base[:copy(r.base[:cap(r.base)], r.sent)]
+	if len(r.records) == cap(r.records) && int(r.head) >= len(r.records)/2 {
+		n := copy(r.records, r.records[r.head:])
+		r.records, r.head = r.records[:n], 0
 	}
-	if len(r.sent) == cap(r.sent) {
-		grown := make([]sentSeg, len(r.sent), 2*len(r.sent)+16)
-		copy(grown, r.sent)
-		r.sent, r.base = grown, grown[:0]
+	r.records = append(r.records, s)
+}
+
+// drop removes the n oldest records, acknowledged.
+func (r *rackState) drop(n int) {
+	r.head += int32(n)
+	if int(r.head) == len(r.records) {
+		r.records, r.head = r.records[:0], 0
 	}
-	r.sent = append(r.sent, s)
 }
 
 // release drops the records and their array.
-func (r *rackState) release() { r.sent, r.base = nil, nil }
+func (r *rackState) release() { r.records, r.head = nil, 0 }
 
 // rackOn reports whether RACK-TLP runs on this connection: asked for and
 // SACK negotiated (RFC 8985 §4 needs SACK; TLP is kept to SACK as well).
@@ -120,8 +130,8 @@ func (c *Conn) rackOn() bool { return c.sackOK && c.cfg.RACKTLP }
 // covers, split where it starts or ends inside one.
 func (c *Conn) rackSent(start, end Seq, t instant) {
 	last := c.sndUna
-	if n := len(c.rack.sent); n > 0 {
-		last = c.rack.sent[n-1].end
+	if sent := c.rack.sent(); len(sent) > 0 {
+		last = sent[len(sent)-1].end
 	} else {
 		c.rack.fack = c.sndUna // nothing outstanding: nothing above SND.UNA was delivered
 	}
@@ -130,8 +140,9 @@ func (c *Conn) rackSent(start, end Seq, t instant) {
 		c.rackSplit(start)
 		c.rackSplit(stop)
 		from := c.sndUna
-		for i := range c.rack.sent {
-			r := &c.rack.sent[i]
+		sent := c.rack.sent()
+		for i := range sent {
+			r := &sent[i]
 			if from.GreaterThanEq(start) && r.end.LessThanEq(stop) {
 				r.at, r.flags = t, (r.flags|sentAgain)&^sentLost
 			}
@@ -146,11 +157,12 @@ func (c *Conn) rackSent(start, end Seq, t instant) {
 // rackSplit makes seq a boundary between records, if a record spans it.
 func (c *Conn) rackSplit(seq Seq) {
 	from := c.sndUna
-	for i, r := range c.rack.sent {
+	for i, r := range c.rack.sent() {
 		if from.LessThan(seq) && seq.LessThan(r.end) {
 			c.rack.push(sentSeg{})
-			copy(c.rack.sent[i+1:], c.rack.sent[i:])
-			c.rack.sent[i].end = seq
+			sent := c.rack.sent() // push may have moved them
+			copy(sent[i+1:], sent[i:])
+			sent[i].end = seq
 			return
 		}
 		from = r.end
@@ -175,8 +187,9 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
 	from, acked := ack, 0
-	for i := range c.rack.sent {
-		r := &c.rack.sent[i]
+	sent := c.rack.sent()
+	for i := range sent {
+		r := &sent[i]
 		start := from
 		if i == 0 || start.LessThan(ack) {
 			start = ack
@@ -215,10 +228,7 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 			newest, found = *r, true
 		}
 	}
-	c.rack.sent = c.rack.sent[acked:]
-	if len(c.rack.sent) == 0 {
-		c.rack.sent = c.rack.base
-	}
+	c.rack.drop(acked)
 	if found {
 		c.rack.rtt = time.Duration(t - newest.at) // step 1
 		c.noteMinRTT(c.rack.rtt)
@@ -242,8 +252,9 @@ func (c *Conn) rackDetect(now time.Time) {
 	lost := false
 	if c.rack.xmitTS != 0 {
 		reo := c.reoWnd()
-		for i := range c.rack.sent {
-			r := &c.rack.sent[i]
+		sent := c.rack.sent()
+		for i := range sent {
+			r := &sent[i]
 			if !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) && r.flags&sentAgain == 0 {
 				// Sent first at or after RACK.xmit_ts: so was everything
 				// above it, first or again (sent again means sent later
@@ -292,7 +303,7 @@ func (c *Conn) reoWnd() time.Duration {
 func (c *Conn) rackPipe() int {
 	p := int(c.sndMax.Sub(c.sndUna)) - c.sb.bytes(c.sndUna, c.sndMax)
 	from := c.sndUna
-	for _, r := range c.rack.sent {
+	for _, r := range c.rack.sent() {
 		if r.flags&sentLost != 0 {
 			p -= int(r.end.Sub(from)) - c.sb.bytes(from, r.end)
 		}
@@ -305,7 +316,7 @@ func (c *Conn) rackPipe() int {
 // first hole in the first record RACK marked lost.
 func (c *Conn) rackRetransmission() (Segment, bool) {
 	from := c.sndUna
-	for _, r := range c.rack.sent {
+	for _, r := range c.rack.sent() {
 		start := from
 		from = r.end
 		if r.flags&sentLost == 0 {
@@ -387,8 +398,8 @@ func (c *Conn) sendProbe(now time.Time) {
 	again := !ok
 	if again {
 		start := c.sndUna
-		if n := len(c.rack.sent); n > 1 {
-			start = c.rack.sent[n-2].end
+		if sent := c.rack.sent(); len(sent) > 1 {
+			start = sent[len(sent)-2].end
 		}
 		if seg, ok = c.dataSegment(start, c.payloadMSS()); !ok {
 			return
@@ -451,13 +462,13 @@ func (c *Conn) rackTimeoutRTO() {
 // SND.MAX.
 func (c *Conn) checkRACK() error {
 	prev := c.sndUna
-	for i, r := range c.rack.sent {
+	for i, r := range c.rack.sent() {
 		if !r.end.GreaterThan(prev) {
 			return fmt.Errorf("RACK record %d ends at %d, not after %d (snd.una %d)", i, r.end, prev, c.sndUna)
 		}
 		prev = r.end
 	}
-	if len(c.rack.sent) > 0 && prev != c.sndMax {
+	if len(c.rack.sent()) > 0 && prev != c.sndMax {
 		return fmt.Errorf("RACK records end at %d, snd.max is %d", prev, c.sndMax)
 	}
 	return nil
