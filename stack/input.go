@@ -39,6 +39,10 @@ func (b *inputBatch) input(c *Conn, seg *tcp.Segment) bool {
 		b.release()
 		c.mu.Lock()
 		b.held = c
+		// Read the clock under the lock: a Write on another goroutine may
+		// have sent segments since the batch began, and the engine's
+		// times should not run backwards.
+		b.now = time.Now()
 	}
 	c.tcb.Input(seg, b.now)
 	return seg.Buffer == nil

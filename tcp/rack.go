@@ -169,6 +169,14 @@ func (c *Conn) rackSplit(seq Seq) {
 	}
 }
 
+// rackNow is the time RACK measures against: now, or the latest send
+// time if now is earlier. A driver calling from several goroutines may
+// hand in a time read before another call sent segments stamped later;
+// measured from it, those segments would have negative RTTs and a
+// reordering window below zero, and RACK would call every one of them
+// lost.
+func (c *Conn) rackNow(now time.Time) instant { return max(c.at(now), c.lastSend) }
+
 // sentAfter reports whether a transmission at t1 ending at end1 was sent
 // after one at t2 ending at end2 (RFC 8985 §6.2, RACK_sent_after): by
 // time, and by sequence between segments sent at the same instant.
@@ -182,7 +190,7 @@ func sentAfter(t1 instant, end1 Seq, t2 instant, end2 Seq) bool {
 // recovery for it, and set the reordering timer or the PTO. advanced
 // says whether SND.UNA moved.
 func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
-	t := c.at(now)
+	t := c.rackNow(now)
 	ack := c.sndUna
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
@@ -247,7 +255,7 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 // starts fast recovery if it finds something, and sets the reordering
 // timer for what may yet be found lost.
 func (c *Conn) rackDetect(now time.Time) {
-	t := c.at(now)
+	t := c.rackNow(now)
 	var wait time.Duration
 	lost := false
 	if c.rack.xmitTS != 0 {
