@@ -3,20 +3,32 @@ package stack_test
 import (
 	"context"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/seqack/seqack/internal/workload"
+	"github.com/seqack/seqack/link/pipe"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
 )
 
-// Over a path that loses nothing and never reorders, nothing is deemed
-// lost: no RACK loss, and no retransmission but the odd tail loss probe
+// Over a path that loses nothing and never reorders, a stack with
+// RACK-TLP on deems nothing lost: no RACK loss, and no retransmission but the odd tail loss probe
 // (a last segment may wait for a delayed ACK longer than the probe
 // timeout). The stack's goroutines hand the engine clocks read at
 // different moments; RACK must not take that for loss. (It did: a
 // second of bulk transfer here counted hundreds of RACK losses.)
 func TestLosslessPathRetransmitsNothing(t *testing.T) {
-	client, server := joinedStacks(t, 1500, true)
+	a, b := pipe.New(1500)
+	a.SetChecksumOffload(true)
+	b.SetChecksumOffload(true)
+	cfg := &tcp.Config{RACKTLP: true, NoDelay: true, MaxReceiveBufferSize: stack.DefaultMaxReceiveBufferSize}
+	client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	defer client.Close()
+	defer server.Close()
 	n := workload.Net{
 		Listen: server.Listen,
 		Dial: func(network, addr string) (net.Conn, error) {

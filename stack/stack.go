@@ -155,7 +155,6 @@ func New(opts Options) *Stack {
 	}
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
-	cfg.RACKTLP = true    // as Linux: time-based loss detection and tail loss probes (RFC 8985)
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
 	cfg.BlackHoleDetection = true
 	cfg.ReleaseBuffer = link.Recycle // packets kept in receive queues go back to the pools
