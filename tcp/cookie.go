@@ -154,6 +154,7 @@ func NewConnFromCookie(cfg *Config, k Cookie, ack *Segment, now time.Time) *Conn
 		c.rcvShift = windowShift(c.rcvBufCeiling())
 	}
 	c.sackOK = k.SACK
+	c.enableRACK()
 	c.tsOK, c.tsRecent = k.Timestamps && c.cfg.Timestamps, k.TSRecent
 	c.updateWindow(ack)
 	c.state = Established

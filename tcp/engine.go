@@ -87,7 +87,7 @@ type Conn struct {
 	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
 	rtxNext    Seq               // in recovery, where to look for the next hole to resend
 	lastSend   instant           // for restart after idle
-	rack       rackState         // RACK-TLP (RFC 8985, rack.go), if Config.RACKTLP
+	rack       *rackState        // RACK-TLP (RFC 8985, rack.go): made when the handshake enables it, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
@@ -325,7 +325,7 @@ func (c *Conn) Compact() {
 	if c.send.len() == 0 {
 		c.send.forget()
 	}
-	if len(c.rack.sent()) == 0 {
+	if c.rack != nil && len(c.rack.sent()) == 0 {
 		c.rack.release()
 	}
 }
@@ -342,7 +342,11 @@ func (c *Conn) Events() Events {
 // time means no timer is running.
 func (c *Conn) Deadline() time.Time {
 	var first instant
-	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at, c.rack.timer.at} {
+	var rackAt instant
+	if c.rack != nil {
+		rackAt = c.rack.timer.at
+	}
+	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at, rackAt} {
 		if t != 0 && (first == 0 || t < first) {
 			first = t
 		}
@@ -371,8 +375,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.persist.stop()
 	c.kaTimer.stop()
 	c.delack.stop()
-	c.rack.timer.stop()
-	c.rack.release()
+	c.rackStop()
 	c.send.release()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)

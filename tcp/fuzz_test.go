@@ -35,6 +35,7 @@ func fuzzOne(t *testing.T, data []byte) {
 		if data[0]&0x40 != 0 {
 			cfg.SACK = true
 			cfg.CongestionControl = NewNewReno
+			cfg.RACKTLP = data[0]&0x10 != 0
 		}
 		if data[0]&0x20 != 0 {
 			cfg.Timestamps, cfg.NoDelay = true, true

@@ -72,6 +72,7 @@ func (c *Conn) learnPeer(seg *Segment) {
 	}
 	c.updateWindow(seg)
 	c.sackOK = c.cfg.SACK && seg.Options.SACKPermitted
+	c.enableRACK()
 	c.tsOK = c.cfg.Timestamps && seg.Options.HasTimestamps
 	if c.tsOK {
 		c.tsRecent = seg.Options.TSVal
@@ -522,8 +523,7 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.rtx.stop()
 	c.persist.stop()
 	c.kaTimer.stop()
-	c.rack.timer.stop()
-	c.rack.release()
+	c.rackStop()
 	c.send.release()
 	c.setState(TimeWait)
 	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))

@@ -75,7 +75,8 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 80 bytes, and the records' array while data is in flight.
+// 80 bytes, made only for connections that run RACK-TLP, and the
+// records' array while data is in flight.
 type rackState struct {
 	// records[head:] are the transmissions outstanding, in sequence
 	// order from SND.UNA (sent returns them): acknowledged ones leave
@@ -123,7 +124,25 @@ func (r *rackState) release() { r.records, r.head = nil, 0 }
 
 // rackOn reports whether RACK-TLP runs on this connection: asked for and
 // SACK negotiated (RFC 8985 §4 needs SACK; TLP is kept to SACK as well).
-func (c *Conn) rackOn() bool { return c.sackOK && c.cfg.RACKTLP }
+func (c *Conn) rackOn() bool { return c.rack != nil }
+
+// enableRACK makes the RACK-TLP state once the handshake has settled
+// SACK, if the connection runs it: a connection without it carries a nil
+// pointer, not 80 bytes.
+func (c *Conn) enableRACK() {
+	if c.sackOK && c.cfg.RACKTLP && c.rack == nil {
+		c.rack = new(rackState)
+	}
+}
+
+// rackStop stops RACK-TLP's timer and drops its records, as the
+// connection closes or enters TIME_WAIT.
+func (c *Conn) rackStop() {
+	if c.rack != nil {
+		c.rack.timer.stop()
+		c.rack.release()
+	}
+}
 
 // rackSent records a transmission of [start, end) at t: new data gets a
 // record of its own, a retransmission new send times for the records it
@@ -453,7 +472,7 @@ func (c *Conn) tlpAck(seg *Segment, advanced bool, now time.Time) {
 
 // noteMinRTT keeps RACK.min_RTT, the least RTT measured.
 func (c *Conn) noteMinRTT(r time.Duration) {
-	if r > 0 && (c.rack.minRTT == 0 || r < c.rack.minRTT) {
+	if c.rack != nil && r > 0 && (c.rack.minRTT == 0 || r < c.rack.minRTT) {
 		c.rack.minRTT = r
 	}
 }
@@ -461,6 +480,9 @@ func (c *Conn) noteMinRTT(r time.Duration) {
 // rackTimeoutRTO resets RACK-TLP's timers and episode on a retransmission
 // timeout (RFC 8985 §6.3, §7.4): the timeout's recovery resends it all.
 func (c *Conn) rackTimeoutRTO() {
+	if c.rack == nil {
+		return
+	}
 	c.rack.timer.stop()
 	c.rack.probe, c.rack.tlpOut = false, false
 }
@@ -469,6 +491,9 @@ func (c *Conn) rackTimeoutRTO() {
 // tests and fuzzing: their ends ascend above SND.UNA, and the last is
 // SND.MAX.
 func (c *Conn) checkRACK() error {
+	if c.rack == nil {
+		return nil
+	}
 	prev := c.sndUna
 	for i, r := range c.rack.sent() {
 		if !r.end.GreaterThan(prev) {

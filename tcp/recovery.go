@@ -214,11 +214,13 @@ func (c *Conn) enterRecovery(now time.Time) {
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
 	c.rttTiming = false
-	if c.rack.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
-		c.rack.timer.stop()
-		c.rack.probe = false
+	if c.rack != nil {
+		if c.rack.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
+			c.rack.timer.stop()
+			c.rack.probe = false
+		}
+		c.rack.tlpOut = false
 	}
-	c.rack.tlpOut = false
 }
 
 // recoveryAck handles a cumulative ACK during fast recovery: a full ACK

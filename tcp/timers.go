@@ -21,7 +21,7 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
 		return
 	}
-	if c.rack.timer.due(c.at(now)) { // before the RTO: a PTO capped by it goes first (RFC 8985 §7.2)
+	if c.rack != nil && c.rack.timer.due(c.at(now)) { // before the RTO: a PTO capped by it goes first (RFC 8985 §7.2)
 		c.rack.timer.stop()
 		c.rackTimeout(now)
 	}
