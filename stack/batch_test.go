@@ -9,7 +9,6 @@ import (
 
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/link/pipe"
-	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/wire"
 )
@@ -48,36 +47,20 @@ var _ link.BatchAttacher = (*batchCounter)(nil)
 // goes into the connection under one lock, and everything the connection
 // answers leaves as one batch: one wake-up of the peer, not one per ACK.
 func TestBurstAnsweredInOneBatch(t *testing.T) {
-	a, b := pipe.New(1500)
-	counter := &batchCounter{Endpoint: b}
-	server := stack.New(stack.Options{})
-	server.AddInterface(counter, netip.MustParsePrefix("192.0.2.2/24"))
-	defer server.Close()
-	replies := make(chan tcp.Segment, 64)
-	a.Attach(func(p []byte) {
-		if _, h, payload, err := wire.ParseTCPPacket(p); err == nil {
-			replies <- tcp.SegmentFromHeader(&h, payload)
-		}
+	var counter *batchCounter
+	server, peer := newRawPeerVia(t, func(ep *pipe.Endpoint) link.Endpoint {
+		counter = &batchCounter{Endpoint: ep}
+		return counter
 	})
 	ln, err := server.Listen("tcp", ":80")
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, serverAddr := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
-	packet := func(seg tcp.Segment) []byte {
-		h := seg.Header(1000, 80)
-		buf := make([]byte, 1500)
-		size, _ := wire.BuildTCPPacket(buf, client, serverAddr, 64, &h, seg.Payload)
-		return buf[:size]
-	}
-	a.WritePacket(packet(tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535, Options: wire.TCPOptions{MSS: 1460, HasMSS: true}}))
-	var synAck tcp.Segment
-	select {
-	case synAck = <-replies:
-	case <-time.After(2 * time.Second):
-		t.Fatal("no SYN+ACK")
-	}
-	a.WritePacket(packet(tcp.Segment{Seq: 1001, Ack: synAck.Seq + 1, Flags: wire.FlagACK, Window: 65535}))
+	serverAddr := netip.MustParseAddr("192.0.2.1")
+	packet := func(seg tcp.Segment) []byte { return peer.packetTCP(serverAddr, 1000, 80, seg) }
+	peer.sendTCP(serverAddr, 1000, 80, tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535, Options: wire.TCPOptions{MSS: 1460, HasMSS: true}})
+	synAck, _, _ := peer.nextTCP()
+	peer.sendTCP(serverAddr, 1000, 80, tcp.Segment{Seq: 1001, Ack: synAck.Seq + 1, Flags: wire.FlagACK, Window: 65535})
 	conn, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +78,7 @@ func TestBurstAnsweredInOneBatch(t *testing.T) {
 		}
 		burst = append(burst, packet(tcp.Segment{Seq: tcp.Seq(1001 + i*size), Ack: synAck.Seq + 1, Flags: wire.FlagACK, Window: 65535, Payload: payload}))
 	}
-	if n, err := a.WritePackets(burst); n != segments || err != nil {
+	if n, err := peer.ep.WritePackets(burst); n != segments || err != nil {
 		t.Fatalf("wrote %d of %d packets: %v", n, segments, err)
 	}
 	got := make([]byte, segments*size)
@@ -110,12 +93,8 @@ func TestBurstAnsweredInOneBatch(t *testing.T) {
 	}
 	var acks []tcp.Segment
 	for len(acks) == 0 || acks[len(acks)-1].Ack != tcp.Seq(1001+segments*size) {
-		select {
-		case seg := <-replies:
-			acks = append(acks, seg)
-		case <-time.After(2 * time.Second):
-			t.Fatalf("the burst was not acknowledged in full: %d ACKs", len(acks))
-		}
+		seg, _, _ := peer.nextTCP()
+		acks = append(acks, seg)
 	}
 	if batches := counter.take(); len(batches) != 1 || batches[0] != len(acks) {
 		t.Errorf("the burst's %d ACKs left in batches %v, want one batch", len(acks), batches)

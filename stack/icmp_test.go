@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/tcp"
@@ -26,9 +27,15 @@ type rawPeer struct {
 // newRawPeer returns a stack at 192.0.2.1 (2001:db8::1) whose only
 // neighbour, 192.0.2.2 (2001:db8::2), is the raw peer.
 func newRawPeer(t *testing.T) (*stack.Stack, *rawPeer) {
+	return newRawPeerVia(t, func(ep *pipe.Endpoint) link.Endpoint { return ep })
+}
+
+// newRawPeerVia is newRawPeer with the stack's end of the pipe wrapped by
+// via before the stack attaches to it.
+func newRawPeerVia(t *testing.T, via func(*pipe.Endpoint) link.Endpoint) (*stack.Stack, *rawPeer) {
 	a, b := pipe.New(1500)
 	s := stack.New(stack.Options{})
-	s.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64"))
+	s.AddInterface(via(a), netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64"))
 	p := &rawPeer{t: t, ep: b, in: make(chan []byte, 1024), addr: netip.MustParseAddr("192.0.2.2")}
 	b.Attach(func(pkt []byte) { p.in <- pkt })
 	t.Cleanup(func() { s.Close(); b.Close() })
@@ -62,13 +69,20 @@ func (p *rawPeer) nextTCP() (tcp.Segment, wire.TCPHeader, []byte) {
 
 // sendTCP sends seg from the peer to the stack.
 func (p *rawPeer) sendTCP(dst netip.Addr, srcPort, dstPort uint16, seg tcp.Segment) {
+	if err := p.ep.WritePacket(p.packetTCP(dst, srcPort, dstPort, seg)); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// packetTCP builds the packet carrying seg from the peer to dst.
+func (p *rawPeer) packetTCP(dst netip.Addr, srcPort, dstPort uint16, seg tcp.Segment) []byte {
 	h := seg.Header(srcPort, dstPort)
 	buf := make([]byte, 100+len(seg.Payload))
 	n, err := wire.BuildTCPPacket(buf, p.addr, dst, 64, &h, seg.Payload)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	p.ep.WritePacket(buf[:n])
+	return buf[:n]
 }
 
 // sendICMPv4 sends an ICMPv4 error quoting the stack's packet.

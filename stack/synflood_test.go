@@ -127,42 +127,20 @@ func BenchmarkSynFlood(b *testing.B) {
 // connected and its next segment, carrying the same acknowledgment, gets
 // in once the application has accepted.
 func TestCookieWithFullAcceptQueue(t *testing.T) {
-	a, b := pipe.New(1500)
-	server := stack.New(stack.Options{})
-	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
-	defer server.Close()
-	replies := make(chan tcp.Segment, 16)
-	a.Attach(func(p []byte) {
-		_, h, payload, err := wire.ParseTCPPacket(p)
-		if err == nil {
-			replies <- tcp.SegmentFromHeader(&h, payload)
-		}
-	})
+	server, peer := newRawPeer(t)
 	ln, err := server.ListenBacklog("tcp", ":80", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := netip.MustParseAddr("192.0.2.1")
-	send := func(port uint16, seg tcp.Segment) {
-		h := seg.Header(port, 80)
-		buf := make([]byte, 100)
-		size, _ := wire.BuildTCPPacket(buf, client, netip.MustParseAddr("192.0.2.2"), 64, &h, seg.Payload)
-		if err := a.WritePacket(buf[:size]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serverAddr := netip.MustParseAddr("192.0.2.1")
+	send := func(port uint16, seg tcp.Segment) { peer.sendTCP(serverAddr, port, 80, seg) }
 	reply := func(want string) tcp.Segment {
 		t.Helper()
-		select {
-		case seg := <-replies:
-			if seg.Flags.String() != want {
-				t.Fatalf("reply %v, want flags %s", &seg, want)
-			}
-			return seg
-		case <-time.After(2 * time.Second):
-			t.Fatalf("no reply, want %s", want)
+		seg, _, _ := peer.nextTCP()
+		if seg.Flags.String() != want {
+			t.Fatalf("reply %v, want flags %s", &seg, want)
 		}
-		return tcp.Segment{}
+		return seg
 	}
 	syn := tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535, Options: wire.TCPOptions{MSS: 1460, HasMSS: true}}
 	send(1000, syn) // fills the SYN queue
@@ -185,8 +163,8 @@ func TestCookieWithFullAcceptQueue(t *testing.T) {
 			server.Stats().ListenOverflows.Load(), server.Stats().SynCookiesAccepted.Load())
 	}
 	select {
-	case seg := <-replies:
-		t.Fatalf("the dropped cookie ACK was answered with %v", &seg)
+	case pkt := <-peer.in:
+		t.Fatalf("the dropped cookie ACK was answered with a packet of %d bytes", len(pkt))
 	case <-time.After(50 * time.Millisecond):
 	}
 	if _, err := ln.Accept(); err != nil {
