@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/internal/workload"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
 )
 
 const benchUsage = `Usage: seqack bench [flags]
@@ -31,6 +33,8 @@ Flags:
   --time D     how long each throughput measurement runs (default 2s)
   --only LIST  comma-separated workloads to run (default bulk,handshake,idle)
   --conns N    connections the idle measurement opens (default 1000)
+  --rack       run seqack's stacks with RACK-TLP loss detection (RFC 8985),
+               which the stack leaves off by default, to measure its cost
 `
 
 // benchWorkloads are the workloads --only accepts, in the order they run.
@@ -43,6 +47,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		d     = fs.Duration("time", 2*time.Second, "")
 		only  = fs.String("only", strings.Join(benchWorkloads, ","), "")
 		conns = fs.Int("conns", 1000, "")
+		rack  = fs.Bool("rack", false, "")
 	)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -70,20 +75,25 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// Rows are printed as each is measured, rather than as one table at
 	// the end, so that a run of several seconds shows its progress; the
 	// columns are therefore fixed widths, not a tabwriter's.
+	var opts stack.Options
+	if *rack {
+		// The stack's defaults for a nil Options.TCP, with RACK-TLP.
+		opts.TCP = &tcp.Config{RACKTLP: true, NoDelay: true, MaxReceiveBufferSize: stack.DefaultMaxReceiveBufferSize}
+	}
 	fmt.Fprintf(stdout, benchRow, "workload", "seqack", "kernel", "ratio")
 	for _, w := range selected {
 		var err error
 		switch w {
 		case "bulk":
 			for _, mtu := range []int{1500, 65535} {
-				if err = benchBulk(stdout, mtu, *d); err != nil {
+				if err = benchBulk(stdout, mtu, *d, opts); err != nil {
 					break
 				}
 			}
 		case "handshake":
-			err = benchHandshake(stdout, *d)
+			err = benchHandshake(stdout, *d, opts)
 		case "idle":
-			err = benchIdle(stdout, *conns)
+			err = benchIdle(stdout, *conns, opts)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "seqack bench: %v\n", err)
@@ -117,8 +127,8 @@ func parseOnly(list string) ([]string, error) {
 	return ordered, nil
 }
 
-func benchBulk(stdout io.Writer, mtu int, d time.Duration) error {
-	n, closeNet := workload.Seqack(mtu)
+func benchBulk(stdout io.Writer, mtu int, d time.Duration, opts stack.Options) error {
+	n, closeNet := workload.SeqackWith(mtu, opts)
 	s, err := workload.Bulk(n, d)
 	closeNet()
 	if err != nil {
@@ -132,8 +142,8 @@ func benchBulk(stdout io.Writer, mtu int, d time.Duration) error {
 	return nil
 }
 
-func benchHandshake(stdout io.Writer, d time.Duration) error {
-	n, closeNet := workload.Seqack(1500)
+func benchHandshake(stdout io.Writer, d time.Duration, opts stack.Options) error {
+	n, closeNet := workload.SeqackWith(1500, opts)
 	s, err := workload.Handshake(n, d)
 	closeNet()
 	if err != nil {
@@ -151,8 +161,8 @@ func benchHandshake(stdout io.Writer, d time.Duration) error {
 // way would show Go's few hundred bytes of file descriptor bookkeeping
 // and hide the socket buffers the kernel keeps, a comparison that would
 // mislead.
-func benchIdle(stdout io.Writer, conns int) error {
-	n, closeNet := workload.Seqack(1500)
+func benchIdle(stdout io.Writer, conns int, opts stack.Options) error {
+	n, closeNet := workload.SeqackWith(1500, opts)
 	defer closeNet()
 	s, err := workload.IdleHeap(n, conns)
 	if err != nil {

@@ -28,7 +28,8 @@ func TestBench(t *testing.T) {
 
 func TestBenchOnly(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	status := run([]string{"bench", "--only", "idle,bulk", "--time", "20ms", "--conns", "5"}, &stdout, &stderr)
+	// With --rack too: the stacks run with RACK-TLP on.
+	status := run([]string{"bench", "--only", "idle,bulk", "--time", "20ms", "--conns", "5", "--rack"}, &stdout, &stderr)
 	if status != exitOK {
 		t.Fatalf("status %d, want %d\nstderr:\n%s", status, exitOK, stderr.String())
 	}

@@ -54,14 +54,17 @@ type Net struct {
 // Seqack returns a Net of two seqack stacks joined by a pipe with the
 // given MTU: the server at 192.0.2.2, the client at 192.0.2.1. The
 // returned function closes both stacks.
-func Seqack(mtu int) (Net, func()) {
+func Seqack(mtu int) (Net, func()) { return SeqackWith(mtu, stack.Options{}) }
+
+// SeqackWith is Seqack with both stacks made with opts.
+func SeqackWith(mtu int, opts stack.Options) (Net, func()) {
 	a, b := pipe.New(mtu)
 	// Memory does not flip bits: like the kernel over loopback, the
 	// stacks skip TCP checksums here.
 	a.SetChecksumOffload(true)
 	b.SetChecksumOffload(true)
-	client := stack.New(stack.Options{})
-	server := stack.New(stack.Options{})
+	client := stack.New(opts)
+	server := stack.New(opts)
 	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
 	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
 	n := Net{
