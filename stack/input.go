@@ -25,8 +25,8 @@ func (s *Stack) deliverBatch(n *nic, packets [][]byte) {
 // inputBatch carries segments of one burst into their connections. A
 // run of segments for one connection (a train of bulk data, or the ACKs
 // for one) goes in under one lock, and what the connection sends in
-// answer leaves in one batch when the run ends, as with Linux's GRO: the
-// engine acknowledges the run with as few ACKs as its rules allow.
+// answer leaves in one batch when the run ends. The ACKs are still one
+// for every second segment (RFC 5681 §4.2); they only travel together.
 type inputBatch struct {
 	now  time.Time
 	held *Conn // locked; its output is flushed when the run ends
