@@ -1,6 +1,11 @@
 package link
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+	"unsafe"
+	"weak"
+)
 
 // Packet buffers are recycled between stacks and endpoints: a stack
 // builds each outgoing packet in a Buffer and hands it to the endpoint,
@@ -45,9 +50,13 @@ func Buffer(n int) []byte {
 }
 
 // Recycle gives a packet buffer, whatever its origin, to the pool of its
-// capacity (others are left to the garbage collector). The caller must
-// not use b afterwards.
+// capacity (others are left to the garbage collector). A slice of a
+// shared buffer drops one holder of it instead (see SharedBuffer). The
+// caller must not use b afterwards.
 func Recycle(b []byte) {
+	if key := endKey(b); key != 0 && dropShared(key) {
+		return
+	}
 	switch cap(b) {
 	case 256:
 		pool256.Put((*[256]byte)(b[:256]))
@@ -58,4 +67,130 @@ func Recycle(b []byte) {
 	case 65536:
 		pool65536.Put((*[65536]byte)(b[:65536]))
 	}
+}
+
+// SharedBufferSize is the length of the buffers SharedBuffer returns: a
+// largest IP packet (65535 bytes) and more, after SharedHeadroom bytes
+// of room for headers.
+const SharedBufferSize = 65536 + SharedHeadroom
+
+// SharedHeadroom is the room at the start of a shared buffer: a send
+// queue puts payload after it, and a packet made in place starts inside
+// it, with its headers. Hold and Recycle know a slice of a shared buffer
+// only if it starts within this room.
+const SharedHeadroom = 128
+
+// Shared buffers let a packet leave without its payload being copied: a
+// TCP send queue keeps payload in one, the stack writes the headers into
+// the room before a segment's payload and hands the packet, still inside
+// the queue's buffer, to the link. The queue keeps the bytes for
+// retransmission while the link, and the stack at the far end of a pipe,
+// hold the same memory. Each holder counts: Hold adds one, Recycle drops
+// one, and the last to drop it returns the buffer to its pool. Anyone
+// given a packet may therefore only read it (see Endpoint).
+//
+// A shared buffer is known by the address of its last byte, which every
+// slice into it reaches through its capacity, so a packet carved from
+// anywhere in its headroom needs no other handle. Only slices whose
+// capacity could reach the end of a shared buffer are looked up, so
+// packets in ordinary buffers pay nothing. The table holds buffers
+// weakly: one that a holder forgot to Recycle is collected as garbage,
+// and its entry goes with it.
+var shared = struct {
+	mu      sync.Mutex
+	holders map[uintptr]sharedHolders // keyed by the address of a live shared buffer's last byte
+	pool    sync.Pool                 // *[SharedBufferSize]byte
+}{holders: map[uintptr]sharedHolders{}}
+
+// sharedHolders is a live shared buffer and how many hold it.
+type sharedHolders struct {
+	buf weak.Pointer[[SharedBufferSize]byte]
+	n   int32
+}
+
+// SharedBuffer returns a shared buffer of SharedBufferSize bytes with one
+// holder, the caller.
+func SharedBuffer() []byte {
+	a, ok := shared.pool.Get().(*[SharedBufferSize]byte)
+	if !ok {
+		a = new([SharedBufferSize]byte)
+		runtime.AddCleanup(a, forgetShared, endKey(a[:]))
+	}
+	key := endKey(a[:])
+	shared.mu.Lock()
+	shared.holders[key] = sharedHolders{buf: weak.Make(a), n: 1}
+	shared.mu.Unlock()
+	return a[:]
+}
+
+// endKey is the table's key for the shared buffer b may lie in: the
+// address of the last byte its capacity reaches, or 0 if b cannot lie in
+// one (it would start past the headroom).
+func endKey(b []byte) uintptr {
+	if c := cap(b); c > SharedBufferSize-SharedHeadroom && c <= SharedBufferSize {
+		return uintptr(unsafe.Pointer(&b[:c][c-1]))
+	}
+	return 0
+}
+
+// forgetShared drops the table's entry for a shared buffer that was
+// collected without its holders letting go.
+func forgetShared(key uintptr) {
+	shared.mu.Lock()
+	if h, ok := shared.holders[key]; ok && h.buf.Value() == nil {
+		delete(shared.holders, key)
+	}
+	shared.mu.Unlock()
+}
+
+// Hold adds a holder to the shared buffer b lies in, and reports whether
+// there was one: a caller that wants to keep a packet beyond its owner's
+// Recycle holds it first. It reports false for other buffers.
+func Hold(b []byte) bool {
+	key := endKey(b)
+	if key == 0 {
+		return false
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	h, ok := shared.holders[key]
+	if ok && h.buf.Value() != nil {
+		h.n++
+		shared.holders[key] = h
+		return true
+	}
+	return false
+}
+
+// dropShared drops a holder of the shared buffer b lies in, whose key is
+// key, returning the buffer to its pool when none is left. It reports
+// whether b lies in a live shared buffer.
+func dropShared(key uintptr) bool {
+	shared.mu.Lock()
+	h, ok := shared.holders[key]
+	var last *[SharedBufferSize]byte
+	switch {
+	case !ok:
+	case h.n > 1:
+		h.n--
+		shared.holders[key] = h
+	default:
+		delete(shared.holders, key)
+		last = h.buf.Value()
+	}
+	shared.mu.Unlock()
+	if last != nil {
+		shared.pool.Put(last)
+	}
+	return ok
+}
+
+// SharedBuffersInUse returns how many shared buffers have holders: those
+// of send queues not yet acknowledged, and of packets on their way or
+// kept in a receive queue. A count that stays up once connections are
+// closed is a leak.
+func SharedBuffersInUse() int {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	return len(shared.holders)
 }

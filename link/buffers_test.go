@@ -20,3 +20,64 @@ func TestBuffers(t *testing.T) {
 		t.Errorf("%.1f allocations per buffer round trip", allocs)
 	}
 }
+
+// A shared buffer goes back to its pool only when its last holder lets
+// go, whichever slice of it each holder has; other buffers are not taken
+// for shared ones.
+func TestSharedBuffer(t *testing.T) {
+	buf := link.SharedBuffer()
+	if len(buf) != link.SharedBufferSize {
+		t.Fatalf("len %d, want %d", len(buf), link.SharedBufferSize)
+	}
+	packet := buf[link.SharedHeadroom-52 : link.SharedHeadroom+1000]
+	if !link.Hold(packet) {
+		t.Fatal("Hold of a packet in a shared buffer: false")
+	}
+	link.Recycle(buf) // the queue lets go; the packet's holder remains
+	if !link.Hold(packet) {
+		t.Fatal("shared buffer gone while a packet in it was held")
+	}
+	link.Recycle(packet)
+	link.Recycle(packet) // the last holder
+	if link.Hold(packet) {
+		t.Error("Hold after the last holder let go: true")
+	}
+	for _, b := range [][]byte{link.Buffer(65535), make([]byte, link.SharedBufferSize), buf[link.SharedHeadroom:]} {
+		if link.Hold(b) {
+			t.Errorf("Hold of a buffer (cap %d) that is no live shared buffer: true", cap(b))
+		}
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		b := link.SharedBuffer()
+		link.Hold(b[10:])
+		link.Recycle(b)
+		link.Recycle(b[10:])
+	})
+	if allocs > 0 && !raceEnabled {
+		t.Errorf("%.1f allocations per shared buffer round trip", allocs)
+	}
+}
+
+// Holders on many goroutines at once count right (run under -race).
+func TestSharedBufferConcurrent(t *testing.T) {
+	buf := link.SharedBuffer()
+	const holders = 8
+	for range holders {
+		link.Hold(buf[1:])
+	}
+	done := make(chan bool)
+	for range holders {
+		go func() { link.Recycle(buf[1:]); done <- true }()
+	}
+	for range holders {
+		<-done
+	}
+	if !link.Hold(buf) {
+		t.Fatal("buffer released while its first holder still held it")
+	}
+	link.Recycle(buf)
+	link.Recycle(buf)
+	if link.Hold(buf) {
+		t.Error("buffer still live after every holder let go")
+	}
+}

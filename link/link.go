@@ -12,6 +12,12 @@ package link
 // it after the call (the endpoint may keep it, hand it on or drop it).
 // Likewise the function set with Attach is given each arriving packet to
 // keep: the endpoint does not touch it again.
+//
+// Owning a packet means holding its buffer until done, then handing it
+// to Recycle; it does not mean writing to it. A packet may lie in a
+// shared buffer whose other holders (the sender's retransmission queue)
+// still read it (see SharedBuffer), so endpoints and receivers only read
+// packets' bytes.
 type Endpoint interface {
 	// MTU is the largest IP packet, in bytes, the endpoint carries.
 	MTU() int

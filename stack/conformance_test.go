@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/net/nettest"
+
+	"github.com/seqack/seqack/link"
 )
 
 // TestNetConn runs x/net's conformance suite for net.Conn
@@ -121,6 +123,7 @@ func TestBothWaysAtOnce(t *testing.T) {
 	// Checksums are offloaded here (memory cannot damage packets); the
 	// other tests keep them.
 	client, server := joinedStacks(t, 65535, true)
+	sharedBefore := link.SharedBuffersInUse()
 	a, b := dialPair(t, client, server, 5001)
 	deadline := time.Now().Add(5 * time.Minute)
 	a.SetDeadline(deadline)
@@ -176,8 +179,20 @@ func TestBothWaysAtOnce(t *testing.T) {
 	if n := client.Stats().SendErrors.Load() + server.Stats().SendErrors.Load(); n != 0 {
 		t.Errorf("%d packets could not be sent", n)
 	}
+	// Segments this large leave without a copy, from the send queue's
+	// buffers (tcp.Segment.Frame); a full one is 64 KiB less headers.
+	if framed, min := client.Stats().PacketsFramed.Load()+server.Stats().PacketsFramed.Load(), uint64(2*size/(64<<10)*9/10); framed < min {
+		t.Errorf("%d packets framed in place, want at least %d (90%% of the data packets)", framed, min)
+	}
 	a.Close()
 	b.Close()
+	// Every shared buffer goes back once both ends are done with it.
+	for deadline := time.Now().Add(10 * time.Second); link.SharedBuffersInUse() > sharedBefore; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d shared buffers still held after both ends closed, want %d", link.SharedBuffersInUse(), sharedBefore)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // TestManyConnections holds thousands of connections open at once, each

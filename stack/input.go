@@ -211,7 +211,15 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 			s.traceSegment(trace.SegmentSent, local, remote, seg)
 		}
 		h := seg.Header(local.Port(), remote.Port())
-		buf := link.Buffer(hdr + h.Len() + len(seg.Payload))
+		var buf []byte
+		if room, need := len(seg.Frame)-len(seg.Payload), hdr+h.Len(); seg.Frame != nil && room >= need && link.Hold(seg.Frame) {
+			// The packet is made around the payload where the send
+			// queue keeps it, and holds the queue's buffer with it.
+			buf = seg.Frame[room-need:]
+			s.stats.PacketsFramed.Add(1)
+		} else {
+			buf = link.Buffer(hdr + h.Len() + len(seg.Payload))
+		}
 		var size int
 		var err error
 		// Called directly, not through a function value: an indirect
@@ -222,6 +230,7 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 			size, err = wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		}
 		if err != nil {
+			link.Recycle(buf)
 			s.stats.SendErrors.Add(1)
 			continue
 		}
@@ -231,6 +240,9 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 	s.stats.PacketsSent.Add(uint64(sent))
 	if err != nil {
 		s.stats.SendErrors.Add(uint64(len(batch) - sent))
+	}
+	for _, p := range batch[sent:] {
+		link.Recycle(p) // not taken: still ours
 	}
 	clear(batch) // the link owns the packets now
 	return batch

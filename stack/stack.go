@@ -89,20 +89,23 @@ type Stack struct {
 // in and out, what was dropped and why, and TCP's own counters.
 type Stats struct {
 	PacketsReceived, PacketsSent atomic.Uint64
-	MalformedPackets             atomic.Uint64 // failed to parse
-	BadChecksums                 atomic.Uint64 // TCP checksum wrong
-	NotForUs                     atomic.Uint64 // destination not one of our addresses
-	ResetsSent                   atomic.Uint64 // RSTs for segments to no connection
-	ListenOverflows              atomic.Uint64 // SYNs dropped: SYN or accept queue full
-	EchoRequests                 atomic.Uint64
-	SendErrors                   atomic.Uint64
-	ICMPErrorsReceived           atomic.Uint64 // destination unreachable, packet too big, time exceeded, ...
-	ICMPErrorsIgnored            atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
-	UnknownProtocol              atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
-	TimeWaitOverflows            atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
-	SynCookiesSent               atomic.Uint64 // SYN+ACKs with a cookie: a listener's SYN queue was full (RFC 4987)
-	SynCookiesAccepted           atomic.Uint64 // connections established from a valid cookie
-	ConnectionLimitDrops         atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
+	// PacketsFramed counts packets sent without a copy of their payload:
+	// made around it in the send queue's buffer (tcp.Segment.Frame).
+	PacketsFramed        atomic.Uint64
+	MalformedPackets     atomic.Uint64 // failed to parse
+	BadChecksums         atomic.Uint64 // TCP checksum wrong
+	NotForUs             atomic.Uint64 // destination not one of our addresses
+	ResetsSent           atomic.Uint64 // RSTs for segments to no connection
+	ListenOverflows      atomic.Uint64 // SYNs dropped: SYN or accept queue full
+	EchoRequests         atomic.Uint64
+	SendErrors           atomic.Uint64
+	ICMPErrorsReceived   atomic.Uint64 // destination unreachable, packet too big, time exceeded, ...
+	ICMPErrorsIgnored    atomic.Uint64 // ... quoting no segment of ours that is outstanding (RFC 5927)
+	UnknownProtocol      atomic.Uint64 // neither TCP nor ICMP: answered with an ICMP error
+	TimeWaitOverflows    atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
+	SynCookiesSent       atomic.Uint64 // SYN+ACKs with a cookie: a listener's SYN queue was full (RFC 4987)
+	SynCookiesAccepted   atomic.Uint64 // connections established from a valid cookie
+	ConnectionLimitDrops atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
@@ -157,7 +160,8 @@ func New(opts Options) *Stack {
 	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
 	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
 	cfg.BlackHoleDetection = true
-	cfg.ReleaseBuffer = link.Recycle // packets kept in receive queues go back to the pools
+	cfg.ReleaseBuffer = link.Recycle   // packets kept in receive queues go back to the pools
+	cfg.SendBuffer = link.SharedBuffer // large segments leave from the send queue's buffers, framed in place
 	if cfg.ChallengeACKs == nil {
 		cfg.ChallengeACKs = &tcp.ChallengeACKLimiter{} // one budget for the host (RFC 5961 §7)
 	}

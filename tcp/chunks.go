@@ -40,13 +40,16 @@ func (q *chunkQueue) keepPacket(buf, payload []byte) bool {
 }
 
 // write queues a copy of p: into the room left after the last chunk's
-// bytes if it fits there, else into a new buffer of the engine's.
+// bytes if it fits there and the chunk is the engine's, else into a new
+// buffer of the engine's. A kept packet is never written to: its buffer
+// may be shared with the sender's retransmission queue (see
+// Segment.Frame).
 func (q *chunkQueue) write(p []byte) {
 	if len(p) == 0 {
 		return
 	}
 	q.n += len(p)
-	if last := q.last(); last != nil && cap(last.data)-len(last.data) >= len(p) {
+	if last := q.last(); last != nil && !last.packet && cap(last.data)-len(last.data) >= len(p) {
 		last.data = append(last.data, p...) // within cap: no allocation
 		return
 	}

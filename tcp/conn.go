@@ -102,6 +102,15 @@ type Config struct {
 	// has read the payload. nil leaves such buffers to the garbage
 	// collector. The stack sets it to link.Recycle.
 	ReleaseBuffer func(buf []byte)
+	// SendBuffer, with ReleaseBuffer, lets segments leave without their
+	// payload being copied: when segments are large (an MSS of 16 KiB or
+	// more), the send queue keeps its bytes in buffers SendBuffer
+	// returns, each holding FrameHeadroom bytes of room and then one
+	// segment's payload, and offers them to the driver in Segment.Frame.
+	// Each buffer goes back through ReleaseBuffer once acknowledged. nil:
+	// the send queue is a ring the driver copies segments from. The
+	// stack sets it to link.SharedBuffer.
+	SendBuffer func() []byte
 }
 
 // Events is a set of things that happened to a connection that its

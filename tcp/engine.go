@@ -53,6 +53,7 @@ type Conn struct {
 
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
 	send    ring
+	blocks  *blockQueue // the send queue as framed blocks, when it is in that form (see queue)
 	sendSeq Seq
 	finSeq  Seq // the FIN's sequence number, once closed
 
@@ -217,7 +218,7 @@ func (c *Conn) Buffered() int { return c.recv.readable() }
 
 // Available returns how many bytes Write can accept now.
 func (c *Conn) Available() int {
-	if n := c.sndBufSize() - c.send.len(); n > 0 {
+	if n := c.sndBufSize() - c.queued(); n > 0 {
 		return n
 	}
 	return 0
@@ -270,7 +271,7 @@ func (c *Conn) Stats() Stats {
 	if c.scaling {
 		s.SendScale, s.ReceiveScale = int(c.sndShift), int(c.rcvShift)
 	}
-	s.SendQueue, s.ReceiveQueue = c.send.len(), c.recv.readable()
+	s.SendQueue, s.ReceiveQueue = c.queued(), c.recv.readable()
 	if c.cc != nil {
 		s.CongestionWindow, s.SlowStartThreshold = c.cc.Window(), c.cc.SlowStartThreshold()
 	} else if c.state.Synchronized() {
@@ -310,7 +311,7 @@ func (c *Conn) startFinWait2Timer(now time.Time) {
 // queued either way and no ACK owed: between exchanges, not in the
 // middle of one.
 func (c *Conn) Quiet() bool {
-	return c.sndUna == c.sndMax && c.send.len() == 0 && c.recv.readable() == 0 && len(c.recv.ooo) == 0 && !c.pendingAck
+	return c.sndUna == c.sndMax && c.queued() == 0 && c.recv.readable() == 0 && len(c.recv.ooo) == 0 && !c.pendingAck
 }
 
 // Compact releases memory the connection keeps only for speed (the
@@ -322,8 +323,9 @@ func (c *Conn) Compact() {
 		c.out = nil
 	}
 	c.recv.data.compact()
-	if c.send.len() == 0 {
+	if c.queued() == 0 {
 		c.send.forget()
+		c.blocks = nil
 	}
 	if c.rack != nil && len(c.rack.sent()) == 0 {
 		c.rack.release()
@@ -376,7 +378,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.kaTimer.stop()
 	c.delack.stop()
 	c.rackStop()
-	c.send.release()
+	c.releaseQueue()
 	c.recv.dropOutOfOrder()
 	c.setState(Closed)
 	c.events |= ev | EventClosed
@@ -433,7 +435,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 		return 0, ErrClosing
 	}
 	n := min(len(p), c.Available())
-	c.send.write(p[:n])
+	c.queue(p[:n])
 	c.output(now)
 	return n, nil
 }
@@ -487,7 +489,7 @@ func (c *Conn) Close(now time.Time) error {
 
 func (c *Conn) queueFIN() {
 	c.closed = true
-	c.finSeq = c.sendSeq.Add(uint32(c.send.len()))
+	c.finSeq = c.sendSeq.Add(uint32(c.queued()))
 }
 
 // Abort is the RFC's ABORT (RFC 9293 §3.10.5): in SYN_RCVD and the

@@ -284,7 +284,7 @@ func (c *Conn) inputReset() {
 // §3.10.7.4, second, SYN-RECEIVED STATE).
 func (c *Conn) returnToListen() {
 	c.rtx.stop()
-	c.send.release()
+	c.releaseQueue()
 	c.closed = false
 	c.recv = receiveQueue{}
 	c.setState(Listen)
@@ -383,8 +383,8 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 	}
 	// Bytes of the send queue now acknowledged (SYN and FIN take no room).
 	if acked := ack.Sub(c.sendSeq); int32(acked) > 0 {
-		n := min(int(acked), c.send.len())
-		c.send.discard(n)
+		n := min(int(acked), c.queued())
+		c.dequeue(n)
 		c.sendSeq = c.sendSeq.Add(uint32(n))
 		if n > 0 {
 			c.events |= EventWritable
@@ -524,7 +524,7 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.persist.stop()
 	c.kaTimer.stop()
 	c.rackStop()
-	c.send.release()
+	c.releaseQueue()
 	c.setState(TimeWait)
 	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
 }

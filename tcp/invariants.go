@@ -18,8 +18,8 @@ func (c *Conn) checkInvariants() error {
 			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
 		}
 	}
-	if c.send.len() > c.sndBufSize() {
-		return fmt.Errorf("send queue %d bytes over its %d", c.send.len(), c.sndBufSize())
+	if c.queued() > c.sndBufSize() {
+		return fmt.Errorf("send queue %d bytes over its %d", c.queued(), c.sndBufSize())
 	}
 	// A receive buffer made smaller (SetBufferSizes) may hold more than
 	// its size until it drains: the window advertised never shrinks.

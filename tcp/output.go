@@ -84,6 +84,9 @@ func (c *Conn) emit(seg Segment) {
 	if !seg.Flags.Has(wire.FlagRST) {
 		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
 	}
+	if seg.Frame != nil {
+		c.blocks.spend(seg.Frame) // offered once: the driver may make its packet there
+	}
 	c.out = append(c.out, seg)
 	c.stats.segmentsSent++
 	c.count(segmentsSent)
@@ -130,7 +133,7 @@ func (c *Conn) output(now time.Time) {
 	// a lost window update would deadlock the connection (RFC 9293
 	// §3.8.6.1).
 	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
-		c.sendSeq.Add(uint32(c.send.len())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
+		c.sendSeq.Add(uint32(c.queued())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
 		c.persist.set(c.at(now.Add(c.rto)))
 	}
 }
@@ -150,7 +153,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.transmit(c.synSegment(), now)
 		c.sndNxt = c.iss + 1
 		return true
-	case c.sndUna == c.iss && !(c.closed && c.send.len() == 0 && c.state == FinWait1):
+	case c.sndUna == c.iss && !(c.closed && c.queued() == 0 && c.state == FinWait1):
 		// Data waits for the handshake. A FIN alone does not: CLOSE in
 		// SYN_RCVD with nothing queued sends it at once (RFC 9293
 		// §3.10.4).
@@ -208,7 +211,7 @@ func (c *Conn) holdSmallSegment(seg *Segment) bool {
 	if seg.Flags.Has(wire.FlagFIN) {
 		return false // the end of the stream goes at once
 	}
-	unsent := c.send.len() - int(seg.Seq.Sub(c.sendSeq))
+	unsent := c.queued() - int(seg.Seq.Sub(c.sendSeq))
 	if unsent > n && int(c.sndUna.Add(c.sndWnd).Sub(seg.Seq)) == n && n < int(c.maxSndWnd/2) {
 		return true // the peer's window cut it short: wait for it to open (SWS)
 	}
@@ -279,23 +282,23 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 // for a path MTU probe).
 func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 	off := int(seq.Sub(c.sendSeq))
-	if off < 0 || off > c.send.len() {
+	if off < 0 || off > c.queued() {
 		// seq is at the FIN or past it.
-		off = c.send.len()
+		off = c.queued()
 	}
-	unsent := c.send.len() - off
+	unsent := c.queued() - off
 	window := int(c.sndUna.Add(c.sndWnd).Sub(seq))
 	if c.sndUna.Add(c.sndWnd).LessThan(seq) {
 		window = 0
 	}
-	payload := c.send.peek(off, min(unsent, window, size))
+	payload, frame := c.peekQueued(off, min(unsent, window, size))
 	n := len(payload)
 	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
 	if n == 0 && !finHere {
 		return Segment{}, false
 	}
-	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload}
-	if n > 0 && off+n == c.send.len() {
+	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload, Frame: frame}
+	if n > 0 && off+n == c.queued() {
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {

@@ -20,22 +20,55 @@ import (
 func FuzzPair(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 1, 0, 9, 0, 1, 10, 0, 1, 11, 0, 1})
 	f.Add([]byte{9, 9, 0, 2, 1, 3, 0, 4, 1, 5, 6, 7, 8, 0, 1, 12, 0, 1, 12})
+	f.Add([]byte{8 | 3, 1, 0, 1, 0, 99, 0, 1, 99, 99, 0, 1, 7, 0, 1, 2, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1}) // framed send queues
 	f.Fuzz(func(t *testing.T, data []byte) {
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		cfg := &Config{ReceiveBufferSize: 8192, SendBufferSize: 8192, MSS: 536, MSL: time.Second,
 			SACK: len(data) > 0 && data[0]&1 != 0, Timestamps: len(data) > 0 && data[0]&2 != 0,
 			RACKTLP: len(data) > 0 && data[0]&4 != 0}
+		// Framed send queues (Config.SendBuffer): each block's frame is
+		// offered once, on a live block, and written to as a driver
+		// would; each block is released once.
+		blocks := map[*byte]int{} // block → 0 live, 1 framed, 2 released
+		if len(data) > 0 && data[0]&8 != 0 {
+			cfg.MSS, cfg.ReceiveBufferSize, cfg.SendBufferSize = 20000, 65536, 65536
+			cfg.SendBuffer = func() []byte {
+				b := make([]byte, FrameHeadroom+20000)
+				blocks[&b[0]] = 0
+				return b
+			}
+			cfg.ReleaseBuffer = func(b []byte) {
+				if st, ok := blocks[&b[0]]; !ok || st == 2 {
+					t.Fatalf("a block released that is not live (%v, %d)", ok, st)
+				}
+				blocks[&b[0]] = 2
+			}
+		}
 		a, b := NewConn(cfg, 0xfffff000), NewConn(cfg, 7)
 		b.Listen()
 		a.Connect(now)
 		var toB, toA []Segment
 		var wroteA, wroteB, readA, readB []byte
+		frame := func(s *Segment) {
+			if s.Frame == nil {
+				return
+			}
+			f, room := s.Frame, len(s.Frame)-len(s.Payload)
+			if st, ok := blocks[&f[0]]; !ok || st != 0 || room < FrameHeadroom || &f[len(f)-1] != &s.Payload[len(s.Payload)-1] {
+				t.Fatalf("segment %v framed in a block that is not live and unframed (%v, %d), or with %d bytes of room", s, ok, st, room)
+			}
+			blocks[&f[0]] = 1
+			clear(f[:room]) // the driver's headers go here
+			s.Frame = nil
+		}
 		collect := func() {
 			for _, s := range a.Outgoing() {
+				frame(&s)
 				s.Payload = append([]byte(nil), s.Payload...)
 				toB = append(toB, s)
 			}
 			for _, s := range b.Outgoing() {
+				frame(&s)
 				s.Payload = append([]byte(nil), s.Payload...)
 				toA = append(toA, s)
 			}

@@ -106,7 +106,7 @@ func (c *Conn) probe(seg *Segment, now time.Time) bool {
 	mss := c.payloadMSS()
 	n := size - (low - mss) // the same options as any segment, on top of a larger payload
 	need := n + dupThresh*mss
-	unsent := c.send.len() - int(seg.Seq.Sub(c.sendSeq))
+	unsent := c.queued() - int(seg.Seq.Sub(c.sendSeq))
 	peerRoom := int(int32(c.sndUna.Add(c.sndWnd).Sub(seg.Seq)))
 	if c.state != Established || c.inRecovery || c.dupAcks != 0 || c.retries != 0 ||
 		seg.Seq != c.sndMax || unsent < need || peerRoom < need || c.cc.Window() < need {

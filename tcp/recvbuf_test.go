@@ -72,7 +72,7 @@ func TestReceiveQueueBoundsPieces(t *testing.T) {
 
 // The in-order queue keeps packet buffers whose payload fills at least
 // half of them, copies the rest (into the room after the last chunk when
-// it fits), and hands each kept buffer back exactly once, after the last
+// it fits and is the engine's own, never into a kept packet), and hands each kept buffer back exactly once, after the last
 // of its bytes is read.
 func TestChunkQueueKeepsPacketsAndReleasesOnce(t *testing.T) {
 	packet := func(fill byte, payload, size int) (buf, p []byte) {
@@ -96,19 +96,24 @@ func TestChunkQueueKeepsPacketsAndReleasesOnce(t *testing.T) {
 	if q.keepPacket(small, smallPayload) {
 		t.Fatal("a 100-byte payload in a 2048-byte buffer was kept")
 	}
-	q.write(smallPayload) // fits in the room after the kept packet's payload
+	q.write(smallPayload) // not into the kept packet, which may be shared: a chunk of its own
 	want = append(want, smallPayload...)
-	if len(q.chunks) != 1 {
-		t.Fatalf("%d chunks after a copy that fits the last one's room, want 1", len(q.chunks))
+	if len(q.chunks) != 2 {
+		t.Fatalf("%d chunks after a copy following a kept packet, want 2", len(q.chunks))
 	}
+	if tail := big[len(big):cap(big)]; string(tail) != string(make([]byte, len(tail))) {
+		t.Fatal("the queue wrote into a kept packet's buffer")
+	}
+	q.write(smallPayload[:50]) // fits in the room after the engine's own chunk
+	want = append(want, smallPayload[:50]...)
 	large := make([]byte, 5000)
 	for i := range large {
 		large[i] = byte(i)
 	}
 	q.write(large) // does not fit: a chunk of its own
 	want = append(want, large...)
-	if len(q.chunks) != 2 || q.len() != len(want) {
-		t.Fatalf("%d chunks, %d bytes; want 2, %d", len(q.chunks), q.len(), len(want))
+	if len(q.chunks) != 3 || q.len() != len(want) {
+		t.Fatalf("%d chunks, %d bytes; want 3, %d", len(q.chunks), q.len(), len(want))
 	}
 
 	var got []byte

@@ -31,6 +31,16 @@ type Segment struct {
 	// kept it; otherwise the buffer stays the caller's. nil: Input
 	// copies. The engine never sets it on the segments it sends.
 	Buffer []byte
+	// Frame, on a segment the engine sends, offers the payload in place:
+	// Frame ends where Payload ends, and its bytes before Payload (at
+	// least FrameHeadroom) are free for the driver to write the IP and
+	// TCP headers into, making the packet without copying the payload.
+	// Frame lies in a buffer from Config.SendBuffer that the send queue
+	// keeps for retransmission: a packet made in it must take its own
+	// hold on the buffer (the stack's link.Hold), and nobody may write
+	// to its payload. The engine offers a block's room once, on the
+	// first segment sent from its start. nil: build the packet elsewhere.
+	Frame []byte
 }
 
 // Len returns the payload length in bytes.

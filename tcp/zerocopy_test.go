@@ -81,3 +81,102 @@ func TestInputKeepsPacketBuffers(t *testing.T) {
 		t.Errorf("%d buffers released, want the 2 kept", len(released))
 	}
 }
+
+// With buffers from Config.SendBuffer and segments of 16 KiB or more,
+// the send queue keeps each segment's payload after FrameHeadroom bytes
+// of room, and offers the block as Segment.Frame on the first segment
+// sent from its start, and on no other: retransmissions, and segments
+// starting inside a block, are copied by the driver. Each block goes back
+// through ReleaseBuffer once, when acknowledged.
+func TestFramedSegments(t *testing.T) {
+	made, released := map[*byte]bool{}, map[*byte]int{}
+	cfg := &tcp.Config{MSS: 30000, MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBufferSize: 1 << 20,
+		SendBuffer: func() []byte {
+			b := make([]byte, tcp.FrameHeadroom+32768)
+			made[&b[0]] = true
+			return b
+		},
+		ReleaseBuffer: func(b []byte) { released[&b[:1][0]]++ },
+	}
+	c := newTestConn(t, cfg, ourISS)
+	c.Connect(c.now)
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 30000>")
+	c.settle()
+
+	type sent struct {
+		text   string
+		framed bool
+	}
+	check := func(step string, want ...sent) {
+		t.Helper()
+		got := c.Outgoing()
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d segments out, want %d: %v", step, len(got), len(want), got)
+		}
+		for i, seg := range got {
+			if s := dropWindow(seg.String()); s != want[i].text {
+				t.Errorf("%s: segment %d is %q, want %q", step, i, s, want[i].text)
+			}
+			if framed := seg.Frame != nil; framed != want[i].framed {
+				t.Errorf("%s: segment %q framed %v, want %v", step, want[i].text, framed, want[i].framed)
+				continue
+			}
+			if seg.Frame == nil {
+				continue
+			}
+			f, p := seg.Frame, seg.Payload
+			if len(f) != tcp.FrameHeadroom+len(p) || &f[len(f)-1] != &p[len(p)-1] || !made[&f[0]] {
+				t.Errorf("%s: segment %q: frame of %d bytes does not end at its %d-byte payload after the headroom of a SendBuffer buffer", step, want[i].text, len(f), len(p))
+			}
+		}
+	}
+	data := make([]byte, 70000)
+	for i := range data {
+		data[i] = byte(i % 251)
+	}
+	c.Write(data, c.now)
+	check("first flight (IW of two segments)",
+		sent{". 1001:31001(30000) ack 5001", true},
+		sent{". 31001:61001(30000) ack 5001", true})
+	c.in(". 5001:5001(0) ack 31001 win 65535")
+	check("one ACKed: the rest of the data",
+		sent{"P. 61001:71001(10000) ack 5001", true})
+	if len(released) != 1 {
+		t.Errorf("%d blocks released after the first was acknowledged, want 1", len(released))
+	}
+	c.fireTimer()
+	check("retransmission timeout: copied, not framed again",
+		sent{". 31001:61001(30000) ack 5001", false})
+	c.in(". 5001:5001(0) ack 61001 win 65535")
+	c.Outgoing()
+	c.Write(data[:5000], c.now)
+	check("a write that joins a block already sent from",
+		sent{"P. 71001:76001(5000) ack 5001", false})
+	c.in(". 5001:5001(0) ack 76001 win 65535")
+	c.Outgoing()
+	if len(released) != len(made) || len(made) != 3 {
+		t.Errorf("%d blocks made, %d released; want 3 and 3", len(made), len(released))
+	}
+	for b, n := range released {
+		if n != 1 || !made[b] {
+			t.Errorf("a block released %d times (made here: %v), want once", n, made[b])
+		}
+	}
+
+	// With a 1460-byte MSS the queue is the ring: no buffers asked for,
+	// nothing framed.
+	small := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBuffer: cfg.SendBuffer, ReleaseBuffer: cfg.ReleaseBuffer}, ourISS)
+	small.Connect(small.now)
+	small.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
+	small.settle()
+	before := len(made)
+	small.Write(data[:5000], small.now)
+	for _, seg := range small.Outgoing() {
+		if seg.Frame != nil {
+			t.Fatalf("segment %v framed at MSS 1460", seg)
+		}
+	}
+	if len(made) != before {
+		t.Error("the send queue asked for framing buffers at MSS 1460")
+	}
+}

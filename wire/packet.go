@@ -68,7 +68,8 @@ func ParseTCPPacket(b []byte) (ip IPPacket, h TCPHeader, payload []byte, err err
 // dst) carrying h and payload into b, with every checksum filled in, and
 // returns its length. ttl is the TTL or hop limit (0 means 64). IPv4
 // packets carry DF and ID 0 (RFC 6864 allows a zero ID on atomic
-// datagrams).
+// datagrams). payload may already lie in b where it belongs, just past
+// the headers: it is then left where it is.
 func BuildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte) (int, error) {
 	return buildTCPPacket(b, src, dst, ttl, h, payload, true)
 }
@@ -111,7 +112,9 @@ func buildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payl
 	if err != nil {
 		return 0, err
 	}
-	copy(seg[n:], payload)
+	if len(payload) > 0 && &seg[n] != &payload[0] {
+		copy(seg[n:], payload) // a payload already in place is not moved
+	}
 	seg[16], seg[17] = 0, 0
 	if checksum {
 		sum := PseudoHeaderChecksum(ProtocolTCP, src, dst, tcpLen)

@@ -89,7 +89,10 @@ func (e *Endpoint) enqueue(packets [][]byte) (int, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return len(packets), nil // the other end is gone: lost, as on a wire
+		for _, p := range packets {
+			link.Recycle(p) // the other end is gone: lost, as on a wire
+		}
+		return len(packets), nil
 	}
 	n := min(len(packets), queueLen-len(e.queue))
 	wasEmpty := len(e.queue) == 0
@@ -158,6 +161,9 @@ func (e *Endpoint) Close() error {
 	e.once.Do(func() {
 		e.mu.Lock()
 		e.closed = true
+		for _, p := range e.queue {
+			link.Recycle(p) // never to be delivered
+		}
 		e.queue = nil
 		e.mu.Unlock()
 		close(e.done)
