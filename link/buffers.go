@@ -3,6 +3,7 @@ package link
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 	"weak"
 )
@@ -93,19 +94,20 @@ const SharedHeadroom = 128
 // slice into it reaches through its capacity, so a packet carved from
 // anywhere in its headroom needs no other handle. Only slices whose
 // capacity could reach the end of a shared buffer are looked up, so
-// packets in ordinary buffers pay nothing. The table holds buffers
-// weakly: one that a holder forgot to Recycle is collected as garbage,
+// packets in ordinary buffers pay nothing. Each buffer has its entry in
+// the table from its making to its collection as garbage; the table
+// holds it weakly, so that one a holder forgot to Recycle is collected,
 // and its entry goes with it.
 var shared = struct {
-	mu      sync.Mutex
-	holders map[uintptr]sharedHolders // keyed by the address of a live shared buffer's last byte
-	pool    sync.Pool                 // *[SharedBufferSize]byte
-}{holders: map[uintptr]sharedHolders{}}
+	mu      sync.RWMutex
+	buffers map[uintptr]*sharedEntry // keyed by the address of the buffer's last byte
+	pool    sync.Pool                // *[SharedBufferSize]byte with no holder
+}{buffers: map[uintptr]*sharedEntry{}}
 
-// sharedHolders is a live shared buffer and how many hold it.
-type sharedHolders struct {
-	buf weak.Pointer[[SharedBufferSize]byte]
-	n   int32
+// sharedEntry is a shared buffer and how many hold it (0 while pooled).
+type sharedEntry struct {
+	buf     weak.Pointer[[SharedBufferSize]byte]
+	holders atomic.Int32
 }
 
 // SharedBuffer returns a shared buffer of SharedBufferSize bytes with one
@@ -114,12 +116,16 @@ func SharedBuffer() []byte {
 	a, ok := shared.pool.Get().(*[SharedBufferSize]byte)
 	if !ok {
 		a = new([SharedBufferSize]byte)
-		runtime.AddCleanup(a, forgetShared, endKey(a[:]))
+		key := endKey(a[:])
+		runtime.AddCleanup(a, forgetShared, key)
+		e := &sharedEntry{buf: weak.Make(a)}
+		e.holders.Store(1)
+		shared.mu.Lock()
+		shared.buffers[key] = e
+		shared.mu.Unlock()
+		return a[:]
 	}
-	key := endKey(a[:])
-	shared.mu.Lock()
-	shared.holders[key] = sharedHolders{buf: weak.Make(a), n: 1}
-	shared.mu.Unlock()
+	lookupShared(endKey(a[:])).holders.Store(1)
 	return a[:]
 }
 
@@ -133,12 +139,20 @@ func endKey(b []byte) uintptr {
 	return 0
 }
 
-// forgetShared drops the table's entry for a shared buffer that was
-// collected without its holders letting go.
+// lookupShared returns the entry for key, or nil.
+func lookupShared(key uintptr) *sharedEntry {
+	shared.mu.RLock()
+	e := shared.buffers[key]
+	shared.mu.RUnlock()
+	return e
+}
+
+// forgetShared drops the table's entry for a shared buffer collected as
+// garbage (unless a new buffer has taken its address since).
 func forgetShared(key uintptr) {
 	shared.mu.Lock()
-	if h, ok := shared.holders[key]; ok && h.buf.Value() == nil {
-		delete(shared.holders, key)
+	if e, ok := shared.buffers[key]; ok && e.buf.Value() == nil {
+		delete(shared.buffers, key)
 	}
 	shared.mu.Unlock()
 }
@@ -151,38 +165,43 @@ func Hold(b []byte) bool {
 	if key == 0 {
 		return false
 	}
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	h, ok := shared.holders[key]
-	if ok && h.buf.Value() != nil {
-		h.n++
-		shared.holders[key] = h
-		return true
+	e := lookupShared(key)
+	if e == nil {
+		return false
 	}
-	return false
+	for {
+		n := e.holders.Load()
+		if n <= 0 {
+			return false // pooled: nobody may hold it
+		}
+		if e.holders.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
-// dropShared drops a holder of the shared buffer b lies in, whose key is
-// key, returning the buffer to its pool when none is left. It reports
-// whether b lies in a live shared buffer.
+// dropShared drops a holder of the shared buffer whose key is key,
+// returning the buffer to its pool when none is left. It reports whether
+// key is a shared buffer's.
 func dropShared(key uintptr) bool {
-	shared.mu.Lock()
-	h, ok := shared.holders[key]
-	var last *[SharedBufferSize]byte
-	switch {
-	case !ok:
-	case h.n > 1:
-		h.n--
-		shared.holders[key] = h
-	default:
-		delete(shared.holders, key)
-		last = h.buf.Value()
+	e := lookupShared(key)
+	if e == nil {
+		return false
 	}
-	shared.mu.Unlock()
-	if last != nil {
-		shared.pool.Put(last)
+	for {
+		n := e.holders.Load()
+		if n <= 0 {
+			return true // held by nobody already: a second Recycle, ignored
+		}
+		if e.holders.CompareAndSwap(n, n-1) {
+			if n == 1 {
+				if a := e.buf.Value(); a != nil {
+					shared.pool.Put(a)
+				}
+			}
+			return true
+		}
 	}
-	return ok
 }
 
 // SharedBuffersInUse returns how many shared buffers have holders: those
@@ -190,7 +209,13 @@ func dropShared(key uintptr) bool {
 // kept in a receive queue. A count that stays up once connections are
 // closed is a leak.
 func SharedBuffersInUse() int {
-	shared.mu.Lock()
-	defer shared.mu.Unlock()
-	return len(shared.holders)
+	shared.mu.RLock()
+	defer shared.mu.RUnlock()
+	n := 0
+	for _, e := range shared.buffers {
+		if e.holders.Load() > 0 {
+			n++
+		}
+	}
+	return n
 }

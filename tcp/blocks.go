@@ -7,10 +7,13 @@ package tcp
 const FrameHeadroom = 128
 
 // minFramedMSS is the smallest MSS at which the send queue keeps its
-// bytes in framed blocks when Config.SendBuffer offers them. Below it a
-// segment's copy costs less than a block per segment holds in memory, and
-// the ring is used.
-const minFramedMSS = 16 << 10
+// bytes in framed blocks when Config.SendBuffer offers them (64 KiB
+// each, with the stack's link.SharedBuffer). From it up, a block holds
+// at most twice the bytes it queues, the bound the receive queue keeps
+// too, and a segment's copy costs far more than sharing its buffer
+// (link's BenchmarkSharedBufferRoundTrip against BenchmarkCopy65483).
+// Below it the ring is used, and the driver copies each segment.
+const minFramedMSS = 32 << 10
 
 // blockQueue is the send queue in the form that lets segments leave
 // without a copy: a list of buffers from Config.SendBuffer, each holding

@@ -103,7 +103,7 @@ type Config struct {
 	// collector. The stack sets it to link.Recycle.
 	ReleaseBuffer func(buf []byte)
 	// SendBuffer, with ReleaseBuffer, lets segments leave without their
-	// payload being copied: when segments are large (an MSS of 16 KiB or
+	// payload being copied: when segments are large (an MSS of 32 KiB or
 	// more), the send queue keeps its bytes in buffers SendBuffer
 	// returns, each holding FrameHeadroom bytes of room and then one
 	// segment's payload, and offers them to the driver in Segment.Frame.

@@ -31,9 +31,9 @@ func FuzzPair(f *testing.F) {
 		// would; each block is released once.
 		blocks := map[*byte]int{} // block → 0 live, 1 framed, 2 released
 		if len(data) > 0 && data[0]&8 != 0 {
-			cfg.MSS, cfg.ReceiveBufferSize, cfg.SendBufferSize = 20000, 65536, 65536
+			cfg.MSS, cfg.ReceiveBufferSize, cfg.SendBufferSize = 40000, 1<<17, 1<<17
 			cfg.SendBuffer = func() []byte {
-				b := make([]byte, FrameHeadroom+20000)
+				b := make([]byte, FrameHeadroom+40000)
 				blocks[&b[0]] = 0
 				return b
 			}

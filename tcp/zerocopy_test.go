@@ -82,7 +82,7 @@ func TestInputKeepsPacketBuffers(t *testing.T) {
 	}
 }
 
-// With buffers from Config.SendBuffer and segments of 16 KiB or more,
+// With buffers from Config.SendBuffer and segments of 32 KiB or more,
 // the send queue keeps each segment's payload after FrameHeadroom bytes
 // of room, and offers the block as Segment.Frame on the first segment
 // sent from its start, and on no other: retransmissions, and segments
@@ -90,9 +90,9 @@ func TestInputKeepsPacketBuffers(t *testing.T) {
 // through ReleaseBuffer once, when acknowledged.
 func TestFramedSegments(t *testing.T) {
 	made, released := map[*byte]bool{}, map[*byte]int{}
-	cfg := &tcp.Config{MSS: 30000, MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBufferSize: 1 << 20,
+	cfg := &tcp.Config{MSS: 40000, MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBufferSize: 1 << 20, ReceiveBufferSize: 1 << 20,
 		SendBuffer: func() []byte {
-			b := make([]byte, tcp.FrameHeadroom+32768)
+			b := make([]byte, tcp.FrameHeadroom+65536)
 			made[&b[0]] = true
 			return b
 		},
@@ -100,7 +100,7 @@ func TestFramedSegments(t *testing.T) {
 	}
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
-	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 30000>")
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 40000,wscale 2>") // later windows ×4
 	c.settle()
 
 	type sent struct {
@@ -130,32 +130,35 @@ func TestFramedSegments(t *testing.T) {
 			}
 		}
 	}
-	data := make([]byte, 70000)
+	data := make([]byte, 100000)
 	for i := range data {
 		data[i] = byte(i % 251)
 	}
 	c.Write(data, c.now)
-	check("first flight (IW of two segments)",
-		sent{". 1001:31001(30000) ack 5001", true},
-		sent{". 31001:61001(30000) ack 5001", true})
-	c.in(". 5001:5001(0) ack 31001 win 65535")
-	check("one ACKed: the rest of the data",
-		sent{"P. 61001:71001(10000) ack 5001", true})
+	check("first flight: as much as the SYN's unscaled window lets go",
+		sent{". 1001:41001(40000) ack 5001", true})
+	c.in(". 5001:5001(0) ack 41001 win 65535")
+	check("ACKed: the rest of the data, in a window of 262140",
+		sent{". 41001:81001(40000) ack 5001", true},
+		sent{"P. 81001:101001(20000) ack 5001", true})
 	if len(released) != 1 {
 		t.Errorf("%d blocks released after the first was acknowledged, want 1", len(released))
 	}
-	c.fireTimer()
-	check("retransmission timeout: copied, not framed again",
-		sent{". 31001:61001(30000) ack 5001", false})
-	c.in(". 5001:5001(0) ack 61001 win 65535")
-	c.Outgoing()
 	c.Write(data[:5000], c.now)
 	check("a write that joins a block already sent from",
-		sent{"P. 71001:76001(5000) ack 5001", false})
-	c.in(". 5001:5001(0) ack 76001 win 65535")
+		sent{"P. 101001:106001(5000) ack 5001", false})
+	c.fireTimer()
+	check("retransmission timeout: copied, not framed again",
+		sent{". 41001:81001(40000) ack 5001", false})
+	c.in(". 5001:5001(0) ack 106001 win 65535")
 	c.Outgoing()
-	if len(released) != len(made) || len(made) != 3 {
-		t.Errorf("%d blocks made, %d released; want 3 and 3", len(made), len(released))
+	c.Write(data[:5000], c.now)
+	check("a write once the queue has drained: a new block",
+		sent{"P. 106001:111001(5000) ack 5001", true})
+	c.in(". 5001:5001(0) ack 111001 win 65535")
+	c.Outgoing()
+	if len(released) != len(made) || len(made) != 4 {
+		t.Errorf("%d blocks made, %d released; want 4 and 4", len(made), len(released))
 	}
 	for b, n := range released {
 		if n != 1 || !made[b] {
