@@ -2,6 +2,11 @@
 // Endpoint. Implementations carry packets over something real or not:
 // link/pipe joins two stacks in memory, link/tun is a Linux TUN device,
 // link/pcap records what passes through another endpoint.
+//
+// Packets travel in pooled buffers (Buffer, Recycle) that change owner
+// rather than being copied. A packet made inside a TCP send queue lies
+// in a shared buffer (SharedBuffer) that the queue keeps holding for
+// retransmission; Hold and Recycle count its holders.
 package link
 
 // Endpoint is a network interface as a stack sees it: something that

@@ -40,4 +40,8 @@
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue
 // keeps the packet itself, handing it to Config.ReleaseBuffer once read.
+// Data sent is copied once, by Write, when segments are large: with
+// Config.SendBuffer the send queue keeps each segment's payload after
+// room for its headers, and offers it as Segment.Frame, for the driver
+// to make the packet in place.
 package tcp
