@@ -83,16 +83,22 @@ func (m *mutatingLink) WritePackets(ps [][]byte) (int, error) {
 
 // FuzzStacks runs two whole stacks — goroutines, timers, the net.Conn
 // layer — through links the fuzzer perturbs both ways, sending data each
-// way at once: nothing panics, and each side reads exactly a prefix of
-// what the other wrote (all of it unless the transfer gave up).
+// way at once, at MTU 1500 or 65535 (where packets are made in the send
+// queues' shared buffers): nothing panics, and each side reads exactly a
+// prefix of what the other wrote (all of it unless the transfer gave up).
 func FuzzStacks(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0})
 	f.Add([]byte{1, 1, 0, 0, 0, 4, 4, 3, 2})
+	f.Add([]byte{0x40, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0})
 	f.Fuzz(func(t *testing.T, plan []byte) {
 		if len(plan) > 64 {
 			plan = plan[:64]
 		}
-		a, b := pipe.New(1500)
+		mtu := 1500
+		if len(plan) > 0 && plan[0]&0x40 != 0 {
+			mtu = 65535 // segments framed in the send queues' shared buffers
+		}
+		a, b := pipe.New(mtu)
 		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, SACK: true, Timestamps: true, NoDelay: true, MSL: 10 * time.Millisecond}
 		client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 		client.AddInterface(&mutatingLink{Endpoint: a, plan: plan}, netip.MustParsePrefix("192.0.2.1/24"))
