@@ -176,7 +176,7 @@ func newLinuxExec(s *Script, set settings) (_ *linuxExec, err error) {
 		}
 	}()
 	err = ns.Do(func() (err error) {
-		lx.dev, err = tun.Open(linuxDevice, set.mtu)
+		lx.dev, err = tun.OpenConfig(linuxDevice, tun.Config{MTU: set.mtu, Plain: true}) // the kernel's segments one by one, as the script states them
 		return err
 	})
 	if err != nil {

@@ -51,6 +51,8 @@ type options struct {
 	// impaired puts 20 ms of delay, 2% reordering and 1% loss on the
 	// link, both ways.
 	impaired bool
+	// plain opens the TUN device without offloads (tun.Config.Plain).
+	plain bool
 }
 
 // newEnv makes a namespace with the TUN device in it, configures the
@@ -61,7 +63,9 @@ func newEnv(t *testing.T, o options, tools ...string) *env {
 	netns.Require(t, tools...)
 	e := &env{ns: netns.New(t)}
 	err := e.ns.Do(func() (err error) {
-		e.tun, err = tun.Open(device, o.mtu)
+		// An impaired link loses and delays packets the size they
+		// have on a wire, not the kernel's large segments.
+		e.tun, err = tun.OpenConfig(device, tun.Config{MTU: o.mtu, Plain: o.impaired || o.plain})
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,8 @@ package interop
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +44,59 @@ func TestCurlDownload(t *testing.T) {
 				t.Fatalf("SHA-256 of the download %x, want %x", got, want)
 			}
 			t.Logf("%d MiB in %v: %.1f MB/s", size>>20, elapsed.Round(time.Millisecond), float64(size)/elapsed.Seconds()/1e6)
+		})
+	}
+}
+
+// The kernel sends a file to seqack, over IPv4 and IPv6. With the TUN
+// device's offloads (the default), the kernel hands up large TCP
+// segments, each many packets' worth, instead of MTU-sized packets;
+// without them (plain), one packet per read. Every byte arrives either
+// way; the log gives both speeds.
+func TestReceiveFromKernel(t *testing.T) {
+	for _, c := range []struct {
+		name, listen string
+		plain        bool
+	}{
+		{"IPv4", "192.0.2.1:9001", false},
+		{"IPv6", "[2001:db8::1]:9001", false},
+		{"IPv4-plain", "192.0.2.1:9001", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, options{plain: c.plain})
+			size := transferSize(t)
+			data := make([]byte, size)
+			rand.Read(data)
+			ln := e.kernelListen(t, c.listen)
+			go func() {
+				k, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				k.Write(data)
+				k.Close()
+			}()
+			conn, err := e.stack.Dial("tcp", c.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(30 * time.Second))
+			start := time.Now()
+			h := sha256.New()
+			n, err := io.Copy(h, conn)
+			elapsed := time.Since(start)
+			if err != nil || n != int64(size) {
+				t.Fatalf("read %d bytes, %v; want %d", n, err, size)
+			}
+			if [32]byte(h.Sum(nil)) != sha256.Sum256(data) {
+				t.Fatal("SHA-256 of the bytes received differs from the bytes sent")
+			}
+			large := e.tun.LargeSegments()
+			t.Logf("%d MiB in %v: %.1f MB/s; %d large segments from the kernel", size>>20, elapsed.Round(time.Millisecond), float64(size)/elapsed.Seconds()/1e6, large)
+			if c.plain != (large == 0) {
+				t.Errorf("%d large segments handed up (plain device: %v)", large, c.plain)
+			}
 		})
 	}
 }

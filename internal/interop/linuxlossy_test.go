@@ -301,7 +301,7 @@ func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int)
 	devs := make([]*tun.Endpoint, 2)
 	for i, ns := range []*netns.NS{a, b} {
 		err := ns.Do(func() (err error) {
-			devs[i], err = tun.Open(device, 1500)
+			devs[i], err = tun.OpenConfig(device, tun.Config{MTU: 1500, Plain: true}) // packets the size the path loses them at
 			return err
 		})
 		if err != nil {

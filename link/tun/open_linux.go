@@ -24,8 +24,16 @@ const cloneDevice = "/dev/net/tun"
 // The device is deleted when the endpoint is closed, unless it was made
 // persistent (ip tuntap add). It is down, with no address, until the
 // kernel's side is configured with ip(8).
+//
+// The device comes with the kernel's offloads (see Config); Open is
+// OpenConfig with only the MTU set.
 func Open(name string, mtu int) (*Endpoint, error) {
-	mtu, err := checkMTU(mtu)
+	return OpenConfig(name, Config{MTU: mtu})
+}
+
+// OpenConfig is Open with the settings in cfg.
+func OpenConfig(name string, cfg Config) (*Endpoint, error) {
+	mtu, err := checkMTU(cfg.MTU)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +49,11 @@ func Open(name string, mtu int) (*Endpoint, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("tun: device name %q: %w", name, err)
 	}
-	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	flags := uint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if !cfg.Plain {
+		flags |= unix.IFF_VNET_HDR
+	}
+	ifr.SetUint16(flags)
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		unix.Close(fd)
 		return nil, setIffError(name, err)
@@ -54,12 +66,30 @@ func Open(name string, mtu int) (*Endpoint, error) {
 	// os.NewFile sees that fd is non-blocking and registers it with the
 	// runtime's poller: a Read parks its goroutine instead of a thread,
 	// and Close wakes it with os.ErrClosed.
-	return newEndpoint(os.NewFile(uintptr(fd), cloneDevice), name, mtu), nil
+	return wrap(os.NewFile(uintptr(fd), cloneDevice), name, mtu, !cfg.Plain)
+}
+
+// wrap makes the endpoint for f, speaking virtio-net headers if vnet is
+// set (the device has IFF_VNET_HDR).
+func wrap(f *os.File, name string, mtu int, vnet bool) (*Endpoint, error) {
+	e := newEndpoint(f, name, mtu)
+	if !vnet {
+		return e, nil
+	}
+	v, err := newVnetIO(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("tun: %s: %w", name, err)
+	}
+	e.vnet, e.bufSize = v, largeBufSize
+	return e, nil
 }
 
 // FromFD wraps fd, a file descriptor of /dev/net/tun already bound to a
 // TUN device with IFF_NO_PI (by a parent process, or a VPN framework that
-// hands one over), with the given MTU (0 means DefaultMTU). That the
+// hands one over), with the given MTU (0 means DefaultMTU). If the device
+// was bound with IFF_VNET_HDR too, the endpoint reads and writes the
+// virtio-net headers and turns the kernel's offloads on (see Config). That the
 // device was set up without packet information cannot be checked, and is
 // the caller's to ensure. The device's
 // own MTU is left as it is: mtu should match it. The endpoint owns fd
@@ -85,7 +115,10 @@ func FromFD(fd int, mtu int) (*Endpoint, error) {
 	if err := unix.SetNonblock(fd, true); err != nil {
 		return nil, fmt.Errorf("tun: fd %d: set non-blocking: %w", fd, err)
 	}
-	return newEndpoint(os.NewFile(uintptr(fd), cloneDevice), ifr.Name(), mtu), nil
+	// A device set up with IFF_VNET_HDR says so, and its packets carry
+	// virtio-net headers: the endpoint then asks for the offloads too.
+	vnet := ifr.Uint16()&unix.IFF_VNET_HDR != 0
+	return wrap(os.NewFile(uintptr(fd), cloneDevice), ifr.Name(), mtu, vnet)
 }
 
 // setMTU sets the MTU of the device name with SIOCSIFMTU, which any

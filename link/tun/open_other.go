@@ -18,3 +18,7 @@ func Open(name string, mtu int) (*Endpoint, error) { return nil, errUnsupported 
 // FromFD wraps a file descriptor bound to a TUN device. It is implemented
 // on Linux only.
 func FromFD(fd int, mtu int) (*Endpoint, error) { return nil, errUnsupported }
+
+// OpenConfig creates or attaches to the TUN device name with the settings
+// in cfg. It is implemented on Linux only.
+func OpenConfig(name string, cfg Config) (*Endpoint, error) { return nil, errUnsupported }

@@ -6,7 +6,10 @@
 //
 // The device is opened without packet information (IFF_TUN|IFF_NO_PI), so
 // each read(2) returns one bare IPv4 or IPv6 packet and each write(2) takes
-// one. A device that seqack creates is down and has no address on the
+// one; by default with a virtio-net header before it (IFF_VNET_HDR), as a
+// virtual network card has, through which the kernel hands up whole TCP
+// segments of up to 64 KiB instead of MTU-sized packets (Config.Plain
+// turns that off). A device that seqack creates is down and has no address on the
 // kernel's side; the kernel's end is set up with ip(8):
 //
 //	ip addr add 192.0.2.1/24 dev seqack0
@@ -43,6 +46,22 @@ const MaxMTU = 65535
 // stack's peer.
 const minMTU = 68
 
+// Config holds the settings OpenConfig takes.
+type Config struct {
+	// MTU is the device's MTU; 0 means DefaultMTU.
+	MTU int
+	// Plain opens the device without the kernel's offloads. By default
+	// the device has virtio-net headers (IFF_VNET_HDR) and the offloads
+	// they carry: the kernel hands up a TCP segment of up to 64 KiB in
+	// one read rather than cut into MTU-sized packets (each delivered as
+	// one large packet, its checksum completed by the endpoint), which
+	// saves a read(2) and a trip through the stack per packet. With
+	// Plain, every packet read is one the size it would have on a wire:
+	// what a packetdrill script checks, or a link that loses packets on
+	// purpose, wants.
+	Plain bool
+}
+
 // Endpoint is a TUN device as a link.Endpoint. Its methods may be called
 // from many goroutines at once.
 type Endpoint struct {
@@ -56,8 +75,13 @@ type Endpoint struct {
 	closed  atomic.Bool
 	once    sync.Once
 
-	// dropped counts packets read that were larger than the MTU.
+	// vnet, if set, reads and writes packets with virtio-net headers
+	// (IFF_VNET_HDR), through which the kernel hands up large segments.
+	vnet packetIO
+	// dropped counts packets read that were larger than the MTU, or
+	// that the kernel offloaded in a way the endpoint does not take.
 	dropped atomic.Uint64
+	large   atomic.Uint64 // packets read as large segments (see LargeSegments)
 
 	errMu   sync.Mutex
 	readErr error // why the reader stopped, if not because of Close
@@ -87,6 +111,26 @@ func newEndpoint(f *os.File, name string, mtu int) *Endpoint {
 	return e
 }
 
+// packetIO reads and writes packets when the device puts a header
+// before each (vnet_linux.go).
+type packetIO interface {
+	readPacket(buf []byte) (int, verdict, error)
+	writePacket(packet []byte) error
+}
+
+// verdict is what the endpoint makes of a packet read.
+type verdict uint8
+
+const (
+	deliver      verdict = iota
+	deliverLarge         // a TCP segment the kernel did not cut into packets
+	drop
+)
+
+// largeBufSize is the buffer a device with offloads reads into: an IP
+// packet of up to 64 KiB.
+const largeBufSize = 65536
+
 // checkMTU validates an MTU given to Open or FromFD; 0 means DefaultMTU.
 func checkMTU(mtu int) (int, error) {
 	if mtu == 0 {
@@ -109,6 +153,11 @@ func (e *Endpoint) MTU() int { return e.mtu }
 // than the MTU and so were dropped.
 func (e *Endpoint) Dropped() uint64 { return e.dropped.Load() }
 
+// LargeSegments returns how many packets the kernel handed up as one
+// large TCP segment each (generic segmentation offload, on a device
+// with offloads): each is many MTU-sized packets' worth of data.
+func (e *Endpoint) LargeSegments() uint64 { return e.large.Load() }
+
 // Err returns why the reader stopped before Close, such as the device
 // being deleted under it (EBADFD), or nil.
 func (e *Endpoint) Err() error {
@@ -126,7 +175,13 @@ func (e *Endpoint) WritePacket(packet []byte) error {
 	if len(packet) > e.mtu {
 		return link.ErrTooBig
 	}
-	if _, err := e.file.Write(packet); err != nil {
+	var err error
+	if e.vnet != nil {
+		err = e.vnet.writePacket(packet)
+	} else {
+		_, err = e.file.Write(packet)
+	}
+	if err != nil {
 		if errors.Is(err, os.ErrClosed) {
 			return link.ErrClosed
 		}
@@ -163,8 +218,15 @@ func (e *Endpoint) Attach(deliver func(packet []byte)) {
 func (e *Endpoint) readLoop() {
 	for {
 		buf := link.Buffer(e.bufSize)
-		n, err := e.file.Read(buf)
-		if err == nil && n == 0 {
+		var n int
+		var err error
+		v := deliver
+		if e.vnet != nil {
+			n, v, err = e.vnet.readPacket(buf)
+		} else {
+			n, err = e.file.Read(buf)
+		}
+		if err == nil && n == 0 && v == deliver {
 			// A TUN device never reads an empty packet (it has none to
 			// give, read(2) fails with EAGAIN and the poller waits); a
 			// descriptor that does is at its end.
@@ -179,9 +241,13 @@ func (e *Endpoint) readLoop() {
 			e.errMu.Unlock()
 			return
 		}
-		if n > e.mtu {
+		if v == drop || n > e.mtu && v != deliverLarge {
 			e.dropped.Add(1)
+			link.Recycle(buf)
 			continue
+		}
+		if v == deliverLarge {
+			e.large.Add(1)
 		}
 		if e.closed.Load() {
 			return

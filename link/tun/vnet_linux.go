@@ -1,0 +1,205 @@
+package tun
+
+import (
+	"encoding/binary"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seqack/seqack/wire"
+)
+
+// A device opened with IFF_VNET_HDR puts a virtio-net header (struct
+// virtio_net_hdr, include/uapi/linux/virtio_net.h) before every packet,
+// both ways, the way the kernel talks to a virtual network card. With
+// the offloads below turned on, the kernel hands up a TCP segment of up
+// to 64 KiB in one read instead of cutting it into MTU-sized packets
+// (generic segmentation offload), and leaves its checksum for the
+// receiver to finish: one read(2) and one trip through the stack for
+// dozens of packets' worth of data.
+const vnetHdrLen = 10
+
+// offloads are what the endpoint takes from the kernel: packets with
+// checksums left unfinished (TUN_F_CSUM, which segmentation offload
+// needs), and large TCP segments over IPv4 and IPv6. Not TUN_F_TSO_ECN:
+// the stack does not negotiate ECN.
+const offloads = unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6
+
+// vnetHdr is a virtio-net header, its fields in the host's byte order
+// (a TUN device's default).
+type vnetHdr struct {
+	flags      uint8
+	gsoType    uint8
+	hdrLen     uint16 // headers' length, for a GSO packet
+	gsoSize    uint16 // the MSS its segments would have
+	csumStart  uint16 // where the checksummed bytes begin ...
+	csumOffset uint16 // ... and where, from there, the checksum goes
+}
+
+func parseVnetHdr(b *[vnetHdrLen]byte) vnetHdr {
+	return vnetHdr{
+		flags:      b[0],
+		gsoType:    b[1],
+		hdrLen:     binary.NativeEndian.Uint16(b[2:]),
+		gsoSize:    binary.NativeEndian.Uint16(b[4:]),
+		csumStart:  binary.NativeEndian.Uint16(b[6:]),
+		csumOffset: binary.NativeEndian.Uint16(b[8:]),
+	}
+}
+
+// finish makes packet, which arrived with header h, a packet any reader
+// takes: the checksum the kernel left unfinished (VIRTIO_NET_HDR_F_NEEDS_CSUM:
+// the pseudo-header's sum in the checksum field) is completed over the
+// bytes from csumStart, as a network card would. It reports false for a
+// packet that cannot be taken: a segmentation offload other than TCP's,
+// or a checksum position outside the packet.
+func finish(h vnetHdr, packet []byte) bool {
+	switch h.gsoType { // a GSO type with the ECN bit was never offered (offloads)
+	case unix.VIRTIO_NET_HDR_GSO_NONE, unix.VIRTIO_NET_HDR_GSO_TCPV4, unix.VIRTIO_NET_HDR_GSO_TCPV6:
+	default:
+		return false
+	}
+	if h.flags&unix.VIRTIO_NET_HDR_F_NEEDS_CSUM == 0 {
+		return true
+	}
+	start, at := int(h.csumStart), int(h.csumStart)+int(h.csumOffset)
+	if start > len(packet) || at+2 > len(packet) {
+		return false
+	}
+	binary.BigEndian.PutUint16(packet[at:], wire.Checksum(packet[start:], 0))
+	return true
+}
+
+// vnetIO reads and writes packets with their virtio-net headers.
+type vnetIO struct {
+	*vnetReader
+	*vnetWriter
+}
+
+// newVnetIO prepares f, a TUN device opened with IFF_VNET_HDR, for
+// packets with virtio-net headers, and asks the kernel for the offloads
+// (a kernel that refuses them still puts the headers on).
+func newVnetIO(f *os.File) (*vnetIO, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	rc.Control(func(fd uintptr) { unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, offloads) })
+	return &vnetIO{newVnetReader(rc), newVnetWriter(rc)}, nil
+}
+
+// vnetReader reads packets with their virtio-net headers, through the
+// runtime's poller. One goroutine uses it; it allocates nothing per
+// packet.
+type vnetReader struct {
+	rc   syscall.RawConn
+	hdr  [vnetHdrLen]byte
+	buf  []byte
+	n    int
+	err  error
+	read func(fd uintptr) bool
+}
+
+func newVnetReader(rc syscall.RawConn) *vnetReader {
+	r := &vnetReader{rc: rc}
+	r.read = func(fd uintptr) bool {
+		r.n, r.err = readv(fd, &r.hdr, r.buf)
+		return r.err != unix.EAGAIN
+	}
+	return r
+}
+
+// readPacket reads one packet into buf and returns its length, and what
+// the endpoint makes of it.
+func (r *vnetReader) readPacket(buf []byte) (int, verdict, error) {
+	r.buf = buf
+	err := r.rc.Read(r.read)
+	r.buf = nil
+	if err == nil {
+		err = r.err
+	}
+	switch {
+	case err != nil:
+		return 0, drop, err
+	case r.n == 0:
+		return 0, drop, io.EOF // see readLoop
+	}
+	n := r.n - vnetHdrLen
+	if n <= 0 || n == len(buf) { // no packet, or one that may not have fitted
+		return 0, drop, nil
+	}
+	h := parseVnetHdr(&r.hdr)
+	switch {
+	case !finish(h, buf[:n]):
+		return 0, drop, nil
+	case h.gsoType != unix.VIRTIO_NET_HDR_GSO_NONE:
+		return n, deliverLarge, nil
+	}
+	return n, deliver, nil
+}
+
+// vnetWriter writes packets after a virtio-net header with nothing to
+// say (no offload asked of the kernel: the stack's checksums are whole),
+// one at a time, through the runtime's poller. It allocates nothing per
+// packet.
+type vnetWriter struct {
+	mu     sync.Mutex
+	rc     syscall.RawConn
+	hdr    [vnetHdrLen]byte // all zero
+	packet []byte
+	err    error
+	write  func(fd uintptr) bool
+}
+
+func newVnetWriter(rc syscall.RawConn) *vnetWriter {
+	w := &vnetWriter{rc: rc}
+	w.write = func(fd uintptr) bool {
+		w.err = writev(fd, &w.hdr, w.packet)
+		return w.err != unix.EAGAIN
+	}
+	return w
+}
+
+// writePacket writes packet whole.
+func (w *vnetWriter) writePacket(packet []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.packet = packet
+	err := w.rc.Write(w.write)
+	w.packet = nil
+	if err == nil {
+		err = w.err
+	}
+	return err
+}
+
+// readv reads one packet and its virtio-net header from fd: the header
+// into hdr, the packet into buf. It returns the packet's length.
+func readv(fd uintptr, hdr *[vnetHdrLen]byte, buf []byte) (int, error) {
+	var iov [2]unix.Iovec
+	iov[0].Base, iov[1].Base = &hdr[0], &buf[0]
+	iov[0].SetLen(vnetHdrLen)
+	iov[1].SetLen(len(buf))
+	n, _, errno := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+// writev writes packet to fd after hdr.
+func writev(fd uintptr, hdr *[vnetHdrLen]byte, packet []byte) error {
+	var iov [2]unix.Iovec
+	iov[0].Base, iov[1].Base = &hdr[0], &packet[0]
+	iov[0].SetLen(vnetHdrLen)
+	iov[1].SetLen(len(packet))
+	_, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
