@@ -40,6 +40,10 @@ const tunFlagsUsage = `  --tun NAME          TUN device to create or attach to (
                       bring it up (runs ip(8)), repeatable, e.g.
                       --kernel-addr 192.0.2.1/24 --kernel-addr 2001:db8::1/64
   --mtu N             MTU of the device (default 1500)
+  --no-offload        open the device without the kernel's offloads: every
+                      packet the size it has on a wire, also in --pcap
+                      (by default the kernel hands up TCP segments of up
+                      to 64 KiB at once)
   --pcap FILE         record every packet, both ways, in FILE (pcap, for
                       tcpdump -r, wireshark or tshark)
   --trace             draw each connection as a sequence diagram on stderr
@@ -86,6 +90,7 @@ type netFlags struct {
 	addrs       prefixList
 	kernelAddrs prefixList
 	mtu         int
+	noOffload   bool
 	pcap        string
 	trace       bool
 }
@@ -96,6 +101,7 @@ func (f *netFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.addrs, "addr", "")
 	fs.Var(&f.kernelAddrs, "kernel-addr", "")
 	fs.IntVar(&f.mtu, "mtu", tun.DefaultMTU, "")
+	fs.BoolVar(&f.noOffload, "no-offload", false, "")
 	fs.StringVar(&f.pcap, "pcap", "", "")
 	fs.BoolVar(&f.trace, "trace", false, "")
 }
@@ -150,7 +156,7 @@ func openTunNet(f *netFlags, stderr io.Writer) (*tunNet, error) {
 		}
 		n.pcapF, n.pcapW = file, w
 	}
-	dev, err := tun.Open(f.tun, f.mtu)
+	dev, err := tun.OpenConfig(f.tun, tun.Config{MTU: f.mtu, Plain: f.noOffload})
 	if err != nil {
 		if n.pcapF != nil {
 			n.pcapF.Close()

@@ -228,8 +228,8 @@ func TestDialCommand(t *testing.T) {
 	}
 
 	// Nothing listens on port 9 (the device is gone with the last
-	// process; this one makes it anew).
-	p = startSeqack(t, ns, strings.NewReader(""), withKernel("dial", "192.0.2.1:9")...)
+	// process; this one makes it anew, without offloads).
+	p = startSeqack(t, ns, strings.NewReader(""), withKernel("dial", "--no-offload", "192.0.2.1:9")...)
 	if status := p.wait(t); status != exitError || !strings.Contains(p.errText(), "connection refused") {
 		t.Errorf("dial to a closed port: status %d\n%s", status, p.errText())
 	}

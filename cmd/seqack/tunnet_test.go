@@ -24,6 +24,7 @@ func TestNetCommandsUsage(t *testing.T) {
 		{"help lists them", []string{"help"}, exitOK, "seqack dial [flags] HOST:PORT"},
 		{"listen help", []string{"listen", "--help"}, exitOK, "ip addr add 192.0.2.1/24 dev seqack0"},
 		{"dial help", []string{"dial", "-h"}, exitOK, "--kernel-addr CIDR"},
+		{"listen help tells of offloads", []string{"listen", "--help"}, exitOK, "--no-offload"},
 		{"http help", []string{"http", "--help"}, exitOK, "--dir DIR"},
 		{"listen no port", []string{"listen"}, exitUsage, "want one PORT, got 0"},
 		{"listen two ports", []string{"listen", "1", "2"}, exitUsage, "want one PORT, got 2"},
