@@ -65,3 +65,19 @@ type BatchAttacher interface {
 type ChecksumOffloader interface {
 	ChecksumOffload() bool
 }
+
+// SegmentOffloader is implemented by endpoints that take TCP segments
+// larger than their MTU and cut them into MTU-sized packets on the way
+// out (TCP segmentation offload), as a network card does, or a TUN
+// device whose packets carry virtio-net headers. A stack that sends
+// through one hands it a run of full-sized segments as one packet: one
+// system call and one trip down the stack for many packets.
+type SegmentOffloader interface {
+	// SegmentOffload returns the longest IP packet, in bytes, the
+	// endpoint takes to cut up; 0 if it takes none over the MTU. Such a
+	// packet is a TCP segment whose payload is a whole number of the
+	// payloads an MTU-sized packet with the same headers carries (the
+	// last piece may be shorter), and whose checksum is partial
+	// (wire.BuildTCPPacketPartialChecksum): each piece gets its own.
+	SegmentOffload() int
+}

@@ -224,8 +224,8 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 		var err error
 		// Called directly, not through a function value: an indirect
 		// call would move h to the heap on every segment.
-		if n.offload {
-			size, err = wire.BuildTCPPacketNoChecksum(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
+		if n.offload || len(buf) > n.ep.MTU() { // the link finishes the checksum, or each piece's
+			size, err = wire.BuildTCPPacketPartialChecksum(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		} else {
 			size, err = wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
 		}
@@ -257,7 +257,7 @@ func (s *Stack) sendCookie(t tuple, syn *tcp.Segment, now time.Time) {
 		s.mu.Unlock()
 		return
 	}
-	cfg := s.configFor(t.remote.Addr(), n.ep.MTU())
+	cfg := s.configFor(t.remote.Addr(), n)
 	s.mu.Unlock()
 	synAck := s.cookies.SynAck(cfg, syn, t.local, t.remote, now)
 	s.stats.SynCookiesSent.Add(1)
@@ -277,7 +277,7 @@ func (s *Stack) tryCookie(l *Listener, t tuple, ack *tcp.Segment, now time.Time)
 	if err != nil {
 		return false
 	}
-	cfg := s.configFor(t.remote.Addr(), n.ep.MTU())
+	cfg := s.configFor(t.remote.Addr(), n)
 	k, ok := s.cookies.Check(cfg, ack, t.local, t.remote, now)
 	if !ok {
 		return false

@@ -77,7 +77,7 @@ type Stack struct {
 	routes    []Route
 	conns     map[connKey]*Conn
 	timeWaits map[connKey]*timeWaitEntry
-	configs   map[uint16]*tcp.Config // the TCP config for each MSS in use
+	configs   map[configKey]*tcp.Config // the TCP config for each MSS and offload in use
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
 
@@ -132,6 +132,9 @@ type nic struct {
 	ep      link.Endpoint
 	addrs   []netip.Prefix
 	offload bool // TCP checksums neither computed nor checked (link.ChecksumOffloader)
+	// segmentOffload is the longest TCP packet the link cuts into
+	// MTU-sized ones (link.SegmentOffloader); 0 if none.
+	segmentOffload int
 }
 
 // Route sends packets for Dst out of interface NIC (an index returned by
@@ -181,7 +184,7 @@ func New(opts Options) *Stack {
 		timers:    newTimers(),
 		conns:     make(map[connKey]*Conn),
 		timeWaits: make(map[connKey]*timeWaitEntry),
-		configs:   make(map[uint16]*tcp.Config),
+		configs:   make(map[configKey]*tcp.Config),
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
 	cfg.Counters = &s.stats.TCP
@@ -196,6 +199,9 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 	n := &nic{id: len(s.nics), ep: ep, addrs: addrs}
 	if o, ok := ep.(link.ChecksumOffloader); ok {
 		n.offload = o.ChecksumOffload()
+	}
+	if o, ok := ep.(link.SegmentOffloader); ok {
+		n.segmentOffload = min(o.SegmentOffload(), 65535)
 	}
 	s.nics = append(s.nics, n)
 	for _, a := range addrs {
@@ -348,23 +354,38 @@ func (s *Stack) Close() error {
 // §3.7.1: MTU less the IP and TCP headers), or the configured MSS if it is
 // smaller. Configs are shared by every connection with the same MSS.
 // s.mu is held.
-func (s *Stack) configFor(dst netip.Addr, mtu int) *tcp.Config {
+func (s *Stack) configFor(dst netip.Addr, n *nic) *tcp.Config {
 	hdr := 40
 	if dst.Is6() {
 		hdr = 60
 	}
-	mss := uint16(min(max(mtu-hdr, 88), 65495))
+	mss := uint16(min(max(n.ep.MTU()-hdr, 88), 65495))
 	if s.tcpCfg.MSS != 0 && s.tcpCfg.MSS < mss {
 		mss = s.tcpCfg.MSS
 	}
-	cfg := s.configs[mss]
+	// Segments of several MSS for a link that cuts them up, leaving room
+	// for the headers at their longest (IP options aside).
+	offload := 0
+	if n.segmentOffload > n.ep.MTU() {
+		offload = n.segmentOffload - hdr - 40
+	}
+	key := configKey{mss, offload}
+	cfg := s.configs[key]
 	if cfg == nil {
 		copied := *s.tcpCfg
 		copied.MSS = mss
+		copied.SegmentOffload = offload
 		cfg = &copied
-		s.configs[mss] = cfg
+		s.configs[key] = cfg
 	}
 	return cfg
+}
+
+// configKey tells apart the TCP settings a stack's connections use: by
+// MSS and segmentation offload, which follow from their route.
+type configKey struct {
+	mss     uint16
+	offload int
 }
 
 // Stats returns the stack's counters.

@@ -111,6 +111,16 @@ type Config struct {
 	// the send queue is a ring the driver copies segments from. The
 	// stack sets it to link.SharedBuffer.
 	SendBuffer func() []byte
+	// SegmentOffload is the most payload, in bytes, a segment of new
+	// data may carry when the driver's link cuts segments into packets
+	// on the way out (TCP segmentation offload, a TUN device's virtio-net
+	// GSO): such a segment is as many whole MSS-sized payloads as the
+	// congestion and peer's windows have room for, and each packet on
+	// the wire still carries one (RFC 9293 §3.7.1). It applies while the
+	// MSS in use is the one the Config gives (neither the peer nor the
+	// path has lowered it): the link cuts at its MTU. Retransmissions
+	// carry one MSS. 0: every segment carries at most one MSS.
+	SegmentOffload int
 }
 
 // Events is a set of things that happened to a connection that its

@@ -402,7 +402,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 		c.recoveryAck(ack, now)
 	case c.cc != nil && !synAcked:
 		c.dupAcks = 0
-		c.cc.Acked(acked, c.srtt, now)
+		c.ackedToCC(acked, now)
 	}
 	c.retries = 0
 	if c.sndUna == c.sndMax {
@@ -545,4 +545,20 @@ func (c *Conn) timeWaitReuse(seg *Segment, now time.Time) bool {
 	c.setState(SynReceived)
 	c.output(now)
 	return true
+}
+
+// ackedToCC tells the congestion control of newly acknowledged bytes.
+// With segmentation offload one ACK may cover a segment the link cut
+// into many packets, which a receiver would have answered with an ACK
+// for every two: the bytes go in as those ACKs would have brought them,
+// so that slow start's per-ACK limit (RFC 3465 §2.2, L = 2·SMSS) counts
+// packets on the wire, as Linux counts a stretch ACK of degree N as N
+// ACKs.
+func (c *Conn) ackedToCC(acked int, now time.Time) {
+	if c.cfg.SegmentOffload > 0 {
+		for step := 2 * c.effectiveMSS(); acked > step; acked -= step {
+			c.cc.Acked(step, c.srtt, now)
+		}
+	}
+	c.cc.Acked(acked, c.srtt, now)
 }

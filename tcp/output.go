@@ -179,7 +179,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		}
 		c.sndNxt = end
 	}
-	seg, ok := c.dataSegment(c.sndNxt, c.payloadMSS())
+	seg, ok := c.dataSegment(c.sndNxt, c.sendSize())
 	if ok && c.cc == nil {
 		c.newCongestionControl() // made with the first data: an idle connection has none
 	}
@@ -195,6 +195,26 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.sndMax = c.sndNxt
 	}
 	return true
+}
+
+// sendSize is the most new data the next segment may carry: one MSS, or
+// with segmentation offload (Config.SegmentOffload) as many whole MSS as
+// both windows have room for, up to the offload's limit, for the link to
+// cut into MSS-sized packets.
+func (c *Conn) sendSize() int {
+	mss := c.payloadMSS()
+	limit := c.cfg.SegmentOffload
+	if limit < 2*mss || c.effectiveMSS() != int(c.cfg.mss()) {
+		return mss
+	}
+	room := initialWindow(c.effectiveMSS()) - c.inFlight() // the first data makes the congestion control
+	if c.cc != nil {
+		room = c.cc.Window() - c.inFlight()
+	}
+	if peer := int(int32(c.sndUna.Add(c.sndWnd).Sub(c.sndNxt))); peer < room {
+		room = peer
+	}
+	return max(min(limit, room)/mss*mss, mss)
 }
 
 // holdSmallSegment reports whether new data shorter than a full segment

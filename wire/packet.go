@@ -74,10 +74,15 @@ func BuildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payl
 	return buildTCPPacket(b, src, dst, ttl, h, payload, true)
 }
 
-// BuildTCPPacketNoChecksum is BuildTCPPacket leaving the TCP checksum
-// zero, for a link that offloads it (link.ChecksumOffloader): memory
-// between two stacks, where Linux too skips it over loopback.
-func BuildTCPPacketNoChecksum(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte) (int, error) {
+// BuildTCPPacketPartialChecksum is BuildTCPPacket leaving the TCP
+// checksum for the link to finish, as a network card with checksum
+// offload expects (Linux's CHECKSUM_PARTIAL): the checksum field holds
+// the pseudo-header's sum, uncomplemented, and the payload is not
+// summed. For memory between two stacks, where nothing checks it
+// (link.ChecksumOffloader, as Linux over loopback), and for segments a
+// link cuts into packets, computing each one's checksum
+// (link.SegmentOffloader).
+func BuildTCPPacketPartialChecksum(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payload []byte) (int, error) {
 	return buildTCPPacket(b, src, dst, ttl, h, payload, false)
 }
 
@@ -116,9 +121,11 @@ func buildTCPPacket(b []byte, src, dst netip.Addr, ttl uint8, h *TCPHeader, payl
 		copy(seg[n:], payload) // a payload already in place is not moved
 	}
 	seg[16], seg[17] = 0, 0
+	sum := PseudoHeaderChecksum(ProtocolTCP, src, dst, tcpLen)
 	if checksum {
-		sum := PseudoHeaderChecksum(ProtocolTCP, src, dst, tcpLen)
 		binary.BigEndian.PutUint16(seg[16:], Checksum(seg, sum))
+	} else {
+		binary.BigEndian.PutUint16(seg[16:], uint16(sum)) // folded already
 	}
 	return ipLen + tcpLen, nil
 }

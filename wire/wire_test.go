@@ -384,3 +384,32 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 }
+
+// A packet built with a partial checksum carries the pseudo-header's
+// sum; a link that finishes it (sums the segment from the TCP header on,
+// checksum field included, and stores the complement) gets the checksum
+// BuildTCPPacket computes.
+func TestPartialChecksumFinishes(t *testing.T) {
+	for _, pair := range [][2]string{{"192.0.2.1", "192.0.2.2"}, {"2001:db8::1", "2001:db8::2"}} {
+		src, dst := netip.MustParseAddr(pair[0]), netip.MustParseAddr(pair[1])
+		h := wire.TCPHeader{SrcPort: 1, DstPort: 2, Seq: 3, Ack: 4, Flags: wire.FlagACK, Window: 5}
+		payload := []byte("a payload of odd length")
+		full, partial := make([]byte, 100), make([]byte, 100)
+		n, err := wire.BuildTCPPacket(full, src, dst, 64, &h, payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wire.BuildTCPPacketPartialChecksum(partial, src, dst, 64, &h, payload); err != nil {
+			t.Fatal(err)
+		}
+		ip, _ := wire.ParseIP(partial[:n])
+		if wire.VerifyTCPChecksum(ip.Payload, src, dst) {
+			t.Errorf("%s: a partial checksum verifies", pair[0])
+		}
+		at := n - len(ip.Payload)
+		binary.BigEndian.PutUint16(partial[at+16:], wire.Checksum(partial[at:n], 0))
+		if string(partial[:n]) != string(full[:n]) {
+			t.Errorf("%s: finished partial checksum %x, want %x", pair[0], partial[at+16:at+18], full[at+16:at+18])
+		}
+	}
+}

@@ -81,7 +81,8 @@ type Endpoint struct {
 	// dropped counts packets read that were larger than the MTU, or
 	// that the kernel offloaded in a way the endpoint does not take.
 	dropped atomic.Uint64
-	large   atomic.Uint64 // packets read as large segments (see LargeSegments)
+	largeIn  atomic.Uint64 // packets read as large segments (LargeSegmentsReceived)
+	largeOut atomic.Uint64 // ... written (LargeSegmentsSent)
 
 	errMu   sync.Mutex
 	readErr error // why the reader stopped, if not because of Close
@@ -115,7 +116,7 @@ func newEndpoint(f *os.File, name string, mtu int) *Endpoint {
 // before each (vnet_linux.go).
 type packetIO interface {
 	readPacket(buf []byte) (int, verdict, error)
-	writePacket(packet []byte) error
+	writePacket(packet []byte, mtu int) error
 }
 
 // verdict is what the endpoint makes of a packet read.
@@ -153,10 +154,24 @@ func (e *Endpoint) MTU() int { return e.mtu }
 // than the MTU and so were dropped.
 func (e *Endpoint) Dropped() uint64 { return e.dropped.Load() }
 
-// LargeSegments returns how many packets the kernel handed up as one
-// large TCP segment each (generic segmentation offload, on a device
-// with offloads): each is many MTU-sized packets' worth of data.
-func (e *Endpoint) LargeSegments() uint64 { return e.large.Load() }
+// SegmentOffload implements link.SegmentOffloader: a device with
+// virtio-net headers takes TCP segments of up to 64 KiB and has the
+// kernel cut them into MTU-sized packets (see Config).
+func (e *Endpoint) SegmentOffload() int {
+	if e.vnet == nil {
+		return 0
+	}
+	return MaxMTU
+}
+
+// LargeSegmentsReceived returns how many packets the kernel handed up
+// as one large TCP segment each (generic segmentation offload, on a
+// device with offloads): each is many MTU-sized packets' worth of data.
+func (e *Endpoint) LargeSegmentsReceived() uint64 { return e.largeIn.Load() }
+
+// LargeSegmentsSent returns how many TCP segments over the MTU were
+// written for the kernel to cut into packets (see SegmentOffload).
+func (e *Endpoint) LargeSegmentsSent() uint64 { return e.largeOut.Load() }
 
 // Err returns why the reader stopped before Close, such as the device
 // being deleted under it (EBADFD), or nil.
@@ -172,19 +187,25 @@ func (e *Endpoint) WritePacket(packet []byte) error {
 	if e.closed.Load() {
 		return link.ErrClosed
 	}
-	if len(packet) > e.mtu {
-		return link.ErrTooBig
-	}
 	var err error
-	if e.vnet != nil {
-		err = e.vnet.writePacket(packet)
-	} else {
+	switch {
+	case e.vnet != nil:
+		err = e.vnet.writePacket(packet, e.mtu)
+	case len(packet) > e.mtu:
+		return link.ErrTooBig
+	default:
 		_, err = e.file.Write(packet)
 	}
-	if err != nil {
-		if errors.Is(err, os.ErrClosed) {
-			return link.ErrClosed
+	switch {
+	case err == nil:
+		if len(packet) > e.mtu {
+			e.largeOut.Add(1)
 		}
+	case errors.Is(err, link.ErrTooBig):
+		return err
+	case e.closed.Load() || errors.Is(err, os.ErrClosed):
+		return link.ErrClosed
+	default:
 		return fmt.Errorf("tun: write to %s: %w", e.name, err)
 	}
 	link.Recycle(packet) // ours now: back to the pools, to be read into or sent again
@@ -247,7 +268,7 @@ func (e *Endpoint) readLoop() {
 			continue
 		}
 		if v == deliverLarge {
-			e.large.Add(1)
+			e.largeIn.Add(1)
 		}
 		if e.closed.Load() {
 			return
@@ -270,4 +291,7 @@ func (e *Endpoint) Close() error {
 	return err
 }
 
-var _ link.Endpoint = (*Endpoint)(nil)
+var (
+	_ link.Endpoint         = (*Endpoint)(nil)
+	_ link.SegmentOffloader = (*Endpoint)(nil)
+)

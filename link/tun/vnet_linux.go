@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -142,17 +143,50 @@ func (r *vnetReader) readPacket(buf []byte) (int, verdict, error) {
 	return n, deliver, nil
 }
 
-// vnetWriter writes packets after a virtio-net header with nothing to
-// say (no offload asked of the kernel: the stack's checksums are whole),
-// one at a time, through the runtime's poller. It allocates nothing per
-// packet.
+// vnetWriter writes packets after a virtio-net header, one at a time,
+// through the runtime's poller. A packet up to the MTU goes with a
+// header that asks nothing of the kernel (the stack's checksums are
+// whole); a longer TCP segment goes with one that has the kernel cut it
+// into MTU-sized packets and finish each one's checksum. It allocates
+// nothing per packet.
 type vnetWriter struct {
 	mu     sync.Mutex
 	rc     syscall.RawConn
-	hdr    [vnetHdrLen]byte // all zero
+	hdr    [vnetHdrLen]byte
 	packet []byte
 	err    error
 	write  func(fd uintptr) bool
+}
+
+// gsoHeader fills h for packet, a TCP segment over IPv4 or IPv6 longer
+// than mtu with a partial checksum, so that the kernel cuts it into
+// packets of mtu bytes with the same headers (VIRTIO_NET_HDR_GSO_TCPV4,
+// _TCPV6). It reports false for a packet it cannot describe: not TCP, an
+// IPv6 extension header, headers that leave no room in mtu.
+func gsoHeader(h *[vnetHdrLen]byte, packet []byte, mtu int) bool {
+	var ipLen int
+	var gsoType uint8
+	switch {
+	case len(packet) >= 20 && packet[0]>>4 == 4 && packet[9] == wire.ProtocolTCP:
+		ipLen, gsoType = int(packet[0]&0x0f)*4, unix.VIRTIO_NET_HDR_GSO_TCPV4
+	case len(packet) >= 40 && packet[0]>>4 == 6 && packet[6] == wire.ProtocolTCP:
+		ipLen, gsoType = 40, unix.VIRTIO_NET_HDR_GSO_TCPV6
+	default:
+		return false
+	}
+	if ipLen < 20 || len(packet) < ipLen+20 {
+		return false
+	}
+	hdrLen := ipLen + int(packet[ipLen+12]>>4)*4
+	if hdrLen < ipLen+20 || hdrLen >= len(packet) || hdrLen >= mtu {
+		return false
+	}
+	h[0], h[1] = unix.VIRTIO_NET_HDR_F_NEEDS_CSUM, gsoType
+	binary.NativeEndian.PutUint16(h[2:], uint16(hdrLen))
+	binary.NativeEndian.PutUint16(h[4:], uint16(mtu-hdrLen))
+	binary.NativeEndian.PutUint16(h[6:], uint16(ipLen))
+	binary.NativeEndian.PutUint16(h[8:], 16) // the TCP checksum field
+	return true
 }
 
 func newVnetWriter(rc syscall.RawConn) *vnetWriter {
@@ -164,10 +198,15 @@ func newVnetWriter(rc syscall.RawConn) *vnetWriter {
 	return w
 }
 
-// writePacket writes packet whole.
-func (w *vnetWriter) writePacket(packet []byte) error {
+// writePacket writes packet whole, or has the kernel cut it into
+// packets of mtu bytes if it is longer.
+func (w *vnetWriter) writePacket(packet []byte, mtu int) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.hdr = [vnetHdrLen]byte{}
+	if len(packet) > mtu && !gsoHeader(&w.hdr, packet, mtu) {
+		return link.ErrTooBig
+	}
 	w.packet = packet
 	err := w.rc.Write(w.write)
 	w.packet = nil

@@ -3,6 +3,7 @@ package tun
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"os"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -70,7 +72,8 @@ func header(flags, gsoType uint8, gsoSize, csumStart, csumOffset uint16) []byte 
 // cannot take (UDP segmentation, a checksum position outside the
 // packet, a header with no packet, a plain packet over the MTU) is
 // dropped and counted. To it: each packet after a header that asks
-// nothing of the kernel.
+// nothing of the kernel, or for a TCP segment over the MTU one that has
+// the kernel cut it up.
 func TestVnetHeaders(t *testing.T) {
 	e, peer := vnetPair(t, 1500)
 	got := make(chan []byte, 10)
@@ -104,8 +107,8 @@ func TestVnetHeaders(t *testing.T) {
 			t.Fatalf("a %d-byte packet not delivered", want)
 		}
 	}
-	if e.Dropped() != 4 || e.LargeSegments() != 1 {
-		t.Errorf("Dropped %d, LargeSegments %d; want 4 and 1", e.Dropped(), e.LargeSegments())
+	if e.Dropped() != 4 || e.LargeSegmentsReceived() != 1 {
+		t.Errorf("Dropped %d, LargeSegments %d; want 4 and 1", e.Dropped(), e.LargeSegmentsReceived())
 	}
 
 	if err := e.WritePacket(small); err != nil {
@@ -119,6 +122,31 @@ func TestVnetHeaders(t *testing.T) {
 	if want := append(make([]byte, vnetHdrLen), small...); !bytes.Equal(buf[:n], want) {
 		t.Errorf("the kernel read %d bytes, want a zero header and the %d-byte packet", n, len(small))
 	}
+	// A TCP segment over the MTU goes with a header that has the kernel
+	// cut it into MTU-sized packets and finish their checksums; anything
+	// else over the MTU is refused.
+	if err := e.WritePacket(large); err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 40000)
+	if n, err = unix.Read(peer, big); err != nil {
+		t.Fatal(err)
+	}
+	if want := append(header(needsCsum, unix.VIRTIO_NET_HDR_GSO_TCPV4, 1500-40, 20, 16), large...); !bytes.Equal(big[:n], want) {
+		t.Errorf("the kernel read the header % x, want % x", big[:vnetHdrLen], want[:vnetHdrLen])
+	}
+	notTCP := append([]byte(nil), large...)
+	notTCP[9] = wire.ProtocolICMPv4
+	if err := e.WritePacket(notTCP); !errors.Is(err, link.ErrTooBig) {
+		t.Errorf("a %d-byte ICMP packet written: %v, want ErrTooBig", len(notTCP), err)
+	}
+	if e.SegmentOffload() != MaxMTU || e.LargeSegmentsSent() != 1 {
+		t.Errorf("LargeSegmentsSent() = %d, want 1", e.LargeSegmentsSent())
+	}
+	if e.SegmentOffload() != MaxMTU {
+		t.Errorf("SegmentOffload() = %d, want %d", e.SegmentOffload(), MaxMTU)
+	}
+
 	if !raceEnabled {
 		if allocs := testing.AllocsPerRun(50, func() {
 			e.WritePacket(small[:60])
