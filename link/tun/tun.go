@@ -8,8 +8,9 @@
 // each read(2) returns one bare IPv4 or IPv6 packet and each write(2) takes
 // one; by default with a virtio-net header before it (IFF_VNET_HDR), as a
 // virtual network card has, through which the kernel hands up whole TCP
-// segments of up to 64 KiB instead of MTU-sized packets (Config.Plain
-// turns that off). A device that seqack creates is down and has no address on the
+// segments of up to 64 KiB instead of MTU-sized packets, and takes the
+// stack's the same way, cutting them into packets itself
+// (link.SegmentOffloader); Config.Plain turns that off. A device that seqack creates is down and has no address on the
 // kernel's side; the kernel's end is set up with ip(8):
 //
 //	ip addr add 192.0.2.1/24 dev seqack0
