@@ -23,7 +23,9 @@ type CongestionControl interface {
 	Acked(bytes int, srtt time.Duration, now time.Time)
 	// Congestion reports loss found by duplicate ACKs or SACK with
 	// flight bytes outstanding: the start of fast recovery. The window
-	// becomes the new ssthresh.
+	// becomes the new ssthresh, which the engine's Proportional Rate
+	// Reduction (RFC 6937) brings the data in flight down to over the
+	// recovery's round trip.
 	Congestion(flight int, now time.Time)
 	// Timeout reports a retransmission timeout with flight bytes
 	// outstanding: the window falls to one segment (RFC 5681 §3.1).

@@ -89,6 +89,7 @@ type Conn struct {
 	rtxNext    Seq               // in recovery, where to look for the next hole to resend
 	lastSend   instant           // for restart after idle
 	rack       *rackState        // RACK-TLP (RFC 8985, rack.go): made when the handshake enables it, else nil
+	prr        *prrState         // PRR (RFC 6937, prr.go): made at the first fast recovery, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
@@ -115,6 +116,9 @@ type Conn struct {
 	rcvLocked  bool   // the application set the receive buffer size: no auto-tuning
 	pendingAck bool   // an ACK is owed now
 	noDelay    bool   // Nagle's algorithm off (RFC 1122 §4.2.3.4)
+	// prrDD is the DeliveredData of the ACKs not yet counted by PRR
+	// (RFC 6937 §3, prr.go): 4 bytes in what was padding.
+	prrDD int32
 }
 
 // instant is a moment as nanoseconds since the connection's epoch (its

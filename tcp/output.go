@@ -141,7 +141,8 @@ func (c *Conn) output(now time.Time) {
 // sendOne builds and queues the next segment, if there is one to send
 // and the congestion window allows it; it reports whether it sent one.
 // In fast recovery that is first a retransmission of a hole the peer has
-// not acknowledged (RFC 6675 §5, RFC 6582), then new data.
+// not acknowledged (RFC 6675 §5, RFC 6582), then new data, as much as
+// PRR allows (RFC 6937 §3).
 func (c *Conn) sendOne(now time.Time) bool {
 	switch {
 	case c.state == Closed || c.state == Listen || c.state == TimeWait:
@@ -161,12 +162,15 @@ func (c *Conn) sendOne(now time.Time) bool {
 	}
 	if c.inRecovery {
 		if seg, ok := c.nextRetransmission(); ok {
-			if !c.mustResend && c.pipe()+int(seg.SeqLen()) > c.cc.Window() {
+			// PRR paces recovery (RFC 6937 §3); the fast retransmit, and
+			// without SACK the one after a partial ACK, goes at once.
+			if !c.prrAllows(int(seg.SeqLen())) && !c.mustResend {
 				return false
 			}
 			c.mustResend = false
 			c.transmit(seg, now)
 			c.rtxNext = seg.End()
+			c.prrSent(int(seg.SeqLen()))
 			return true
 		}
 	}
@@ -193,6 +197,9 @@ func (c *Conn) sendOne(now time.Time) bool {
 	c.sndNxt = seg.End()
 	if c.sndNxt.GreaterThan(c.sndMax) {
 		c.sndMax = c.sndNxt
+	}
+	if c.inRecovery {
+		c.prrSent(int(seg.SeqLen())) // prr_out (RFC 6937 §3)
 	}
 	return true
 }

@@ -91,11 +91,15 @@ func (c *Conn) lostLimit() Seq {
 
 // windowAllows reports whether a segment of n sequence numbers may be
 // sent now: within the congestion window, widened by one segment per
-// duplicate ACK before fast retransmit (limited transmit, RFC 3042).
-// With nothing in flight one segment may always go.
+// duplicate ACK before fast retransmit (limited transmit, RFC 3042); in
+// fast recovery, as PRR allows (RFC 6937 §3, prr.go). With nothing in
+// flight one segment may always go.
 func (c *Conn) windowAllows(n int) bool {
 	if c.cc == nil {
 		return true
+	}
+	if c.inRecovery {
+		return c.prrAllows(n)
 	}
 	flight := c.inFlight()
 	if flight == 0 {
@@ -144,11 +148,15 @@ func (c *Conn) nextRetransmission() (Segment, bool) {
 // takeSACK records the SACK blocks of an acceptable ACK in the
 // scoreboard. A block at or below the cumulative ACK reports a duplicate
 // (D-SACK, RFC 2883) and adds nothing; parts beyond SND.MAX are ignored.
+//
+// It also notes the ACK's DeliveredData for PRR (RFC 6937 §3): the
+// bytes its cumulative ACK and its SACK blocks newly deliver.
 func (c *Conn) takeSACK(seg *Segment) bool {
 	if !c.sackOK || seg.Options.NumSACK == 0 {
+		c.noteDelivered(seg.Ack, 0)
 		return false
 	}
-	grew := false
+	grew, newly := false, 0
 	floor := seg.Ack // what the ACK covers, or SND.UNA if an older ACK
 	if floor.LessThan(c.sndUna) {
 		floor = c.sndUna
@@ -170,7 +178,9 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		before := c.sb.bytes(start, end)
 		c.sb.add(seqRange{start, end})
 		grew = grew || before < int(end.Sub(start))
+		newly += int(end.Sub(start)) - before
 	}
+	c.noteDelivered(seg.Ack, newly)
 	return grew
 }
 
@@ -189,6 +199,9 @@ func (c *Conn) recovering() bool {
 // lost (RFC 6675 §5), fast recovery starts.
 func (c *Conn) duplicateAck(now time.Time) {
 	c.dupAcks++
+	if !c.sackOK {
+		c.addDelivered(c.effectiveMSS()) // RFC 6937 §3: without SACK a duplicate ACK delivered a segment
+	}
 	if c.rackOn() {
 		return // RACK decides what is lost (rackAck)
 	}
@@ -205,12 +218,14 @@ func (c *Conn) duplicateAck(now time.Time) {
 }
 
 // enterRecovery starts fast recovery, with the congestion response of
-// the round (RFC 5681 §3.2, RFC 6675 §5).
+// the round (RFC 5681 §3.2, RFC 6675 §5), and PRR to pace it
+// (RFC 6937 §3, prr.go).
 func (c *Conn) enterRecovery(now time.Time) {
 	if !c.probeLost(now) { // RFC 4821 §7.6.2: a lost probe is no congestion
 		c.cc.Congestion(c.flightSize(), now)
 	}
 	c.inRecovery, c.mustResend = true, true
+	c.prrStart()
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
 	c.rttTiming = false

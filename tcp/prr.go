@@ -1,0 +1,129 @@
+package tcp
+
+// Proportional Rate Reduction (RFC 6937), as Linux runs it by default:
+// how much fast recovery sends on each ACK.
+//
+// RFC 6675 §5 drops the window to ssthresh at once, so recovery first
+// sends nothing until the pipe falls below ssthresh, then sends all it
+// may at once; and when more is lost than the reduction, it can send a
+// window's worth in a burst. PRR (§3) spreads the reduction over the
+// round trip: while the pipe is above ssthresh, the data sent follows
+// the data delivered in the ratio ssthresh/RecoverFS (about one segment
+// for every two delivered with NewReno's halving, seven for every ten
+// with CUBIC's β); once the pipe has fallen below ssthresh, the slow
+// start reduction bound (PRR-SSRB) lets it grow back towards ssthresh by
+// at most the data an ACK delivered plus one segment. Recovery ends, as
+// without PRR, with the window at ssthresh.
+//
+// The delivered data of an ACK is noted as it is taken (noteDelivered,
+// from takeSACK and duplicateAck) and counted by the first send decision
+// after it (prrUpdate), when the ACK's SACK blocks, cumulative ACK and
+// RACK's verdicts have all reached the pipe. The state lives in a small
+// struct made at a connection's first recovery and kept for the next.
+
+// prrState is a fast recovery's PRR state (RFC 6937 §3).
+type prrState struct {
+	delivered int // prr_delivered: bytes delivered to the peer since recovery began
+	out       int // prr_out: bytes sent since recovery began
+	recoverFS int // RecoverFS: the FlightSize when recovery began
+	// wnd is the pipe as of the last ACK counted plus that ACK's sndcnt:
+	// sending stops when the pipe would pass it. Kept as a window, as
+	// Linux keeps it (cwnd = in flight + sndcnt), rather than as sndcnt
+	// less what was sent since, so that segments RACK's timer deems lost
+	// between ACKs leave the pipe and let their retransmissions out.
+	wnd int
+}
+
+// prrStart begins PRR as fast recovery starts (RFC 6937 §3, "At the
+// beginning of recovery"), after the congestion response: ssthresh is
+// the congestion control's window from now on.
+func (c *Conn) prrStart() {
+	if c.prr == nil {
+		c.prr = new(prrState)
+	}
+	*c.prr = prrState{recoverFS: max(c.flightSize(), 1)}
+}
+
+// noteDelivered adds an acceptable ACK's DeliveredData (RFC 6937 §3) to
+// what the next send decision counts: the change in SND.UNA to ack plus
+// the change in the bytes SACKed, sacked being what its SACK blocks
+// newly selected. Outside recovery only the ACK at hand counts (it may
+// be the one that starts recovery). Without SACK a duplicate ACK stands
+// for one segment delivered (duplicateAck adds it), and a partial ACK
+// for what it acknowledges beyond the segments its duplicate ACKs
+// already counted, at least one segment, as Linux counts them
+// (tcp_remove_reno_sacks); and those duplicate ACKs no longer stand for
+// data out of the pipe.
+func (c *Conn) noteDelivered(ack Seq, sacked int) {
+	if !c.inRecovery {
+		c.prrDD = 0
+	}
+	dd := sacked
+	if ack.GreaterThan(c.sndUna) {
+		acked := int(ack.Sub(c.sndUna))
+		switch {
+		case c.sackOK:
+			dd += acked - c.sb.bytes(c.sndUna, ack) // less what was SACKed below ack: counted when SACKed
+		case c.inRecovery:
+			mss := c.effectiveMSS()
+			dd += max(acked-c.dupAcks*mss, min(acked, mss))
+			c.dupAcks = max(c.dupAcks-((acked+mss-1)/mss-1), 0) // one of the segments acked is the hole resent
+		default:
+			dd += acked
+		}
+	}
+	c.addDelivered(dd)
+}
+
+// addDelivered adds n bytes to the delivered data not yet counted.
+func (c *Conn) addDelivered(n int) {
+	c.prrDD = int32(min(int(c.prrDD)+n, 1<<30))
+}
+
+// prrUpdate counts the data delivered since the last update, if any
+// (RFC 6937 §3, "On every ACK during recovery"), and sets what may be
+// sent for it: sndcnt bytes beyond the pipe as it is now.
+func (c *Conn) prrUpdate() {
+	dd := int(c.prrDD)
+	if dd <= 0 {
+		return // nothing delivered: what may be sent stands (as in Linux's tcp_cwnd_reduction)
+	}
+	c.prrDD = 0
+	p := c.prr
+	p.delivered += dd
+	ssthresh, pipe, mss := c.cc.Window(), c.pipe(), c.effectiveMSS()
+	var sndcnt int
+	if pipe > ssthresh {
+		// Proportional Rate Reduction: sndcnt = CEIL(prr_delivered *
+		// ssthresh / RecoverFS) - prr_out.
+		sndcnt = int((int64(p.delivered)*int64(ssthresh)+int64(p.recoverFS)-1)/int64(p.recoverFS)) - p.out
+	} else {
+		// The slow start reduction bound, PRR-SSRB: catch up towards
+		// ssthresh by at most what was delivered and one segment.
+		limit := max(p.delivered-p.out, dd) + mss
+		sndcnt = min(ssthresh-pipe, limit)
+	}
+	sndcnt = max(sndcnt, 0)
+	if p.out == 0 {
+		// Nothing sent yet in this recovery: the fast retransmit goes
+		// whatever the count (RFC 9937, which obsoletes RFC 6937, as
+		// Linux's "force a fast retransmit upon entering fast
+		// recovery").
+		sndcnt = max(sndcnt, mss)
+	}
+	p.wnd = pipe + sndcnt
+}
+
+// prrAllows reports whether PRR lets n more bytes out now: within the
+// sndcnt of the ACKs counted, or anything when nothing is in the pipe
+// (else no ACK would come to let more out, and the retransmission timer
+// would have to).
+func (c *Conn) prrAllows(n int) bool {
+	c.prrUpdate()
+	pipe := c.pipe()
+	return pipe == 0 || pipe+n <= c.prr.wnd
+}
+
+// prrSent counts n bytes sent in recovery (RFC 6937 §3, "On any data
+// transmission or retransmission": prr_out += data sent).
+func (c *Conn) prrSent(n int) { c.prr.out += n }
