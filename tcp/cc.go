@@ -24,7 +24,7 @@ type CongestionControl interface {
 	// Congestion reports loss found by duplicate ACKs or SACK with
 	// flight bytes outstanding: the start of fast recovery. The window
 	// becomes the new ssthresh, which the engine's Proportional Rate
-	// Reduction (RFC 6937) brings the data in flight down to over the
+	// Reduction (RFC 9937) brings the data in flight down to over the
 	// recovery's round trip.
 	Congestion(flight int, now time.Time)
 	// Timeout reports a retransmission timeout with flight bytes

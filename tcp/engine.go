@@ -117,7 +117,7 @@ type Conn struct {
 	pendingAck bool   // an ACK is owed now
 	noDelay    bool   // Nagle's algorithm off (RFC 1122 §4.2.3.4)
 	// prrDD is the DeliveredData of the ACKs not yet counted by PRR
-	// (RFC 6937 §3, prr.go): 4 bytes in what was padding.
+	// (RFC 9937 §6, prr.go): 4 bytes in what was padding.
 	prrDD int32
 }
 

@@ -142,7 +142,7 @@ func (c *Conn) output(now time.Time) {
 // and the congestion window allows it; it reports whether it sent one.
 // In fast recovery that is first a retransmission of a hole the peer has
 // not acknowledged (RFC 6675 §5, RFC 6582), then new data, as much as
-// PRR allows (RFC 6937 §3).
+// PRR allows (RFC 9937 §6).
 func (c *Conn) sendOne(now time.Time) bool {
 	switch {
 	case c.state == Closed || c.state == Listen || c.state == TimeWait:
@@ -162,7 +162,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 	}
 	if c.inRecovery {
 		if seg, ok := c.nextRetransmission(); ok {
-			// PRR paces recovery (RFC 6937 §3); the fast retransmit, and
+			// PRR paces recovery (RFC 9937 §6); the fast retransmit, and
 			// without SACK the one after a partial ACK, goes at once.
 			if !c.prrAllows(int(seg.SeqLen())) && !c.mustResend {
 				return false
@@ -199,7 +199,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.sndMax = c.sndNxt
 	}
 	if c.inRecovery {
-		c.prrSent(int(seg.SeqLen())) // prr_out (RFC 6937 §3)
+		c.prrSent(int(seg.SeqLen())) // prr_out (RFC 9937 §6)
 	}
 	return true
 }
@@ -211,8 +211,8 @@ func (c *Conn) sendOne(now time.Time) bool {
 func (c *Conn) sendSize() int {
 	mss := c.payloadMSS()
 	limit := c.cfg.SegmentOffload
-	if limit < 2*mss || c.effectiveMSS() != int(c.cfg.mss()) {
-		return mss
+	if limit < 2*mss || c.inRecovery || c.effectiveMSS() != int(c.cfg.mss()) {
+		return mss // in recovery PRR paces segment by segment
 	}
 	room := initialWindow(c.effectiveMSS()) - c.inFlight() // the first data makes the congestion control
 	if c.cc != nil {

@@ -1,7 +1,7 @@
 package tcp
 
-// Proportional Rate Reduction (RFC 6937), as Linux runs it by default:
-// how much fast recovery sends on each ACK.
+// Proportional Rate Reduction (RFC 9937, which obsoletes RFC 6937), as
+// Linux runs it by default: how much fast recovery sends on each ACK.
 //
 // RFC 6675 §5 drops the window to ssthresh at once, so recovery first
 // sends nothing until the pipe falls below ssthresh, then sends all it
@@ -10,10 +10,12 @@ package tcp
 // round trip: while the pipe is above ssthresh, the data sent follows
 // the data delivered in the ratio ssthresh/RecoverFS (about one segment
 // for every two delivered with NewReno's halving, seven for every ten
-// with CUBIC's β); once the pipe has fallen below ssthresh, the slow
-// start reduction bound (PRR-SSRB) lets it grow back towards ssthresh by
-// at most the data an ACK delivered plus one segment. Recovery ends, as
-// without PRR, with the window at ssthresh.
+// with CUBIC's β); once the pipe has fallen below ssthresh, it grows back
+// towards ssthresh by what the ACKs deliver (the conservative reduction
+// bound, PRR-CRB), and by one segment more on an ACK that advances
+// SND.UNA without a sign of further loss (a SafeACK: the slow start
+// reduction bound, PRR-SSRB), as RFC 9937 §6 chooses between them.
+// Recovery ends, as without PRR, with the window at ssthresh.
 //
 // The delivered data of an ACK is noted as it is taken (noteDelivered,
 // from takeSACK and duplicateAck) and counted by the first send decision
@@ -21,11 +23,14 @@ package tcp
 // RACK's verdicts have all reached the pipe. The state lives in a small
 // struct made at a connection's first recovery and kept for the next.
 
-// prrState is a fast recovery's PRR state (RFC 6937 §3).
+// prrState is a fast recovery's PRR state (RFC 9937 §6).
 type prrState struct {
 	delivered int // prr_delivered: bytes delivered to the peer since recovery began
 	out       int // prr_out: bytes sent since recovery began
-	recoverFS int // RecoverFS: the FlightSize when recovery began
+	recoverFS int // RecoverFS: the pipe when recovery began
+	// safe: the ACK last taken advanced SND.UNA, and neither its SACK
+	// blocks nor RACK deemed more lost (a SafeACK, RFC 9937 §6).
+	safe bool
 	// wnd is the pipe as of the last ACK counted plus that ACK's sndcnt:
 	// sending stops when the pipe would pass it. Kept as a window, as
 	// Linux keeps it (cwnd = in flight + sndcnt), rather than as sndcnt
@@ -34,17 +39,18 @@ type prrState struct {
 	wnd int
 }
 
-// prrStart begins PRR as fast recovery starts (RFC 6937 §3, "At the
+// prrStart begins PRR as fast recovery starts (RFC 9937 §6, "At the
 // beginning of recovery"), after the congestion response: ssthresh is
-// the congestion control's window from now on.
+// the congestion control's window from now on, and RecoverFS the pipe
+// (RFC 6937 took the FlightSize, which counts what was SACKed).
 func (c *Conn) prrStart() {
 	if c.prr == nil {
 		c.prr = new(prrState)
 	}
-	*c.prr = prrState{recoverFS: max(c.flightSize(), 1)}
+	*c.prr = prrState{recoverFS: max(c.pipe(), 1)}
 }
 
-// noteDelivered adds an acceptable ACK's DeliveredData (RFC 6937 §3) to
+// noteDelivered adds an acceptable ACK's DeliveredData (RFC 9937 §6) to
 // what the next send decision counts: the change in SND.UNA to ack plus
 // the change in the bytes SACKed, sacked being what its SACK blocks
 // newly selected. Outside recovery only the ACK at hand counts (it may
@@ -59,6 +65,10 @@ func (c *Conn) noteDelivered(ack Seq, sacked int) {
 		c.prrDD = 0
 	}
 	dd := sacked
+	if c.prr != nil {
+		// A SafeACK until a loss is found (takeSACK, rackDetect).
+		c.prr.safe = ack.GreaterThan(c.sndUna)
+	}
 	if ack.GreaterThan(c.sndUna) {
 		acked := int(ack.Sub(c.sndUna))
 		switch {
@@ -81,7 +91,7 @@ func (c *Conn) addDelivered(n int) {
 }
 
 // prrUpdate counts the data delivered since the last update, if any
-// (RFC 6937 §3, "On every ACK during recovery"), and sets what may be
+// (RFC 9937 §6, "On every ACK during recovery"), and sets what may be
 // sent for it: sndcnt bytes beyond the pipe as it is now.
 func (c *Conn) prrUpdate() {
 	dd := int(c.prrDD)
@@ -98,17 +108,19 @@ func (c *Conn) prrUpdate() {
 		// ssthresh / RecoverFS) - prr_out.
 		sndcnt = int((int64(p.delivered)*int64(ssthresh)+int64(p.recoverFS)-1)/int64(p.recoverFS)) - p.out
 	} else {
-		// The slow start reduction bound, PRR-SSRB: catch up towards
-		// ssthresh by at most what was delivered and one segment.
-		limit := max(p.delivered-p.out, dd) + mss
+		// Catch up towards ssthresh by what was delivered (PRR-CRB),
+		// and one segment more on a SafeACK (PRR-SSRB).
+		limit := max(p.delivered-p.out, dd)
+		if p.safe {
+			limit += mss
+		}
 		sndcnt = min(ssthresh-pipe, limit)
 	}
 	sndcnt = max(sndcnt, 0)
 	if p.out == 0 {
 		// Nothing sent yet in this recovery: the fast retransmit goes
-		// whatever the count (RFC 9937, which obsoletes RFC 6937, as
-		// Linux's "force a fast retransmit upon entering fast
-		// recovery").
+		// whatever the count (RFC 9937 §6, as Linux's "force a fast
+		// retransmit upon entering fast recovery").
 		sndcnt = max(sndcnt, mss)
 	}
 	p.wnd = pipe + sndcnt
@@ -124,6 +136,6 @@ func (c *Conn) prrAllows(n int) bool {
 	return pipe == 0 || pipe+n <= c.prr.wnd
 }
 
-// prrSent counts n bytes sent in recovery (RFC 6937 §3, "On any data
+// prrSent counts n bytes sent in recovery (RFC 9937 §6, "On any data
 // transmission or retransmission": prr_out += data sent).
 func (c *Conn) prrSent(n int) { c.prr.out += n }

@@ -298,6 +298,9 @@ func (c *Conn) rackDetect(now time.Time) {
 			r.flags |= sentLost
 			lost = true
 			c.count(rackLosses)
+			if c.prr != nil {
+				c.prr.safe = false // a loss found: no SafeACK (RFC 9937 §6)
+			}
 		}
 	}
 	switch {

@@ -92,7 +92,7 @@ func (c *Conn) lostLimit() Seq {
 // windowAllows reports whether a segment of n sequence numbers may be
 // sent now: within the congestion window, widened by one segment per
 // duplicate ACK before fast retransmit (limited transmit, RFC 3042); in
-// fast recovery, as PRR allows (RFC 6937 §3, prr.go). With nothing in
+// fast recovery, as PRR allows (RFC 9937 §6, prr.go). With nothing in
 // flight one segment may always go.
 func (c *Conn) windowAllows(n int) bool {
 	if c.cc == nil {
@@ -149,7 +149,7 @@ func (c *Conn) nextRetransmission() (Segment, bool) {
 // scoreboard. A block at or below the cumulative ACK reports a duplicate
 // (D-SACK, RFC 2883) and adds nothing; parts beyond SND.MAX are ignored.
 //
-// It also notes the ACK's DeliveredData for PRR (RFC 6937 §3): the
+// It also notes the ACK's DeliveredData for PRR (RFC 9937 §6): the
 // bytes its cumulative ACK and its SACK blocks newly deliver.
 func (c *Conn) takeSACK(seg *Segment) bool {
 	if !c.sackOK || seg.Options.NumSACK == 0 {
@@ -157,6 +157,7 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		return false
 	}
 	grew, newly := false, 0
+	lostBefore := c.lostLimit()
 	floor := seg.Ack // what the ACK covers, or SND.UNA if an older ACK
 	if floor.LessThan(c.sndUna) {
 		floor = c.sndUna
@@ -181,6 +182,9 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		newly += int(end.Sub(start)) - before
 	}
 	c.noteDelivered(seg.Ack, newly)
+	if c.prr != nil && !c.rackOn() && c.lostLimit().GreaterThan(lostBefore) {
+		c.prr.safe = false // the blocks deem more lost (RFC 6675 IsLost): no SafeACK
+	}
 	return grew
 }
 
@@ -200,7 +204,7 @@ func (c *Conn) recovering() bool {
 func (c *Conn) duplicateAck(now time.Time) {
 	c.dupAcks++
 	if !c.sackOK {
-		c.addDelivered(c.effectiveMSS()) // RFC 6937 §3: without SACK a duplicate ACK delivered a segment
+		c.addDelivered(c.effectiveMSS()) // RFC 9937 §6: without SACK a duplicate ACK delivered a segment
 	}
 	if c.rackOn() {
 		return // RACK decides what is lost (rackAck)
@@ -219,7 +223,7 @@ func (c *Conn) duplicateAck(now time.Time) {
 
 // enterRecovery starts fast recovery, with the congestion response of
 // the round (RFC 5681 §3.2, RFC 6675 §5), and PRR to pace it
-// (RFC 6937 §3, prr.go).
+// (RFC 9937 §6, prr.go).
 func (c *Conn) enterRecovery(now time.Time) {
 	if !c.probeLost(now) { // RFC 4821 §7.6.2: a lost probe is no congestion
 		c.cc.Congestion(c.flightSize(), now)
