@@ -89,7 +89,7 @@ type Conn struct {
 	rtxNext    Seq               // in recovery, where to look for the next hole to resend
 	lastSend   instant           // for restart after idle
 	rack       *rackState        // RACK-TLP (RFC 8985, rack.go): made when the handshake enables it, else nil
-	prr        *prrState         // PRR (RFC 6937, prr.go): made at the first fast recovery, else nil
+	prr        *prrState         // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
