@@ -81,7 +81,7 @@ type Endpoint struct {
 	vnet packetIO
 	// dropped counts packets read that were larger than the MTU, or
 	// that the kernel offloaded in a way the endpoint does not take.
-	dropped atomic.Uint64
+	dropped  atomic.Uint64
 	largeIn  atomic.Uint64 // packets read as large segments (LargeSegmentsReceived)
 	largeOut atomic.Uint64 // ... written (LargeSegmentsSent)
 
