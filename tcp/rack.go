@@ -75,7 +75,7 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 80 bytes, made only for connections that run RACK-TLP, and the
+// 112 bytes, made only for connections that run RACK-TLP, and the
 // records' array while data is in flight.
 type rackState struct {
 	// records[head:] are the transmissions outstanding, in sequence
@@ -90,6 +90,14 @@ type rackState struct {
 	fack    Seq           // RACK.fack: the highest sequence number delivered
 	tlpEnd  Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
 	head    int32
+
+	// clock and clockAt are the last time handed to clock and its
+	// instant. A driver hands one time to a whole burst of segments
+	// (the stack reads the clock once per batch), and RACK-TLP wants
+	// the instant on every segment sent and several times on every ACK:
+	// most conversions are a comparison.
+	clock   time.Time
+	clockAt instant
 
 	reordering bool // RACK.reordering_seen
 	probe      bool // timer is the PTO
@@ -117,6 +125,13 @@ func (r *rackState) drop(n int) {
 	if int(r.head) == len(r.records) {
 		r.records, r.head = r.records[:0], 0
 	}
+}
+
+// idle reports whether RACK-TLP has nothing to do on an ACK that
+// acknowledges nothing new: no transmission outstanding, no probe's
+// episode open, no timer running.
+func (r *rackState) idle() bool {
+	return len(r.records) == 0 && !r.tlpOut && !r.timer.running() // drop empties records once all are acknowledged
 }
 
 // release drops the records and their array.
@@ -188,13 +203,32 @@ func (c *Conn) rackSplit(seq Seq) {
 	}
 }
 
+// clock is c.at(now), remembered for the next call with the same now:
+// RACK-TLP converts the time on every segment sent (to restart the PTO)
+// and on every ACK, and the driver's bursts share one time.
+func (c *Conn) clock(now time.Time) instant {
+	if now == c.rack.clock && c.rack.clockAt != 0 {
+		return c.rack.clockAt
+	}
+	return c.clockMiss(now)
+}
+
+// clockMiss is clock for a time not seen last: kept out of line so that
+// clock is inlined.
+//
+//go:noinline
+func (c *Conn) clockMiss(now time.Time) instant {
+	c.rack.clock, c.rack.clockAt = now, c.at(now)
+	return c.rack.clockAt
+}
+
 // rackNow is the time RACK measures against: now, or the latest send
 // time if now is earlier. A driver calling from several goroutines may
 // hand in a time read before another call sent segments stamped later;
 // measured from it, those segments would have negative RTTs and a
 // reordering window below zero, and RACK would call every one of them
 // lost.
-func (c *Conn) rackNow(now time.Time) instant { return max(c.at(now), c.lastSend) }
+func (c *Conn) rackNow(now time.Time) instant { return max(c.clock(now), c.lastSend) }
 
 // sentAfter reports whether a transmission at t1 ending at end1 was sent
 // after one at t2 ending at end2 (RFC 8985 §6.2, RACK_sent_after): by
@@ -209,7 +243,24 @@ func sentAfter(t1 instant, end1 Seq, t2 instant, end2 Seq) bool {
 // recovery for it, and set the reordering timer or the PTO. advanced
 // says whether SND.UNA moved.
 func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
-	t := c.rackNow(now)
+	if !advanced && c.rack.idle() {
+		// A receiver's ACK field, or a connection gone idle: no
+		// transmission to deliver (steps 1-3) or find lost (step 5), no
+		// episode for tlpAck to end, no PTO to restart. Kept small, so
+		// that the receiver pays a test per segment, not a call.
+		return
+	}
+	c.rackDeliver(seg, advanced, now)
+}
+
+// rackDeliver is rackAck for an ACK that RACK-TLP has to look at.
+func (c *Conn) rackDeliver(seg *Segment, advanced bool, now time.Time) {
+	a := c.clock(now)
+	if c.rack.idle() {
+		c.armProbeAt(a) // SND.UNA moved, and nothing else is due: see rackAck
+		return
+	}
+	t := max(a, c.lastSend) // rackNow
 	ack := c.sndUna
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
@@ -263,22 +314,26 @@ func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
 			c.rack.xmitTS, c.rack.endSeq = newest.at, newest.end
 		}
 	}
-	c.tlpAck(seg, advanced, now)
-	c.rackDetect(now)
+	if c.rack.tlpOut {
+		c.tlpAck(seg, advanced, now)
+	}
+	c.rackDetectAt(t, now)
 	if advanced {
-		c.armProbe(now) // §7.2: restart the PTO on an ACK of new data
+		c.armProbeAt(a) // §7.2: restart the PTO on an ACK of new data
 	}
 }
 
 // rackDetect marks lost what RACK finds lost (RFC 8985 §6.2 step 5),
 // starts fast recovery if it finds something, and sets the reordering
 // timer for what may yet be found lost.
-func (c *Conn) rackDetect(now time.Time) {
-	t := c.rackNow(now)
+func (c *Conn) rackDetect(now time.Time) { c.rackDetectAt(c.rackNow(now), now) }
+
+// rackDetectAt is rackDetect with RACK's time t (rackNow) at hand.
+func (c *Conn) rackDetectAt(t instant, now time.Time) {
 	var wait time.Duration
 	lost := false
 	if c.rack.xmitTS != 0 {
-		reo := c.reoWnd()
+		reo := time.Duration(-1) // reoWnd, once a segment needs it
 		sent := c.rack.sent()
 		for i := range sent {
 			r := &sent[i]
@@ -290,6 +345,9 @@ func (c *Conn) rackDetect(now time.Time) {
 			}
 			if r.flags&(sentDelivered|sentLost) != 0 || !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) {
 				continue
+			}
+			if reo < 0 {
+				reo = c.reoWnd()
 			}
 			if left := time.Duration(r.at-t) + c.rack.rtt + reo; left > 0 {
 				wait = max(wait, left)
@@ -388,7 +446,10 @@ func (c *Conn) rackTimeout(now time.Time) {
 // reordering timer pending. It is two SRTTs and timerSlack, plus the
 // peer's delayed ACK when a single segment is in flight, and never later
 // than the retransmission timer.
-func (c *Conn) armProbe(now time.Time) {
+func (c *Conn) armProbe(now time.Time) { c.armProbeAt(c.clock(now)) }
+
+// armProbeAt is armProbe with now as an instant.
+func (c *Conn) armProbeAt(now instant) {
 	if c.rack.timer.running() && !c.rack.probe {
 		return // the reordering timer
 	}
@@ -404,7 +465,7 @@ func (c *Conn) armProbe(now time.Time) {
 			pto += worstDelayedAck
 		}
 	}
-	at := c.at(now.Add(pto))
+	at := now + instant(pto)
 	if c.rtx.running() && c.rtx.at < at {
 		at = c.rtx.at
 	}
