@@ -45,12 +45,19 @@ type sendBlock struct {
 func (q *blockQueue) len() int { return q.n }
 
 // write appends p, filling the newest block up to its limit and taking
-// new ones from newBuf, each for at most size bytes of payload.
+// new ones from newBuf, each for at most size bytes of payload. A write
+// of half a block or more starts a block of its own if a segment has
+// already left from the newest one: its first segment then starts a
+// block and leaves framed, where appending would put it (and, with a
+// sender that writes a little over a segment at a time, every other
+// segment) inside one. Smaller writes fill the newest block. Either way
+// the blocks hold at most about twice the bytes they queue.
 func (q *blockQueue) write(p []byte, newBuf func() []byte, size int) {
 	q.n += len(p)
+	fresh := len(p) >= size/2
 	for len(p) > 0 {
 		b := q.tail()
-		if b == nil || b.end == b.limit {
+		if b == nil || b.end == b.limit || fresh && b.framed {
 			buf := newBuf()
 			q.push(sendBlock{buf: buf, start: FrameHeadroom, end: FrameHeadroom,
 				limit: min(len(buf), FrameHeadroom+size)})
@@ -59,6 +66,7 @@ func (q *blockQueue) write(p []byte, newBuf func() []byte, size int) {
 		k := copy(b.buf[b.end:b.limit], p)
 		b.end += k
 		p = p[k:]
+		fresh = false
 	}
 }
 

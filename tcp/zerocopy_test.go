@@ -166,6 +166,27 @@ func TestFramedSegments(t *testing.T) {
 		}
 	}
 
+	// A sender that writes a little more than a segment at a time: each
+	// write's first segment starts a block of its own, and leaves framed,
+	// as does the runt after it; a small write joins the last block.
+	bulk := newTestConn(t, cfg, ourISS)
+	bulk.Connect(bulk.now)
+	bulk.in("S. 5000:5000(0) ack 1001 win 65535 <mss 40000,wscale 4>")
+	bulk.settle()
+	c = bulk
+	for i, want := range [][]sent{
+		{{". 1001:41001(40000) ack 5001", true}, {"P. 41001:42001(1000) ack 5001", true}},
+		{{". 42001:82001(40000) ack 5001", true}, {"P. 82001:83001(1000) ack 5001", true}},
+	} {
+		c.Write(data[:41000], c.now)
+		check(fmt.Sprintf("write %d of 41000 bytes", i+1), want...)
+		c.in(fmt.Sprintf(". 5001:5001(0) ack %d win 65535", 1001+41000*(i+1)))
+		c.Outgoing()
+	}
+	c.Write(data[:500], c.now)
+	c.Write(data[:500], c.now)
+	check("two small writes", sent{"P. 83001:83501(500) ack 5001", true}, sent{"P. 83501:84001(500) ack 5001", false})
+
 	// With a 1460-byte MSS the queue is the ring: no buffers asked for,
 	// nothing framed.
 	small := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBuffer: cfg.SendBuffer, ReleaseBuffer: cfg.ReleaseBuffer}, ourISS)
