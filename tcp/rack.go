@@ -3,8 +3,6 @@ package tcp
 import (
 	"fmt"
 	"time"
-
-	"github.com/seqack/seqack/wire"
 )
 
 // RACK-TLP loss detection (RFC 8985), as Linux runs it by default; on
@@ -414,15 +412,7 @@ func (c *Conn) rackRetransmission() (Segment, bool) {
 		if !ok {
 			continue
 		}
-		seg, ok := c.dataSegment(hole.start, c.payloadMSS())
-		if !ok {
-			return Segment{}, false
-		}
-		if n := hole.len(); len(seg.Payload) > n {
-			seg.Payload = seg.Payload[:n]
-			seg.Flags &^= wire.FlagFIN
-		}
-		return seg, true
+		return c.holeSegment(hole)
 	}
 	return Segment{}, false
 }

@@ -134,12 +134,22 @@ func (c *Conn) nextRetransmission() (Segment, bool) {
 	if !ok {
 		return Segment{}, false
 	}
+	return c.holeSegment(hole)
+}
+
+// holeSegment builds the retransmission of the start of hole: at most a
+// segment, and no more than the hole.
+func (c *Conn) holeSegment(hole seqRange) (Segment, bool) {
 	seg, ok := c.dataSegment(hole.start, c.payloadMSS())
 	if !ok {
 		return Segment{}, false
 	}
 	if n := hole.len(); len(seg.Payload) > n {
+		cut := len(seg.Payload) - n
 		seg.Payload = seg.Payload[:n]
+		if seg.Frame != nil {
+			seg.Frame = seg.Frame[:len(seg.Frame)-cut] // it ends where the payload ends
+		}
 		seg.Flags &^= wire.FlagFIN
 	}
 	return seg, true
