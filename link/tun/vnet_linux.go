@@ -217,28 +217,28 @@ func (w *vnetWriter) writePacket(packet []byte, mtu int) error {
 }
 
 // readv reads one packet and its virtio-net header from fd: the header
-// into hdr, the packet into buf. It returns the packet's length.
+// into hdr, the packet into buf. It returns the packet's length with the
+// header's.
 func readv(fd uintptr, hdr *[vnetHdrLen]byte, buf []byte) (int, error) {
-	var iov [2]unix.Iovec
-	iov[0].Base, iov[1].Base = &hdr[0], &buf[0]
-	iov[0].SetLen(vnetHdrLen)
-	iov[1].SetLen(len(buf))
-	n, _, errno := unix.Syscall(unix.SYS_READV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
+	return vectored(unix.SYS_READV, fd, hdr, buf)
 }
 
 // writev writes packet to fd after hdr.
 func writev(fd uintptr, hdr *[vnetHdrLen]byte, packet []byte) error {
+	_, err := vectored(unix.SYS_WRITEV, fd, hdr, packet)
+	return err
+}
+
+// vectored makes the readv(2) or writev(2) system call trap on fd, for
+// the header and then b, without allocating.
+func vectored(trap, fd uintptr, hdr *[vnetHdrLen]byte, b []byte) (int, error) {
 	var iov [2]unix.Iovec
-	iov[0].Base, iov[1].Base = &hdr[0], &packet[0]
+	iov[0].Base, iov[1].Base = &hdr[0], &b[0]
 	iov[0].SetLen(vnetHdrLen)
-	iov[1].SetLen(len(packet))
-	_, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
+	iov[1].SetLen(len(b))
+	n, _, errno := unix.Syscall(trap, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
 	if errno != 0 {
-		return errno
+		return 0, errno
 	}
-	return nil
+	return int(n), nil
 }
