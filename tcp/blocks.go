@@ -25,8 +25,7 @@ const minFramedMSS = 32 << 10
 // a partial send or a partial ACK) is copied by the driver as from the
 // ring. The list's backing array is kept until Compact.
 type blockQueue struct {
-	blocks []sendBlock // blocks[head:] are queued, oldest first
-	head   int
+	blocks fifo[sendBlock]
 	n      int // bytes queued
 }
 
@@ -56,12 +55,12 @@ func (q *blockQueue) write(p []byte, newBuf func() []byte, size int) {
 	q.n += len(p)
 	fresh := len(p) >= size/2
 	for len(p) > 0 {
-		b := q.tail()
+		b := q.blocks.back()
 		if b == nil || b.end == b.limit || fresh && b.framed {
 			buf := newBuf()
-			q.push(sendBlock{buf: buf, start: FrameHeadroom, end: FrameHeadroom,
+			q.blocks.push(sendBlock{buf: buf, start: FrameHeadroom, end: FrameHeadroom,
 				limit: min(len(buf), FrameHeadroom+size)})
-			b = q.tail()
+			b = q.blocks.back()
 		}
 		k := copy(b.buf[b.end:b.limit], p)
 		b.end += k
@@ -75,8 +74,9 @@ func (q *blockQueue) write(p []byte, newBuf func() []byte, size int) {
 // not been framed yet, frame is the block up to the payload's end, with
 // the room before it. A segment sent in it spends the room (spend).
 func (q *blockQueue) peek(off, n int) (payload, frame []byte) {
-	for i := q.head; i < len(q.blocks); i++ {
-		b := &q.blocks[i]
+	blocks := q.blocks.all()
+	for i := range blocks {
+		b := &blocks[i]
 		size := b.end - b.start
 		if off >= size {
 			off -= size
@@ -94,8 +94,9 @@ func (q *blockQueue) peek(off, n int) (payload, frame []byte) {
 // spend marks the block frame lies in as framed: a segment is leaving in
 // it, and its headroom may no longer be written.
 func (q *blockQueue) spend(frame []byte) {
-	for i := q.head; i < len(q.blocks); i++ {
-		if b := &q.blocks[i]; &b.buf[0] == &frame[0] {
+	blocks := q.blocks.all()
+	for i := range blocks {
+		if b := &blocks[i]; &b.buf[0] == &frame[0] {
 			b.framed = true
 			return
 		}
@@ -107,7 +108,7 @@ func (q *blockQueue) spend(frame []byte) {
 func (q *blockQueue) discard(n int, release func([]byte)) {
 	q.n -= n
 	for n > 0 {
-		b := &q.blocks[q.head]
+		b := q.blocks.front()
 		k := min(n, b.end-b.start)
 		b.start += k
 		n -= k
@@ -117,41 +118,17 @@ func (q *blockQueue) discard(n int, release func([]byte)) {
 	}
 }
 
-// tail returns the newest block, or nil if there is none.
-func (q *blockQueue) tail() *sendBlock {
-	if q.head == len(q.blocks) {
-		return nil
-	}
-	return &q.blocks[len(q.blocks)-1]
-}
-
-// push appends b, moving the queued blocks to the front of the backing
-// array before it would grow.
-func (q *blockQueue) push(b sendBlock) {
-	if q.head > 0 && len(q.blocks) == cap(q.blocks) {
-		k := copy(q.blocks, q.blocks[q.head:])
-		clear(q.blocks[k:])
-		q.blocks, q.head = q.blocks[:k], 0
-	}
-	q.blocks = append(q.blocks, b)
-}
-
 // pop releases the oldest block.
 func (q *blockQueue) pop(release func([]byte)) {
-	b := &q.blocks[q.head]
 	if release != nil {
-		release(b.buf)
+		release(q.blocks.front().buf)
 	}
-	*b = sendBlock{}
-	q.head++
-	if q.head == len(q.blocks) {
-		q.blocks, q.head = q.blocks[:0], 0
-	}
+	q.blocks.pop()
 }
 
 // release drops everything queued.
 func (q *blockQueue) release(release func([]byte)) {
-	for q.head < len(q.blocks) {
+	for q.blocks.len() > 0 {
 		q.pop(release)
 	}
 	q.n = 0

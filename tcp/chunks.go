@@ -8,8 +8,7 @@ package tcp
 // and releases each as it empties; the list's backing array is kept for
 // speed until Compact, so that a busy connection allocates nothing.
 type chunkQueue struct {
-	chunks []chunk // chunks[head:] are queued, oldest first
-	head   int
+	chunks fifo[chunk]
 	n      int // bytes queued
 }
 
@@ -34,7 +33,7 @@ func (q *chunkQueue) keepPacket(buf, payload []byte) bool {
 	if len(payload) == 0 || 2*len(payload) < cap(buf) {
 		return false
 	}
-	q.push(chunk{buf: buf, data: payload, packet: true})
+	q.chunks.push(chunk{buf: buf, data: payload, packet: true})
 	q.n += len(payload)
 	return true
 }
@@ -49,59 +48,30 @@ func (q *chunkQueue) write(p []byte) {
 		return
 	}
 	q.n += len(p)
-	if last := q.last(); last != nil && !last.packet && cap(last.data)-len(last.data) >= len(p) {
+	if last := q.chunks.back(); last != nil && !last.packet && cap(last.data)-len(last.data) >= len(p) {
 		last.data = append(last.data, p...) // within cap: no allocation
 		return
 	}
 	buf := getBuffer(max(len(p), minChunk))
-	q.push(chunk{buf: buf, data: buf[:copy(buf, p)]})
+	q.chunks.push(chunk{buf: buf, data: buf[:copy(buf, p)]})
 }
 
 // read moves up to len(p) bytes from the front of the queue into p,
 // handing each chunk it empties to release (or to the engine's pool).
 func (q *chunkQueue) read(p []byte, release func([]byte)) int {
 	n := 0
-	for n < len(p) && q.head < len(q.chunks) {
-		c := &q.chunks[q.head]
+	for n < len(p) && q.chunks.len() > 0 {
+		c := q.chunks.front()
 		k := copy(p[n:], c.data)
 		c.data = c.data[k:]
 		n += k
 		if len(c.data) == 0 {
-			q.pop(release)
+			releaseChunk(c, release)
+			q.chunks.pop()
 		}
 	}
 	q.n -= n
 	return n
-}
-
-// last returns the newest chunk, or nil if there is none.
-func (q *chunkQueue) last() *chunk {
-	if q.head == len(q.chunks) {
-		return nil
-	}
-	return &q.chunks[len(q.chunks)-1]
-}
-
-// push appends c, moving the queued chunks to the front of the backing
-// array before it would grow.
-func (q *chunkQueue) push(c chunk) {
-	if q.head > 0 && len(q.chunks) == cap(q.chunks) {
-		k := copy(q.chunks, q.chunks[q.head:])
-		clear(q.chunks[k:])
-		q.chunks, q.head = q.chunks[:k], 0
-	}
-	q.chunks = append(q.chunks, c)
-}
-
-// pop releases the oldest chunk.
-func (q *chunkQueue) pop(release func([]byte)) {
-	c := &q.chunks[q.head]
-	releaseChunk(c, release)
-	*c = chunk{}
-	q.head++
-	if q.head == len(q.chunks) {
-		q.chunks, q.head = q.chunks[:0], 0
-	}
 }
 
 // releaseChunk gives c's buffer back to where it came from.
@@ -116,8 +86,8 @@ func releaseChunk(c *chunk, release func([]byte)) {
 
 // release drops everything queued, and the backing array with it.
 func (q *chunkQueue) release(release func([]byte)) {
-	for i := q.head; i < len(q.chunks); i++ {
-		releaseChunk(&q.chunks[i], release)
+	for i := range q.chunks.all() {
+		releaseChunk(&q.chunks.all()[i], release)
 	}
 	*q = chunkQueue{}
 }
@@ -125,7 +95,7 @@ func (q *chunkQueue) release(release func([]byte)) {
 // compact drops the backing array if nothing is queued: an idle
 // connection holds no memory for its receive queue.
 func (q *chunkQueue) compact() {
-	if q.n == 0 && q.head == len(q.chunks) {
-		q.chunks, q.head = nil, 0
+	if q.n == 0 && q.chunks.len() == 0 {
+		q.chunks = fifo[chunk]{}
 	}
 }

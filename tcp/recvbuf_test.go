@@ -44,7 +44,7 @@ func TestReceiveQueueReassembly(t *testing.T) {
 			if got := string(buf[:n]); got != text || next != base.Add(26) || len(q.ooo) != 0 {
 				t.Fatalf("read %q, next %d, %d pieces left", got, next.Sub(base), len(q.ooo))
 			}
-			if q.data.len() != 0 || q.data.head != 0 || len(q.data.chunks) != 0 {
+			if q.data.len() != 0 || q.data.chunks.len() != 0 {
 				t.Errorf("drained queue holds chunks: %+v", q.data)
 			}
 		})
@@ -98,8 +98,8 @@ func TestChunkQueueKeepsPacketsAndReleasesOnce(t *testing.T) {
 	}
 	q.write(smallPayload) // not into the kept packet, which may be shared: a chunk of its own
 	want = append(want, smallPayload...)
-	if len(q.chunks) != 2 {
-		t.Fatalf("%d chunks after a copy following a kept packet, want 2", len(q.chunks))
+	if q.chunks.len() != 2 {
+		t.Fatalf("%d chunks after a copy following a kept packet, want 2", q.chunks.len())
 	}
 	if tail := big[len(big):cap(big)]; string(tail) != string(make([]byte, len(tail))) {
 		t.Fatal("the queue wrote into a kept packet's buffer")
@@ -112,8 +112,8 @@ func TestChunkQueueKeepsPacketsAndReleasesOnce(t *testing.T) {
 	}
 	q.write(large) // does not fit: a chunk of its own
 	want = append(want, large...)
-	if len(q.chunks) != 3 || q.len() != len(want) {
-		t.Fatalf("%d chunks, %d bytes; want 3, %d", len(q.chunks), q.len(), len(want))
+	if q.chunks.len() != 3 || q.len() != len(want) {
+		t.Fatalf("%d chunks, %d bytes; want 3, %d", q.chunks.len(), q.len(), len(want))
 	}
 
 	var got []byte
@@ -132,7 +132,7 @@ func TestChunkQueueKeepsPacketsAndReleasesOnce(t *testing.T) {
 		t.Errorf("released %v, want the kept packet once", released)
 	}
 	q.compact()
-	if q.chunks != nil {
+	if q.chunks.items != nil {
 		t.Error("compact kept the chunk list of an empty queue")
 	}
 }
