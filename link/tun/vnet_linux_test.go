@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
@@ -19,22 +18,7 @@ import (
 // the peer plays a kernel with offloads.
 func vnetPair(t *testing.T, mtu int) (*Endpoint, int) {
 	t.Helper()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.SetNonblock(fds[0], true); err != nil {
-		t.Fatal(err)
-	}
-	e, err := wrap(os.NewFile(uintptr(fds[0]), "pair"), "pair0", mtu, true) // TUNSETOFFLOAD fails on a socket, unheeded
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		e.Close()
-		unix.Close(fds[1])
-	})
-	return e, fds[1]
+	return endpointPair(t, mtu, true)
 }
 
 // tcpPacket builds an IPv4 TCP packet with payload bytes of data whose
