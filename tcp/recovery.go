@@ -167,7 +167,11 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		return false
 	}
 	grew, newly := false, 0
-	lostBefore := c.lostLimit()
+	watchLoss := c.prr != nil && !c.rackOn() // RACK finds its own (rackDetect)
+	var lostBefore Seq
+	if watchLoss {
+		lostBefore = c.lostLimit()
+	}
 	floor := seg.Ack // what the ACK covers, or SND.UNA if an older ACK
 	if floor.LessThan(c.sndUna) {
 		floor = c.sndUna
@@ -192,7 +196,7 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		newly += int(end.Sub(start)) - before
 	}
 	c.noteDelivered(seg.Ack, newly)
-	if c.prr != nil && !c.rackOn() && c.lostLimit().GreaterThan(lostBefore) {
+	if watchLoss && c.lostLimit().GreaterThan(lostBefore) {
 		c.prr.safe = false // the blocks deem more lost (RFC 6675 IsLost): no SafeACK
 	}
 	return grew
