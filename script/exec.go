@@ -110,7 +110,7 @@ func (x *executor) tolerance(at time.Time) time.Duration {
 	if gap < 0 {
 		gap = 0
 	}
-	return max(x.set.toleranceUsecs, time.Duration(float64(gap)*x.set.tolerancePercent/100))
+	return max(x.set.tolerance, time.Duration(float64(gap)*x.set.tolerancePercent/100))
 }
 
 // when resolves an event's scripted times to virtual instants: start,

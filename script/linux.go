@@ -281,7 +281,7 @@ func (lx *linuxExec) run() error {
 // tolerance is executor.tolerance with linuxMinTolerance as a floor.
 func (lx *linuxExec) tolerance(at time.Duration) time.Duration {
 	gap := max(at-lx.last, 0)
-	return max(lx.set.toleranceUsecs, linuxMinTolerance, time.Duration(float64(gap)*lx.set.tolerancePercent/100))
+	return max(lx.set.tolerance, linuxMinTolerance, time.Duration(float64(gap)*lx.set.tolerancePercent/100))
 }
 
 // when is executor.when on durations since the start.

@@ -129,19 +129,19 @@ func Run(s *Script, target string) Result {
 
 // settings are the header options the runner uses.
 type settings struct {
-	toleranceUsecs   time.Duration
+	tolerance        time.Duration
 	tolerancePercent float64
 	mtu              int
 	strict           bool // --strict_segments: one real segment per scripted one
 }
 
 func readSettings(s *Script) (settings, error) {
-	st := settings{toleranceUsecs: 4000 * time.Microsecond, tolerancePercent: 12.5, mtu: 1500}
+	st := settings{tolerance: 4000 * time.Microsecond, tolerancePercent: 12.5, mtu: 1500}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
 			v, _ := strconv.Atoi(o.Value) // checked by Parse
-			st.toleranceUsecs = time.Duration(v) * time.Microsecond
+			st.tolerance = time.Duration(v) * time.Microsecond
 		case "tolerance_percent":
 			st.tolerancePercent, _ = strconv.ParseFloat(o.Value, 64)
 		case "strict_segments":

@@ -46,12 +46,6 @@ type pendingCall struct {
 	try      func() (done bool, ret int64, errno string)
 }
 
-// outcome is what a call returned: ret, and errno when ret is -1.
-type outcome struct {
-	ret   int64
-	errno string
-}
-
 // errnoText gives the text Linux prints for the errno names we return.
 var errnoText = map[string]string{
 	"EAGAIN": "Resource temporarily unavailable", "EINPROGRESS": "Operation now in progress",

@@ -14,11 +14,11 @@ import (
 
 // LossyResult is the outcome of a bulk transfer over a lossy path.
 type lossyResult struct {
-	goodput          float64       // bits per second at the receiver
-	took             time.Duration // virtual time to deliver everything
-	retransmitted    uint64        // payload bytes the sender sent again
-	lost             uint64        // payload bytes the path dropped
-	timeouts, rtxSeg uint64
+	goodput       float64       // bits per second at the receiver
+	took          time.Duration // virtual time to deliver everything
+	retransmitted uint64        // payload bytes the sender sent again
+	lost          uint64        // payload bytes the path dropped
+	rtxSeg        uint64
 }
 
 // lossyTransfer sends size bytes from client to server over a 100 Mbit/s

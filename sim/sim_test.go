@@ -67,16 +67,6 @@ func transfer(t *testing.T, n *sim.Network, client, server *sim.Host, up, down [
 	return gotUp, gotDown
 }
 
-func states(events []trace.Event, host string) []tcp.State {
-	var s []tcp.State
-	for _, e := range events {
-		if e.Kind == trace.StateChanged && e.Host == host {
-			s = append(s, e.To)
-		}
-	}
-	return s
-}
-
 func TestHandshakeDataClose(t *testing.T) {
 	n, client, server := pair(1, sim.LinkConfig{Delay: 10 * time.Millisecond}, &tcp.Config{MSL: time.Second})
 	up, down := transfer(t, n, client, server, []byte("GET / HTTP/1.0\r\n\r\n"), []byte("HTTP/1.0 200 OK\r\n\r\nhello"))

@@ -28,10 +28,9 @@ type Conn struct {
 	changed   chan struct{} // made by a waiting call, closed (and dropped) by wake
 	listener  *Listener     // set until a passive connection is accepted
 	origin    *Listener     // the listener that made it, while it counts there
-	accepted  bool
-	closed    bool // Close was called: local reads and writes fail with net.ErrClosed
-	readShut  bool // CloseRead was called
-	lingerRST bool // SetLinger(0): Close resets instead of closing
+	closed    bool          // Close was called: local reads and writes fail with net.ErrClosed
+	readShut  bool          // CloseRead was called
+	lingerRST bool          // SetLinger(0): Close resets instead of closing
 	// timeWaiting: the connection reached TIME_WAIT and the stack keeps
 	// a compact record of it instead; the engine gets no more input.
 	timeWaiting bool
@@ -187,7 +186,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, c.opError("read", err)
 		}
-		if err := c.wait(nil, c.rdl.time()); err != nil {
+		if err := c.wait(context.Background(), c.rdl.time()); err != nil {
 			return 0, c.opError("read", err)
 		}
 	}
@@ -215,7 +214,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		if written == len(p) {
 			return written, nil
 		}
-		if err := c.wait(nil, c.wdl.time()); err != nil {
+		if err := c.wait(context.Background(), c.wdl.time()); err != nil {
 			return written, c.opError("write", err)
 		}
 	}

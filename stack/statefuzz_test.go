@@ -20,11 +20,10 @@ import (
 // for a while (reordering).
 type mutatingLink struct {
 	link.Endpoint
-	mu    sync.Mutex
-	plan  []byte
-	i     int
-	held  []byte
-	moves int
+	mu   sync.Mutex
+	plan []byte
+	i    int
+	held []byte
 }
 
 func (m *mutatingLink) next() byte {

@@ -84,14 +84,6 @@ func releaseChunk(c *chunk, release func([]byte)) {
 	}
 }
 
-// release drops everything queued, and the backing array with it.
-func (q *chunkQueue) release(release func([]byte)) {
-	for i := range q.chunks.all() {
-		releaseChunk(&q.chunks.all()[i], release)
-	}
-	*q = chunkQueue{}
-}
-
 // compact drops the backing array if nothing is queued: an idle
 // connection holds no memory for its receive queue.
 func (q *chunkQueue) compact() {

@@ -50,15 +50,6 @@ func (r *ring) grow(size int) {
 	r.buf, r.head = nb, 0
 }
 
-// read moves up to len(p) bytes from the front of the queue into p.
-func (r *ring) read(p []byte) int {
-	n := min(len(p), r.n)
-	k := copy(p[:n], r.buf[r.head:min(r.head+n, len(r.buf))])
-	copy(p[k:n], r.buf)
-	r.discard(n)
-	return n
-}
-
 // discard drops n bytes from the front of the queue.
 func (r *ring) discard(n int) {
 	r.n -= n
