@@ -472,7 +472,8 @@ func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]
 	if err != nil {
 		return nil, "", err
 	}
-	cfg := &tcp.Config{MSL: msl}
+	cfg := tcp.PlainConfig() // RFC 9293's plain connection, as the scenarios draw it
+	cfg.MSL = msl
 	n := sim.New(sim.Config{Seed: seed, KeepPackets: true})
 	caddr, saddr := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
 	client := n.AddHost("client", caddr, cfg)

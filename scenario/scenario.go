@@ -10,6 +10,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"time"
@@ -132,10 +133,11 @@ func Names() []string {
 
 // Run runs the scenario in a fresh simulated network.
 func (s Scenario) Run(opts Options) (Result, error) {
-	cfg := &tcp.Config{MSL: opts.MSL}
-	if cfg.MSL == 0 {
-		cfg.MSL = tcp.DefaultMSL
-	}
+	// RFC 9293's plain connection, as the textbook figures draw it: SYNs
+	// with the MSS option alone and windows of 65535, rather than the
+	// zero Config's SACK, timestamps and window scale.
+	cfg := tcp.PlainConfig()
+	cfg.MSL = cmp.Or(opts.MSL, tcp.DefaultMSL)
 	if s.config != nil {
 		s.config(cfg)
 	}

@@ -157,16 +157,15 @@ func readSettings(s *Script) (settings, error) {
 }
 
 // linuxConfig is the engine configuration scripts written for Linux
-// expect: SACK and timestamps on, buffers as the stack's defaults (so
-// the SYN asks for window scale 7, as Linux does), MSS from the MTU less
-// 40 bytes of IPv4 and TCP headers (RFC 9293 §3.7.1).
+// expect: the tcp package's defaults (SACK and timestamps on, buffers
+// that make the SYN ask for window scale 7, as Linux does) with what a
+// Linux socket does differently by default — Nagle's algorithm on and
+// no black-hole detection (tcp_mtu_probing=0) — and the MSS from the MTU
+// less 40 bytes of IPv4 and TCP headers (RFC 9293 §3.7.1).
 func linuxConfig(mtu int) *tcp.Config {
 	return &tcp.Config{
 		MSS:                  uint16(mtu - 40),
-		ReceiveBufferSize:    256 << 10,
-		MaxReceiveBufferSize: 4 << 20,
-		SendBufferSize:       1 << 20,
-		SACK:                 true,
-		Timestamps:           true,
+		Nagle:                true,
+		NoBlackHoleDetection: true,
 	}
 }

@@ -32,7 +32,9 @@ func FuzzTransfer(f *testing.F) {
 			Reorder:   float64(reorder%11) / 100,
 			Corrupt:   float64(corrupt%11) / 100,
 		}
-		cfg := &tcp.Config{MSL: time.Second, SACK: flags&1 != 0, Timestamps: flags&2 != 0, NoDelay: flags&4 != 0}
+		cfg := tcp.PlainConfig()
+		cfg.MSL = time.Second
+		cfg.NoSACK, cfg.NoTimestamps, cfg.Nagle = flags&1 == 0, flags&2 == 0, flags&4 == 0
 		if flags&8 != 0 {
 			cfg.CongestionControl = tcp.NewNewReno
 		}

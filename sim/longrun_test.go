@@ -17,7 +17,7 @@ import (
 // plus nine probes after the last word from the peer.
 func TestKeepaliveForDays(t *testing.T) {
 	n := sim.New(sim.Config{Seed: 1, DiscardEvents: true})
-	cfg := &tcp.Config{}
+	cfg := tcp.PlainConfig()
 	client := n.AddHost("client", clientAddr, cfg)
 	server := n.AddHost("server", serverAddr, cfg)
 	n.Link(client, server, sim.LinkConfig{Delay: 10 * time.Millisecond})

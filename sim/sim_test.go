@@ -152,7 +152,7 @@ func TestFaultDropsSelectedSegment(t *testing.T) {
 func TestLinkDelayAndBandwidth(t *testing.T) {
 	// 1 Mbit/s: a 44-byte SYN (20 IPv4 + 24 TCP) takes 352 µs to
 	// serialize, then 10 ms to propagate.
-	n, client, _ := pair(1, sim.LinkConfig{Delay: 10 * time.Millisecond, Bandwidth: 1e6}, nil)
+	n, client, _ := pair(1, sim.LinkConfig{Delay: 10 * time.Millisecond, Bandwidth: 1e6}, tcp.PlainConfig())
 	n.At(0, func() { client.Dial(0, netip.AddrPortFrom(serverAddr, 80)) })
 	n.Run(15 * time.Millisecond)
 	for _, e := range n.Events() {

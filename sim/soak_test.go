@@ -37,12 +37,11 @@ func TestSoak(t *testing.T) {
 			Reorder:   r.Float64() * 0.05,
 			Corrupt:   r.Float64() * 0.05,
 		}
-		cfg := &tcp.Config{
-			MSL:        time.Second,
-			SACK:       r.IntN(2) == 0,
-			Timestamps: r.IntN(2) == 0,
-			NoDelay:    r.IntN(2) == 0,
-		}
+		cfg := tcp.PlainConfig()
+		cfg.MSL = time.Second
+		cfg.NoSACK = r.IntN(2) != 0
+		cfg.NoTimestamps = r.IntN(2) != 0
+		cfg.Nagle = r.IntN(2) != 0
 		if r.IntN(2) == 0 {
 			cfg.CongestionControl = tcp.NewNewReno
 		}

@@ -345,8 +345,9 @@ func (c *Conn) setBuffers(receive, send int) error {
 }
 
 // SetNoDelay turns Nagle's algorithm off (true, the default for
-// connections, as in package net) or on (false): with it on, a segment
-// shorter than the MSS waits while earlier data is unacknowledged.
+// connections, as in package net, unless tcp.Config.Nagle is set) or on
+// (false): with it on, a segment shorter than the MSS waits while earlier
+// data is unacknowledged.
 func (c *Conn) SetNoDelay(noDelay bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -23,7 +23,7 @@ func TestLosslessPathRetransmitsNothing(t *testing.T) {
 	a, b := pipe.New(1500)
 	a.SetChecksumOffload(true)
 	b.SetChecksumOffload(true)
-	cfg := &tcp.Config{RACKTLP: true, NoDelay: true, MaxReceiveBufferSize: stack.DefaultMaxReceiveBufferSize}
+	cfg := &tcp.Config{RACKTLP: true}
 	client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
 	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))

@@ -85,8 +85,8 @@ func TestSocketOptions(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("write: %d, %v", n, err)
 	}
-	if n < stack.DefaultReceiveBufferSize-128 || n > stack.DefaultReceiveBufferSize+10000 {
-		t.Errorf("wrote %d bytes before blocking, want the peer's %d and our 10000 at most", n, stack.DefaultReceiveBufferSize)
+	if n < tcp.DefaultReceiveBufferSize-128 || n > tcp.DefaultReceiveBufferSize+10000 {
+		t.Errorf("wrote %d bytes before blocking, want the peer's %d and our 10000 at most", n, tcp.DefaultReceiveBufferSize)
 	}
 	info := conn.Info()
 	// The window scale fits the 4 MiB the receive buffer may grow to;
@@ -96,7 +96,7 @@ func TestSocketOptions(t *testing.T) {
 	}
 	// Scaled windows round down: the last few bytes, under one unit of
 	// 2^7, may stay free.
-	if pi := peer.Info(); pi.ReceiveQueue+int(pi.ReceiveWindow) != stack.DefaultReceiveBufferSize || pi.ReceiveWindow >= 128 {
+	if pi := peer.Info(); pi.ReceiveQueue+int(pi.ReceiveWindow) != tcp.DefaultReceiveBufferSize || pi.ReceiveWindow >= 128 {
 		t.Errorf("peer queued %d bytes with a window of %d, want its whole buffer but for under 128 bytes", pi.ReceiveQueue, pi.ReceiveWindow)
 	}
 	// A smaller receive buffer applies once the queue drains: the window

@@ -1,7 +1,6 @@
 package stack
 
 import (
-	"cmp"
 	"context"
 	crand "crypto/rand"
 	"errors"
@@ -21,11 +20,16 @@ import (
 // Options configure a Stack. Zero values take the defaults documented
 // on each field.
 type Options struct {
-	// TCP holds the TCP settings of every connection; nil means the tcp
-	// package's defaults, except that SACK and timestamps are on, Nagle's algorithm is
-	// off (NoDelay, as package net sets it), and a zero
-	// ReceiveBufferSize or SendBufferSize means DefaultBufferSize here.
-	// The MSS is further capped by each route's MTU.
+	// TCP holds the TCP settings of every connection, as the tcp package
+	// documents them; nil means the zero tcp.Config, whose defaults are
+	// Linux's modern ones (SACK, timestamps, window scaling with
+	// auto-tuning, CUBIC, black-hole detection) with Nagle's algorithm
+	// off, as package net sets it. The stack copies it and runs what it
+	// says: it only fills in what a driver provides — MSS from each
+	// route's MTU (an MSS set here caps it), SegmentOffload from the
+	// interface, Counters (Stats().TCP), ReleaseBuffer and SendBuffer
+	// (the link's buffer pools), and one ChallengeACKs limiter for the
+	// host if none is set.
 	TCP *tcp.Config
 	// EphemeralPorts is the range Dial picks local ports from;
 	// the zero value means 32768–60999, as Linux's default.
@@ -51,17 +55,6 @@ type Options struct {
 	// quick and must not call into the stack.
 	Trace func(trace.Event)
 }
-
-// Buffer sizes of a stack's connections unless Options.TCP sets them. The
-// receive buffer starts at DefaultReceiveBufferSize and is auto-tuned up
-// to DefaultMaxReceiveBufferSize (as Linux's tcp_rmem); the send buffer
-// is DefaultBufferSize. Windows this large are advertised with window
-// scaling; the memory is taken only while data is queued.
-const (
-	DefaultBufferSize           = 1 << 20
-	DefaultReceiveBufferSize    = 256 << 10
-	DefaultMaxReceiveBufferSize = 4 << 20
-)
 
 // Stack is one host: interfaces, addresses, routes, connections and
 // listeners.
@@ -151,25 +144,16 @@ var ErrNoRoute = errors.New("stack: no route to host")
 
 // New returns a stack with no interfaces.
 func New(opts Options) *Stack {
+	// The user's settings as they are; only the driver's plumbing is
+	// added (and, in configFor, each route's MSS and offload).
 	cfg := &tcp.Config{}
 	if opts.TCP != nil {
 		*cfg = *opts.TCP
 	}
-	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, DefaultReceiveBufferSize)
-	if opts.TCP == nil {
-		cfg.MaxReceiveBufferSize = DefaultMaxReceiveBufferSize
-	}
-	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, DefaultBufferSize)
-	cfg.SACK = true       // as Linux: selective acknowledgments offered and accepted
-	cfg.Timestamps = true // as Linux: RFC 7323 timestamps, for RTT and PAWS
-	cfg.BlackHoleDetection = true
 	cfg.ReleaseBuffer = link.Recycle   // packets kept in receive queues go back to the pools
 	cfg.SendBuffer = link.SharedBuffer // large segments leave from the send queue's buffers, framed in place
 	if cfg.ChallengeACKs == nil {
 		cfg.ChallengeACKs = &tcp.ChallengeACKLimiter{} // one budget for the host (RFC 5961 §7)
-	}
-	if opts.TCP == nil {
-		cfg.NoDelay = true // as package net: Nagle off until SetNoDelay(false)
 	}
 	if opts.EphemeralPorts == [2]uint16{} {
 		opts.EphemeralPorts = [2]uint16{32768, 60999}

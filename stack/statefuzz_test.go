@@ -98,7 +98,7 @@ func FuzzStacks(f *testing.F) {
 			mtu = 65535 // segments framed in the send queues' shared buffers
 		}
 		a, b := pipe.New(mtu)
-		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, SACK: true, Timestamps: true, NoDelay: true, MSL: 10 * time.Millisecond}
+		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, MSL: 10 * time.Millisecond}
 		client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 		client.AddInterface(&mutatingLink{Endpoint: a, plan: plan}, netip.MustParsePrefix("192.0.2.1/24"))
 		server.AddInterface(&mutatingLink{Endpoint: b, plan: append([]byte{7}, plan...)}, netip.MustParsePrefix("192.0.2.2/24"))

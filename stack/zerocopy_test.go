@@ -24,7 +24,7 @@ import (
 func TestFramedPacketsOverBadLink(t *testing.T) {
 	sharedBefore := link.SharedBuffersInUse()
 	a, b := pipe.New(65535)
-	cfg := &tcp.Config{InitialRTO: 20 * time.Millisecond, MinRTO: 10 * time.Millisecond, SACK: true, Timestamps: true, NoDelay: true, MSL: 10 * time.Millisecond}
+	cfg := &tcp.Config{InitialRTO: 20 * time.Millisecond, MinRTO: 10 * time.Millisecond, MSL: 10 * time.Millisecond}
 	client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 	// Mostly delivered; now and then dropped (1), duplicated (2),
 	// corrupted (3) or held back behind the next packet (4).

@@ -15,7 +15,7 @@ func TestNoAllocationsPerSegment(t *testing.T) {
 		t.Skip("the race detector allocates")
 	}
 	for _, rack := range []bool{false, true} {
-		cfg := &tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, SACK: true, Timestamps: true, NoDelay: true, RACKTLP: rack}
+		cfg := plain(tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, RACKTLP: rack}, withSACK, withTimestamps, withoutNagle)
 		if n := allocsPerSegment(cfg); n != 0 {
 			t.Errorf("RACKTLP %v: %.2f allocations per segment, want 0", rack, n)
 		}

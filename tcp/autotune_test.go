@@ -9,15 +9,15 @@ import (
 )
 
 // Receive buffer auto-tuning: a reader that keeps up sees its window grow
-// round trip by round trip, up to MaxReceiveBufferSize; without a
-// ceiling the window stays at ReceiveBufferSize.
+// round trip by round trip, up to MaxReceiveBufferSize; with auto-tuning
+// off (a negative ceiling) the window stays at ReceiveBufferSize.
 func TestReceiveBufferAutoTuning(t *testing.T) {
 	for _, c := range []struct {
 		ceiling  int
 		wantMore bool
-	}{{1 << 20, true}, {0, false}} {
+	}{{1 << 20, true}, {-1, false}} {
 		t.Run(fmt.Sprint("ceiling ", c.ceiling), func(t *testing.T) {
-			cfg := &tcp.Config{ReceiveBufferSize: 16384, MaxReceiveBufferSize: c.ceiling, DelayedAck: -1, NoDelay: true}
+			cfg := plain(tcp.Config{ReceiveBufferSize: 16384, MaxReceiveBufferSize: c.ceiling, DelayedAck: -1}, withoutNagle)
 			conn := newTestConn(t, cfg, ourISS)
 			conn.Listen()
 			conn.in("S 5000:5000(0) win 65535 <mss 1460,wscale 0>")

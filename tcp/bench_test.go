@@ -39,7 +39,7 @@ func connectedPair(cfg *tcp.Config) (a, b *tcp.Conn, shuttle func()) {
 // Write, Input, Outgoing and Read: the engine's data path with no
 // network around it.
 func BenchmarkBulk(b *testing.B) {
-	cfg := &tcp.Config{}
+	cfg := plain(tcp.Config{})
 	tx, rx, shuttle := connectedPair(cfg)
 	data := make([]byte, 64<<10)
 	buf := make([]byte, 64<<10)
@@ -60,7 +60,7 @@ func BenchmarkBulk(b *testing.B) {
 
 // BenchmarkHandshake opens and closes a connection pair per op.
 func BenchmarkHandshake(b *testing.B) {
-	cfg := &tcp.Config{MSL: time.Second}
+	cfg := plain(tcp.Config{MSL: time.Second})
 	b.ReportAllocs()
 	for b.Loop() {
 		connectedPair(cfg)
@@ -71,7 +71,7 @@ func BenchmarkHandshake(b *testing.B) {
 // holds once its buffers have drained.
 func TestIdleConnMemory(t *testing.T) {
 	const n = 2000
-	cfg := &tcp.Config{}
+	cfg := plain(tcp.Config{})
 	conns := make([]*tcp.Conn, 0, 2*n)
 	var before, after runtime.MemStats
 	runtime.GC()

@@ -10,7 +10,7 @@ import (
 // third timeout the MSS falls to 1024 and the data goes in segments that
 // get through (RFC 4821 §7.7's fallback).
 func TestBlackHoleDetection(t *testing.T) {
-	c := openWith(t, &tcp.Config{BlackHoleDetection: true, DelayedAck: -1, NoDelay: true, CongestionControl: tcp.NewNewReno})
+	c := openWith(t, plain(tcp.Config{DelayedAck: -1, CongestionControl: tcp.NewNewReno}, withBlackHoleDetection, withoutNagle))
 	c.do(step{call: "write 1460", out: []string{"P. 1001:2461(1460) ack 5001"}})
 	c.do(step{call: "timer", out: []string{"P. 1001:2461(1460) ack 5001"}})
 	c.do(step{call: "timer", out: []string{"P. 1001:2461(1460) ack 5001"}})
@@ -20,7 +20,7 @@ func TestBlackHoleDetection(t *testing.T) {
 		t.Errorf("MSS %d, want 1024", got)
 	}
 	// Without the setting, the segment keeps its size.
-	d := openWith(t, &tcp.Config{DelayedAck: -1, NoDelay: true})
+	d := openWith(t, plain(tcp.Config{DelayedAck: -1}, withoutNagle))
 	d.do(step{call: "write 1460", out: []string{"P. 1001:2461(1460) ack 5001"}})
 	for range 3 {
 		d.do(step{call: "timer", out: []string{"P. 1001:2461(1460) ack 5001"}})

@@ -17,7 +17,7 @@ import (
 // the connection stays ESTABLISHED and no forged byte is delivered.
 func TestBlindAttacks(t *testing.T) {
 	var k tcp.Counters
-	cfg := &tcp.Config{Counters: &k, ChallengeACKs: &tcp.ChallengeACKLimiter{Limit: 100}}
+	cfg := plain(tcp.Config{Counters: &k, ChallengeACKs: &tcp.ChallengeACKLimiter{Limit: 100}})
 	a, b, shuttle := connectedPair(cfg)
 	a.Write([]byte("legitimate"), epoch)
 	shuttle()

@@ -13,7 +13,7 @@ import (
 func TestChallengeACKLimit(t *testing.T) {
 	var k tcp.Counters
 	limiter := &tcp.ChallengeACKLimiter{Limit: 10}
-	cfg := &tcp.Config{ChallengeACKs: limiter, Counters: &k, DelayedAck: -1, NoDelay: true}
+	cfg := plain(tcp.Config{ChallengeACKs: limiter, Counters: &k, DelayedAck: -1}, withoutNagle)
 	a, b := openWith(t, cfg), openWith(t, cfg)
 	for i := 0; i < 50; i++ {
 		a.in("R 5100:5100(0)") // in the window, not exact: challenge
@@ -29,7 +29,7 @@ func TestChallengeACKLimit(t *testing.T) {
 		t.Error("the budget did not refill the next second")
 	}
 	// Without a limiter every challenge is answered.
-	c := openWith(t, &tcp.Config{DelayedAck: -1})
+	c := openWith(t, plain(tcp.Config{DelayedAck: -1}))
 	for i := 0; i < 20; i++ {
 		c.do(step{in: "R 5100:5100(0)", out: []string{". 1001:1001(0) ack 5001"}})
 	}

@@ -4,8 +4,19 @@ import "time"
 
 // Defaults for zero Config fields.
 const (
-	DefaultMSS                    = 1460
-	DefaultBufferSize             = 65535
+	DefaultMSS = 1460
+	// The buffer sizes, as the stack has always run them: the receive
+	// buffer starts at DefaultReceiveBufferSize and auto-tuning grows it
+	// up to DefaultMaxReceiveBufferSize (Linux's tcp_rmem is 4 KiB,
+	// 128 KiB, 6 MiB); windows this large are advertised with window
+	// scaling. The memory is taken only while data is queued.
+	DefaultReceiveBufferSize    = 256 << 10
+	DefaultMaxReceiveBufferSize = 4 << 20
+	DefaultSendBufferSize       = 1 << 20
+	// PlainBufferSize is both buffers' size in PlainConfig: the largest
+	// window the 16-bit field holds without window scaling.
+	PlainBufferSize = 65535
+
 	DefaultSynRetries             = 6
 	DefaultSynAckRetries          = 5
 	DefaultRetries                = 15
@@ -26,9 +37,43 @@ func orDefault[T int | uint16 | time.Duration](v, d T) T {
 	return v
 }
 
-func (c *Config) mss() uint16            { return orDefault(c.MSS, DefaultMSS) }
-func (c *Config) receiveBufferSize() int { return orDefault(c.ReceiveBufferSize, DefaultBufferSize) }
-func (c *Config) sendBufferSize() int    { return orDefault(c.SendBufferSize, DefaultBufferSize) }
+func (c *Config) mss() uint16 { return orDefault(c.MSS, DefaultMSS) }
+func (c *Config) receiveBufferSize() int {
+	return orDefault(c.ReceiveBufferSize, DefaultReceiveBufferSize)
+}
+func (c *Config) sendBufferSize() int { return orDefault(c.SendBufferSize, DefaultSendBufferSize) }
+
+// maxReceiveBufferSize is auto-tuning's ceiling, 0 when it is off.
+func (c *Config) maxReceiveBufferSize() int {
+	if c.MaxReceiveBufferSize < 0 {
+		return 0
+	}
+	return orDefault(c.MaxReceiveBufferSize, DefaultMaxReceiveBufferSize)
+}
+
+func (c *Config) sack() bool               { return !c.NoSACK }
+func (c *Config) timestamps() bool         { return !c.NoTimestamps }
+func (c *Config) blackHoleDetection() bool { return !c.NoBlackHoleDetection }
+
+// PlainConfig returns the configuration of RFC 9293's plain connection,
+// with none of the companions the zero Config runs: its SYN carries only
+// the MSS option (no SACK, timestamps or window scale), the window is at
+// most 65535 bytes and does not grow, full-sized segments that keep
+// timing out are not taken for a black hole, and Nagle's algorithm is on,
+// as RFC 1122 §4.2.3.4 asks. The engine's tests and the teaching
+// scenarios use it, so that their segments read like the RFC's figures;
+// set fields on the result to add what a test is about.
+func PlainConfig() *Config {
+	return &Config{
+		ReceiveBufferSize:    PlainBufferSize,
+		MaxReceiveBufferSize: -1,
+		SendBufferSize:       PlainBufferSize,
+		NoSACK:               true,
+		NoTimestamps:         true,
+		NoBlackHoleDetection: true,
+		Nagle:                true,
+	}
+}
 
 // windowShift is the window scale to ask for with a receive buffer of
 // size bytes: the smallest shift that fits it in the 16-bit window field,
@@ -43,7 +88,7 @@ func windowShift(size int) uint8 {
 
 // offersWindowScale reports whether an active open with a receive buffer
 // of size bytes offers window scaling: only when the buffer needs it, so
-// that a default connection's SYN is the plain one of RFC 9293.
+// that a plain connection's SYN is RFC 9293's.
 func offersWindowScale(size int) bool { return size > 0xffff }
 
 // Keepalive defaults, as Linux's tcp_keepalive_time, _intvl and _probes.

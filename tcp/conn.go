@@ -6,25 +6,40 @@ import (
 )
 
 // Config holds the tunables of a connection. One Config may be shared by
-// many Conns; it must not change while they use it. Zero fields take the
-// defaults documented on each.
+// many Conns; it must not change while they use it.
+//
+// The zero Config is a modern connection, the one package stack runs and
+// the one Linux runs by default: SACK, timestamps, window scaling with
+// receive buffer auto-tuning, CUBIC, black-hole detection, and Nagle's
+// algorithm off as package net sets it. Every zero field takes the
+// default documented on it, and every feature that is on by default is
+// turned off by a field named for that (NoSACK, NoTimestamps, ...), so
+// that a Config a program writes means what it says: setting one field
+// changes that one thing. PlainConfig is RFC 9293's plain connection, for
+// tests and teaching.
 type Config struct {
 	// MSS is the maximum segment size this side advertises and the largest
 	// payload it sends before learning the peer's (RFC 9293 §3.7.1).
-	// Default 1460 (Ethernet MTU less 40 bytes of IPv4 and TCP headers).
+	// Default 1460 (Ethernet MTU less 40 bytes of IPv4 and TCP headers);
+	// the stack's default is each route's MTU less the headers, and an
+	// MSS set here caps it.
 	MSS uint16
 	// ReceiveBufferSize bounds the receive queue and so the window
-	// advertised. Default 65535. A larger size is advertised with the
+	// advertised, at first. Default 256 KiB (DefaultReceiveBufferSize).
+	// A buffer that can grow past 65535 bytes is advertised with the
 	// window scale option (RFC 7323 §2), which the SYN then carries.
 	ReceiveBufferSize int
-	// MaxReceiveBufferSize turns on receive buffer auto-tuning: the
-	// buffer (and so the window) starts at ReceiveBufferSize and grows,
-	// up to this size, to twice what the application reads in a round
-	// trip, so a fast reader on a long path gets the window its
-	// bandwidth-delay product needs and a slow one does not. 0: off.
+	// MaxReceiveBufferSize is how far receive buffer auto-tuning may
+	// grow the buffer: it starts at ReceiveBufferSize and grows, once per
+	// round trip, to twice what the application read in the last one, so
+	// that a fast reader on a long path gets the window its
+	// bandwidth-delay product needs and a slow one does not (as Linux's
+	// tcp_moderate_rcvbuf, up to tcp_rmem's maximum). Default 4 MiB
+	// (DefaultMaxReceiveBufferSize); negative turns auto-tuning off, and
+	// the buffer stays ReceiveBufferSize.
 	MaxReceiveBufferSize int
 	// SendBufferSize bounds the bytes queued by Write and not yet
-	// acknowledged. Default 65535.
+	// acknowledged. Default 1 MiB (DefaultSendBufferSize).
 	SendBufferSize int
 	// SynRetries is how many times a SYN is retransmitted before Connect
 	// fails with ErrTimedOut. Default 6, as Linux's tcp_syn_retries.
@@ -46,42 +61,46 @@ type Config struct {
 	// §2.5). Defaults 200 ms (as Linux) and 120 s.
 	MinRTO, MaxRTO time.Duration
 	// Counters, if set, receives host-wide counts from every Conn using
-	// this Config.
+	// this Config. The stack sets it to its Stats().TCP.
 	Counters *Counters
 	// DelayedAck is how long in-order data may wait for its ACK
 	// (RFC 1122 §4.2.3.2: under 0.5 s); one ACK still goes for every
 	// second full segment. Default 40 ms, Linux's minimum; negative ACKs
 	// every segment at once.
 	DelayedAck time.Duration
-	// NoDelay turns Nagle's algorithm off for every connection, as
-	// TCP_NODELAY does (Conn.SetNoDelay changes one connection). It is
-	// on by default, as RFC 1122 §4.2.3.4 asks.
-	NoDelay bool
-	// Timestamps offers the timestamps option (RFC 7323 §3) in the SYN
-	// and accepts the peer's offer: RTT samples from every ACK and PAWS.
-	// Off by default in the engine; the stack turns it on.
-	Timestamps bool
-	// BlackHoleDetection lowers the MSS to 1024 bytes (less on links
-	// that need it) when full-sized segments keep timing out: the
-	// fallback of packetization-layer path MTU discovery (RFC 4821 §7.7)
-	// for paths that drop large packets and send no ICMP packet-too-big
-	// (an "ICMP black hole"), as Linux's tcp_mtu_probing does; after such
-	// a fallback, or an ICMP packet-too-big, it probes back up with larger
-	// segments (RFC 4821 §7), and tries again every 10 minutes. Off by
-	// default in the engine; the stack turns it on.
-	BlackHoleDetection bool
+	// Nagle turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) on for
+	// every connection: a segment shorter than the MSS waits while earlier
+	// data is unacknowledged. Off by default, as package net leaves it
+	// (TCP_NODELAY set), because a Go program writes whole messages;
+	// Conn.SetNoDelay changes one connection.
+	Nagle bool
+	// NoTimestamps turns the timestamps option (RFC 7323 §3) off: by
+	// default it is offered in the SYN and the peer's offer accepted, for
+	// RTT samples from every ACK, PAWS and the Eifel detection of
+	// spurious timeouts; as Linux's tcp_timestamps=1.
+	NoTimestamps bool
+	// NoBlackHoleDetection turns off the fallback of packetization-layer
+	// path MTU discovery (RFC 4821 §7.7), which is on by default: the MSS
+	// falls to 1024 bytes (less on links that need it) when full-sized
+	// segments keep timing out, for paths that drop large packets and
+	// send no ICMP packet-too-big (an "ICMP black hole"); after such a
+	// fallback, or an ICMP packet-too-big, it probes back up with larger
+	// segments (RFC 4821 §7), and tries again every 10 minutes. As
+	// Linux's tcp_mtu_probing=1 (Linux's default is 0, off).
+	NoBlackHoleDetection bool
 	// ChallengeACKs, if set, bounds the challenge ACKs all Conns using
-	// this Config send per second (RFC 5961 §7).
+	// this Config send per second (RFC 5961 §7). nil: no bound in the
+	// engine; the stack gives all its connections one limiter.
 	ChallengeACKs *ChallengeACKLimiter
 	// FinWait2Timeout bounds how long a connection its application has
 	// let go of (Orphan) waits in FIN_WAIT_2 for the peer's FIN: a peer
 	// that never closes cannot hold it forever. Default 60 s, as Linux's
 	// tcp_fin_timeout.
 	FinWait2Timeout time.Duration
-	// SACK offers selective acknowledgments (RFC 2018) in the SYN and
-	// accepts the peer's offer. Off by default in the engine (so that a
-	// default connection is RFC 9293's plain one); the stack turns it on.
-	SACK bool
+	// NoSACK turns selective acknowledgments (RFC 2018) off: by default
+	// they are offered in the SYN and the peer's offer accepted, as
+	// Linux's tcp_sack=1.
+	NoSACK bool
 	// RACKTLP turns on RACK-TLP loss detection (RFC 8985), as Linux
 	// runs it by default: a segment is deemed lost when one sent after
 	// it has been delivered and a reordering window beyond the RTT has
@@ -91,8 +110,9 @@ type Config struct {
 	// two RTTs after the last ACK, so that the loss of a flight's last
 	// segments is found one RTO sooner. It needs SACK on both sides (both
 	// RACK and TLP run only on connections that negotiated it). Off by
-	// default in the engine, so that a default connection keeps
-	// RFC 6675's and RFC 6298's plain loss recovery.
+	// default, for now (its probe timer still costs bulk transfer), so
+	// that a default connection keeps RFC 6675's and RFC 6298's loss
+	// recovery.
 	RACKTLP bool
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
@@ -119,7 +139,8 @@ type Config struct {
 	// the wire still carries one (RFC 9293 §3.7.1). It applies while the
 	// MSS in use is the one the Config gives (neither the peer nor the
 	// path has lowered it): the link cuts at its MTU. Retransmissions
-	// carry one MSS. 0: every segment carries at most one MSS.
+	// carry one MSS. 0: every segment carries at most one MSS. The stack
+	// sets it from each interface's link.SegmentOffloader.
 	SegmentOffload int
 }
 

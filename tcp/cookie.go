@@ -72,15 +72,15 @@ func (j *CookieJar) SynAck(cfg *Config, syn *Segment, local, remote netip.AddrPo
 	buf := cfg.receiveBufferSize()
 	seg := Segment{Seq: iss, Ack: syn.Seq + 1, Flags: wire.FlagSYN | wire.FlagACK, Window: uint16(min(buf, 0xffff))}
 	seg.Options.MSS, seg.Options.HasMSS = cfg.mss(), true
-	if cfg.Timestamps && syn.Options.HasTimestamps {
+	if cfg.timestamps() && syn.Options.HasTimestamps {
 		// The low 6 bits of TSval keep what the client offered: window
 		// scale (0–14, 15 for none) and SACK-permitted.
 		bits := uint32(15)
 		if syn.Options.HasWindowScale {
 			bits = uint32(min(syn.Options.WindowScale, maxWindowShift))
-			seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(max(buf, cfg.MaxReceiveBufferSize)), true
+			seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(max(buf, cfg.maxReceiveBufferSize())), true
 		}
-		if syn.Options.SACKPermitted && cfg.SACK {
+		if syn.Options.SACKPermitted && cfg.sack() {
 			bits |= 1 << 4
 			seg.Options.SACKPermitted = true
 		}
@@ -121,12 +121,12 @@ func (j *CookieJar) Check(cfg *Config, ack *Segment, local, remote netip.AddrPor
 			continue
 		}
 		k := Cookie{ISS: iss, IRS: irs, MSS: cookieMSS[cookie>>24&7], WindowScale: -1}
-		if o := ack.Options; cfg.Timestamps && o.HasTimestamps {
+		if o := ack.Options; cfg.timestamps() && o.HasTimestamps {
 			bits := o.TSEcr & 0x3f
 			if ws := int(bits & 0xf); ws != 15 {
 				k.WindowScale = ws
 			}
-			k.SACK = bits&(1<<4) != 0 && cfg.SACK
+			k.SACK = bits&(1<<4) != 0 && cfg.sack()
 			k.Timestamps, k.TSRecent = true, o.TSVal
 		}
 		return k, true
@@ -155,7 +155,7 @@ func NewConnFromCookie(cfg *Config, k Cookie, ack *Segment, now time.Time) *Conn
 	}
 	c.sackOK = k.SACK
 	c.enableRACK()
-	c.tsOK, c.tsRecent = k.Timestamps && c.cfg.Timestamps, k.TSRecent
+	c.tsOK, c.tsRecent = k.Timestamps && c.cfg.timestamps(), k.TSRecent
 	c.updateWindow(ack)
 	c.state = Established
 	c.quickAcks = maxQuickAcks

@@ -12,7 +12,7 @@ import (
 // yields an ESTABLISHED connection with the MSS, window scale, SACK and
 // timestamps of the SYN; a forged or stale ACK does not.
 func TestSynCookies(t *testing.T) {
-	cfg := &tcp.Config{SACK: true, Timestamps: true, ReceiveBufferSize: 1 << 20, NoDelay: true, DelayedAck: -1}
+	cfg := plain(tcp.Config{ReceiveBufferSize: 1 << 20, DelayedAck: -1}, withSACK, withTimestamps, withoutNagle)
 	jar := tcp.NewCookieJar([]byte("secret"))
 	local, remote := netip.MustParseAddrPort("192.0.2.2:80"), netip.MustParseAddrPort("192.0.2.1:40000")
 	syn, _ := tcp.ParseSegment("S 5000:5000(0) win 65535 <mss 1400,sackOK,TS val 700 ecr 0,wscale 7>")

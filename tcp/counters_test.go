@@ -9,7 +9,7 @@ import (
 // Host-wide counters add up what every Conn sharing the Config did.
 func TestCounters(t *testing.T) {
 	var k tcp.Counters
-	cfg := &tcp.Config{Counters: &k}
+	cfg := plain(tcp.Config{Counters: &k})
 	a := newTestConn(t, cfg, ourISS)
 	a.do(step{call: "connect", out: []string{"S 1000:1000(0) <mss 1460>"}, states: []tcp.State{tcp.SynSent}})
 	a.do(step{in: "R. 0:0(0) ack 1001", states: []tcp.State{tcp.Closed}})

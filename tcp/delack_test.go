@@ -23,7 +23,7 @@ func openWith(t *testing.T, cfg *tcp.Config) *testConn {
 // segment is ACKed at once, and so is anything out of order or filling a
 // hole.
 func TestDelayedAck(t *testing.T) {
-	c := newTestConn(t, &tcp.Config{NoDelay: true}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{}, withoutNagle), ourISS)
 	c.Connect(c.now)
 	c.in("S. 4984:4984(0) ack 1001 win 65535 <mss 1460>")
 	c.settle()
@@ -54,7 +54,7 @@ func TestDelayedAck(t *testing.T) {
 // earlier data is unacknowledged, and goes when the ACK comes; full
 // segments and the FIN never wait; SetNoDelay turns it off.
 func TestNagle(t *testing.T) {
-	c := openWith(t, &tcp.Config{DelayedAck: -1})
+	c := openWith(t, plain(tcp.Config{DelayedAck: -1}))
 	for _, s := range []step{
 		{call: "write 100", out: []string{"P. 1001:1101(100) ack 5001"}}, // nothing in flight: goes
 		{call: "write 100"}, // waits
@@ -67,7 +67,7 @@ func TestNagle(t *testing.T) {
 	} {
 		c.do(s)
 	}
-	d := openWith(t, &tcp.Config{DelayedAck: -1})
+	d := openWith(t, plain(tcp.Config{DelayedAck: -1}))
 	d.do(step{call: "write 100", out: []string{"P. 1001:1101(100) ack 5001"}})
 	d.SetNoDelay(true, d.now)
 	d.do(step{call: "write 100", out: []string{"P. 1101:1201(100) ack 5001"}})

@@ -23,7 +23,7 @@ func TestSpuriousTimeout(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var k tcp.Counters
-			cfg := &tcp.Config{Timestamps: true, CongestionControl: tcp.NewNewReno, DelayedAck: -1, NoDelay: true, Counters: &k}
+			cfg := plain(tcp.Config{CongestionControl: tcp.NewNewReno, DelayedAck: -1, Counters: &k}, withTimestamps, withoutNagle)
 			conn := newTestConn(t, cfg, ourISS)
 			conn.Connect(conn.now)
 			conn.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,TS val 700 ecr 1000>")

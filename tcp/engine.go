@@ -192,7 +192,7 @@ func NewConn(cfg *Config, iss Seq) *Conn {
 	if cfg == nil {
 		cfg = &defaultConfig
 	}
-	return &Conn{cfg: cfg, iss: iss, noDelay: cfg.NoDelay}
+	return &Conn{cfg: cfg, iss: iss, noDelay: !cfg.Nagle}
 }
 
 // defaultConfig is what a nil *Config means: every field zero, so every
@@ -248,12 +248,13 @@ func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBuffer
 
 // rcvBufCeiling is the largest the receive buffer may become: what the
 // window scale must be able to express.
-func (c *Conn) rcvBufCeiling() int { return max(c.rcvBufSize(), c.cfg.MaxReceiveBufferSize) }
+func (c *Conn) rcvBufCeiling() int { return max(c.rcvBufSize(), c.cfg.maxReceiveBufferSize()) }
 func (c *Conn) sndBufSize() int    { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
 
 // SetNoDelay turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) off
-// (true) or on (false, the default): with it on, a segment shorter than
-// the MSS waits while earlier data is unacknowledged.
+// (true) or on (false) for this connection, whatever Config.Nagle says:
+// with it on, a segment shorter than the MSS waits while earlier data is
+// unacknowledged.
 func (c *Conn) SetNoDelay(noDelay bool, now time.Time) {
 	c.tick(now)
 	c.noDelay = noDelay

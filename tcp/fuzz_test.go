@@ -28,17 +28,18 @@ func fuzzOne(t *testing.T, data []byte) {
 			return
 		}
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-		cfg := &Config{ReceiveBufferSize: 4096, SendBufferSize: 4096, MSS: 536, MSL: time.Second}
+		cfg := PlainConfig()
+		cfg.ReceiveBufferSize, cfg.SendBufferSize, cfg.MSS, cfg.MSL = 4096, 4096, 536, time.Second
 		if data[0] >= 128 { // a buffer that needs window scaling
 			cfg.ReceiveBufferSize = 300000
 		}
 		if data[0]&0x40 != 0 {
-			cfg.SACK = true
+			cfg.NoSACK = false
 			cfg.CongestionControl = NewNewReno
 			cfg.RACKTLP = data[0]&0x10 != 0
 		}
 		if data[0]&0x20 != 0 {
-			cfg.Timestamps, cfg.NoDelay = true, true
+			cfg.NoTimestamps, cfg.Nagle = false, false
 		}
 		given, released := 0, 0
 		cfg.ReleaseBuffer = func(b []byte) {

@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"cmp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,31 @@ const (
 )
 
 var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// plain returns cfg on RFC 9293's plain connection (tcp.PlainConfig),
+// the one the tables are written for: its SYN carries the MSS option
+// alone, its buffers are 65535 bytes unless cfg sets them, auto-tuning,
+// SACK, timestamps and black-hole detection are off, and Nagle's
+// algorithm is on. Each of with turns one of those back on (withSACK,
+// withTimestamps, withBlackHoleDetection, withoutNagle).
+func plain(cfg tcp.Config, with ...func(*tcp.Config)) *tcp.Config {
+	p := tcp.PlainConfig()
+	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, p.ReceiveBufferSize)
+	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, p.SendBufferSize)
+	cfg.MaxReceiveBufferSize = cmp.Or(cfg.MaxReceiveBufferSize, p.MaxReceiveBufferSize)
+	cfg.NoSACK, cfg.NoTimestamps, cfg.NoBlackHoleDetection = p.NoSACK, p.NoTimestamps, p.NoBlackHoleDetection
+	cfg.Nagle = p.Nagle
+	for _, f := range with {
+		f(&cfg)
+	}
+	return &cfg
+}
+
+// The features plain's with turns on.
+func withSACK(c *tcp.Config)               { c.NoSACK = false }
+func withTimestamps(c *tcp.Config)         { c.NoTimestamps = false }
+func withBlackHoleDetection(c *tcp.Config) { c.NoBlackHoleDetection = false }
+func withoutNagle(c *tcp.Config)           { c.Nagle = false }
 
 // testConn is a Conn with a clock and a record of what it did.
 type testConn struct {
@@ -35,7 +61,7 @@ func newTestConn(t *testing.T, cfg *tcp.Config, iss tcp.Seq) *testConn {
 	if cfg == nil {
 		// The state tables ACK data at once and send what is written at
 		// once; delayed ACKs and Nagle have tables of their own.
-		cfg = &tcp.Config{DelayedAck: -1, NoDelay: true}
+		cfg = plain(tcp.Config{DelayedAck: -1}, withoutNagle)
 	}
 	c := &testConn{Conn: tcp.NewConn(cfg, iss), t: t, now: epoch}
 	c.SetObserver(c)
@@ -131,7 +157,7 @@ func reach(t *testing.T, state tcp.State) *testConn {
 
 func drive(t *testing.T, state tcp.State) *testConn {
 	t.Helper()
-	c := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1}, withoutNagle), ourISS)
 	step := func(s tcp.State) bool { return state == s }
 	if step(tcp.Closed) {
 		return c

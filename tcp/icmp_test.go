@@ -32,7 +32,7 @@ func TestICMPHardErrorInSynSent(t *testing.T) {
 // In the synchronized states every ICMP error is soft (RFC 5461): it is
 // remembered and reported only if retransmission then gives up.
 func TestICMPSoftErrorReportedOnTimeout(t *testing.T) {
-	c := newTestConn(t, &tcp.Config{Retries: 1}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{Retries: 1}), ourISS)
 	c.Connect(c.now)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
 	c.Write(make([]byte, 100), c.now)

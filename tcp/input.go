@@ -71,9 +71,9 @@ func (c *Conn) learnPeer(seg *Segment) {
 		c.peerMSS = seg.Options.MSS
 	}
 	c.updateWindow(seg)
-	c.sackOK = c.cfg.SACK && seg.Options.SACKPermitted
+	c.sackOK = c.cfg.sack() && seg.Options.SACKPermitted
 	c.enableRACK()
-	c.tsOK = c.cfg.Timestamps && seg.Options.HasTimestamps
+	c.tsOK = c.cfg.timestamps() && seg.Options.HasTimestamps
 	if c.tsOK {
 		c.tsRecent = seg.Options.TSVal
 	}

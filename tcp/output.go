@@ -226,9 +226,9 @@ func (c *Conn) sendSize() int {
 
 // holdSmallSegment reports whether new data shorter than a full segment
 // should wait while earlier data is unacknowledged: Nagle's algorithm
-// (RFC 1122 §4.2.3.4) unless SetNoDelay turned it off, and sender-side
-// silly window syndrome avoidance (RFC 9293 §3.8.6.2.1) when it is the
-// peer's window that makes the segment small. The ACK that will come
+// (RFC 1122 §4.2.3.4) if Config.Nagle or SetNoDelay turned it on, and
+// sender-side silly window syndrome avoidance (RFC 9293 §3.8.6.2.1) when
+// it is the peer's window that makes the segment small. The ACK that will come
 // lets it go, larger.
 func (c *Conn) holdSmallSegment(seg *Segment) bool {
 	n, mss := len(seg.Payload), c.payloadMSS()
@@ -255,7 +255,7 @@ func (c *Conn) synSegment() Segment {
 	if c.state == SynSent && offersWindowScale(c.rcvBufCeiling()) || c.state != SynSent && c.scaling {
 		seg.Options.WindowScale, seg.Options.HasWindowScale = windowShift(c.rcvBufCeiling()), true
 	}
-	if c.state == SynSent && c.cfg.SACK || c.state != SynSent && c.sackOK {
+	if c.state == SynSent && c.cfg.sack() || c.state != SynSent && c.sackOK {
 		seg.Options.SACKPermitted = true
 	}
 	return seg

@@ -24,9 +24,10 @@ func FuzzPair(f *testing.F) {
 	f.Add([]byte{16 | 3, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1}) // segmentation offload
 	f.Fuzz(func(t *testing.T, data []byte) {
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-		cfg := &Config{ReceiveBufferSize: 8192, SendBufferSize: 8192, MSS: 536, MSL: time.Second,
-			SACK: len(data) > 0 && data[0]&1 != 0, Timestamps: len(data) > 0 && data[0]&2 != 0,
-			RACKTLP: len(data) > 0 && data[0]&4 != 0}
+		cfg := PlainConfig()
+		cfg.ReceiveBufferSize, cfg.SendBufferSize, cfg.MSS, cfg.MSL = 8192, 8192, 536, time.Second
+		cfg.NoSACK, cfg.NoTimestamps = len(data) == 0 || data[0]&1 == 0, len(data) == 0 || data[0]&2 == 0
+		cfg.RACKTLP = len(data) > 0 && data[0]&4 != 0
 		// Framed send queues (Config.SendBuffer): each block's frame is
 		// offered once, on a live block, and written to as a driver
 		// would; each block is released once.
@@ -206,7 +207,8 @@ func lossyPair(t *testing.T, seed uint64, rack bool) (timeouts int, probes uint6
 	t.Helper()
 	{
 		var k Counters
-		cfg := &Config{SACK: true, Timestamps: true, RACKTLP: rack, Counters: &k}
+		cfg := PlainConfig()
+		cfg.NoSACK, cfg.NoTimestamps, cfg.RACKTLP, cfg.Counters = false, false, rack, &k
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		start := now
 		rng := rand.New(rand.NewPCG(seed, 0))

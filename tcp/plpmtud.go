@@ -7,9 +7,10 @@ import "time"
 // fallback (detectBlackHole) or by an ICMP packet-too-big — the
 // connection tests larger sizes with probes, data segments larger than
 // the current MSS, and takes a size when a probe of it is acknowledged.
-// It runs when Config.BlackHoleDetection is set, the switch that lowers
-// the MSS in the first place: a connection that may fall back can climb
-// back; one that never falls back has nothing to search.
+// It runs unless Config.NoBlackHoleDetection is set, the switch that also
+// keeps the MSS from being lowered in the first place: a connection that
+// may fall back can climb back; one that never falls back has nothing to
+// search.
 //
 // The search lies between the current path MSS, known to work, and the
 // ceiling, our MSS and the peer's (RFC 4821 §7.2's search_low and
@@ -64,7 +65,7 @@ type pmtuSearch struct {
 // startSearch begins a search from the current path MSS up to the
 // ceiling.
 func (c *Conn) startSearch() {
-	if !c.cfg.BlackHoleDetection {
+	if !c.cfg.blackHoleDetection() {
 		return
 	}
 	c.pmtu.high, c.pmtu.size = uint16(c.mssCeiling()), 0
@@ -76,7 +77,7 @@ func (c *Conn) startSearch() {
 func (c *Conn) endSearch(now time.Time) {
 	c.pmtu.high, c.pmtu.size = 0, 0
 	c.pmtu.again.stop()
-	if c.cfg.BlackHoleDetection && c.effectiveMSS() < c.mssCeiling() {
+	if c.cfg.blackHoleDetection() && c.effectiveMSS() < c.mssCeiling() {
 		c.pmtu.again.set(c.at(now.Add(probeInterval)))
 	}
 }

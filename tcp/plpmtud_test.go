@@ -23,8 +23,10 @@ func (f *steadyCC) Restart(time.Time)                         {}
 func probingConfig(cc *steadyCC, k *tcp.Counters) *tcp.Config { return probingConfigOf(true, cc, k) }
 
 func probingConfigOf(on bool, cc *steadyCC, k *tcp.Counters) *tcp.Config {
-	return &tcp.Config{BlackHoleDetection: on, DelayedAck: -1, NoDelay: true, Counters: k,
-		CongestionControl: func(int) tcp.CongestionControl { return cc }}
+	cfg := plain(tcp.Config{DelayedAck: -1, Counters: k,
+		CongestionControl: func(int) tcp.CongestionControl { return cc }}, withoutNagle)
+	cfg.NoBlackHoleDetection = !on
+	return cfg
 }
 
 // fallBack takes c through the black-hole fallback of
@@ -191,7 +193,7 @@ func TestPMTUProbePacketTooBig(t *testing.T) {
 func TestPMTUNoProbe(t *testing.T) {
 	tests := []struct {
 		name     string
-		off      bool // BlackHoleDetection off: the MSS is lowered by a packet-too-big instead
+		off      bool // NoBlackHoleDetection: the MSS is lowered by a packet-too-big instead
 		lowered  bool
 		window   int // the congestion window
 		peerWin  int
@@ -285,8 +287,9 @@ type mtuPath struct {
 }
 
 func newMTUPath(t *testing.T, cfg *tcp.Config, max int) *mtuPath {
-	p := &mtuPath{t: t, now: epoch, max: max,
-		a: tcp.NewConn(cfg, ourISS), b: tcp.NewConn(&tcp.Config{SACK: cfg.SACK, DelayedAck: -1}, peerISN)}
+	peer := plain(tcp.Config{DelayedAck: -1})
+	peer.NoSACK = cfg.NoSACK
+	p := &mtuPath{t: t, now: epoch, max: max, a: tcp.NewConn(cfg, ourISS), b: tcp.NewConn(peer, peerISN)}
 	p.b.Listen()
 	p.a.Connect(p.now)
 	p.shuttle()
@@ -374,7 +377,9 @@ func TestPMTUPathHeals(t *testing.T) {
 	for _, sack := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sack=%v", sack), func(t *testing.T) {
 			k := &tcp.Counters{}
-			p := newMTUPath(t, &tcp.Config{BlackHoleDetection: true, SACK: sack, Counters: k, CongestionControl: tcp.NewNewReno}, 1300)
+			cfg := plain(tcp.Config{Counters: k, CongestionControl: tcp.NewNewReno}, withBlackHoleDetection)
+			cfg.NoSACK = !sack
+			p := newMTUPath(t, cfg, 1300)
 			p.transfer(2000) // the fallback, and too little data for a probe
 			if mss := p.a.Stats().MSS; mss > 1300 || k.BlackHoles.Load() != 1 {
 				t.Fatalf("MSS %d after %d black holes, want the fallback", mss, k.BlackHoles.Load())
@@ -399,7 +404,9 @@ func TestPMTUConverges(t *testing.T) {
 	for _, sack := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sack=%v", sack), func(t *testing.T) {
 			k := &tcp.Counters{}
-			p := newMTUPath(t, &tcp.Config{BlackHoleDetection: true, SACK: sack, Counters: k, CongestionControl: tcp.NewNewReno}, 1300)
+			cfg := plain(tcp.Config{Counters: k, CongestionControl: tcp.NewNewReno}, withBlackHoleDetection)
+			cfg.NoSACK = !sack
+			p := newMTUPath(t, cfg, 1300)
 			p.transfer(2000)
 			fallback := p.a.Stats().SlowStartThreshold
 			p.ssthreshs, p.maxMSS = nil, 0
@@ -428,7 +435,7 @@ func TestPMTUConverges(t *testing.T) {
 // there is data to send: not before.
 func TestPMTUReprobe(t *testing.T) {
 	k := &tcp.Counters{}
-	p := newMTUPath(t, &tcp.Config{BlackHoleDetection: true, SACK: true, Counters: k, CongestionControl: tcp.NewNewReno}, 1300)
+	p := newMTUPath(t, plain(tcp.Config{Counters: k, CongestionControl: tcp.NewNewReno}, withBlackHoleDetection, withSACK), 1300)
 	p.transfer(1 << 20)
 	settled, probes := p.a.Stats().MSS, k.PMTUProbes.Load()
 	start := p.now

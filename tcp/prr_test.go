@@ -50,7 +50,7 @@ func (c *testConn) steps(steps []step) {
 // what goes out keeps it there. The full ACK ends recovery with cwnd =
 // ssthresh and that much in flight.
 func TestPRRProportionalSACK(t *testing.T) {
-	c := twentyInFlight(t, &tcp.Config{SACK: true, CongestionControl: tcp.NewNewReno}, "<mss 1460,sackOK>")
+	c := twentyInFlight(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}, withSACK), "<mss 1460,sackOK>")
 	// 15601:17061 is lost; the segments above it arrive.
 	c.steps([]step{
 		{in: ". 5001:5001(0) ack 15601 win 65535 <sack 17061:18521>"},
@@ -95,7 +95,7 @@ func TestPRRProportionalSACK(t *testing.T) {
 // with no sign of more loss, a SafeACK: PRR-SSRB, at most DeliveredData
 // + MSS, and no more than ssthresh - pipe).
 func TestPRRNewRenoWithoutSACK(t *testing.T) {
-	c := twentyInFlight(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, "<mss 1460>")
+	c := twentyInFlight(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}), "<mss 1460>")
 	dup := ". 5001:5001(0) ack 15601 win 65535"
 	c.steps([]step{
 		{in: dup},
@@ -142,7 +142,7 @@ func TestPRRNewRenoWithoutSACK(t *testing.T) {
 // segment, above holes all deemed lost already, so it too is a SafeACK:
 // it delivers two and sends three.
 func TestPRRReductionBounds(t *testing.T) {
-	c := twentyInFlight(t, &tcp.Config{SACK: true}, "<mss 1460,sackOK>")
+	c := twentyInFlight(t, plain(tcp.Config{}, withSACK), "<mss 1460,sackOK>")
 	// 15601:27281 is lost; 27281 and above arrive.
 	c.steps([]step{
 		{in: ". 5001:5001(0) ack 15601 win 65535 <sack 27281:28741>"},
@@ -172,7 +172,7 @@ func TestPRRReductionBounds(t *testing.T) {
 // passed, so the segment below it is already overdue); PRR paces it the
 // same way, on RACK's pipe.
 func TestPRRWithRACK(t *testing.T) {
-	c := twentyInFlight(t, &tcp.Config{SACK: true, RACKTLP: true, CongestionControl: tcp.NewNewReno}, "<mss 1460,sackOK>")
+	c := twentyInFlight(t, plain(tcp.Config{RACKTLP: true, CongestionControl: tcp.NewNewReno}, withSACK), "<mss 1460,sackOK>")
 	c.steps([]step{
 		{in: ". 5001:5001(0) ack 15601 win 65535 <sack 17061:18521>", out: []string{". 15601:17061(1460) ack 5001"}},
 		{call: "write 29200"},

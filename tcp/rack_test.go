@@ -20,8 +20,8 @@ import (
 //	seg   5: 6841:8301    seg 10: 14141:15601
 func rackConn(t *testing.T, rack bool, k *tcp.Counters) *testConn {
 	t.Helper()
-	cfg := &tcp.Config{SACK: true, RACKTLP: rack, CongestionControl: tcp.NewNewReno,
-		DelayedAck: -1, NoDelay: true, Counters: k}
+	cfg := plain(tcp.Config{RACKTLP: rack, CongestionControl: tcp.NewNewReno,
+		DelayedAck: -1, Counters: k}, withSACK, withoutNagle)
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
 	c.now = c.now.Add(20 * time.Millisecond)
@@ -258,8 +258,8 @@ func TestLossProbeEpisode(t *testing.T) {
 // timer is set.
 func TestRACKTLPNeedsSACK(t *testing.T) {
 	for _, cfg := range []*tcp.Config{
-		{SACK: true, DelayedAck: -1, NoDelay: true},
-		{RACKTLP: true, DelayedAck: -1, NoDelay: true},
+		plain(tcp.Config{DelayedAck: -1}, withSACK, withoutNagle),
+		plain(tcp.Config{RACKTLP: true, DelayedAck: -1}, withoutNagle),
 	} {
 		c := newTestConn(t, cfg, ourISS)
 		c.Connect(c.now)
@@ -269,7 +269,7 @@ func TestRACKTLPNeedsSACK(t *testing.T) {
 		c.Write(make([]byte, 2920), c.now)
 		c.Outgoing()
 		if d := c.Deadline().Sub(c.now); d != 200*time.Millisecond {
-			t.Errorf("SACK %v RACKTLP %v: next deadline in %v, want the RTO's 200ms", cfg.SACK, cfg.RACKTLP, d)
+			t.Errorf("NoSACK %v RACKTLP %v: next deadline in %v, want the RTO's 200ms", cfg.NoSACK, cfg.RACKTLP, d)
 		}
 	}
 }

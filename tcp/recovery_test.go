@@ -34,7 +34,7 @@ func (c *testConn) window() (cwnd, ssthresh int) {
 // resend the first segment at once; a partial ACK resends the next hole;
 // the full ACK ends recovery with the window halved.
 func TestFastRetransmitNewReno(t *testing.T) {
-	c := established(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, "<mss 1460>")
+	c := established(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}), "<mss 1460>")
 	dup := ". 5001:5001(0) ack 1001 win 65535"
 	c.do(step{in: dup})
 	c.do(step{in: dup})
@@ -55,7 +55,7 @@ func TestFastRetransmitNewReno(t *testing.T) {
 // than two segments are SACKed above SND.UNA, and resends exactly the
 // holes, as the pipe allows.
 func TestSACKRecovery(t *testing.T) {
-	cfg := &tcp.Config{SACK: true, CongestionControl: tcp.NewNewReno}
+	cfg := plain(tcp.Config{CongestionControl: tcp.NewNewReno}, withSACK)
 	c := established(t, cfg, "<mss 1460,sackOK>")
 	// Segments 1 (1001) and 5 (6841) are lost; 2-4 and 6-10 arrive.
 	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 2461:3921>"})
@@ -75,7 +75,7 @@ func TestSACKRecovery(t *testing.T) {
 // Limited transmit (RFC 3042): the first two duplicate ACKs each let one
 // new segment out.
 func TestLimitedTransmit(t *testing.T) {
-	c := established(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, "<mss 1460>")
+	c := established(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}), "<mss 1460>")
 	c.Write(make([]byte, 2920), c.now)
 	c.out() // the window is full: nothing new yet
 	dup := ". 5001:5001(0) ack 1001 win 65535"
@@ -88,7 +88,7 @@ func TestLimitedTransmit(t *testing.T) {
 // start grows it again, resending from SND.UNA; duplicate ACKs for data
 // sent before the timeout do not start a fast retransmit (RFC 6582).
 func TestTimeoutSlowStart(t *testing.T) {
-	c := established(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, "<mss 1460>")
+	c := established(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}), "<mss 1460>")
 	c.do(step{call: "timer", out: []string{". 1001:2461(1460) ack 5001"}})
 	if cwnd, ssthresh := c.window(); cwnd != 1460 || ssthresh != 7300 {
 		t.Errorf("after the timeout cwnd %d ssthresh %d, want 1460 and 7300", cwnd, ssthresh)
@@ -106,7 +106,7 @@ func TestTimeoutSlowStart(t *testing.T) {
 // The SACK blocks a receiver sends (RFC 2018 §4): the block with the
 // latest segment first, then the others, only when both sides agreed.
 func TestSACKBlocksSent(t *testing.T) {
-	c := newTestConn(t, &tcp.Config{SACK: true}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{}, withSACK), ourISS)
 	c.do(step{call: "listen", states: []tcp.State{tcp.Listen}})
 	c.do(step{in: "S 5000:5000(0) win 65535 <mss 1460,sackOK>", out: []string{"S. 1000:1000(0) ack 5001 <mss 1460,sackOK>"}, states: []tcp.State{tcp.SynReceived}})
 	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535", states: []tcp.State{tcp.Established}})
@@ -124,7 +124,7 @@ func TestSACKBlocksSent(t *testing.T) {
 // fast.)
 func TestFastRetransmitAnyISS(t *testing.T) {
 	for _, iss := range []uint32{1000, 0x7fffffff, 0x90000000, 0xfffffff0} {
-		c := newTestConn(t, &tcp.Config{CongestionControl: tcp.NewNewReno}, tcp.Seq(iss))
+		c := newTestConn(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}), tcp.Seq(iss))
 		c.Connect(c.now)
 		c.in(fmt.Sprintf("S. 5000:5000(0) ack %d win 65535 <mss 1460>", iss+1))
 		c.settle()

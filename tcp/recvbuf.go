@@ -168,7 +168,7 @@ func (q *receiveQueue) dropOutOfOrder() {
 // dynamic right-sizing Linux does in tcp_rcv_space_adjust): the window
 // then keeps ahead of a reader that keeps up with the path.
 func (c *Conn) autoTune(now time.Time) {
-	ceiling := c.cfg.MaxReceiveBufferSize
+	ceiling := c.cfg.maxReceiveBufferSize()
 	if ceiling == 0 || c.rcvLocked {
 		return
 	}

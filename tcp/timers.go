@@ -137,7 +137,7 @@ const blackHoleMSS = 1024
 // of a full-sized segment, if the connection allows it: a path that drops
 // every large packet looks, from here, like nothing but timeouts.
 func (c *Conn) detectBlackHole() {
-	if !c.cfg.BlackHoleDetection || c.retries != 3 || !c.state.Synchronized() ||
+	if !c.cfg.blackHoleDetection() || c.retries != 3 || !c.state.Synchronized() ||
 		c.effectiveMSS() <= blackHoleMSS || c.flightSize() < c.payloadMSS() {
 		return
 	}

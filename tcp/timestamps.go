@@ -16,7 +16,7 @@ import (
 // tick advances the timestamp clock to now; every entry point that may
 // send calls it.
 func (c *Conn) tick(now time.Time) {
-	if !c.cfg.Timestamps {
+	if !c.cfg.timestamps() {
 		return
 	}
 	c.tsVal = uint32(c.iss) + uint32((c.at(now)-1)/instant(time.Millisecond))
@@ -27,7 +27,7 @@ func (c *Conn) tick(now time.Time) {
 // other segment once both did (§3.2), RSTs excepted.
 func (c *Conn) stampTimestamps(seg *Segment) {
 	switch {
-	case seg.Flags.Has(wire.FlagRST) || !c.cfg.Timestamps:
+	case seg.Flags.Has(wire.FlagRST) || !c.cfg.timestamps():
 		return
 	case seg.Flags.Has(wire.FlagSYN) && !seg.Flags.Has(wire.FlagACK):
 		seg.Options.TSVal, seg.Options.TSEcr, seg.Options.HasTimestamps = c.tsVal, 0, true

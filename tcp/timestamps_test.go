@@ -11,7 +11,7 @@ import (
 // carried by every segment after, echoing the peer's latest TSval; the
 // TSval clock counts milliseconds from the ISS.
 func TestTimestamps(t *testing.T) {
-	cfg := &tcp.Config{Timestamps: true, DelayedAck: -1, NoDelay: true}
+	cfg := plain(tcp.Config{DelayedAck: -1}, withTimestamps, withoutNagle)
 	c := newTestConn(t, cfg, ourISS)
 	steps := []step{
 		{call: "connect", out: []string{"S 1000:1000(0) <mss 1460,TS val 1000 ecr 0>"}, states: []tcp.State{tcp.SynSent}},
@@ -41,7 +41,7 @@ func TestTimestamps(t *testing.T) {
 
 // Without the peer's option, no segment carries timestamps.
 func TestTimestampsNotAnswered(t *testing.T) {
-	c := newTestConn(t, &tcp.Config{Timestamps: true, DelayedAck: -1, NoDelay: true}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{DelayedAck: -1}, withTimestamps, withoutNagle), ourISS)
 	c.do(step{call: "listen", states: []tcp.State{tcp.Listen}})
 	c.do(step{in: "S 5000:5000(0) win 65535 <mss 1460>", out: []string{"S. 1000:1000(0) ack 5001 <mss 1460>"}, states: []tcp.State{tcp.SynReceived}})
 	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535", states: []tcp.State{tcp.Established}})

@@ -295,7 +295,7 @@ func TestCloseWaitAndLastAck(t *testing.T) {
 			{in: "R 5002:5002(0) win 0", states: states(CLOSED)}}},
 	})
 	// The give-up: Retries retransmissions, then CLOSED with ErrTimedOut.
-	c := newTestConn(t, &tcp.Config{Retries: 2}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{Retries: 2}), ourISS)
 	c.Connect(c.now)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
 	c.in("F. 5001:5001(0) ack 1001 win 65535")
@@ -344,7 +344,7 @@ func TestClosingAndTimeWait(t *testing.T) {
 // Two conns joined in memory: client ISS 0xfffffff0 so the handshake and
 // the data straddle the 2^32 wrap.
 func TestHandshakeDataCloseAcrossTheWrap(t *testing.T) {
-	cfg := &tcp.Config{MSL: time.Second, NoDelay: true}
+	cfg := plain(tcp.Config{MSL: time.Second}, withoutNagle)
 	client := newTestConn(t, cfg, 0xfffffff0)
 	server := newTestConn(t, cfg, 0xffffff00)
 	server.Listen()

@@ -12,7 +12,7 @@ import (
 // retransmissions carry one MSS, and so does new data once the peer
 // has lowered the MSS (the link would cut at the wrong size).
 func TestSegmentOffload(t *testing.T) {
-	c := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBufferSize: 1 << 20, SegmentOffload: 65000}, ourISS)
+	c := newTestConn(t, plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, SendBufferSize: 1 << 20, SegmentOffload: 65000}, withoutNagle), ourISS)
 	c.Connect(c.now)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
 	c.settle()
@@ -27,7 +27,7 @@ func TestSegmentOffload(t *testing.T) {
 	c.out(". 44801:46261(1460) ack 5001") // a retransmission: one MSS
 
 	// A peer that asks for a smaller MSS gets segments of that size.
-	small := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SegmentOffload: 65000}, ourISS)
+	small := newTestConn(t, plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, SegmentOffload: 65000}, withoutNagle), ourISS)
 	small.Connect(small.now)
 	small.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1000>")
 	small.settle()

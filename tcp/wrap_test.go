@@ -17,8 +17,7 @@ func TestSequenceWraparound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("moves 4 GiB")
 	}
-	cfg := &tcp.Config{MSS: 65495, ReceiveBufferSize: 4 << 20, SendBufferSize: 4 << 20,
-		SACK: true, Timestamps: true, NoDelay: true}
+	cfg := plain(tcp.Config{MSS: 65495, ReceiveBufferSize: 4 << 20, SendBufferSize: 4 << 20}, withSACK, withTimestamps, withoutNagle)
 	now := epoch
 	a, b := tcp.NewConn(cfg, 0xffff0000), tcp.NewConn(cfg, 0xfffff000)
 	b.Listen()

@@ -14,45 +14,45 @@ func TestWindowScale(t *testing.T) {
 	const big = 1 << 20 // needs a shift of 5: 1 MiB >> 5 = 32768
 	for _, c := range []struct {
 		name  string
-		cfg   tcp.Config
+		cfg   *tcp.Config
 		steps []step
 	}{
-		{"active, both offer", tcp.Config{ReceiveBufferSize: big}, []step{
+		{"active, both offer", plain(tcp.Config{ReceiveBufferSize: big}), []step{
 			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
 			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 7>",
 				out: []string{". 1001:1001(0) ack 5001 win 32768"}, states: []tcp.State{tcp.Established}},
 			{in: ". 5001:5001(0) ack 1001 win 10"}, // 10 << 7 = 1280 bytes
 			{call: "write 5000", out: []string{". 1001:2281(1280) ack 5001"}},
 		}},
-		{"active, peer does not answer", tcp.Config{ReceiveBufferSize: big}, []step{
+		{"active, peer does not answer", plain(tcp.Config{ReceiveBufferSize: big}), []step{
 			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
 			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460>",
 				out: []string{". 1001:1001(0) ack 5001 win 65535"}, states: []tcp.State{tcp.Established}},
 			{in: ". 5001:5001(0) ack 1001 win 1000"},
 			{call: "write 5000", out: []string{". 1001:2001(1000) ack 5001"}},
 		}},
-		{"active, small buffer offers nothing and ignores an answer", tcp.Config{}, []step{
+		{"active, small buffer offers nothing and ignores an answer", plain(tcp.Config{}), []step{
 			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460>"}, states: []tcp.State{tcp.SynSent}},
 			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 7>",
 				out: []string{". 1001:1001(0) ack 5001 win 65535"}, states: []tcp.State{tcp.Established}},
 			{in: ". 5001:5001(0) ack 1001 win 1000"},
 			{call: "write 5000", out: []string{". 1001:2001(1000) ack 5001"}},
 		}},
-		{"passive answers with its shift, even 0", tcp.Config{}, []step{
+		{"passive answers with its shift, even 0", plain(tcp.Config{}), []step{
 			{call: "listen", states: []tcp.State{tcp.Listen}},
 			{in: "S 5000:5000(0) win 65535 <mss 1460,wscale 2>",
 				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460,wscale 0>"}, states: []tcp.State{tcp.SynReceived}},
 			{in: ". 5001:5001(0) ack 1001 win 300", states: []tcp.State{tcp.Established}}, // 300 << 2 = 1200 bytes
 			{call: "write 5000", out: []string{". 1001:2201(1200) ack 5001"}},
 		}},
-		{"passive without the peer's option", tcp.Config{ReceiveBufferSize: big}, []step{
+		{"passive without the peer's option", plain(tcp.Config{ReceiveBufferSize: big}), []step{
 			{call: "listen", states: []tcp.State{tcp.Listen}},
 			{in: "S 5000:5000(0) win 65535 <mss 1460>",
 				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460>"}, states: []tcp.State{tcp.SynReceived}},
 			{in: ". 5001:5001(0) ack 1001 win 300", states: []tcp.State{tcp.Established}},
 			{call: "write 5000", out: []string{". 1001:1301(300) ack 5001"}},
 		}},
-		{"a shift over 14 counts as 14", tcp.Config{CongestionControl: fixedWindow(1 << 20), NoDelay: true}, []step{
+		{"a shift over 14 counts as 14", plain(tcp.Config{CongestionControl: fixedWindow(1 << 20)}, withoutNagle), []step{
 			{call: "listen", states: []tcp.State{tcp.Listen}},
 			{in: "S 5000:5000(0) win 65535 <mss 1460,wscale 15>",
 				out: []string{"S. 1000:1000(0) ack 5001 win 65535 <mss 1460,wscale 0>"}, states: []tcp.State{tcp.SynReceived}},
@@ -67,7 +67,7 @@ func TestWindowScale(t *testing.T) {
 				// a silly segment (RFC 9293 §3.8.6.2.1): they wait.
 			}},
 		}},
-		{"our window is scaled down and rounded down", tcp.Config{ReceiveBufferSize: big, DelayedAck: -1}, []step{
+		{"our window is scaled down and rounded down", plain(tcp.Config{ReceiveBufferSize: big, DelayedAck: -1}), []step{
 			{call: "connect", out: []string{"S 1000:1000(0) win 65535 <mss 1460,wscale 5>"}, states: []tcp.State{tcp.SynSent}},
 			{in: "S. 5000:5000(0) ack 1001 win 65535 <mss 1460,wscale 0>",
 				out: []string{". 1001:1001(0) ack 5001 win 32768"}, states: []tcp.State{tcp.Established}},
@@ -76,8 +76,7 @@ func TestWindowScale(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg := c.cfg
-			conn := newTestConn(t, &cfg, ourISS)
+			conn := newTestConn(t, c.cfg, ourISS)
 			for _, s := range c.steps {
 				conn.do(s)
 			}

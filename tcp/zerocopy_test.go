@@ -15,8 +15,8 @@ import (
 // otherwise it copies the payload and leaves the buffer with the caller.
 func TestInputKeepsPacketBuffers(t *testing.T) {
 	var released []*byte
-	cfg := &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true,
-		ReleaseBuffer: func(b []byte) { released = append(released, &b[:1][0]) }}
+	cfg := plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1,
+		ReleaseBuffer: func(b []byte) { released = append(released, &b[:1][0]) }}, withoutNagle)
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
@@ -90,14 +90,14 @@ func TestInputKeepsPacketBuffers(t *testing.T) {
 // through ReleaseBuffer once, when acknowledged.
 func TestFramedSegments(t *testing.T) {
 	made, released := map[*byte]bool{}, map[*byte]int{}
-	cfg := &tcp.Config{MSS: 40000, MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBufferSize: 1 << 20, ReceiveBufferSize: 1 << 20,
+	cfg := plain(tcp.Config{MSS: 40000, MSL: 30 * time.Second, DelayedAck: -1, SendBufferSize: 1 << 20, ReceiveBufferSize: 1 << 20,
 		SendBuffer: func() []byte {
 			b := make([]byte, tcp.FrameHeadroom+65536)
 			made[&b[0]] = true
 			return b
 		},
 		ReleaseBuffer: func(b []byte) { released[&b[:1][0]]++ },
-	}
+	}, withoutNagle)
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 40000,wscale 2>") // later windows ×4
@@ -189,7 +189,7 @@ func TestFramedSegments(t *testing.T) {
 
 	// With a 1460-byte MSS the queue is the ring: no buffers asked for,
 	// nothing framed.
-	small := newTestConn(t, &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, SendBuffer: cfg.SendBuffer, ReleaseBuffer: cfg.ReleaseBuffer}, ourISS)
+	small := newTestConn(t, plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, SendBuffer: cfg.SendBuffer, ReleaseBuffer: cfg.ReleaseBuffer}, withoutNagle), ourISS)
 	small.Connect(small.now)
 	small.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
 	small.settle()

@@ -75,11 +75,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// Rows are printed as each is measured, rather than as one table at
 	// the end, so that a run of several seconds shows its progress; the
 	// columns are therefore fixed widths, not a tabwriter's.
-	var opts stack.Options
-	if *rack {
-		// The stack's defaults for a nil Options.TCP, with RACK-TLP.
-		opts.TCP = &tcp.Config{RACKTLP: true, NoDelay: true, MaxReceiveBufferSize: stack.DefaultMaxReceiveBufferSize}
-	}
+	opts := stack.Options{TCP: &tcp.Config{RACKTLP: *rack}}
 	fmt.Fprintf(stdout, benchRow, "workload", "seqack", "kernel", "ratio")
 	for _, w := range selected {
 		var err error
