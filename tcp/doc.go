@@ -35,7 +35,10 @@
 // detection (RFC 3522, RFC 4015), delayed ACKs and Nagle, keepalive,
 // receive buffer auto-tuning, path MTU discovery from ICMP and by probing
 // (RFC 8201, RFC 4821), SYN cookies (CookieJar) and the RFC 5961
-// defences.
+// defences. The zero Config runs all of them but RACK-TLP, as Linux does
+// by default, with Nagle's algorithm off as Go's net has it; each has an
+// opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
+// plain connection without them.
 //
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue
