@@ -66,7 +66,9 @@ func (n *Network) Now() time.Time { return n.now }
 func (n *Network) Elapsed() time.Duration { return n.now.Sub(Epoch) }
 
 // AddHost adds a host with one address. cfg configures its connections;
-// nil means tcp defaults.
+// nil means the zero tcp.Config, the modern defaults (SACK, timestamps,
+// window scaling); tcp.PlainConfig() is RFC 9293's plain connection, as
+// the scenarios draw it.
 func (n *Network) AddHost(name string, addr netip.Addr, cfg *tcp.Config) *Host {
 	h := &Host{
 		net:       n,
