@@ -5,17 +5,17 @@ import "time"
 // Defaults for zero Config fields.
 const (
 	DefaultMSS = 1460
-	// The buffer sizes, as the stack has always run them: the receive
-	// buffer starts at DefaultReceiveBufferSize and auto-tuning grows it
-	// up to DefaultMaxReceiveBufferSize (Linux's tcp_rmem is 4 KiB,
-	// 128 KiB, 6 MiB); windows this large are advertised with window
-	// scaling. The memory is taken only while data is queued.
+	// The buffer sizes: the receive buffer starts at
+	// DefaultReceiveBufferSize and auto-tuning grows it up to
+	// DefaultMaxReceiveBufferSize (Linux's tcp_rmem is 4 KiB, 128 KiB,
+	// 6 MiB); windows this large are advertised with window scaling.
+	// The memory is taken only while data is queued.
 	DefaultReceiveBufferSize    = 256 << 10
 	DefaultMaxReceiveBufferSize = 4 << 20
 	DefaultSendBufferSize       = 1 << 20
-	// PlainBufferSize is both buffers' size in PlainConfig: the largest
+	// plainBufferSize is both buffers' size in PlainConfig: the largest
 	// window the 16-bit field holds without window scaling.
-	PlainBufferSize = 65535
+	plainBufferSize = 65535
 
 	DefaultSynRetries             = 6
 	DefaultSynAckRetries          = 5
@@ -65,9 +65,9 @@ func (c *Config) blackHoleDetection() bool { return !c.NoBlackHoleDetection }
 // set fields on the result to add what a test is about.
 func PlainConfig() *Config {
 	return &Config{
-		ReceiveBufferSize:    PlainBufferSize,
+		ReceiveBufferSize:    plainBufferSize,
 		MaxReceiveBufferSize: -1,
-		SendBufferSize:       PlainBufferSize,
+		SendBufferSize:       plainBufferSize,
 		NoSACK:               true,
 		NoTimestamps:         true,
 		NoBlackHoleDetection: true,

@@ -228,8 +228,8 @@ func (c *Conn) sendSize() int {
 // should wait while earlier data is unacknowledged: Nagle's algorithm
 // (RFC 1122 §4.2.3.4) if Config.Nagle or SetNoDelay turned it on, and
 // sender-side silly window syndrome avoidance (RFC 9293 §3.8.6.2.1) when
-// it is the peer's window that makes the segment small. The ACK that will come
-// lets it go, larger.
+// it is the peer's window that makes the segment small. The ACK that will
+// come lets it go, larger.
 func (c *Conn) holdSmallSegment(seg *Segment) bool {
 	n, mss := len(seg.Payload), c.payloadMSS()
 	if n >= mss || n == 0 || seg.Seq.LessThan(c.sndMax) || c.sndUna == c.sndMax {
