@@ -3,6 +3,7 @@ package tcp
 import (
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,13 +47,76 @@ func (l *ChallengeACKLimiter) Allow(now time.Time) bool {
 	return true
 }
 
-// challenge sends a challenge ACK (RFC 5961 §3.2, §4.2, §5.2) unless the
-// host's budget for this second is spent.
-func (c *Conn) challenge(now time.Time) {
-	if l := c.cfg.ChallengeACKs; l != nil && !l.Allow(now) {
-		c.count(challengeACKsLimited)
-		return
-	}
-	c.count(challengeACKs)
-	c.ack()
+// replyInterval is the least time between two replies to unacceptable
+// segments on one connection (RFC 5961 §7; Linux's tcp_invalid_ratelimit,
+// 500 ms): a flood of forged or stale segments cannot turn into a flood
+// of ACKs, nor two confused peers into an ACK storm.
+const replyInterval = 500 * time.Millisecond
+
+// replyLimit is a connection's limit on the ACKs it sends in answer to
+// unacceptable segments, whatever made them unacceptable: a sequence
+// number outside the window, a PAWS failure, an ACK number outside
+// [SND.UNA - MAX.SND.WND, SND.NXT], a RST in the window but not at
+// RCV.NXT, a SYN (RFC 5961 §3-§5). One limit holds all of them, as
+// Linux's last_oow_ack_time does, so that no kind of forged segment
+// draws more ACKs than another. The control block and the TIME_WAIT
+// record that replaces it keep the same one.
+type replyLimit struct {
+	// last is when a reply last went, in milliseconds since the
+	// connection's epoch plus one (0: never); it wraps every 49 days,
+	// harmless for a rate limit, and takes 4 bytes.
+	last uint32
 }
+
+// allow reports whether a reply may go elapsed after the epoch, and if
+// so counts it as sent; a reply held back is counted in cfg's Counters.
+func (l *replyLimit) allow(elapsed time.Duration, cfg *Config) bool {
+	ms := uint32(elapsed/time.Millisecond) + 1
+	if l.last != 0 && ms-l.last < uint32(replyInterval/time.Millisecond) {
+		cfg.count(unacceptableLimited)
+		return false
+	}
+	l.last = ms
+	return true
+}
+
+// allowChallenge reports whether a challenge ACK (RFC 5961 §3.2, §4.2,
+// §5.2) may go: the connection's limit first, then the host's budget for
+// the second, if cfg has one (§7), in Linux's order.
+func (l *replyLimit) allowChallenge(elapsed time.Duration, now time.Time, cfg *Config) bool {
+	if !l.allow(elapsed, cfg) {
+		return false
+	}
+	if h := cfg.ChallengeACKs; h != nil && !h.Allow(now) {
+		cfg.count(challengeACKsLimited)
+		return false
+	}
+	cfg.count(challengeACKs)
+	return true
+}
+
+// count adds one to the counter f picks, if cfg has Counters.
+func (cfg *Config) count(f func(*Counters) *atomic.Uint64) {
+	if k := cfg.Counters; k != nil {
+		f(k).Add(1)
+	}
+}
+
+// replyUnacceptable answers an unacceptable segment with an ACK (RFC 9293
+// §3.10.7.4, first), unless the connection's limit holds it back.
+func (c *Conn) replyUnacceptable(now time.Time) {
+	if c.replies.allow(c.elapsed(now), c.cfg) {
+		c.ack()
+	}
+}
+
+// challenge sends a challenge ACK (RFC 5961 §3.2, §4.2, §5.2) unless
+// the connection's limit or the host's budget holds it back.
+func (c *Conn) challenge(now time.Time) {
+	if c.replies.allowChallenge(c.elapsed(now), now, c.cfg) {
+		c.ack()
+	}
+}
+
+// elapsed is the time from the connection's epoch to now.
+func (c *Conn) elapsed(now time.Time) time.Duration { return time.Duration(c.at(now) - 1) }

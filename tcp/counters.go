@@ -15,8 +15,9 @@ type Counters struct {
 	ResetsReceived      atomic.Uint64 // RSTs that reset or refused a connection
 	ResetsSent          atomic.Uint64
 	OutOfWindow         atomic.Uint64 // segments failing the acceptability test (RFC 9293 §3.10.7.4)
-	ChallengeACKs       atomic.Uint64 // RFC 5961 challenge ACKs for in-window RSTs and SYNs
+	ChallengeACKs       atomic.Uint64 // RFC 5961 challenge ACKs: for in-window RSTs and SYNs, and unacceptable ACK numbers
 	ChallengeLimited    atomic.Uint64 // ... not sent: the host's budget for the second was spent (RFC 5961 §7)
+	UnacceptableLimited atomic.Uint64 // replies to unacceptable segments not sent: the connection answered one less than 500 ms before
 	TimeOuts            atomic.Uint64 // connections abandoned after retransmissions or keepalives
 	SpuriousTimeouts    atomic.Uint64 // retransmission timeouts found spurious by their ACK's timestamp (RFC 3522)
 	BlackHoles          atomic.Uint64 // paths found to drop large segments silently: MSS lowered (RFC 4821 §7.7)
@@ -52,3 +53,4 @@ func rackLosses(k *Counters) *atomic.Uint64           { return &k.RACKLosses }
 func tlpProbes(k *Counters) *atomic.Uint64            { return &k.TLPProbes }
 func tlpRecoveries(k *Counters) *atomic.Uint64        { return &k.TLPRecoveries }
 func challengeACKsLimited(k *Counters) *atomic.Uint64 { return &k.ChallengeLimited }
+func unacceptableLimited(k *Counters) *atomic.Uint64  { return &k.UnacceptableLimited }

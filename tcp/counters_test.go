@@ -2,6 +2,7 @@ package tcp_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/seqack/seqack/tcp"
 )
@@ -19,20 +20,24 @@ func TestCounters(t *testing.T) {
 	b.do(step{in: "S 5000:5000(0) win 65535 <mss 1460>", out: []string{"S. 1000:1000(0) ack 5001 <mss 1460>"}, states: []tcp.State{tcp.SynReceived}})
 	b.do(step{in: ". 5001:5001(0) ack 1001 win 65535", states: []tcp.State{tcp.Established}})
 	b.do(step{in: "P. 900000:900010(10) ack 1001 win 65535", out: []string{". 1001:1001(0) ack 5001"}}) // out of window
-	b.do(step{in: "R 5002:5002(0)", out: []string{". 1001:1001(0) ack 5001"}})                          // in window, not exact: challenge
-	b.do(step{in: ". 5001:5001(0) ack 9999 win 65535", out: []string{". 1001:1001(0) ack 5001"}})       // acks unsent data
+	b.do(step{in: "P. 900000:900010(10) ack 1001 win 65535"})                                           // again, within 500 ms: held back
+	b.now = b.now.Add(time.Second)
+	b.do(step{in: "R 5002:5002(0)", out: []string{". 1001:1001(0) ack 5001"}}) // in window, not exact: challenge
+	b.now = b.now.Add(time.Second)
+	b.do(step{in: ". 5001:5001(0) ack 9999 win 65535", out: []string{". 1001:1001(0) ack 5001"}}) // acks unsent data: challenge
 	b.do(step{call: "abort", out: []string{"R 1001:1001(0)"}, states: []tcp.State{tcp.Closed}})
 
 	for name, c := range map[string]struct{ got, want uint64 }{
-		"ActiveOpens":      {k.ActiveOpens.Load(), 1},
-		"PassiveOpens":     {k.PassiveOpens.Load(), 1},
-		"SegmentsReceived": {k.SegmentsReceived.Load(), 6},
-		"SegmentsSent":     {k.SegmentsSent.Load(), 6},
-		"ResetsReceived":   {k.ResetsReceived.Load(), 1},
-		"ResetsSent":       {k.ResetsSent.Load(), 1},
-		"OutOfWindow":      {k.OutOfWindow.Load(), 1},
-		"ChallengeACKs":    {k.ChallengeACKs.Load(), 1},
-		"Retransmissions":  {k.Retransmissions.Load(), 0},
+		"ActiveOpens":         {k.ActiveOpens.Load(), 1},
+		"PassiveOpens":        {k.PassiveOpens.Load(), 1},
+		"SegmentsReceived":    {k.SegmentsReceived.Load(), 7},
+		"SegmentsSent":        {k.SegmentsSent.Load(), 6},
+		"ResetsReceived":      {k.ResetsReceived.Load(), 1},
+		"ResetsSent":          {k.ResetsSent.Load(), 1},
+		"OutOfWindow":         {k.OutOfWindow.Load(), 2},
+		"ChallengeACKs":       {k.ChallengeACKs.Load(), 2},
+		"UnacceptableLimited": {k.UnacceptableLimited.Load(), 1},
+		"Retransmissions":     {k.Retransmissions.Load(), 0},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", name, c.got, c.want)

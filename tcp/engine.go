@@ -61,11 +61,10 @@ type Conn struct {
 	irs      Seq
 	rcvNxt   Seq
 	rcvRight Seq // right edge of the window last advertised; never moves left
-	// lastOOWAck is when an unacceptable segment was last answered, in
-	// milliseconds since the epoch (wrapping every 49 days, harmless for
-	// a rate limit); 4 bytes where the queue below would leave padding.
-	lastOOWAck uint32
-	recv       receiveQueue
+	// replies limits the answers to unacceptable segments (challenge.go);
+	// 4 bytes where the queue below would leave padding.
+	replies replyLimit
+	recv    receiveQueue
 
 	// Timers and the RFC 6298 estimator.
 	rtx      timer // SYN, SYN+ACK, data and FIN retransmission

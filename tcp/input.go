@@ -19,6 +19,8 @@ func (c *Conn) Input(seg *Segment, now time.Time) {
 		c.inputListen(seg, now)
 	case SynSent:
 		c.inputSynSent(seg, now)
+	case TimeWait:
+		c.inputTimeWait(seg, now)
 	default:
 		c.inputSynchronized(seg, now)
 	}
@@ -138,12 +140,9 @@ func (c *Conn) inputSynSent(seg *Segment, now time.Time) {
 	c.output(now)
 }
 
-// inputSynchronized handles SYN_RCVD and every synchronized state
-// (RFC 9293 §3.10.7.4).
+// inputSynchronized handles SYN_RCVD and every synchronized state but
+// TIME_WAIT (RFC 9293 §3.10.7.4).
 func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
-	if c.state == TimeWait && c.timeWaitReuse(seg, now) {
-		return
-	}
 	if c.state == SynReceived && seg.Flags.Has(wire.FlagSYN) && !seg.Flags.Has(wire.FlagACK) && seg.Seq == c.irs {
 		// Our SYN+ACK was lost and the peer retransmitted its SYN:
 		// answer it again, as Linux does.
@@ -165,22 +164,14 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
 	if c.pawsReject(seg) {
 		c.count(outOfWindow)
-		c.outOfWindowAck(now)
+		c.replyUnacceptable(now)
 		return
 	}
-	if !c.acceptable(seg) {
+	if !acceptable(seg.Seq, seg.SeqLen(), c.rcvNxt, c.rcvWindow()) {
 		c.count(outOfWindow)
-		if seg.Flags.Has(wire.FlagRST) {
-			return
+		if !seg.Flags.Has(wire.FlagRST) {
+			c.replyUnacceptable(now)
 		}
-		if c.state == TimeWait && seg.Flags.Has(wire.FlagFIN) && seg.End() == c.rcvNxt {
-			// A retransmitted FIN: our final ACK was lost. ACK it again
-			// and restart the 2×MSL wait (RFC 9293 §3.10.7.4, seventh).
-			c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
-			c.ack()
-			return
-		}
-		c.outOfWindowAck(now)
 		return
 	}
 	c.takeTimestamp(seg)
@@ -221,46 +212,49 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	c.output(now)
 }
 
-// oowAckInterval is the least time between two ACKs sent in answer to
-// unacceptable segments on one connection (Linux's tcp_invalid_ratelimit):
-// a flood of forged or stale segments cannot turn into a flood of ACKs,
-// nor two confused peers into an ACK storm.
-const oowAckInterval = 500 * time.Millisecond
-
-// outOfWindowAck answers an unacceptable segment with an ACK (RFC 9293
-// §3.10.7.4, first), at most once per oowAckInterval.
-func (c *Conn) outOfWindowAck(now time.Time) {
-	ms := uint32(c.at(now)/instant(time.Millisecond)) + 1 // 0 means never
-	if c.lastOOWAck != 0 && ms-c.lastOOWAck < uint32(oowAckInterval/time.Millisecond) {
-		return
+// rcvWindow is RCV.WND: from RCV.NXT to the right edge of the window
+// last advertised, which never moves left (RFC 9293 §3.8.6.2.2), so zero
+// if RCV.NXT has passed it.
+func (c *Conn) rcvWindow() uint32 {
+	if c.rcvRight.LessThan(c.rcvNxt) {
+		return 0
 	}
-	c.lastOOWAck = ms
-	c.ack()
+	return c.rcvRight.Sub(c.rcvNxt)
 }
 
-// acceptable is the segment acceptability test of RFC 9293 §3.10.7.4
-// (the four cases of segment length and receive window).
-func (c *Conn) acceptable(seg *Segment) bool {
-	wnd := c.rcvRight.Sub(c.rcvNxt)
-	if c.rcvRight.LessThan(c.rcvNxt) {
-		wnd = 0
-	}
-	n := seg.SeqLen()
+// acceptable is the segment acceptability test of RFC 9293 §3.10.7.4, a
+// predicate of four numbers as gVisor's header.Acceptable: whether a
+// segment of n octets of sequence space from seq may be processed when
+// the receive window is the wnd octets from rcvNxt. Every state that
+// tests sequence numbers, TIME_WAIT's record included, asks it.
+//
+//	Length  Window  Test
+//	0       0       SEG.SEQ = RCV.NXT
+//	0       >0      RCV.NXT =< SEG.SEQ =< RCV.NXT+RCV.WND (*)
+//	>0      0       not acceptable
+//	>0      >0      RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND
+//	                or RCV.NXT =< SEG.SEQ+SEG.LEN-1 < RCV.NXT+RCV.WND
+//
+// (*) RFC 9293 asks SEG.SEQ < RCV.NXT+RCV.WND. Like Linux, we also take
+// SEG.SEQ = RCV.NXT+RCV.WND: a peer that has sent right up to our
+// window's edge puts exactly that in its ACKs, and refusing them would
+// lose their acknowledgments while a hole is being repaired,
+// deadlocking both sides.
+func acceptable(seq Seq, n uint32, rcvNxt Seq, wnd uint32) bool {
 	switch {
 	case n == 0:
-		// RFC 9293 asks RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND (or
-		// SEG.SEQ = RCV.NXT for a zero window). Like Linux, we also
-		// take SEG.SEQ = RCV.NXT+RCV.WND: a peer that has sent right up
-		// to our window's edge puts exactly that in its ACKs, and
-		// refusing them would lose their acknowledgments while a hole is
-		// being repaired, deadlocking both sides.
-		return seg.Seq.InWindow(c.rcvNxt, wnd+1)
+		return seq.InWindow(rcvNxt, wnd+1)
 	case wnd == 0:
 		return false
 	default:
-		return seg.Seq.InWindow(c.rcvNxt, wnd) || seg.Seq.Add(n-1).InWindow(c.rcvNxt, wnd)
+		return seq.InWindow(rcvNxt, wnd) || seq.Add(n-1).InWindow(rcvNxt, wnd)
 	}
 }
+
+// ackAcceptable reports whether an acknowledgment number is acceptable
+// (RFC 5961 §5.2): SND.UNA - MAX.SND.WND =< ack =< SND.NXT, with lo and
+// hi the two bounds.
+func ackAcceptable(ack, lo, hi Seq) bool { return ack.GreaterThanEq(lo) && ack.LessThanEq(hi) }
 
 // inputReset handles an exact-match RST (RFC 9293 §3.10.7.4, second).
 func (c *Conn) inputReset() {
@@ -275,8 +269,6 @@ func (c *Conn) inputReset() {
 		c.enterClosed(ErrConnectionReset, EventReset)
 	case Closing, LastAck:
 		c.enterClosed(nil, 0)
-	case TimeWait:
-		// RFC 1337: a RST does not cut TIME_WAIT short.
 	}
 }
 
@@ -308,11 +300,12 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 			c.events |= EventEstablished | EventWritable
 		}
 	}
-	// RFC 5961 §5: acceptable acknowledgments lie in
-	// [SND.UNA - MAX.SND.WND, SND.NXT]; anything else is answered with an
-	// ACK and dropped.
-	if ack.GreaterThan(c.sndMax) || ack.LessThan(c.sndUna-Seq(c.maxSndWnd)) {
-		c.ack()
+	// RFC 5961 §5.2: acceptable acknowledgments lie in
+	// [SND.UNA - MAX.SND.WND, SND.NXT]; anything else is dropped and
+	// answered with an ACK (RFC 9293 §3.10.7.4, fifth), within the
+	// limits of challenge ACKs (§7).
+	if !ackAcceptable(ack, c.sndUna-Seq(c.maxSndWnd), c.sndMax) {
+		c.challenge(now)
 		return false
 	}
 	newSACK := c.takeSACK(seg)
@@ -527,24 +520,6 @@ func (c *Conn) enterTimeWait(now time.Time) {
 	c.releaseQueue()
 	c.setState(TimeWait)
 	c.timeWait.set(c.at(now.Add(2 * c.cfg.msl())))
-}
-
-// timeWaitReuse accepts a new SYN on a pair in TIME_WAIT whose sequence
-// number lies beyond everything the old connection used (RFC 9293
-// §3.10.7.4 note, RFC 1122 §4.2.2.13, RFC 6191): the control block goes
-// to SYN_RCVD with an ISS 2^17 above the old SND.NXT, so the two
-// connections' sequence spaces cannot be confused.
-func (c *Conn) timeWaitReuse(seg *Segment, now time.Time) bool {
-	if !seg.Flags.Has(wire.FlagSYN) || seg.Flags.Has(wire.FlagACK) || seg.Flags.Has(wire.FlagRST) || !seg.Seq.GreaterThan(c.rcvNxt) {
-		return false
-	}
-	iss := c.sndMax + 1<<17
-	*c = Conn{cfg: c.cfg, observer: c.observer, state: c.state, passive: true, iss: iss, stats: c.stats, out: c.out}
-	c.learnPeer(seg)
-	c.openSend(iss)
-	c.setState(SynReceived)
-	c.output(now)
-	return true
 }
 
 // ackedToCC tells the congestion control of newly acknowledged bytes.
