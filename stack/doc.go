@@ -22,7 +22,10 @@
 // A connection that reaches TIME_WAIT leaves the connection table and is
 // replaced by a compact record (tcp.TimeWaitRecord) that answers a
 // retransmitted FIN and expires after 2×MSL; a new SYN beyond the old
-// sequence space reopens the pair at once.
+// sequence space reopens the pair at once. The record is the code the
+// engine itself runs in TIME_WAIT, so the pair answers exactly as the
+// connection would have, other segments included (at most one ACK per
+// 500 ms for them).
 //
 // ICMP errors quoting a segment of a connection are checked against its
 // outstanding sequence numbers and then handled as RFC 5927 says: hard

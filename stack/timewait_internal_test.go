@@ -1,0 +1,174 @@
+package stack
+
+import (
+	"bufio"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// timeWaitStep is one line of ../tcp/testdata/timewait.table (see the
+// file's header): a segment arriving at a pair in TIME_WAIT and the
+// answer it must draw.
+type timeWaitStep struct {
+	at      time.Duration // since the case began
+	in      string
+	reply   string // "-": none; "reuse": a new connection
+	restart bool   // the 2×MSL wait starts again
+}
+
+// readTimeWaitTable parses the table the engine's TIME_WAIT test reads
+// too, as named cases of steps.
+func readTimeWaitTable(t *testing.T, path string) (names []string, cases [][]timeWaitStep) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "case "):
+			names, cases = append(names, strings.TrimPrefix(line, "case ")), append(cases, nil)
+			continue
+		}
+		fields := strings.Split(line, "|")
+		for i := range fields {
+			fields[i] = strings.TrimSpace(fields[i])
+		}
+		ms, err := strconv.Atoi(fields[0])
+		if len(cases) == 0 || len(fields) < 3 || len(fields) > 4 || err != nil ||
+			len(fields) == 4 && fields[3] != "restart" {
+			t.Fatalf("%s:%d: bad step %q", path, n, line)
+		}
+		cases[len(cases)-1] = append(cases[len(cases)-1], timeWaitStep{at: time.Duration(ms) * time.Millisecond,
+			in: fields[1], reply: fields[2], restart: len(fields) == 4})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names, cases
+}
+
+// timeWaitConn returns a control block in TIME_WAIT, as the engine's
+// tests make it: our ISS 1000, the peer's 5000, we closed first, both
+// FINs ACKed, all at now.
+func timeWaitConn(t *testing.T, now time.Time) *tcp.Conn {
+	t.Helper()
+	c := tcp.NewConn(&tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true}, 1000)
+	c.Connect(now)
+	for _, text := range []string{
+		"S. 5000:5000(0) ack 1001 win 65535 <mss 1460>",
+		"close",
+		". 5001:5001(0) ack 1002 win 65535",
+		"F. 5001:5001(0) ack 1002 win 65535",
+	} {
+		if text == "close" {
+			c.Close(now)
+			continue
+		}
+		seg, err := tcp.ParseSegment(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Input(&seg, now)
+	}
+	c.Outgoing()
+	if c.State() != tcp.TimeWait {
+		t.Fatalf("reached %v, not TIME_WAIT", c.State())
+	}
+	return c
+}
+
+// The stack's TIME_WAIT entry, which answers for a pair once its
+// connection has left the table, answers every segment of the engine's
+// TIME_WAIT table as the control block itself does, and moves its timer
+// when the wait restarts.
+func TestTimeWaitEntryTable(t *testing.T) {
+	names, cases := readTimeWaitTable(t, "../tcp/testdata/timewait.table")
+	for i, steps := range cases {
+		t.Run(names[i], func(t *testing.T) {
+			s := New(Options{})
+			defer s.Close()
+			// Real time, so that the entry's timer (60 s) stays in the
+			// future while the test runs.
+			entered := time.Now()
+			conn := timeWaitConn(t, entered)
+			tup := tuple{netip.MustParseAddrPort("192.0.2.2:80"), netip.MustParseAddrPort("192.0.2.1:40000")}
+			c := &Conn{s: s, local: tup.local, remote: tup.remote}
+			s.mu.Lock()
+			s.conns[tup.key()] = c
+			s.mu.Unlock()
+			s.enterTimeWait(c, conn.TimeWaitRecord())
+			s.mu.Lock()
+			e := s.timeWaits[tup.key()]
+			s.mu.Unlock()
+			if e == nil {
+				t.Fatal("no TIME_WAIT entry")
+			}
+			start := entered.Add(10 * time.Second)
+			expires := entered.Add(60 * time.Second)
+			for _, st := range steps {
+				now := start.Add(st.at)
+				label := "+" + st.at.String() + " " + st.in
+				seg, err := tcp.ParseSegment(st.in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.mu.Lock()
+				action, reply := e.input(&seg, now)
+				_, inTable := s.timeWaits[tup.key()]
+				s.mu.Unlock()
+				seg, _ = tcp.ParseSegment(st.in)
+				conn.Input(&seg, now)
+				sent := conn.Outgoing()
+
+				var fromEntry, fromConn []string
+				if action == tcp.TimeWaitReply {
+					fromEntry = []string{reply.String()}
+				}
+				for _, seg := range sent {
+					fromConn = append(fromConn, seg.String())
+				}
+				switch st.reply {
+				case "reuse":
+					if action != tcp.TimeWaitReuse || inTable {
+						t.Errorf("%s: entry action %d, still in the table: %v; want reuse", label, action, inTable)
+					}
+					if conn.State() != tcp.SynReceived {
+						t.Errorf("%s: the control block is %v, want SYN_RCVD", label, conn.State())
+					}
+					return
+				case "-":
+					if fromEntry != nil || fromConn != nil {
+						t.Errorf("%s: the entry answered %q, the control block %q; want nothing", label, fromEntry, fromConn)
+					}
+				default:
+					if len(fromEntry) != 1 || len(fromConn) != 1 || fromEntry[0] != fromConn[0] ||
+						!strings.HasPrefix(fromEntry[0], st.reply+" ") {
+						t.Errorf("%s: the entry answered %q, the control block %q; want %q", label, fromEntry, fromConn, st.reply)
+					}
+				}
+				if st.restart {
+					expires = now.Add(60 * time.Second)
+				}
+				s.timers.mu.Lock()
+				timer := e.timer.at
+				s.timers.mu.Unlock()
+				if !inTable || !e.rec.Expires.Equal(expires) || !timer.Equal(expires) || !conn.Deadline().Equal(expires) {
+					t.Errorf("%s: in the table %v, the entry expires at %v and its timer at %v, the control block at %v; want %v",
+						label, inTable, e.rec.Expires.Sub(start), timer.Sub(start), conn.Deadline().Sub(start), expires.Sub(start))
+				}
+			}
+		})
+	}
+}
