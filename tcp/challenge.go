@@ -60,7 +60,11 @@ const replyInterval = 500 * time.Millisecond
 // RCV.NXT, a SYN (RFC 5961 §3-§5). One limit holds all of them, as
 // Linux's last_oow_ack_time does, so that no kind of forged segment
 // draws more ACKs than another. The control block and the TIME_WAIT
-// record that replaces it keep the same one.
+// record that replaces it keep the same one. Linux spares segments that
+// carry data or a FIN (tcp_oow_rate_limited: "not likely part of an ACK
+// loop"); we do not, since a forger can send data as easily as bare
+// ACKs, and spare only the peer's retransmitted FIN in TIME_WAIT, whose
+// sequence number a forger cannot know.
 type replyLimit struct {
 	// last is when a reply last went, in milliseconds since the
 	// connection's epoch plus one (0: never); it wraps every 49 days,
