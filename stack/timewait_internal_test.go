@@ -64,7 +64,9 @@ func readTimeWaitTable(t *testing.T, path string) (names []string, cases [][]tim
 // FINs ACKed, all at now.
 func timeWaitConn(t *testing.T, now time.Time) *tcp.Conn {
 	t.Helper()
-	c := tcp.NewConn(&tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true}, 1000)
+	cfg := tcp.PlainConfig() // the table's segments are RFC 9293's plain connection
+	cfg.MSL, cfg.DelayedAck, cfg.Nagle = 30*time.Second, -1, false
+	c := tcp.NewConn(cfg, 1000)
 	c.Connect(now)
 	for _, text := range []string{
 		"S. 5000:5000(0) ack 1001 win 65535 <mss 1460>",

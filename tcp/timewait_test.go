@@ -134,7 +134,7 @@ func TestTimeWaitTable(t *testing.T) {
 // control block does, and drops what PAWS rejects as the control block
 // does (RFC 7323 §5.3), answering it within the same rate limit.
 func TestTimeWaitTimestamps(t *testing.T) {
-	cfg := &tcp.Config{MSL: 30 * time.Second, DelayedAck: -1, NoDelay: true, Timestamps: true}
+	cfg := plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1}, withoutNagle, withTimestamps)
 	conn := newTestConn(t, cfg, ourISS)
 	conn.Connect(conn.now)
 	conn.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,TS val 100 ecr 0>")

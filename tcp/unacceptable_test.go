@@ -76,7 +76,7 @@ func TestUnacceptableReplyLimitShared(t *testing.T) {
 // their bytes is taken (RFC 5961 §5).
 func TestBadAckFlood(t *testing.T) {
 	var k tcp.Counters
-	c := openWith(t, &tcp.Config{Counters: &k, DelayedAck: -1, NoDelay: true})
+	c := openWith(t, plain(tcp.Config{Counters: &k, DelayedAck: -1}, withoutNagle))
 	const n = 100000
 	const span = 10 * time.Second
 	start := c.now
