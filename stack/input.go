@@ -116,55 +116,142 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte, b *inputBatch) bo
 		// this segment may need.
 		b.release()
 	}
-	now := b.now
 	s.mu.Lock()
-	c := s.conns[t.key()]
+	v := s.demux(t, &seg, b.now)
+	s.mu.Unlock()
+	switch v.act {
+	case actConn:
+		seg.Buffer = p // the receive queue may keep the packet rather than copy
+		return b.input(v.conn, &seg)
+	case actOpened:
+		s.stats.SynCookiesAccepted.Add(1)
+		v.conn.mu.Lock()
+		v.conn.flush()
+		v.conn.mu.Unlock()
+	case actReply:
+		s.sendSegment(t.local, t.remote, &v.reply)
+	case actCookie:
+		s.sendCookie(v.nic, v.cfg, t, &seg, b.now)
+	case actReset:
+		if rst, ok := tcp.ResetFor(&seg); ok {
+			s.stats.ResetsSent.Add(1)
+			s.sendSegment(t.local, t.remote, &rst)
+		}
+	}
+	return false
+}
+
+// action is what becomes of a TCP segment that arrived.
+type action uint8
+
+// The actions demux decides on.
+const (
+	actDrop   action = iota // nothing to do
+	actConn                 // the segment is the connection's input
+	actOpened               // a SYN cookie opened the connection, which has processed the segment
+	actReply                // a TIME_WAIT record answers with the reply
+	actCookie               // a listener answers the SYN with a SYN cookie
+	actReset                // nobody takes the segment: a RST answers it, if it calls for one
+)
+
+// verdict is what demux decided, under s.mu, to do with a segment;
+// deliverTCP acts on it once the lock is released.
+type verdict struct {
+	act   action
+	conn  *Conn       // actConn, actOpened
+	reply tcp.Segment // actReply
+	nic   *nic        // actCookie: the route of the SYN+ACK
+	cfg   *tcp.Config // actCookie: the options it may offer
+}
+
+// demux finds who takes seg, which arrived for t at now: a connection,
+// a TIME_WAIT record or a listener (the last two may answer for it), or
+// nobody, which calls for a reset (RFC 9293 §3.10.7.1). It only decides
+// and updates tables; sending is left to its caller. s.mu is held.
+func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
+	key := t.key()
+	if c := s.conns[key]; c != nil {
+		return verdict{act: actConn, conn: c}
+	}
 	var iss tcp.Seq
 	reuse := false
-	if tw := s.timeWaits[t.key()]; c == nil && tw != nil {
-		action, reply := tw.input(&seg, now)
-		if action != tcp.TimeWaitReuse {
-			s.mu.Unlock()
-			if action == tcp.TimeWaitReply {
-				s.sendSegment(t.local, t.remote, &reply)
-			}
-			return false
+	if tw := s.timeWaits[key]; tw != nil {
+		action, reply := tw.input(seg, now)
+		switch action {
+		case tcp.TimeWaitReply:
+			return verdict{act: actReply, reply: reply}
+		case tcp.TimeWaitDrop:
+			return verdict{act: actDrop}
 		}
 		iss, reuse = tw.rec.ReuseISS(), true
 	}
-	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagACK {
-		if l := s.listenerFor(t.local); l != nil && s.tryCookie(l, t, &seg, now) {
-			return false // s.mu was released
+	l := s.listenerFor(t.local)
+	if l == nil {
+		return verdict{act: actReset}
+	}
+	switch seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST) {
+	case wire.FlagACK:
+		return s.cookieACK(l, t, seg, now)
+	case wire.FlagSYN:
+		if !reuse {
+			iss = s.isn.ISN(t.local, t.remote, now)
 		}
+		return s.listenerSYN(l, t, iss)
 	}
-	if c == nil && seg.Flags&(wire.FlagSYN|wire.FlagACK|wire.FlagRST) == wire.FlagSYN {
-		if l := s.listenerFor(t.local); l != nil {
-			if !reuse {
-				iss = s.isn.ISN(t.local, t.remote, now)
-			}
-			if l.synQueueFull() && !s.atConnectionLimit() {
-				s.sendCookie(t, &seg, now) // releases s.mu
-				return false
-			}
-			if c = l.spawn(t, iss); c == nil {
-				// The listener's queues are full: the SYN is dropped, not
-				// refused, so that the client retries (as Linux with
-				// tcp_abort_on_overflow off).
-				s.mu.Unlock()
-				return false
-			}
+	return verdict{act: actReset}
+}
+
+// listenerSYN decides what becomes of a SYN to l: a connection in the
+// SYN queue with initial sequence number iss, a SYN cookie if the queue
+// is full, or nothing. s.mu is held.
+func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq) verdict {
+	if l.synQueueFull() && !s.atConnectionLimit() {
+		n, _, err := s.routeLocked(t.remote.Addr())
+		if err != nil {
+			return verdict{act: actDrop}
 		}
+		return verdict{act: actCookie, nic: n, cfg: s.configFor(t.remote.Addr(), n)}
 	}
-	s.mu.Unlock()
-	if c != nil {
-		seg.Buffer = p // the receive queue may keep the packet rather than copy
-		return b.input(c, &seg)
+	c := l.spawn(t, iss)
+	if c == nil {
+		// The listener's queues are full: the SYN is dropped, not
+		// refused, so that the client retries (as Linux with
+		// tcp_abort_on_overflow off).
+		return verdict{act: actDrop}
 	}
-	if rst, ok := tcp.ResetFor(&seg); ok {
-		s.stats.ResetsSent.Add(1)
-		s.sendSegment(t.local, t.remote, &rst)
+	return verdict{act: actConn, conn: c}
+}
+
+// cookieACK decides what becomes of ack, a segment with only ACK among
+// SYN, ACK and RST that found no connection, at l: if it echoes a valid
+// SYN cookie and l's accept queue has room, the connection is made
+// ESTABLISHED, put in the table and queued for Accept. A valid cookie
+// that finds the queue full, or the stack at its connection limit, is
+// dropped without a reply, as Linux does: the client believes itself
+// connected, and its next segment (carrying the same cookie) tries
+// again. Anything else calls for a reset. s.mu is held.
+func (s *Stack) cookieACK(l *Listener, t tuple, ack *tcp.Segment, now time.Time) verdict {
+	n, _, err := s.routeLocked(t.remote.Addr())
+	if err != nil {
+		return verdict{act: actReset}
 	}
-	return false
+	cfg := s.configFor(t.remote.Addr(), n)
+	k, ok := s.cookies.Check(cfg, ack, t.local, t.remote, now)
+	if !ok {
+		return verdict{act: actReset}
+	}
+	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
+	c.tcb = tcp.NewConnFromCookie(cfg, k, ack, now)
+	if s.opts.Logger != nil || s.opts.Trace != nil {
+		c.tcb.SetObserver(c)
+	}
+	if s.atConnectionLimit() || !l.acceptCookie(c) {
+		s.stats.ListenOverflows.Add(1)
+		s.logDrop("listen queue full", nil)
+		return verdict{act: actDrop}
+	}
+	s.conns[t.key()] = c
+	return verdict{act: actOpened, conn: c}
 }
 
 // listenerFor finds the listener for a local address: bound to it, or to
@@ -183,121 +270,4 @@ func (s *Stack) listenerFor(local netip.AddrPort) *Listener {
 		return l
 	}
 	return nil
-}
-
-// sendSegment sends one segment from local to remote, on the route to
-// remote: the replies of a connection that does not exist, or of a
-// TIME_WAIT record.
-func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
-	n, _, err := s.route(remote.Addr())
-	if err != nil {
-		s.stats.SendErrors.Add(1)
-		return
-	}
-	s.sendSegments(n, local, remote, []tcp.Segment{*seg}, nil)
-}
-
-// sendSegments builds segs into packets from local to remote and hands
-// them to n as one batch. batch is scratch space, returned for reuse.
-func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Segment, batch [][]byte) [][]byte {
-	hdr := wire.IPv4MinHeaderLen
-	if remote.Addr().Is6() {
-		hdr = wire.IPv6HeaderLen
-	}
-	batch = batch[:0]
-	for i := range segs {
-		seg := &segs[i]
-		if s.opts.Trace != nil {
-			s.traceSegment(trace.SegmentSent, local, remote, seg)
-		}
-		h := seg.Header(local.Port(), remote.Port())
-		var buf []byte
-		if room, need := len(seg.Frame)-len(seg.Payload), hdr+h.Len(); seg.Frame != nil && room >= need && link.Hold(seg.Frame) {
-			// The packet is made around the payload where the send
-			// queue keeps it, and holds the queue's buffer with it.
-			buf = seg.Frame[room-need:]
-			s.stats.PacketsFramed.Add(1)
-		} else {
-			buf = link.Buffer(hdr + h.Len() + len(seg.Payload))
-		}
-		var size int
-		var err error
-		// Called directly, not through a function value: an indirect
-		// call would move h to the heap on every segment.
-		if n.offload || len(buf) > n.ep.MTU() { // the link finishes the checksum, or each piece's
-			size, err = wire.BuildTCPPacketPartialChecksum(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
-		} else {
-			size, err = wire.BuildTCPPacket(buf, local.Addr(), remote.Addr(), 64, &h, seg.Payload)
-		}
-		if err != nil {
-			link.Recycle(buf)
-			s.stats.SendErrors.Add(1)
-			continue
-		}
-		batch = append(batch, buf[:size])
-	}
-	sent, err := n.ep.WritePackets(batch)
-	s.stats.PacketsSent.Add(uint64(sent))
-	if err != nil {
-		s.stats.SendErrors.Add(uint64(len(batch) - sent))
-	}
-	for _, p := range batch[sent:] {
-		link.Recycle(p) // not taken: still ours
-	}
-	clear(batch) // the link owns the packets now
-	return batch
-}
-
-// sendCookie answers a SYN to a listener whose SYN queue is full with a
-// SYN+ACK carrying a cookie, keeping no state (RFC 4987 §3.6). s.mu is
-// held on entry and released.
-func (s *Stack) sendCookie(t tuple, syn *tcp.Segment, now time.Time) {
-	n, _, err := s.routeLocked(t.remote.Addr())
-	if err != nil {
-		s.mu.Unlock()
-		return
-	}
-	cfg := s.configFor(t.remote.Addr(), n)
-	s.mu.Unlock()
-	synAck := s.cookies.SynAck(cfg, syn, t.local, t.remote, now)
-	s.stats.SynCookiesSent.Add(1)
-	s.sendSegments(n, t.local, t.remote, []tcp.Segment{synAck}, nil)
-}
-
-// tryCookie completes a handshake from a SYN cookie: if ack echoes a
-// valid one and l's accept queue has room, the connection is made
-// ESTABLISHED and queued for Accept. A valid cookie that finds the queue
-// full, or the stack at its connection limit, is dropped without a
-// reply, as Linux does: the client believes itself connected, and its
-// next segment (carrying the same cookie) tries again. It reports
-// whether it took the segment either way; if so, s.mu has been
-// released. s.mu is held on entry.
-func (s *Stack) tryCookie(l *Listener, t tuple, ack *tcp.Segment, now time.Time) bool {
-	n, _, err := s.routeLocked(t.remote.Addr())
-	if err != nil {
-		return false
-	}
-	cfg := s.configFor(t.remote.Addr(), n)
-	k, ok := s.cookies.Check(cfg, ack, t.local, t.remote, now)
-	if !ok {
-		return false
-	}
-	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
-	c.tcb = tcp.NewConnFromCookie(cfg, k, ack, now)
-	if s.opts.Logger != nil || s.opts.Trace != nil {
-		c.tcb.SetObserver(c)
-	}
-	if s.atConnectionLimit() || !l.acceptCookie(c) {
-		s.mu.Unlock()
-		s.stats.ListenOverflows.Add(1)
-		s.logDrop("listen queue full", nil)
-		return true
-	}
-	s.conns[t.key()] = c
-	s.mu.Unlock()
-	s.stats.SynCookiesAccepted.Add(1)
-	c.mu.Lock()
-	c.flush()
-	c.mu.Unlock()
-	return true
 }
