@@ -196,7 +196,7 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 		if !reuse {
 			iss = s.isn.ISN(t.local, t.remote, now)
 		}
-		return s.listenerSYN(l, t, iss)
+		return s.listenerSYN(l, t, iss, now)
 	}
 	return verdict{act: actReset}
 }
@@ -204,12 +204,13 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 // listenerSYN decides what becomes of a SYN to l: a connection in the
 // SYN queue with initial sequence number iss, a SYN cookie if the queue
 // is full, or nothing. s.mu is held.
-func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq) verdict {
+func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq, now time.Time) verdict {
 	if l.synQueueFull() && !s.atConnectionLimit() {
 		n, _, err := s.routeLocked(t.remote.Addr())
 		if err != nil {
 			return verdict{act: actDrop}
 		}
+		l.overflowed(now)
 		return verdict{act: actCookie, nic: n, cfg: s.configFor(t.remote.Addr(), n)}
 	}
 	c := l.spawn(t, iss)
@@ -229,8 +230,14 @@ func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq) verdict {
 // that finds the queue full, or the stack at its connection limit, is
 // dropped without a reply, as Linux does: the client believes itself
 // connected, and its next segment (carrying the same cookie) tries
-// again. Anything else calls for a reset. s.mu is held.
+// again. Anything else calls for a reset, and so does every ACK when l
+// has sent no cookie in the last two minutes: it is not even checked.
+// s.mu is held.
 func (s *Stack) cookieACK(l *Listener, t tuple, ack *tcp.Segment, now time.Time) verdict {
+	if !l.checksCookies(now) {
+		s.stats.SynCookiesIgnored.Add(1)
+		return verdict{act: actReset}
+	}
 	n, _, err := s.routeLocked(t.remote.Addr())
 	if err != nil {
 		return verdict{act: actReset}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/seqack/seqack/tcp"
 )
@@ -28,6 +29,27 @@ type Listener struct {
 	max     int // bound on live; 0: none (SetMaxConnections)
 	closed  bool
 	done    chan struct{}
+
+	// lastOverflow is when a SYN last found the SYN queue full and was
+	// answered with a cookie; zero if never. Guarded by s.mu.
+	lastOverflow time.Time
+}
+
+// cookieValid is how long after its SYN queue last overflowed a listener
+// checks ACKs as SYN cookies (Linux's TCP_SYNCOOKIE_VALID). Without the
+// bound every blind ACK would be a guess at a 24-bit cookie.
+const cookieValid = 2 * time.Minute
+
+// overflowed records that a SYN to l was answered with a cookie at now.
+// s.mu is held.
+func (l *Listener) overflowed(now time.Time) { l.lastOverflow = now }
+
+// checksCookies reports whether l sent a cookie recently enough, at now,
+// for an ACK to be one of them (Linux's tcp_synq_no_recent_overflow):
+// without a recent overflow no SYN+ACK carried a cookie, and an ACK that
+// looks like one is a lucky guess (RFC 4987 §3.6). s.mu is held.
+func (l *Listener) checksCookies(now time.Time) bool {
+	return !l.lastOverflow.IsZero() && now.Sub(l.lastOverflow) <= cookieValid
 }
 
 // Listen listens on address ("host:port", ":port"; host an IP address)

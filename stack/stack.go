@@ -98,6 +98,7 @@ type Stats struct {
 	TimeWaitOverflows    atomic.Uint64 // connections closed without a TIME_WAIT record: MaxTimeWait reached
 	SynCookiesSent       atomic.Uint64 // SYN+ACKs with a cookie: a listener's SYN queue was full (RFC 4987)
 	SynCookiesAccepted   atomic.Uint64 // connections established from a valid cookie
+	SynCookiesIgnored    atomic.Uint64 // ACKs to a listener not checked as cookies: none sent in the last 2 minutes
 	ConnectionLimitDrops atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.

@@ -2,6 +2,7 @@ package stack_test
 
 import (
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -179,5 +180,101 @@ func TestCookieWithFullAcceptQueue(t *testing.T) {
 	got := make([]byte, 2)
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != "hi" {
 		t.Fatalf("read %q, %v", got, err)
+	}
+}
+
+// Blind ACKs to a listener whose SYN queue has not overflowed are not
+// checked as SYN cookies: no SYN+ACK carried one, so an ACK that would
+// pass the check is a lucky guess at 24 bits (one in 2^24 of random
+// ACKs). They are answered with a RST and counted, and open nothing, as
+// in Linux (tcp_synq_no_recent_overflow). Tens of millions of ACKs go
+// through the stack's decision, and one of them guesses right.
+func TestBlindACKsOpenNothingWithoutOverflow(t *testing.T) {
+	server, _ := newRawPeer(t)
+	server.AddRoute(stack.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), NIC: 0})
+	if _, err := server.Listen("tcp", ":80"); err != nil {
+		t.Fatal(err)
+	}
+	n := 20_000_000
+	if raceEnabled || testing.Short() {
+		n = 200_000
+	}
+	local := netip.MustParseAddrPort("192.0.2.1:80")
+	now := time.Now()
+	// The one that guesses right: the cookie of a SYN the listener never
+	// answered with one.
+	lucky := netip.MustParseAddrPort("198.51.100.7:40000")
+	syn := tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535}
+	synAck := server.CookieFor(local, lucky, &syn, now)
+	ack := tcp.Segment{Seq: 1001, Ack: synAck.Seq + 1, Flags: wire.FlagACK, Window: 65535}
+	if v, _ := server.Demux(local, lucky, &ack, now); v != "reset" {
+		t.Fatalf("an ACK with a valid cookie that was never sent: %s, want reset", v)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Now()
+	for i := range n {
+		r := rng.Uint64()
+		remote := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18 + byte(r&1), byte(r >> 8), byte(r >> 16)}), uint16(r>>24))
+		ack.Seq, ack.Ack = tcp.Seq(r>>32), tcp.Seq(rng.Uint32())
+		if v, _ := server.Demux(local, remote, &ack, now); v != "reset" {
+			t.Fatalf("blind ACK %d (%v from %v): %s, want reset", i, &ack, remote, v)
+		}
+	}
+	t.Logf("%d blind ACKs in %v", n+1, time.Since(start))
+	if c := server.NumConns(); c != 0 {
+		t.Errorf("%d connections opened by blind ACKs", c)
+	}
+	if got := server.Stats().SynCookiesIgnored.Load(); got != uint64(n+1) {
+		t.Errorf("SynCookiesIgnored %d, want %d", got, n+1)
+	}
+}
+
+// After a SYN queue overflow a listener checks ACKs as cookies for two
+// minutes (Linux's TCP_SYNCOOKIE_VALID), then no more, though the
+// cookie itself would still pass; a new overflow opens the window again.
+func TestCookiesCheckedTwoMinutesAfterOverflow(t *testing.T) {
+	server, peer := newRawPeer(t)
+	ln, err := server.ListenBacklog("tcp", ":80", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverAddr := netip.MustParseAddr("192.0.2.1")
+	local := netip.AddrPortFrom(serverAddr, 80)
+	remote := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(peer.addr, port) }
+	syn := tcp.Segment{Seq: 1000, Flags: wire.FlagSYN, Window: 65535, Options: wire.TCPOptions{MSS: 1460, HasMSS: true}}
+	peer.sendTCP(serverAddr, 1000, 80, syn) // fills the SYN queue
+	if reply, _, _ := peer.nextTCP(); reply.Flags.String() != "S." {
+		t.Fatalf("reply to the first SYN: %v", &reply)
+	}
+	// Early in a cookie period: a cookie made at t0 passes the check
+	// until t0+127s.
+	t0 := time.Unix(64*30_000_000+1, 0)
+	cookieACK := func(synAck tcp.Segment) *tcp.Segment {
+		return &tcp.Segment{Seq: syn.Seq + 1, Ack: synAck.Seq + 1, Flags: wire.FlagACK, Window: 65535}
+	}
+	v, synAck2 := server.Demux(local, remote(2000), &syn, t0)
+	if v != "cookie" {
+		t.Fatalf("SYN to a full SYN queue: %s, want cookie", v)
+	}
+	_, synAck3 := server.Demux(local, remote(3000), &syn, t0)
+	if v, _ := server.Demux(local, remote(2000), cookieACK(synAck2), t0.Add(119*time.Second)); v != "opened" {
+		t.Fatalf("a cookie ACK 119 s after the overflow: %s, want opened", v)
+	}
+	if v, _ := server.Demux(local, remote(3000), cookieACK(synAck3), t0.Add(121*time.Second)); v != "reset" {
+		t.Fatalf("a cookie ACK 121 s after the overflow: %s, want reset", v)
+	}
+	if got := server.Stats().SynCookiesIgnored.Load(); got != 1 {
+		t.Errorf("SynCookiesIgnored %d, want 1", got)
+	}
+	// The same cookie passes after a new overflow: it was the time since
+	// the last one that turned it away.
+	if _, err := ln.Accept(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := server.Demux(local, remote(4000), &syn, t0.Add(121*time.Second)); v != "cookie" {
+		t.Fatalf("SYN to a full SYN queue: %s, want cookie", v)
+	}
+	if v, _ := server.Demux(local, remote(3000), cookieACK(synAck3), t0.Add(121*time.Second)); v != "opened" {
+		t.Fatalf("the cookie ACK after a new overflow: %s, want opened", v)
 	}
 }
