@@ -173,17 +173,8 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 	if c := s.conns[key]; c != nil {
 		return verdict{act: actConn, conn: c}
 	}
-	var iss tcp.Seq
-	reuse := false
 	if tw := s.timeWaits[key]; tw != nil {
-		action, reply := tw.input(seg, now)
-		switch action {
-		case tcp.TimeWaitReply:
-			return verdict{act: actReply, reply: reply}
-		case tcp.TimeWaitDrop:
-			return verdict{act: actDrop}
-		}
-		iss, reuse = tw.rec.ReuseISS(), true
+		return s.timeWaitInput(tw, t, seg, now)
 	}
 	l := s.listenerFor(t.local)
 	if l == nil {
@@ -193,12 +184,32 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 	case wire.FlagACK:
 		return s.cookieACK(l, t, seg, now)
 	case wire.FlagSYN:
-		if !reuse {
-			iss = s.isn.ISN(t.local, t.remote, now)
-		}
-		return s.listenerSYN(l, t, iss, now)
+		return s.listenerSYN(l, t, s.isn.ISN(t.local, t.remote, now), now)
 	}
 	return verdict{act: actReset}
+}
+
+// timeWaitInput decides what becomes of seg, for a pair in TIME_WAIT:
+// the record answers it, unless it is a SYN that may reopen the pair
+// and a listener takes it, as a new connection or with a SYN cookie.
+// If no listener takes it the record stays and the SYN gets the ACK
+// TIME_WAIT answers with, not a RST (RFC 6191 §2). s.mu is held.
+func (s *Stack) timeWaitInput(tw *timeWaitEntry, t tuple, seg *tcp.Segment, now time.Time) verdict {
+	action, reply := tw.input(seg, now)
+	if action == tcp.TimeWaitReuse {
+		if l := s.listenerFor(t.local); l != nil {
+			v := s.listenerSYN(l, t, tw.rec.ReuseISS(), now)
+			if v.act == actConn || v.act == actCookie {
+				tw.reopen()
+				return v
+			}
+		}
+		action, reply = tw.rec.Decline(now)
+	}
+	if action == tcp.TimeWaitReply {
+		return verdict{act: actReply, reply: reply}
+	}
+	return verdict{act: actDrop}
 }
 
 // listenerSYN decides what becomes of a SYN to l: a connection in the

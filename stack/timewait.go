@@ -37,19 +37,22 @@ func (s *Stack) enterTimeWait(c *Conn, rec tcp.TimeWaitRecord) {
 	s.timers.set(&e.timer, e, rec.Expires)
 }
 
-// input handles a segment for the pair; a reused pair leaves the table.
-// s.mu is held.
+// input handles a segment for the pair. On TimeWaitReuse the record
+// stays until reopen: only a listener that takes the SYN ends it. s.mu
+// is held.
 func (e *timeWaitEntry) input(seg *tcp.Segment, now time.Time) (tcp.TimeWaitAction, tcp.Segment) {
 	before := e.rec.Expires
 	action, reply := e.rec.Input(seg, now)
-	switch {
-	case action == tcp.TimeWaitReuse:
-		delete(e.s.timeWaits, e.t.key())
-		e.s.timers.set(&e.timer, e, time.Time{})
-	case !e.rec.Expires.Equal(before):
+	if !e.rec.Expires.Equal(before) {
 		e.s.timers.set(&e.timer, e, e.rec.Expires)
 	}
 	return action, reply
+}
+
+// reopen removes the record: a SYN reopened the pair. s.mu is held.
+func (e *timeWaitEntry) reopen() {
+	delete(e.s.timeWaits, e.t.key())
+	e.s.timers.set(&e.timer, e, time.Time{})
 }
 
 // handleTimer ends TIME_WAIT: the pair is free again.

@@ -143,8 +143,10 @@ func TestTimeWaitEntryTable(t *testing.T) {
 				}
 				switch st.reply {
 				case "reuse":
-					if action != tcp.TimeWaitReuse || inTable {
-						t.Errorf("%s: entry action %d, still in the table: %v; want reuse", label, action, inTable)
+					// The entry stays until a listener takes the SYN
+					// (Stack.timeWaitInput, RFC 6191).
+					if action != tcp.TimeWaitReuse || !inTable {
+						t.Errorf("%s: entry action %d, in the table: %v; want reuse, still in the table", label, action, inTable)
 					}
 					if conn.State() != tcp.SynReceived {
 						t.Errorf("%s: the control block is %v, want SYN_RCVD", label, conn.State())

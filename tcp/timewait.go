@@ -174,3 +174,12 @@ func (c *Conn) reopen(seg *Segment, iss Seq, now time.Time) {
 	c.setState(SynReceived)
 	c.output(now)
 }
+
+// Decline answers a SYN for which Input returned TimeWaitReuse but that
+// no listener took: the pair stays in TIME_WAIT, and the SYN is answered
+// as Input answers a segment it does not accept, with an ACK, not a RST
+// (RFC 6191 §2, RFC 9293 §3.10.7.4), under the pair's limit on such
+// replies.
+func (t *TimeWaitRecord) Decline(now time.Time) (TimeWaitAction, Segment) {
+	return t.reply(t.replies.allow(now.Sub(t.epoch), t.config()), now)
+}
