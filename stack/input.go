@@ -184,7 +184,7 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 	case wire.FlagACK:
 		return s.cookieACK(l, t, seg, now)
 	case wire.FlagSYN:
-		return s.listenerSYN(l, t, s.isn.ISN(t.local, t.remote, now), now)
+		return s.listenerSYN(l, t, nil, now)
 	}
 	return verdict{act: actReset}
 }
@@ -198,7 +198,7 @@ func (s *Stack) timeWaitInput(tw *timeWaitEntry, t tuple, seg *tcp.Segment, now 
 	action, reply := tw.input(seg, now)
 	if action == tcp.TimeWaitReuse {
 		if l := s.listenerFor(t.local); l != nil {
-			v := s.listenerSYN(l, t, tw.rec.ReuseISS(), now)
+			v := s.listenerSYN(l, t, tw, now)
 			if v.act == actConn || v.act == actCookie {
 				tw.reopen()
 				return v
@@ -213,9 +213,10 @@ func (s *Stack) timeWaitInput(tw *timeWaitEntry, t tuple, seg *tcp.Segment, now 
 }
 
 // listenerSYN decides what becomes of a SYN to l: a connection in the
-// SYN queue with initial sequence number iss, a SYN cookie if the queue
-// is full, or nothing. s.mu is held.
-func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq, now time.Time) verdict {
+// SYN queue, a SYN cookie if the queue is full, or nothing. tw is the
+// TIME_WAIT record of the pair the SYN would reopen, or nil; it sets
+// the connection's initial sequence number. s.mu is held.
+func (s *Stack) listenerSYN(l *Listener, t tuple, tw *timeWaitEntry, now time.Time) verdict {
 	if l.synQueueFull() && !s.atConnectionLimit() {
 		n, _, err := s.routeLocked(t.remote.Addr())
 		if err != nil {
@@ -223,6 +224,12 @@ func (s *Stack) listenerSYN(l *Listener, t tuple, iss tcp.Seq, now time.Time) ve
 		}
 		l.overflowed(now)
 		return verdict{act: actCookie, nic: n, cfg: s.configFor(t.remote.Addr(), n)}
+	}
+	var iss tcp.Seq
+	if tw != nil {
+		iss = tw.rec.ReuseISS()
+	} else {
+		iss = s.isn.ISN(t.local, t.remote, now) // RFC 6528
 	}
 	c := l.spawn(t, iss)
 	if c == nil {
