@@ -31,7 +31,7 @@ import (
 	"strings"
 
 	"github.com/seqack/seqack/scenario"
-	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 //go:embed assets
@@ -88,7 +88,7 @@ func (s *Server) scenarios(w http.ResponseWriter, r *http.Request) {
 	for _, sc := range scenario.All() {
 		list = append(list, scenarioInfo{sc.Name, sc.Summary})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list, "languages": trace.ExplainLanguages()})
+	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list, "languages": render.ExplainLanguages()})
 }
 
 // errorReply is the body of a failed request.
@@ -158,7 +158,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	if len(run.Faults) > 0 {
 		title += "\nfaults: " + strings.Join(run.Faults, ", ")
 	}
-	opts := trace.TextOptions{Left: run.Client, Right: run.Server, Absolute: req.Absolute}
+	opts := render.TextOptions{Left: run.Client, Right: run.Server, Absolute: req.Absolute}
 	if sc, ok := scenario.Lookup(req.Scenario); ok && sc.Absolute {
 		opts.Absolute = true
 	}
@@ -167,20 +167,20 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	switch format {
 	case "svg":
 		ctype, ext = "image/svg+xml", "svg"
-		err = trace.RenderSVG(&b, run.Events, trace.SVGOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title, Lang: req.Lang})
+		err = render.SVG(&b, run.Events, render.SVGOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title, Lang: req.Lang})
 	case "html":
 		ctype, ext = "text/html; charset=utf-8", "html"
-		err = trace.RenderHTML(&b, run.Events, trace.HTMLOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title, Lang: req.Lang})
+		err = render.HTML(&b, run.Events, render.HTMLOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title, Lang: req.Lang})
 	case "mermaid":
 		ctype, ext = "text/plain; charset=utf-8", "mmd"
-		err = trace.RenderMermaid(&b, run.Events, trace.MermaidOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title})
+		err = render.Mermaid(&b, run.Events, render.MermaidOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Title: title})
 	case "text":
 		ctype, ext = "text/plain; charset=utf-8", "txt"
 		opts.Title = title
-		err = trace.RenderText(&b, run.Events, opts)
+		err = render.Text(&b, run.Events, opts)
 	case "pcap":
 		ctype, ext = "application/vnd.tcpdump.pcap", "pcap"
-		err = trace.RenderPcap(&b, run.Events)
+		err = render.Pcap(&b, run.Events)
 	default:
 		writeJSON(w, http.StatusBadRequest, errorReply{Error: fmt.Sprintf("format %q: want svg, html, mermaid, text or pcap", format), Field: "format"})
 		return

@@ -13,6 +13,7 @@ import (
 	"github.com/seqack/seqack/sim"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -290,16 +291,16 @@ func scenarioFaults(events []trace.Event, user []sim.Fault) []string {
 func (r *Run) render(lang string, absolute bool) error {
 	var b bytes.Buffer
 	r.Steps, r.Segments, r.Applied = []Step{}, []Segment{}, []string{}
-	if err := trace.RenderSVG(&b, r.Events, trace.SVGOptions{Left: r.Client, Right: r.Server, Absolute: absolute, Lang: lang, Interactive: true, Inline: true, IDPrefix: "sq"}); err != nil {
+	if err := render.SVG(&b, r.Events, render.SVGOptions{Left: r.Client, Right: r.Server, Absolute: absolute, Lang: lang, Interactive: true, Inline: true, IDPrefix: "sq"}); err != nil {
 		return err
 	}
 	r.SVG = b.String()
 	b.Reset()
-	if err := trace.RenderStateMachine(&b, r.Events, trace.MachineOptions{Left: r.Client, Right: r.Server, Lang: lang, Inline: true, IDPrefix: "sm"}); err != nil {
+	if err := render.StateMachine(&b, r.Events, render.MachineOptions{Left: r.Client, Right: r.Server, Lang: lang, Inline: true, IDPrefix: "sm"}); err != nil {
 		return err
 	}
 	r.Machine = b.String()
-	for _, s := range trace.Explain(r.Events, lang) {
+	for _, s := range render.Explain(r.Events, lang) {
 		r.Steps = append(r.Steps, Step{At: s.At.Seconds(), Host: s.Host, ID: s.ID, Text: s.Text})
 	}
 	r.States = map[string][]At{}
@@ -324,7 +325,7 @@ func (r *Run) render(lang string, absolute bool) error {
 			}
 		}
 	}
-	segs, err := trace.Segments(r.Events, trace.TextOptions{Left: r.Client, Right: r.Server, Absolute: absolute})
+	segs, err := render.Segments(r.Events, render.TextOptions{Left: r.Client, Right: r.Server, Absolute: absolute})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/seqack/seqack/scenario"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -168,7 +169,7 @@ func TestGoldenDiagrams(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b bytes.Buffer
-			if err := trace.RenderText(&b, r.Events, trace.TextOptions{Left: r.Client, Right: r.Server, Absolute: s.Absolute, Title: s.Name + " — " + s.Summary}); err != nil {
+			if err := render.Text(&b, r.Events, render.TextOptions{Left: r.Client, Right: r.Server, Absolute: s.Absolute, Title: s.Name + " — " + s.Summary}); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", s.Name+".golden")

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/sim"
-	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 // Two hosts, a 10 ms link that loses 1% of the packets, a connection,
@@ -19,7 +19,7 @@ func Example() {
 	server.Listen(80)
 	n.At(0, func() { client.Dial(0, netip.MustParseAddrPort("10.0.0.2:80")) })
 	n.Run(time.Hour)
-	trace.RenderText(os.Stdout, n.Events(), trace.TextOptions{Width: 110})
+	render.Text(os.Stdout, n.Events(), render.TextOptions{Width: 110})
 	// Output:
 	// time (s)  client                                                                                 server
 	//           CLOSED                                                                                 CLOSED

@@ -36,7 +36,7 @@
 //
 // Stats holds netstat-style counters; Connections lists every socket;
 // Options.Logger receives debug records; Options.Trace receives the same
-// events the simulator records, so trace.Recorder and trace.RenderText
+// events the simulator records, so trace.Recorder and trace/render
 // draw real connections as sequence diagrams.
 //
 // # Concurrency

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 // exchange dials, sends "hi", reads the echo and closes first, then
@@ -50,7 +51,7 @@ func TestTraceHookDrawsRealConnection(t *testing.T) {
 	client, server := stacksWith(t, stack.Options{Trace: rec.Record}, stack.Options{Trace: rec.Record})
 	exchange(t, client, server)
 	var out bytes.Buffer
-	if err := trace.RenderText(&out, rec.Events(), trace.TextOptions{ASCII: true}); err != nil {
+	if err := render.Text(&out, rec.Events(), render.TextOptions{ASCII: true}); err != nil {
 		t.Fatal(err)
 	}
 	diagram := out.String()
@@ -80,7 +81,7 @@ func TestTraceHookOneSided(t *testing.T) {
 	client, server := stacksWith(t, stack.Options{Trace: rec.Record}, stack.Options{})
 	exchange(t, client, server)
 	var out bytes.Buffer
-	if err := trace.RenderText(&out, rec.Events(), trace.TextOptions{ASCII: true}); err != nil {
+	if err := render.Text(&out, rec.Events(), render.TextOptions{ASCII: true}); err != nil {
 		t.Fatal(err)
 	}
 	if testing.Verbose() {

@@ -1,7 +1,13 @@
 // Package trace records what happens to TCP connections — every segment
-// sent, delivered, dropped, duplicated or corrupted, every state change and
-// every timer — and renders the record as the two-column sequence diagrams
-// of the founding article.
+// sent, delivered, dropped, duplicated or corrupted, every state change,
+// every timer and application call — as a list of Events.
+//
+// The record is all there is here: sim appends to it as its network runs,
+// and a real stack feeds a Recorder through stack.Options.Trace. What is
+// done with a record lives in package trace/render, above this one: the
+// sequence diagrams (text, SVG, HTML, Mermaid), the state machine, the
+// explanations, and pcap files out and in. So the stack, which imports
+// trace, links none of the drawing and narration code.
 //
 // trace knows the tcp package's public types (Segment, State, Timer) and
 // nothing of the engine's internals.

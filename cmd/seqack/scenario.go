@@ -16,6 +16,7 @@ import (
 	"github.com/seqack/seqack/scenario"
 	"github.com/seqack/seqack/sim"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 const scenarioUsage = `Usage: seqack scenario NAME [flags]
@@ -238,14 +239,14 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 		if w == 0 {
 			w = terminalWidth(dest, 100)
 		}
-		err = trace.RenderText(&doc, events, trace.TextOptions{
+		err = render.Text(&doc, events, render.TextOptions{
 			Left: left, Right: right, Absolute: abs,
 			Window: *d.window, ASCII: *d.ascii, Width: w, Title: title,
 			Color: *d.color == "always" || (*d.color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"),
 		})
 		if err == nil && *d.explain {
 			doc.WriteString("\n")
-			for i, st := range trace.Explain(events, *d.lang) {
+			for i, st := range render.Explain(events, *d.lang) {
 				who := st.Host
 				if who == "" {
 					who = "·"
@@ -254,13 +255,13 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 			}
 		}
 	case "svg":
-		err = trace.RenderSVG(&doc, events, trace.SVGOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
+		err = render.SVG(&doc, events, render.SVGOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
 	case "mermaid":
-		err = trace.RenderMermaid(&doc, events, trace.MermaidOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title})
+		err = render.Mermaid(&doc, events, render.MermaidOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title})
 	case "html":
-		err = trace.RenderHTML(&doc, events, trace.HTMLOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
+		err = render.HTML(&doc, events, render.HTMLOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
 	case "pcap":
-		err = trace.RenderPcap(&doc, events)
+		err = render.Pcap(&doc, events)
 	}
 	if err != nil {
 		return err

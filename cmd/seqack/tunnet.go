@@ -19,6 +19,7 @@ import (
 	"github.com/seqack/seqack/link/tun"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 // The defaults of the commands that run seqack on a TUN device: the
@@ -272,7 +273,7 @@ func (n *tunNet) close(linger time.Duration) error {
 	}
 	if n.rec != nil {
 		if events := n.rec.Events(); len(events) > 0 {
-			if rerr := trace.RenderText(n.stderr, events, trace.TextOptions{}); rerr != nil {
+			if rerr := render.Text(n.stderr, events, render.TextOptions{}); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("--trace: %w", rerr))
 			}
 		}

@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -42,7 +43,7 @@ func ExplainLanguages() []string { return []string{"en", "zh"} }
 // The explanations are worked out from the events alone, as a reader of
 // the diagram would: what each side last received or which timer fired
 // just before it acted, and in which state it was.
-func Explain(events []Event, lang string) []Step {
+func Explain(events []trace.Event, lang string) []Step {
 	if lang != "zh" {
 		lang = "en"
 	}
@@ -53,7 +54,7 @@ func Explain(events []Event, lang string) []Step {
 		seen:  make(map[string]bool),
 	}
 	for _, e := range events {
-		if e.Host != "" && (e.Kind == SegmentSent || e.Kind == StateChanged || e.Kind == AppCall || e.Kind == TimerFired) && !contains(x.order, e.Host) {
+		if e.Host != "" && (e.Kind == trace.SegmentSent || e.Kind == trace.StateChanged || e.Kind == trace.AppCall || e.Kind == trace.TimerFired) && !contains(x.order, e.Host) {
 			x.order = append(x.order, e.Host)
 		}
 	}
@@ -66,7 +67,7 @@ func Explain(events []Event, lang string) []Step {
 // hostView is what the explainer knows of one host.
 type hostView struct {
 	state    tcp.State
-	trigger  *Event // the last delivery, timer or application call here
+	trigger  *trace.Event // the last delivery, timer or application call here
 	trigAt   time.Duration
 	trigFrom tcp.State // the state when the trigger happened
 	// synSeq is the sequence number of the host's own SYN for its
@@ -108,7 +109,7 @@ func (x *explainer) host(h string) *hostView {
 
 // peer returns the other end of host h: the event's Peer when a real
 // stack recorded it, else the other of the two hosts.
-func (x *explainer) peer(e *Event, h string) string {
+func (x *explainer) peer(e *trace.Event, h string) string {
 	if e.Peer != "" {
 		return e.Peer
 	}
@@ -130,7 +131,7 @@ type args struct {
 }
 
 // say adds a step with the sentence key.
-func (x *explainer) say(i int, e *Event, host string, id int, key string, a args) {
+func (x *explainer) say(i int, e *trace.Event, host string, id int, key string, a args) {
 	en, zh, ok := message(key)
 	if !ok {
 		en, zh = key, key // a bug, which the tests catch as an untranslated step
@@ -157,24 +158,24 @@ func (x *explainer) say(i int, e *Event, host string, id int, key string, a args
 
 // triggerOf returns what host last received or experienced at this very
 // instant, or nil.
-func (v *hostView) triggerOf(at time.Duration) *Event {
+func (v *hostView) triggerOf(at time.Duration) *trace.Event {
 	if v.trigger != nil && v.trigAt == at {
 		return v.trigger
 	}
 	return nil
 }
 
-func (x *explainer) event(i int, e *Event) {
+func (x *explainer) event(i int, e *trace.Event) {
 	switch e.Kind {
-	case SegmentSent:
+	case trace.SegmentSent:
 		x.sent(i, e)
-	case SegmentDuplicated:
+	case trace.SegmentDuplicated:
 		if s := x.segs[e.ID]; s != nil {
 			twin := *s
 			x.segs[e.Dup] = &twin
 			x.say(i, e, s.from, e.Dup, "net.dup", args{h: s.from, p: x.peer(e, s.from)})
 		}
-	case SegmentDelivered:
+	case trace.SegmentDelivered:
 		v := x.host(e.Host)
 		v.trigger, v.trigAt, v.trigFrom = e, e.At, v.state
 		if s := x.segs[e.ID]; s != nil {
@@ -187,12 +188,12 @@ func (x *explainer) event(i int, e *Event) {
 				v.trigger = &filled
 			}
 		}
-	case SegmentDropped, SegmentCorrupted:
+	case trace.SegmentDropped, trace.SegmentCorrupted:
 		x.lost(i, e)
-	case StateChanged:
+	case trace.StateChanged:
 		x.state(i, e)
 		x.host(e.Host).state = e.To
-	case TimerFired:
+	case trace.TimerFired:
 		v := x.host(e.Host)
 		v.trigger, v.trigAt, v.trigFrom = e, e.At, v.state
 		switch e.Timer {
@@ -209,7 +210,7 @@ func (x *explainer) event(i int, e *Event) {
 		default:
 			x.say(i, e, e.Host, 0, "timer", args{h: e.Host, text: e.Timer.String()})
 		}
-	case AppCall:
+	case trace.AppCall:
 		v := x.host(e.Host)
 		v.trigger, v.trigAt, v.trigFrom = e, e.At, v.state
 		switch {
@@ -221,13 +222,13 @@ func (x *explainer) event(i int, e *Event) {
 		case e.Text == "read() = EOF":
 			x.say(i, e, e.Host, 0, "app.eof", args{h: e.Host, p: x.peer(e, e.Host)})
 		}
-	case Note:
+	case trace.Note:
 		x.note(i, e)
 	}
 }
 
 // sent explains why a segment was sent.
-func (x *explainer) sent(i int, e *Event) {
+func (x *explainer) sent(i int, e *trace.Event) {
 	h := e.Host
 	v := x.host(h)
 	p := x.peer(e, h)
@@ -243,10 +244,10 @@ func (x *explainer) sent(i int, e *Event) {
 	}
 	trig := v.triggerOf(e.At)
 	trigKind := ""
-	if trig != nil && trig.Kind == SegmentDelivered {
+	if trig != nil && trig.Kind == trace.SegmentDelivered {
 		trigKind = segmentKind(&trig.Segment)
 	}
-	byTimer := trig != nil && trig.Kind == TimerFired
+	byTimer := trig != nil && trig.Kind == trace.TimerFired
 	a := args{h: h, p: p, n: len(seg.Payload)}
 	say := func(k string) { x.say(i, e, h, e.ID, k, a) }
 	pv := x.hosts[p]
@@ -287,15 +288,15 @@ func (x *explainer) sent(i int, e *Event) {
 		}
 	case "rst":
 		switch {
-		case trig != nil && trig.Kind == AppCall && trig.Text == "abort()":
+		case trig != nil && trig.Kind == trace.AppCall && trig.Text == "abort()":
 			say("send.rst.abort")
 		case trigKind == "syn" && v.trigFrom == tcp.Closed:
 			say("send.rst.refused")
 		case trigKind == "syn-ack" && v.trigFrom == tcp.SynSent:
 			say("send.rst.olddup")
-		case trig != nil && trig.Kind == SegmentDelivered && v.rebooted:
+		case trig != nil && trig.Kind == trace.SegmentDelivered && v.rebooted:
 			say("send.rst.rebooted")
-		case trig != nil && trig.Kind == SegmentDelivered:
+		case trig != nil && trig.Kind == trace.SegmentDelivered:
 			say("send.rst.noconn")
 		default:
 			say("send.rst")
@@ -360,7 +361,7 @@ func (x *explainer) inFlight(host string, want, not wire.TCPFlags) bool {
 }
 
 // lost explains a segment dropped or corrupted.
-func (x *explainer) lost(i int, e *Event) {
+func (x *explainer) lost(i int, e *trace.Event) {
 	s := x.segs[e.ID]
 	if s == nil || s.settled {
 		return
@@ -374,7 +375,7 @@ func (x *explainer) lost(i int, e *Event) {
 	a := args{h: h, p: p, what: kind, n: len(s.seg.Payload)}
 	key := "net.lost"
 	switch {
-	case e.Kind == SegmentCorrupted:
+	case e.Kind == trace.SegmentCorrupted:
 		key = "net.corrupt"
 	case e.Text != "":
 		key = "net.lost.down"
@@ -387,13 +388,13 @@ func (x *explainer) lost(i int, e *Event) {
 }
 
 // state explains a state entered.
-func (x *explainer) state(i int, e *Event) {
+func (x *explainer) state(i int, e *trace.Event) {
 	h := e.Host
 	v := x.host(h)
 	p := x.peer(e, h)
 	trig := v.triggerOf(e.At)
 	trigKind := ""
-	if trig != nil && trig.Kind == SegmentDelivered {
+	if trig != nil && trig.Kind == trace.SegmentDelivered {
 		trigKind = segmentKind(&trig.Segment)
 	}
 	a := args{h: h, p: p, from: e.From.String(), to: e.To.String()}
@@ -423,7 +424,7 @@ func (x *explainer) state(i int, e *Event) {
 			say("st.est.synsent")
 		case trigKind == "syn-ack":
 			say("st.est.simopen")
-		case trigKind == "data" || (trig != nil && trig.Kind == SegmentDelivered && len(trig.Segment.Payload) > 0):
+		case trigKind == "data" || (trig != nil && trig.Kind == trace.SegmentDelivered && len(trig.Segment.Payload) > 0):
 			say("st.est.data")
 		case trigKind == "ack":
 			say("st.est.ack")
@@ -455,16 +456,16 @@ func (x *explainer) state(i int, e *Event) {
 			say("st.closed.refused")
 		case trigKind == "rst":
 			say("st.closed.reset")
-		case trig != nil && trig.Kind == AppCall && trig.Text == "abort()":
+		case trig != nil && trig.Kind == trace.AppCall && trig.Text == "abort()":
 			say("st.closed.abort")
 		case from == tcp.TimeWait:
 			say("st.closed.timewait")
-		case from == tcp.LastAck && trig != nil && trig.Kind == SegmentDelivered:
+		case from == tcp.LastAck && trig != nil && trig.Kind == trace.SegmentDelivered:
 			say("st.closed.lastack")
-		case trig != nil && trig.Kind == TimerFired && from == tcp.SynSent:
+		case trig != nil && trig.Kind == trace.TimerFired && from == tcp.SynSent:
 			a.n = v.synTries
 			say("st.closed.syntimeout")
-		case trig != nil && trig.Kind == TimerFired:
+		case trig != nil && trig.Kind == trace.TimerFired:
 			a.n = v.rexmits
 			say("st.closed.timeout")
 		default:
@@ -477,7 +478,7 @@ func (x *explainer) state(i int, e *Event) {
 
 // note explains the simulator's notes: crashes, reboots, and the errors
 // applications were given.
-func (x *explainer) note(i int, e *Event) {
+func (x *explainer) note(i int, e *trace.Event) {
 	t := e.Text
 	if strings.HasPrefix(t, "fault ") {
 		return // the loss or delay it caused is explained where it shows

@@ -1,4 +1,4 @@
-package trace_test
+package render_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -56,16 +57,16 @@ func handshakeEvents(t *testing.T) []trace.Event {
 func TestRenderTextGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
-		opts trace.TextOptions
+		opts render.TextOptions
 	}{
-		{"relative", trace.TextOptions{Title: "a handshake"}},
-		{"absolute-window", trace.TextOptions{Absolute: true, Window: true}},
-		{"ascii-narrow", trace.TextOptions{ASCII: true, Width: 80}},
-		{"swapped", trace.TextOptions{Left: "server", Right: "client"}},
+		{"relative", render.TextOptions{Title: "a handshake"}},
+		{"absolute-window", render.TextOptions{Absolute: true, Window: true}},
+		{"ascii-narrow", render.TextOptions{ASCII: true, Width: 80}},
+		{"swapped", render.TextOptions{Left: "server", Right: "client"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := trace.RenderText(&b, handshakeEvents(t), c.opts); err != nil {
+			if err := render.Text(&b, handshakeEvents(t), c.opts); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join("testdata", c.name+".golden")
@@ -81,7 +82,7 @@ func TestRenderTextGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			if b.String() != string(want) {
-				t.Errorf("differs from %s (go test ./trace -update if intended):\n%s", path, b.String())
+				t.Errorf("differs from %s (go test ./trace/render -update if intended):\n%s", path, b.String())
 			}
 		})
 	}
@@ -91,7 +92,7 @@ func TestRenderTextGolden(t *testing.T) {
 // retransmitted segments marked, windows only on request.
 func TestRenderTextLabels(t *testing.T) {
 	var b bytes.Buffer
-	if err := trace.RenderText(&b, handshakeEvents(t), trace.TextOptions{}); err != nil {
+	if err := render.Text(&b, handshakeEvents(t), render.TextOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -126,7 +127,7 @@ func TestRenderTextLabels(t *testing.T) {
 func TestRenderTextBadInput(t *testing.T) {
 	var b bytes.Buffer
 	three := append(handshakeEvents(t), trace.Event{Kind: trace.SegmentSent, Host: "intruder", ID: 99})
-	if err := trace.RenderText(&b, three, trace.TextOptions{}); !errors.Is(err, trace.ErrTooManyHosts) {
+	if err := render.Text(&b, three, render.TextOptions{}); !errors.Is(err, render.ErrTooManyHosts) {
 		t.Errorf("three hosts: err = %v", err)
 	}
 	// Nothing at all, a delivery of an unknown ID, a timer of an unknown
@@ -138,7 +139,7 @@ func TestRenderTextBadInput(t *testing.T) {
 		{{Kind: trace.SegmentSent, Host: "a", ID: 1, Segment: tcp.Segment{Payload: make([]byte, 1<<16)}}},
 	} {
 		b.Reset()
-		if err := trace.RenderText(&b, events, trace.TextOptions{Width: 1}); err != nil {
+		if err := render.Text(&b, events, render.TextOptions{Width: 1}); err != nil {
 			t.Errorf("%v: %v", events, err)
 		}
 	}

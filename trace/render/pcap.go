@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"errors"
@@ -6,21 +6,22 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/link/pcap"
+	"github.com/seqack/seqack/trace"
 )
 
 // PcapEpoch is the wall-clock time a run's At durations count from in a
 // pcap file: the simulator's epoch, 2000-01-01 UTC.
 var PcapEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ErrNoPackets is returned by RenderPcap for events recorded without
+// ErrNoPackets is returned by Pcap for events recorded without
 // their packets' bytes (sim.Config.KeepPackets, scenario.Options).
-var ErrNoPackets = errors.New("trace: the events hold no packets: record them with KeepPackets")
+var ErrNoPackets = errors.New("render: the events hold no packets: record them with KeepPackets")
 
-// RenderPcap writes the packets of a run as a pcap file (raw IP,
+// Pcap writes the packets of a run as a pcap file (raw IP,
 // nanosecond timestamps) that Wireshark and tshark open: each packet as it
 // left its sender, duplicates twice, lost ones too (a capture at the
 // senders' interfaces).
-func RenderPcap(w io.Writer, events []Event) error {
+func Pcap(w io.Writer, events []trace.Event) error {
 	pw, err := pcap.NewWriterNano(w, pcap.LinkTypeRaw)
 	if err != nil {
 		return err
@@ -29,12 +30,12 @@ func RenderPcap(w io.Writer, events []Event) error {
 	wrote := false
 	for _, e := range events {
 		switch e.Kind {
-		case SegmentSent:
+		case trace.SegmentSent:
 			if e.Packet == nil {
 				continue
 			}
 			packets[e.ID] = e.Packet
-		case SegmentDuplicated:
+		case trace.SegmentDuplicated:
 			if packets[e.ID] == nil {
 				continue
 			}

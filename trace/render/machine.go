@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"fmt"
@@ -7,9 +7,10 @@ import (
 	"strings"
 
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 )
 
-// MachineOptions configures RenderStateMachine.
+// MachineOptions configures StateMachine.
 type MachineOptions struct {
 	// Left and Right name the two hosts, as in TextOptions; the left one
 	// is marked "C" (as in client) and the right one "S".
@@ -100,14 +101,14 @@ type transition struct {
 	from, to tcp.State
 }
 
-// RenderStateMachine draws the TCP state diagram of RFC 9293 (Figure 5,
+// StateMachine draws the TCP state diagram of RFC 9293 (Figure 5,
 // after RFC 793's Figure 6) as SVG, with the states each host went
 // through and the transitions it took drawn heavy and marked with the
 // host's letter (C for the left host, S for the right one) — letters and
 // line weight, not only colour, so that it prints. Transitions the figure
 // does not draw (a RST or an abort from ESTABLISHED, TIME_WAIT reused by
 // a new SYN) are listed beneath it.
-func RenderStateMachine(w io.Writer, events []Event, opts MachineOptions) error {
+func StateMachine(w io.Writer, events []trace.Event, opts MachineOptions) error {
 	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right})
 	if err != nil {
 		return err
@@ -118,7 +119,7 @@ func RenderStateMachine(w io.Writer, events []Event, opts MachineOptions) error 
 	return err
 }
 
-func writeMachine(b *strings.Builder, d *diagram, events []Event, opts MachineOptions) {
+func writeMachine(b *strings.Builder, d *diagram, events []trace.Event, opts MachineOptions) {
 	p := opts.IDPrefix
 	if p == "" {
 		p = "sm"
@@ -137,7 +138,7 @@ func writeMachine(b *strings.Builder, d *diagram, events []Event, opts MachineOp
 		}
 	}
 	for _, e := range events {
-		if e.Kind == StateChanged && (e.Host == d.left || e.Host == d.right) && e.Host != "" {
+		if e.Kind == trace.StateChanged && (e.Host == d.left || e.Host == d.right) && e.Host != "" {
 			taken = append(taken, transition{e.Host, e.From, e.To})
 			visit(machineNode(e.To, true), e.Host)
 		}

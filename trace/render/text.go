@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"errors"
@@ -9,10 +9,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/wire"
 )
 
-// TextOptions configures RenderText.
+// TextOptions configures Text.
 type TextOptions struct {
 	// Left and Right name the hosts of the two columns. By default the
 	// host that sends the first SYN is on the left and the other on the
@@ -68,13 +69,13 @@ const (
 	sideWidth = 13
 )
 
-// RenderText draws events as the two-column sequence diagram of the
+// Text draws events as the two-column sequence diagram of the
 // founding article: time runs down the page, each side's states are
 // written in its column on the row where they change, each segment is an
 // arrow from its sender toward its receiver labelled in packetdrill
 // notation, a lost segment's arrow stops in the middle with a cross, and
 // timers and application calls are marked in their owner's column.
-func RenderText(w io.Writer, events []Event, opts TextOptions) error {
+func Text(w io.Writer, events []trace.Event, opts TextOptions) error {
 	r, err := newRenderer(events, opts)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ type renderer struct {
 	g           glyphs
 	width       int
 	left, right string
-	fate        map[int]Kind // what became of each segment ID
+	fate        map[int]trace.Kind // what became of each segment ID
 	isn         map[string]tcp.Seq
 	seen        map[string]bool // host|seq|len|flags of segments sent, to spot retransmissions
 	lastTime    time.Duration
@@ -99,14 +100,14 @@ type renderer struct {
 
 // ErrTooManyHosts is returned when the events involve more than two
 // hosts: a two-column diagram cannot show them.
-var ErrTooManyHosts = errors.New("trace: events involve more than two hosts")
+var ErrTooManyHosts = errors.New("render: events involve more than two hosts")
 
-func newRenderer(events []Event, opts TextOptions) (*renderer, error) {
+func newRenderer(events []trace.Event, opts TextOptions) (*renderer, error) {
 	r := &renderer{
 		opts:  opts,
 		g:     unicodeGlyphs,
 		width: opts.Width,
-		fate:  make(map[int]Kind),
+		fate:  make(map[int]trace.Kind),
 		isn:   make(map[string]tcp.Seq),
 		seen:  make(map[string]bool),
 	}
@@ -120,16 +121,16 @@ func newRenderer(events []Event, opts TextOptions) (*renderer, error) {
 	var hosts []string
 	var firstSYN string
 	for _, e := range events {
-		if e.Host != "" && (e.Kind == SegmentSent || e.Kind == StateChanged || e.Kind == AppCall || e.Kind == TimerFired) {
+		if e.Host != "" && (e.Kind == trace.SegmentSent || e.Kind == trace.StateChanged || e.Kind == trace.AppCall || e.Kind == trace.TimerFired) {
 			if !contains(hosts, e.Host) {
 				hosts = append(hosts, e.Host)
 			}
 		}
-		if e.Kind == SegmentSent && firstSYN == "" && e.Segment.Flags&(wire.FlagSYN|wire.FlagACK) == wire.FlagSYN {
+		if e.Kind == trace.SegmentSent && firstSYN == "" && e.Segment.Flags&(wire.FlagSYN|wire.FlagACK) == wire.FlagSYN {
 			firstSYN = e.Host
 		}
 		switch e.Kind {
-		case SegmentDropped, SegmentCorrupted:
+		case trace.SegmentDropped, trace.SegmentCorrupted:
 			r.fate[e.ID] = e.Kind
 		}
 	}
@@ -162,7 +163,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (r *renderer) render(events []Event) {
+func (r *renderer) render(events []trace.Event) {
 	if r.opts.Title != "" {
 		r.out.WriteString(r.opts.Title + "\n\n")
 	}
@@ -170,7 +171,7 @@ func (r *renderer) render(events []Event) {
 	leftInit, rightInit := initialState(events, r.left), initialState(events, r.right)
 	r.row(-1, "", leftInit, "", rightInit, styleBold)
 	for _, e := range events {
-		if e.Host == r.left || e.Host == r.right || e.Kind == Note {
+		if e.Host == r.left || e.Host == r.right || e.Kind == trace.Note {
 			r.event(e)
 		}
 	}
@@ -178,9 +179,9 @@ func (r *renderer) render(events []Event) {
 
 // initialState is the state a host starts in: the From of its first state
 // change, or CLOSED.
-func initialState(events []Event, host string) string {
+func initialState(events []trace.Event, host string) string {
 	for _, e := range events {
-		if e.Kind == StateChanged && e.Host == host {
+		if e.Kind == trace.StateChanged && e.Host == host {
 			return e.From.String()
 		}
 	}
@@ -190,25 +191,25 @@ func initialState(events []Event, host string) string {
 	return tcp.Closed.String()
 }
 
-func (r *renderer) event(e Event) {
+func (r *renderer) event(e trace.Event) {
 	switch e.Kind {
-	case StateChanged:
+	case trace.StateChanged:
 		r.side(e.At, e.Host, e.To.String(), styleBold)
-	case TimerFired:
+	case trace.TimerFired:
 		r.side(e.At, e.Host, r.g.timer+" "+e.Timer.String(), styleTimer)
-	case AppCall:
+	case trace.AppCall:
 		r.side(e.At, e.Host, e.Text, styleApp)
-	case SegmentSent:
+	case trace.SegmentSent:
 		r.arrow(e, r.fate[e.ID], "")
-	case SegmentDuplicated:
-		r.arrow(Event{At: e.At, Host: e.Host, ID: e.Dup, Segment: e.Segment}, r.fate[e.Dup], "(dup) ")
-	case SegmentCorrupted:
+	case trace.SegmentDuplicated:
+		r.arrow(trace.Event{At: e.At, Host: e.Host, ID: e.Dup, Segment: e.Segment}, r.fate[e.Dup], "(dup) ")
+	case trace.SegmentCorrupted:
 		r.side(e.At, e.Host, r.g.lost+" bad checksum", styleCorrupt)
-	case SegmentDropped:
+	case trace.SegmentDropped:
 		if e.Text != "" { // dropped on arrival, e.g. the host was down
 			r.side(e.At, e.Host, r.g.lost+" "+e.Text, styleLost)
 		}
-	case Note:
+	case trace.Note:
 		if !strings.HasPrefix(e.Text, "fault ") {
 			r.row(e.At, "", "", r.g.note+" "+e.Text, "", styleNote)
 		}
@@ -258,20 +259,20 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 }
 
 // arrow draws a segment from its sender's column toward the receiver's.
-func (r *renderer) arrow(e Event, fate Kind, prefix string) {
+func (r *renderer) arrow(e trace.Event, fate trace.Kind, prefix string) {
 	text := " " + prefix + r.label(e.Host, e.Segment) + " "
 	style := styleNone
 	switch {
-	case fate == SegmentDropped:
+	case fate == trace.SegmentDropped:
 		style = styleLost
-	case fate == SegmentCorrupted:
+	case fate == trace.SegmentCorrupted:
 		style = styleCorrupt
 	case strings.HasSuffix(text, " (retransmit) "):
 		style = styleRexmit
 	}
 	span := r.width - timeWidth - sideWidth // arrows run from mid-column to mid-column
 	toRight := e.Host == r.left
-	lost := fate == SegmentDropped
+	lost := fate == trace.SegmentDropped
 	var b strings.Builder
 	body := span
 	if lost {
@@ -283,7 +284,7 @@ func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 		b.WriteString(strings.Repeat(r.g.line, lead) + text + strings.Repeat(r.g.line, max(dashes-lead, 1)))
 		if lost {
 			b.WriteString(r.g.lost + " lost")
-		} else if fate == SegmentCorrupted {
+		} else if fate == trace.SegmentCorrupted {
 			b.WriteString(r.g.lost)
 		} else {
 			b.WriteString(r.g.right)
@@ -294,7 +295,7 @@ func (r *renderer) arrow(e Event, fate Kind, prefix string) {
 	switch {
 	case lost:
 		b.WriteString("lost " + r.g.lost)
-	case fate == SegmentCorrupted:
+	case fate == trace.SegmentCorrupted:
 		b.WriteString(r.g.lost)
 	default:
 		b.WriteString(r.g.left)

@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"fmt"
@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/seqack/seqack/trace"
 )
 
-// SVGOptions configures RenderSVG.
+// SVGOptions configures SVG.
 type SVGOptions struct {
 	// Left and Right name the hosts of the two columns, as in TextOptions.
 	Left, Right string
@@ -141,18 +143,18 @@ func layoutSVG(d *diagram, opts SVGOptions) *svgLayout {
 	return l
 }
 
-// RenderSVG draws events as an SVG sequence diagram: the first host on the
+// SVG draws events as an SVG sequence diagram: the first host on the
 // left, the other on the right, time running down. Each side's lifeline is
 // a band divided into its states, named where they begin. Each segment is
 // an arrow from the sender's column at the time it was sent to the
 // receiver's at the time it arrived, labelled in packetdrill notation as
-// RenderText labels it; a lost segment's arrow is dashed and stops midway
+// Text labels it; a lost segment's arrow is dashed and stops midway
 // in a cross. Timers, application calls and notes are written beside
 // their host. Idle stretches of more than two seconds (TIME_WAIT's
 // 2×MSL) are cut out of the time axis and marked by a break. The drawing
 // is black on white and says everything in words or line styles as well
 // as in its few tints, so that it prints.
-func RenderSVG(w io.Writer, events []Event, opts SVGOptions) error {
+func SVG(w io.Writer, events []trace.Event, opts SVGOptions) error {
 	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
 	if err != nil {
 		return err
@@ -270,11 +272,11 @@ func writeSVG(b *strings.Builder, d *diagram, opts SVGOptions) {
 			fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-style="italic" fill="#333" stroke="#fff" stroke-width="3" paint-order="stroke" class="%s-note">· %s</text>`+"\n",
 				num((l.xL+l.xR)/2), num(y+4), p, esc(it.text))
 		case itemArrive:
-			if it.seg.fate != SegmentDelivered {
+			if it.seg.fate != trace.SegmentDelivered {
 				x := l.xOf(d, it.host)
 				cross(b, x, y)
 				why := words.badChecksum
-				if it.seg.fate == SegmentDropped {
+				if it.seg.fate == trace.SegmentDropped {
 					why = it.seg.fateText
 				}
 				l.sideText(b, d, it.host, y, "✕ "+why, `fill="#000"`, p+"-fate")
@@ -360,7 +362,7 @@ func (l *svgLayout) arrow(b *strings.Builder, d *diagram, s *segment, opts SVGOp
 	switch {
 	case lostMidway:
 		style += ` stroke-dasharray="7 4"`
-	case s.fate == SegmentDelivered:
+	case s.fate == trace.SegmentDelivered:
 		style += fmt.Sprintf(` marker-end="url(#%s-head)"`, p)
 	default: // corrupted or dropped on arrival: the cross is at the receiver
 		style += ` stroke-dasharray="7 4"`

@@ -1,12 +1,14 @@
-package trace
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/seqack/seqack/trace"
 )
 
-// MermaidOptions configures RenderMermaid.
+// MermaidOptions configures Mermaid.
 type MermaidOptions struct {
 	// Left and Right name the two participants, as in TextOptions.
 	Left, Right string
@@ -18,14 +20,14 @@ type MermaidOptions struct {
 	Times bool
 }
 
-// RenderMermaid writes events as a Mermaid sequenceDiagram, for pasting
+// Mermaid writes events as a Mermaid sequenceDiagram, for pasting
 // into Markdown that renders Mermaid (GitHub, GitLab, many wikis): the two
 // hosts are participants; a delivered segment is a solid arrow (->>), a
 // lost or corrupted one a dotted arrow ending in a cross (--x); states,
 // timers and application calls are notes over their host; idle stretches
 // of more than two seconds are a note over both. Mermaid has no time
 // axis, so arrows are not sloped: each message is drawn when it was sent.
-func RenderMermaid(w io.Writer, events []Event, opts MermaidOptions) error {
+func Mermaid(w io.Writer, events []trace.Event, opts MermaidOptions) error {
 	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
 	if err != nil {
 		return err
@@ -65,20 +67,20 @@ func RenderMermaid(w io.Writer, events []Event, opts MermaidOptions) error {
 		case itemNote:
 			fmt.Fprintf(&b, "    Note over %s: %s\n", both, mermaidText(it.text))
 		case itemArrive:
-			if it.seg.fate == SegmentCorrupted {
+			if it.seg.fate == trace.SegmentCorrupted {
 				fmt.Fprintf(&b, "    Note over %s: ✕ bad checksum\n", mermaidName(it.host))
-			} else if it.seg.fate == SegmentDropped {
+			} else if it.seg.fate == trace.SegmentDropped {
 				fmt.Fprintf(&b, "    Note over %s: ✕ %s\n", mermaidName(it.host), mermaidText(it.seg.fateText))
 			}
 		case itemSend:
 			s := it.seg
 			arrow, suffix := "->>", ""
 			switch {
-			case s.fate == SegmentDropped && s.dropInNet:
+			case s.fate == trace.SegmentDropped && s.dropInNet:
 				arrow, suffix = "--x", " (lost)"
-			case s.fate == SegmentDropped:
+			case s.fate == trace.SegmentDropped:
 				arrow, suffix = "--x", " (lost: "+s.fateText+")"
-			case s.fate == SegmentCorrupted:
+			case s.fate == trace.SegmentCorrupted:
 				arrow, suffix = "--x", " (corrupted)"
 			case s.fate == 0:
 				arrow, suffix = "--x", " (never arrived)"

@@ -1,4 +1,4 @@
-package trace
+package render
 
 // The sentences of Explain, in each language it speaks. Placeholders:
 // {H} the host the step is about, {P} its peer, {n} a number, {what} a

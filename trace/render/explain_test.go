@@ -1,4 +1,4 @@
-package trace_test
+package render_test
 
 import (
 	"strings"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/seqack/seqack/scenario"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 )
 
 // hasHan reports whether s has a Chinese character.
@@ -22,7 +23,7 @@ func hasHan(s string) bool {
 // checkSteps checks what every explanation must be: about an event of
 // the trace, in order, not empty, with no placeholder left, and in the
 // language asked for.
-func checkSteps(t *testing.T, events []trace.Event, en, zh []trace.Step) {
+func checkSteps(t *testing.T, events []trace.Event, en, zh []render.Step) {
 	t.Helper()
 	if len(en) == 0 {
 		t.Fatal("no steps")
@@ -98,8 +99,8 @@ func TestExplainScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			en := trace.Explain(res.Events, "en")
-			zh := trace.Explain(res.Events, "zh")
+			en := render.Explain(res.Events, "en")
+			zh := render.Explain(res.Events, "zh")
 			checkSteps(t, res.Events, en, zh)
 			var all strings.Builder
 			for i := range en {
@@ -123,13 +124,13 @@ func TestExplainScenarios(t *testing.T) {
 func TestExplainHandWritten(t *testing.T) {
 	for name, events := range map[string][]trace.Event{"handshake": handshakeEvents(t), "close": closeEvents(t)} {
 		t.Run(name, func(t *testing.T) {
-			en := trace.Explain(events, "en")
-			zh := trace.Explain(events, "zh")
+			en := render.Explain(events, "en")
+			zh := render.Explain(events, "zh")
 			checkSteps(t, events, en, zh)
 		})
 	}
 	var all []string
-	for _, s := range trace.Explain(handshakeEvents(t), "en") {
+	for _, s := range render.Explain(handshakeEvents(t), "en") {
 		all = append(all, s.Text)
 	}
 	text := strings.Join(all, "\n")
@@ -144,7 +145,7 @@ func TestExplainHandWritten(t *testing.T) {
 		}
 	}
 	// An unknown language is English.
-	if got := trace.Explain(closeEvents(t), "fr"); got[0].Text != trace.Explain(closeEvents(t), "en")[0].Text {
+	if got := render.Explain(closeEvents(t), "fr"); got[0].Text != render.Explain(closeEvents(t), "en")[0].Text {
 		t.Errorf("lang fr: %q", got[0].Text)
 	}
 }

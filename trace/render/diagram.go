@@ -1,4 +1,4 @@
-package trace
+package render
 
 import (
 	"sort"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/tcp"
+	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/wire"
 )
 
@@ -46,7 +47,7 @@ type segment struct {
 	from, to   string
 	sent       time.Duration
 	arrived    time.Duration // when fate is set and the segment reached to (or died on arrival)
-	fate       Kind          // SegmentDelivered, SegmentDropped or SegmentCorrupted; 0 if never settled
+	fate       trace.Kind    // SegmentDelivered, SegmentDropped or SegmentCorrupted; 0 if never settled
 	fateText   string        // why it was dropped on arrival ("host down")
 	dropInNet  bool          // dropped on its way (the arrow stops midway)
 	dup        bool          // a copy the network made
@@ -60,7 +61,9 @@ type segment struct {
 }
 
 // lost reports whether the segment never reached its receiver intact.
-func (s *segment) lost() bool { return s.fate == SegmentDropped || s.fate == SegmentCorrupted }
+func (s *segment) lost() bool {
+	return s.fate == trace.SegmentDropped || s.fate == trace.SegmentCorrupted
+}
 
 // diagram is a trace reduced to what a two-column drawing shows.
 type diagram struct {
@@ -78,9 +81,9 @@ type labelOptions struct {
 	Absolute, Window bool
 }
 
-// buildDiagram walks events once, as RenderText does, and keeps the
+// buildDiagram walks events once, as Text does, and keeps the
 // events of the two hosts it draws.
-func buildDiagram(events []Event, opts labelOptions) (*diagram, error) {
+func buildDiagram(events []trace.Event, opts labelOptions) (*diagram, error) {
 	r, err := newRenderer(events, TextOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
 	if err != nil {
 		return nil, err
@@ -98,23 +101,23 @@ func buildDiagram(events []Event, opts labelOptions) (*diagram, error) {
 	}
 	for i, e := range events {
 		switch e.Kind {
-		case StateChanged:
+		case trace.StateChanged:
 			if mine(e.Host) {
 				add(item{at: e.At, kind: itemState, host: e.Host, text: e.To.String(), from: e.From, to: e.To, event: i})
 			}
-		case TimerFired:
+		case trace.TimerFired:
 			if mine(e.Host) {
 				add(item{at: e.At, kind: itemTimer, host: e.Host, text: e.Timer.String(), event: i})
 			}
-		case AppCall:
+		case trace.AppCall:
 			if mine(e.Host) {
 				add(item{at: e.At, kind: itemApp, host: e.Host, text: e.Text, event: i})
 			}
-		case Note:
+		case trace.Note:
 			if !strings.HasPrefix(e.Text, "fault ") {
 				add(item{at: e.At, kind: itemNote, text: e.Text, event: i})
 			}
-		case SegmentSent:
+		case trace.SegmentSent:
 			if !mine(e.Host) {
 				continue
 			}
@@ -124,7 +127,7 @@ func buildDiagram(events []Event, opts labelOptions) (*diagram, error) {
 			s.sendItem = add(item{at: e.At, kind: itemSend, host: e.Host, seg: s, event: i})
 			d.segs[e.ID] = s
 			d.order = append(d.order, s)
-		case SegmentDuplicated:
+		case trace.SegmentDuplicated:
 			orig := d.segs[e.ID]
 			if orig == nil || !mine(e.Host) {
 				continue
@@ -134,14 +137,14 @@ func buildDiagram(events []Event, opts labelOptions) (*diagram, error) {
 			s.sendItem = add(item{at: e.At, kind: itemSend, host: e.Host, seg: s, event: i})
 			d.segs[e.Dup] = s
 			d.order = append(d.order, s)
-		case SegmentDelivered, SegmentCorrupted, SegmentDropped:
+		case trace.SegmentDelivered, trace.SegmentCorrupted, trace.SegmentDropped:
 			s := d.segs[e.ID]
 			if s == nil || s.fate != 0 {
 				continue
 			}
 			s.fate = e.Kind
 			s.arrived = e.At
-			if e.Kind == SegmentDropped && (e.Text == "" || !mine(e.Host)) {
+			if e.Kind == trace.SegmentDropped && (e.Text == "" || !mine(e.Host)) {
 				// Lost on the way (a fault, the link's loss, no route):
 				// there is no arrival to draw.
 				s.dropInNet = true
@@ -167,7 +170,7 @@ func (d *diagram) other(h string) string {
 func (d *diagram) oneWayDelay() time.Duration {
 	var delays []time.Duration
 	for _, s := range d.order {
-		if s.fate == SegmentDelivered {
+		if s.fate == trace.SegmentDelivered {
 			delays = append(delays, s.arrived-s.sent)
 		}
 	}
@@ -202,13 +205,13 @@ func (d *diagram) spans(host string) []span {
 // titles.
 func (s *segment) fateWord() string {
 	switch {
-	case s.fate == SegmentDelivered:
+	case s.fate == trace.SegmentDelivered:
 		return "delivered"
-	case s.fate == SegmentCorrupted:
+	case s.fate == trace.SegmentCorrupted:
 		return "corrupted"
-	case s.fate == SegmentDropped && s.fateText != "":
+	case s.fate == trace.SegmentDropped && s.fateText != "":
 		return "lost (" + s.fateText + ")"
-	case s.fate == SegmentDropped:
+	case s.fate == trace.SegmentDropped:
 		return "lost"
 	}
 	return "in flight"
@@ -246,13 +249,13 @@ type SegmentInfo struct {
 	Sent, Arrived time.Duration
 	// Fate is SegmentDelivered, SegmentDropped or SegmentCorrupted, or 0
 	// if the trace does not say.
-	Fate Kind
+	Fate trace.Kind
 	// FateText says why a segment was dropped on arrival ("host down").
 	FateText string
 	// LostInNetwork is set for a segment dropped on its way, which never
 	// arrived anywhere.
 	LostInNetwork bool
-	// Label is the segment in packetdrill notation, as RenderText writes
+	// Label is the segment in packetdrill notation, as Text writes
 	// it, with "(retransmit)" and "(dup)" marks.
 	Label string
 	// Kind is syn, syn-ack, fin, rst, data or ack, as selectors name them.
@@ -272,9 +275,9 @@ func (s SegmentInfo) FateWord() string {
 }
 
 // Segments lists the segments of a trace between its two hosts, in the
-// order they were sent, labelled as RenderText labels them (only Left,
+// order they were sent, labelled as Text labels them (only Left,
 // Right, Absolute and Window of opts matter).
-func Segments(events []Event, opts TextOptions) ([]SegmentInfo, error) {
+func Segments(events []trace.Event, opts TextOptions) ([]SegmentInfo, error) {
 	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package trace_test
+package render_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/seqack/seqack/scenario"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/trace/render"
 	"golang.org/x/net/html"
 )
 
@@ -71,7 +72,7 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("differs from %s (go test ./trace -update if intended):\n%s", path, got)
+		t.Errorf("differs from %s (go test ./trace/render -update if intended):\n%s", path, got)
 	}
 }
 
@@ -103,15 +104,15 @@ func TestRenderSVGGolden(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		events []trace.Event
-		opts   trace.SVGOptions
+		opts   render.SVGOptions
 	}{
-		{"handshake.svg", handshakeEvents(t), trace.SVGOptions{Title: "a handshake"}},
-		{"close.svg", closeEvents(t), trace.SVGOptions{Title: "lost final ACK\nfaults: drop client:ack@TIME_WAIT"}},
-		{"close-interactive-zh.svg", closeEvents(t), trace.SVGOptions{Left: "client", Right: "server", Interactive: true, Lang: "zh", Width: 720}},
+		{"handshake.svg", handshakeEvents(t), render.SVGOptions{Title: "a handshake"}},
+		{"close.svg", closeEvents(t), render.SVGOptions{Title: "lost final ACK\nfaults: drop client:ack@TIME_WAIT"}},
+		{"close-interactive-zh.svg", closeEvents(t), render.SVGOptions{Left: "client", Right: "server", Interactive: true, Lang: "zh", Width: 720}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := trace.RenderSVG(&b, c.events, c.opts); err != nil {
+			if err := render.SVG(&b, c.events, c.opts); err != nil {
 				t.Fatal(err)
 			}
 			wellFormed(t, b.Bytes())
@@ -125,7 +126,7 @@ func TestRenderSVGGolden(t *testing.T) {
 // the timers, the application calls and a break in the time axis.
 func TestRenderSVGContent(t *testing.T) {
 	var b bytes.Buffer
-	if err := trace.RenderSVG(&b, closeEvents(t), trace.SVGOptions{Interactive: true}); err != nil {
+	if err := render.SVG(&b, closeEvents(t), render.SVGOptions{Interactive: true}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -158,7 +159,7 @@ func TestRenderSVGContent(t *testing.T) {
 		}
 	}
 	var inline bytes.Buffer
-	trace.RenderSVG(&inline, closeEvents(t), trace.SVGOptions{Inline: true})
+	render.SVG(&inline, closeEvents(t), render.SVGOptions{Inline: true})
 	if strings.Contains(inline.String(), "http") {
 		t.Error("an inline SVG declares its namespace")
 	}
@@ -168,14 +169,14 @@ func TestRenderMermaidGolden(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		events []trace.Event
-		opts   trace.MermaidOptions
+		opts   render.MermaidOptions
 	}{
-		{"handshake.mmd", handshakeEvents(t), trace.MermaidOptions{Title: "a handshake; #1"}},
-		{"close.mmd", closeEvents(t), trace.MermaidOptions{Times: true}},
+		{"handshake.mmd", handshakeEvents(t), render.MermaidOptions{Title: "a handshake; #1"}},
+		{"close.mmd", closeEvents(t), render.MermaidOptions{Times: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := trace.RenderMermaid(&b, c.events, c.opts); err != nil {
+			if err := render.Mermaid(&b, c.events, c.opts); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -192,7 +193,7 @@ func TestRenderMermaidGolden(t *testing.T) {
 		})
 	}
 	var b bytes.Buffer
-	trace.RenderMermaid(&b, closeEvents(t), trace.MermaidOptions{})
+	render.Mermaid(&b, closeEvents(t), render.MermaidOptions{})
 	for _, want := range []string{
 		"client->>server: F. 1:1(0) ack 1\n",
 		"client--xserver: . 2:2(0) ack 2 (lost)\n",
@@ -209,7 +210,7 @@ func TestRenderMermaidGolden(t *testing.T) {
 
 func TestRenderStateMachine(t *testing.T) {
 	var b bytes.Buffer
-	if err := trace.RenderStateMachine(&b, closeEvents(t), trace.MachineOptions{}); err != nil {
+	if err := render.StateMachine(&b, closeEvents(t), render.MachineOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	wellFormed(t, b.Bytes())
@@ -227,7 +228,7 @@ func TestRenderStateMachine(t *testing.T) {
 	// A transition the figure has no arrow for is listed.
 	reuse := append(closeEvents(t), trace.Event{At: 61 * 1000 * ms, Kind: trace.StateChanged, Host: "server", From: tcp.TimeWait, To: tcp.SynReceived})
 	b.Reset()
-	trace.RenderStateMachine(&b, reuse, trace.MachineOptions{})
+	render.StateMachine(&b, reuse, render.MachineOptions{})
 	if !strings.Contains(b.String(), "server: TIME_WAIT → SYN_RCVD") {
 		t.Errorf("unusual transition not listed:\n%s", b.String())
 	}
@@ -244,22 +245,22 @@ func TestRenderScenarios(t *testing.T) {
 				t.Fatal(err)
 			}
 			var b bytes.Buffer
-			if err := trace.RenderSVG(&b, res.Events, trace.SVGOptions{Left: res.Client, Right: res.Server, Title: s.Name, Interactive: true}); err != nil {
+			if err := render.SVG(&b, res.Events, render.SVGOptions{Left: res.Client, Right: res.Server, Title: s.Name, Interactive: true}); err != nil {
 				t.Fatal(err)
 			}
 			wellFormed(t, b.Bytes())
 			b.Reset()
-			if err := trace.RenderStateMachine(&b, res.Events, trace.MachineOptions{Left: res.Client, Right: res.Server}); err != nil {
+			if err := render.StateMachine(&b, res.Events, render.MachineOptions{Left: res.Client, Right: res.Server}); err != nil {
 				t.Fatal(err)
 			}
 			wellFormed(t, b.Bytes())
 			b.Reset()
-			if err := trace.RenderMermaid(&b, res.Events, trace.MermaidOptions{Left: res.Client, Right: res.Server}); err != nil {
+			if err := render.Mermaid(&b, res.Events, render.MermaidOptions{Left: res.Client, Right: res.Server}); err != nil {
 				t.Fatal(err)
 			}
-			for _, lang := range trace.ExplainLanguages() {
+			for _, lang := range render.ExplainLanguages() {
 				b.Reset()
-				if err := trace.RenderHTML(&b, res.Events, trace.HTMLOptions{Title: s.Name + "\n" + s.Summary, Lang: lang, Left: res.Client, Right: res.Server}); err != nil {
+				if err := render.HTML(&b, res.Events, render.HTMLOptions{Title: s.Name + "\n" + s.Summary, Lang: lang, Left: res.Client, Right: res.Server}); err != nil {
 					t.Fatal(err)
 				}
 				checkHTML(t, b.Bytes())
@@ -314,7 +315,7 @@ func checkHTML(t *testing.T, page []byte) {
 
 func TestRenderHTML(t *testing.T) {
 	var b bytes.Buffer
-	if err := trace.RenderHTML(&b, closeEvents(t), trace.HTMLOptions{Title: "lost final ACK\nsee https://example.com/ for more", Lang: "zh"}); err != nil {
+	if err := render.HTML(&b, closeEvents(t), render.HTMLOptions{Title: "lost final ACK\nsee https://example.com/ for more", Lang: "zh"}); err != nil {
 		t.Fatal(err)
 	}
 	checkHTML(t, b.Bytes())
@@ -331,13 +332,13 @@ func TestRenderHTML(t *testing.T) {
 
 func TestRenderersTooManyHosts(t *testing.T) {
 	three := append(handshakeEvents(t), trace.Event{Kind: trace.SegmentSent, Host: "intruder", ID: 99})
-	for name, render := range map[string]func(w io.Writer) error{
-		"svg":     func(w io.Writer) error { return trace.RenderSVG(w, three, trace.SVGOptions{}) },
-		"mermaid": func(w io.Writer) error { return trace.RenderMermaid(w, three, trace.MermaidOptions{}) },
-		"html":    func(w io.Writer) error { return trace.RenderHTML(w, three, trace.HTMLOptions{}) },
-		"machine": func(w io.Writer) error { return trace.RenderStateMachine(w, three, trace.MachineOptions{}) },
+	for name, draw := range map[string]func(w io.Writer) error{
+		"svg":     func(w io.Writer) error { return render.SVG(w, three, render.SVGOptions{}) },
+		"mermaid": func(w io.Writer) error { return render.Mermaid(w, three, render.MermaidOptions{}) },
+		"html":    func(w io.Writer) error { return render.HTML(w, three, render.HTMLOptions{}) },
+		"machine": func(w io.Writer) error { return render.StateMachine(w, three, render.MachineOptions{}) },
 	} {
-		if err := render(io.Discard); !errors.Is(err, trace.ErrTooManyHosts) {
+		if err := draw(io.Discard); !errors.Is(err, render.ErrTooManyHosts) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
@@ -349,14 +350,14 @@ func TestRenderersTooManyHosts(t *testing.T) {
 		{{Kind: trace.SegmentSent, Host: "a", ID: 1}, {Kind: trace.SegmentDuplicated, Host: "a", ID: 1, Dup: 2}, {Kind: trace.SegmentCorrupted, Host: "b", ID: 2}},
 	} {
 		var b bytes.Buffer
-		if err := trace.RenderSVG(&b, events, trace.SVGOptions{Width: 1}); err != nil {
+		if err := render.SVG(&b, events, render.SVGOptions{Width: 1}); err != nil {
 			t.Error(err)
 		}
 		wellFormed(t, b.Bytes())
-		if err := trace.RenderHTML(io.Discard, events, trace.HTMLOptions{}); err != nil {
+		if err := render.HTML(io.Discard, events, render.HTMLOptions{}); err != nil {
 			t.Error(err)
 		}
-		trace.Explain(events, "zh")
+		render.Explain(events, "zh")
 	}
 }
 
@@ -364,8 +365,8 @@ func TestRenderersTooManyHosts(t *testing.T) {
 // is the plain diagram.
 func TestRenderTextColor(t *testing.T) {
 	var plain, color bytes.Buffer
-	trace.RenderText(&plain, closeEvents(t), trace.TextOptions{})
-	trace.RenderText(&color, closeEvents(t), trace.TextOptions{Color: true})
+	render.Text(&plain, closeEvents(t), render.TextOptions{})
+	render.Text(&color, closeEvents(t), render.TextOptions{Color: true})
 	if !strings.Contains(color.String(), "\x1b[31m") || !strings.Contains(color.String(), "\x1b[1mTIME_WAIT\x1b[0m") {
 		t.Errorf("no colours:\n%q", color.String())
 	}

@@ -1,13 +1,15 @@
-package trace
+package render
 
 import (
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/seqack/seqack/trace"
 )
 
-// HTMLOptions configures RenderHTML.
+// HTMLOptions configures HTML.
 type HTMLOptions struct {
 	// Title heads the page; its first line is the page's <title>.
 	Title string
@@ -47,13 +49,13 @@ func htmlWordsFor(lang string) htmlWords {
 	}
 }
 
-// RenderHTML writes a self-contained HTML page about a trace: the SVG
+// HTML writes a self-contained HTML page about a trace: the SVG
 // diagram, each side's state timeline, the RFC 9293 state machine with
 // the transitions taken, a table of every segment (when it was sent, by
 // whom, to whom, what it was and what became of it) and the explanation
 // of each step (Explain). Styles and drawings are inline and nothing
 // refers outside the file, so it can be mailed, archived or printed.
-func RenderHTML(w io.Writer, events []Event, opts HTMLOptions) error {
+func HTML(w io.Writer, events []trace.Event, opts HTMLOptions) error {
 	lang := opts.Lang
 	if lang != "zh" {
 		lang = "en"
