@@ -1,13 +1,18 @@
 // Package script runs packetdrill scripts against seqack's TCP engine.
 //
-// A packetdrill script (see /work/shared/PACKETDRILL.md, and the
-// packetdrill paper, USENIX ATC 2013) describes one side of a TCP
+// A packetdrill script (the language of github.com/google/packetdrill,
+// described in "packetdrill: Scriptable Network Stack Testing, from
+// Sockets to Packets", USENIX ATC 2013) describes one side of a TCP
 // conversation: socket calls the application makes, segments the script
 // injects ("<") and segments the stack must send (">"), each at a time.
-// Parse reads a script; Run executes it against a target. The target
-// "seqack" is a small socket layer over tcp.Conn driven in virtual time,
-// so a script with multi-second timers runs instantly and the same way
-// every time.
+// Parse reads a script; Run executes it against a Target. Engine, the
+// target here, is a small socket layer over tcp.Conn driven in virtual
+// time, so a script with multi-second timers runs instantly and the same
+// way every time. The Linux kernel is the other target, in package
+// script/linux, kept apart so that this package imports no TUN device,
+// namespace or system call code; the two share Settings (the header
+// options), Numbers (relative to absolute sequence numbers and back) and
+// Call.Check (a call's result against the script's).
 //
 // A script that uses something the runner cannot do (inline Python,
 // shell commands, tcp_info, options seqack lacks) is Skipped, never

@@ -25,7 +25,7 @@ const maxWait = 10 * time.Minute
 // executor runs one script against the seqack engine in virtual time.
 type executor struct {
 	s   *Script
-	set settings
+	set Settings
 	cfg *tcp.Config
 	now time.Time
 
@@ -34,16 +34,13 @@ type executor struct {
 	cur     *endpoint       // the connection the script's packets belong to
 	nextISS tcp.Seq
 
-	// Sequence bases: our ISN (learned when we open) and the script's
-	// (its injected SYN's seq).
-	localISN, remoteISN tcp.Seq
+	// nums translates between the script's relative numbers and the
+	// engine's; its Local is set when we open.
+	nums Numbers
 
 	out     []sent // segments sent and not yet matched by ">" lines
 	pending *pendingCall
 	err     error // the first failure
-
-	tsMap     map[uint32]uint32 // script TS val on ">" lines → the real one
-	lastTSVal uint32
 
 	trace []string // what happened, for Result.Trace
 	fired int      // timer expiries so far, bounded by maxTimers
@@ -67,14 +64,13 @@ type endpoint struct {
 }
 
 func newExecutor(s *Script) (*executor, error) {
-	set, err := readSettings(s)
+	set, err := s.Settings()
 	if err != nil {
 		return nil, err
 	}
 	return &executor{
-		s: s, set: set, cfg: linuxConfig(set.mtu), now: epoch,
-		sockets: make(map[int]*socket), nextISS: firstISS,
-		tsMap: make(map[uint32]uint32), last: epoch,
+		s: s, set: set, cfg: linuxConfig(set.MTU), now: epoch,
+		sockets: make(map[int]*socket), nextISS: firstISS, last: epoch,
 	}, nil
 }
 
@@ -110,7 +106,7 @@ func (x *executor) tolerance(at time.Time) time.Duration {
 	if gap < 0 {
 		gap = 0
 	}
-	return max(x.set.tolerance, time.Duration(float64(gap)*x.set.tolerancePercent/100))
+	return max(x.set.Tolerance, time.Duration(float64(gap)*x.set.TolerancePercent/100))
 }
 
 // when resolves an event's scripted times to virtual instants: start,
@@ -234,11 +230,9 @@ func (x *executor) fireTimers(limit time.Time, stop func() bool) bool {
 func (x *executor) flush(ep *endpoint) {
 	for _, seg := range ep.conn.Outgoing() {
 		seg.Payload = make([]byte, len(seg.Payload)) // the engine reuses its buffer
-		if seg.Options.HasTimestamps {
-			x.lastTSVal = seg.Options.TSVal
-		}
+		x.nums.Sent(&seg)
 		x.out = append(x.out, sent{at: x.now, seg: seg})
-		x.log("> %s", x.format(seg))
+		x.log("> %s", x.nums.Format(seg))
 	}
 	ev := ep.conn.Events()
 	if ev&tcp.EventEstablished != 0 && ep.listener != nil && !ep.queued {
@@ -248,39 +242,10 @@ func (x *executor) flush(ep *endpoint) {
 	x.retryPending()
 }
 
-// absolute translates an injected segment's numbers from the script's
-// relative ones to absolute ones: sequence numbers from the script's ISN
-// (which a SYN sets, its seq being literal), acknowledgments and SACK
-// blocks from ours, and TSecr to the real TSval the script echoes
-// (RFC 7323 §3: TSecr is the peer's TSval). Both targets use it.
-func absolute(seg tcp.Segment, remoteISN *tcp.Seq, localISN tcp.Seq, tsMap map[uint32]uint32, lastTSVal uint32) tcp.Segment {
-	seg.Payload = make([]byte, len(seg.Payload))
-	if seg.Flags.Has(wire.FlagSYN) {
-		*remoteISN = seg.Seq
-	} else {
-		seg.Seq += *remoteISN
-	}
-	if seg.Flags.Has(wire.FlagACK) {
-		seg.Ack += localISN
-	}
-	for i := range seg.Options.NumSACK {
-		seg.Options.SACK[i].Left += uint32(localISN)
-		seg.Options.SACK[i].Right += uint32(localISN)
-	}
-	if o := &seg.Options; o.HasTimestamps && o.TSEcr != 0 {
-		if v, ok := tsMap[o.TSEcr]; ok {
-			o.TSEcr = v
-		} else {
-			o.TSEcr = lastTSVal
-		}
-	}
-	return seg
-}
-
 // inject hands an injected packet to its connection, translating the
 // script's relative numbers into the engine's absolute ones.
 func (x *executor) inject(ev *Event) {
-	seg := absolute(ev.Packet.Seg, &x.remoteISN, x.localISN, x.tsMap, x.lastTSVal)
+	seg := x.nums.Inject(ev.Packet.Seg)
 	syn := seg.Flags.Has(wire.FlagSYN)
 	x.log("< %s", ev.Packet.Text)
 	ep := x.cur
@@ -325,7 +290,7 @@ func (x *executor) listener() *socket {
 // listening socket's options are inherited by what it accepts).
 func (x *executor) open(l *socket) *endpoint {
 	c := tcp.NewConn(x.cfg, x.nextISS)
-	x.localISN = x.nextISS
+	x.nums.Local = x.nextISS
 	x.nextISS += 100_000_000
 	ep := &endpoint{conn: c}
 	if l.listening {
@@ -363,7 +328,7 @@ func (x *executor) expect(ev *Event, start, end time.Time, any bool) {
 	}
 	got := x.out[0]
 	x.out = x.out[1:]
-	if !x.set.strict {
+	if !x.set.Strict {
 		x.coalesce(&got, len(ev.Packet.Seg.Payload))
 	}
 	if got.at.After(x.now) {
@@ -374,22 +339,20 @@ func (x *executor) expect(ev *Event, start, end time.Time, any bool) {
 		switch {
 		case got.at.Before(start.Add(-tol)):
 			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, seconds(start), seconds(got.at), secs(tol), x.format(got.seg))
+				ErrMismatch, seconds(start), seconds(got.at), secs(tol), x.nums.Format(got.seg))
 			return
 		case got.at.After(end.Add(tol)):
 			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, seconds(end), seconds(got.at), secs(tol), x.format(got.seg))
+				ErrMismatch, seconds(end), seconds(got.at), secs(tol), x.nums.Format(got.seg))
 			return
 		}
 	}
-	if field := x.compare(ev.Packet, &got.seg); field != "" {
+	if field := x.nums.Compare(ev.Packet, &got.seg); field != "" {
 		x.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
-			ErrMismatch, field, ev.Packet.Text, x.format(got.seg))
+			ErrMismatch, field, ev.Packet.Text, x.nums.Format(got.seg))
 		return
 	}
-	if w, g := ev.Packet.Seg.Options, got.seg.Options; w.HasTimestamps && g.HasTimestamps {
-		x.tsMap[w.TSVal] = g.TSVal
-	}
+	x.nums.Matched(ev.Packet, &got.seg)
 }
 
 // coalesce merges into got the segments sent right after it that
@@ -410,54 +373,6 @@ func (x *executor) coalesce(got *sent, want int) {
 		got.at = x.out[0].at
 		x.out = x.out[1:]
 	}
-}
-
-// format prints a segment we sent with the script's relative numbers.
-func (x *executor) format(seg tcp.Segment) string {
-	return seg.Format(x.localISN, x.remoteISN)
-}
-
-// compare returns the first field in which got differs from the expected
-// packet, or "". Numbers in want are relative (RFC 9293 §3.4: each side
-// numbers from its own ISN); a SYN's seq is not compared.
-func (x *executor) compare(want *Packet, got *tcp.Segment) string {
-	return compareSegment(want, got, x.localISN, x.remoteISN)
-}
-
-// compareSegment is compare with the two sides' ISNs given: localISN
-// numbers got's seq, remoteISN its ack and SACK blocks. Options are
-// compared as a set (NOPs and order are not kept by wire.TCPOptions).
-func compareSegment(want *Packet, got *tcp.Segment, localISN, remoteISN tcp.Seq) string {
-	w := &want.Seg
-	switch {
-	case w.Flags != got.Flags:
-		return "tcp_flags"
-	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-localISN):
-		return "tcp_seq"
-	case w.Flags.Has(wire.FlagACK) && uint32(w.Ack) != uint32(got.Ack-remoteISN):
-		return "tcp_ack"
-	case len(w.Payload) != len(got.Payload):
-		return "tcp_data_len"
-	case want.HasWindow && w.Window != got.Window:
-		return "tcp_window"
-	case w.Flags.Has(wire.FlagURG) && w.Urgent != got.Urgent:
-		return "tcp_urg_ptr"
-	}
-	if want.AnyOptions {
-		return ""
-	}
-	wo, gotO := w.Options, got.Options
-	// TS val is checked only with --tcp_ts_tick_usecs and ecr never, as
-	// in packetdrill; presence is.
-	wo.TSVal, wo.TSEcr, gotO.TSVal, gotO.TSEcr = 0, 0, 0, 0
-	for i := range gotO.NumSACK {
-		gotO.SACK[i].Left -= uint32(remoteISN)
-		gotO.SACK[i].Right -= uint32(remoteISN)
-	}
-	if wo != gotO {
-		return "tcp_options"
-	}
-	return ""
 }
 
 // log records a line of the trace at the current time.

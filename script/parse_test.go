@@ -57,7 +57,7 @@ func TestParse(t *testing.T) {
 	if c := e[5].Call; e[5].Line != 12 || c.Args[3] != "{onoff=1, linger=0}" {
 		t.Errorf("multi-line call at %d: %q", e[5].Line, c.Args)
 	}
-	r := Run(s, "seqack")
+	r := Run(s, Engine)
 	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "t.pkt:4: ignoring option --some_linux_knob") {
 		t.Errorf("notes %q", r.Notes)
 	}
@@ -95,7 +95,7 @@ func TestUnsupported(t *testing.T) {
 		{"0 setsockopt(3, IPPROTO_TCP, TCP_CONGESTION, \"reno\", 4) = 0", "socket option TCP_CONGESTION"},
 		{"0 > udp (1000)", "non-TCP"},
 	} {
-		r := RunSource("t.pkt", []byte(c.src), "seqack")
+		r := RunSource("t.pkt", []byte(c.src), Engine)
 		if r.Status != Skipped || len(r.Unsupported) == 0 || !strings.Contains(r.Unsupported[0], c.want) {
 			t.Errorf("%q: got %v %v %v, want skip %q", c.src, r.Status, r.Err, r.Unsupported, c.want)
 		}
@@ -132,7 +132,7 @@ func TestFailures(t *testing.T) {
 			"t.pkt:7: error in read: expected result 10 but got -1 with errno EAGAIN"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := RunSource("t.pkt", []byte(c.src), "seqack")
+			r := RunSource("t.pkt", []byte(c.src), Engine)
 			if r.Status != Failed || !errors.Is(r.Err, ErrMismatch) || !strings.Contains(r.Err.Error(), c.want) {
 				t.Errorf("got %v: %v\nwant %q\ntrace:\n%s", r.Status, r.Err, c.want, strings.Join(r.Trace, "\n"))
 			}
@@ -159,7 +159,7 @@ func TestNonBlocking(t *testing.T) {
 +0 > . 1:1(0) ack 12
 +0 read(3, ..., 100) = 0
 `
-	if r := RunSource("t.pkt", []byte(src), "seqack"); r.Status != Passed {
+	if r := RunSource("t.pkt", []byte(src), Engine); r.Status != Passed {
 		t.Fatalf("%v: %v\n%s", r.Status, r.Err, strings.Join(r.Trace, "\n"))
 	}
 }
@@ -171,10 +171,10 @@ func TestCoalesce(t *testing.T) {
 +0 write(3, ..., 3000) = 3000
 +0 > P. 1:3001(3000) ack 1
 `
-	if r := RunSource("t.pkt", []byte(body), "seqack"); r.Status != Passed {
+	if r := RunSource("t.pkt", []byte(body), Engine); r.Status != Passed {
 		t.Errorf("merged: %v: %v", r.Status, r.Err)
 	}
-	r := RunSource("t.pkt", []byte("--strict_segments\n"+body), "seqack")
+	r := RunSource("t.pkt", []byte("--strict_segments\n"+body), Engine)
 	if r.Status != Failed || !strings.Contains(r.Err.Error(), "(tcp_flags): expected: P. 1:3001(3000) ack 1 / actual: . 1:1461(1460) ack 1 win 65535") {
 		t.Errorf("strict: %v: %v", r.Status, r.Err)
 	}
@@ -188,7 +188,7 @@ func FuzzParse(f *testing.F) {
 		s, err := Parse("f.pkt", src)
 		if err == nil && len(src) < 2000 {
 			// Running must not panic either; virtual time keeps it quick.
-			Run(s, "seqack")
+			Run(s, Engine)
 		}
 	})
 }

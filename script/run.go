@@ -67,11 +67,14 @@ var ErrMismatch = errors.New("error")
 // that only show when the script runs.
 var ErrUnsupported = errors.New("unsupported")
 
-// Targets lists the targets Run knows.
-var Targets = []string{"seqack", "linux"}
+// Target runs a parsed script and says how it went. Engine is seqack's
+// TCP engine in virtual time; package script/linux has the Linux kernel,
+// in a network namespace in real time. A target is a function, not a
+// name, so that importing the runner links only the targets one uses.
+type Target func(s *Script) Result
 
-// RunFile reads, parses and runs the script at path.
-func RunFile(path, target string) Result {
+// RunFile reads, parses and runs the script at path against target.
+func RunFile(path string, target Target) Result {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return Result{Status: Failed, Err: fmt.Errorf("script: %w", err)}
@@ -79,8 +82,9 @@ func RunFile(path, target string) Result {
 	return RunSource(path, src, target)
 }
 
-// RunSource parses and runs src, naming it path in messages.
-func RunSource(path string, src []byte, target string) Result {
+// RunSource parses and runs src against target, naming it path in
+// messages.
+func RunSource(path string, src []byte, target Target) Result {
 	s, err := Parse(path, src)
 	if err != nil {
 		return Result{Status: Failed, Err: err}
@@ -88,23 +92,25 @@ func RunSource(path string, src []byte, target string) Result {
 	return Run(s, target)
 }
 
-// Run runs a parsed script against target: "seqack" (the engine, in
-// virtual time) or "linux" (the kernel, in a network namespace of its
-// own, in real time; see runLinux).
-func Run(s *Script, target string) Result {
-	var r Result
+// Run runs a parsed script against target, with the header options the
+// runners ignore listed first in the result's Notes.
+func Run(s *Script, target Target) Result {
+	var notes []string
 	for _, o := range s.Options {
 		if !knownOptions[o.Name] {
-			r.Notes = append(r.Notes, fmt.Sprintf("%s:%d: ignoring option --%s", s.Path, o.Line, o.Name))
+			notes = append(notes, fmt.Sprintf("%s:%d: ignoring option --%s", s.Path, o.Line, o.Name))
 		}
 	}
-	if target == "linux" {
-		return runLinux(s, r)
-	}
-	if target != "seqack" {
-		r.Status, r.Err = Failed, fmt.Errorf("script: %w: target %q", ErrUnsupported, target)
-		return r
-	}
+	r := target(s)
+	r.Notes = append(notes, r.Notes...)
+	return r
+}
+
+// Engine runs a parsed script against seqack's TCP engine, through a
+// small socket layer, in virtual time: a script with multi-second
+// timers runs at once, and the same way every time.
+func Engine(s *Script) Result {
+	var r Result
 	if len(s.Unsupported) > 0 {
 		r.Status, r.Unsupported = Skipped, s.Unsupported
 		return r
@@ -122,34 +128,58 @@ func Run(s *Script, target string) Result {
 			return r
 		}
 		r.Status, r.Err = Failed, err
-		return r
 	}
 	return r
 }
 
-// settings are the header options the runner uses.
-type settings struct {
-	tolerance        time.Duration
-	tolerancePercent float64
-	mtu              int
-	strict           bool // --strict_segments: one real segment per scripted one
+// Check compares what a call returned, ret and (when ret is -1) the
+// errno's name, with what the script says it returns: nil if they agree,
+// else an error wrapping ErrMismatch in packetdrill's words.
+func (c *Call) Check(ret int64, errno string) error {
+	if ret == c.Result && (ret != -1 || errno == c.Errno) {
+		return nil
+	}
+	got := strconv.FormatInt(ret, 10)
+	if ret == -1 {
+		got += fmt.Sprintf(" with errno %s (%s)", errno, errnoText[errno])
+	}
+	return fmt.Errorf("%w in %s: expected result %d%s but got %s", ErrMismatch, c.Name, c.Result, withErrno(c.Errno), got)
 }
 
-func readSettings(s *Script) (settings, error) {
-	st := settings{tolerance: 4000 * time.Microsecond, tolerancePercent: 12.5, mtu: 1500}
+// Settings are the header options that change how a script runs.
+type Settings struct {
+	// Tolerance and TolerancePercent say how far from its scripted time
+	// an event may happen: the larger of Tolerance
+	// (--tolerance_usecs, 4 ms by default) and TolerancePercent
+	// (--tolerance_percent, 12.5 by default) of the gap since the
+	// previous event.
+	Tolerance        time.Duration
+	TolerancePercent float64
+	// MTU is the link's MTU (--mtu, 1500 by default).
+	MTU int
+	// Strict (--strict_segments) wants one real segment per scripted
+	// one, where by default several that continue each other may match
+	// one longer scripted segment.
+	Strict bool
+}
+
+// Settings reads the script's header options into Settings, with
+// packetdrill's defaults for those it does not give.
+func (s *Script) Settings() (Settings, error) {
+	st := Settings{Tolerance: 4000 * time.Microsecond, TolerancePercent: 12.5, MTU: 1500}
 	for _, o := range s.Options {
 		switch o.Name {
 		case "tolerance_usecs":
 			v, _ := strconv.Atoi(o.Value) // checked by Parse
-			st.tolerance = time.Duration(v) * time.Microsecond
+			st.Tolerance = time.Duration(v) * time.Microsecond
 		case "tolerance_percent":
-			st.tolerancePercent, _ = strconv.ParseFloat(o.Value, 64)
+			st.TolerancePercent, _ = strconv.ParseFloat(o.Value, 64)
 		case "strict_segments":
-			st.strict = true
+			st.Strict = true
 		case "mtu":
-			st.mtu, _ = strconv.Atoi(o.Value)
-			if st.mtu < 40+64 || st.mtu > 65535 {
-				return st, &Error{s.Path, o.Line, fmt.Errorf("--mtu=%d out of range", st.mtu)}
+			st.MTU, _ = strconv.Atoi(o.Value)
+			if st.MTU < 40+64 || st.MTU > 65535 {
+				return st, &Error{s.Path, o.Line, fmt.Errorf("--mtu=%d out of range", st.MTU)}
 			}
 		}
 	}

@@ -14,7 +14,7 @@ func TestScripts(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := RunFile(f, "seqack")
+			r := RunFile(f, Engine)
 			for _, n := range r.Notes {
 				t.Log(n)
 			}

@@ -100,12 +100,8 @@ func (x *executor) retryPending() {
 	x.pending = nil
 	c := p.call
 	x.log("%s() = %d %s", c.Name, ret, errno)
-	if ret != c.Result || (ret == -1 && errno != c.Errno) {
-		got := strconv.FormatInt(ret, 10)
-		if ret == -1 {
-			got += fmt.Sprintf(" with errno %s (%s)", errno, errnoText[errno])
-		}
-		x.failf(p.line, "%w in %s: expected result %d%s but got %s", ErrMismatch, c.Name, c.Result, withErrno(c.Errno), got)
+	if err := c.Check(ret, errno); err != nil {
+		x.failf(p.line, "%w", err)
 		return
 	}
 	if tol := x.tolerance(p.end); x.now.Before(p.end.Add(-tol)) {
@@ -344,7 +340,7 @@ func (x *executor) drain(ep *endpoint, at time.Time) []sent {
 	for _, seg := range ep.conn.Outgoing() {
 		seg.Payload = make([]byte, len(seg.Payload))
 		out = append(out, sent{at: at, seg: seg})
-		x.log("> %s", x.format(seg))
+		x.log("> %s", x.nums.Format(seg))
 	}
 	return out
 }

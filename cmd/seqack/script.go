@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/seqack/seqack/script"
+	"github.com/seqack/seqack/script/linux"
 )
 
 const scriptUsage = `Usage: seqack script [--target seqack] [-v] FILE...
@@ -58,15 +59,19 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqack script: want at least one script\n\n%s", scriptUsage)
 		return exitUsage
 	}
+	var runner script.Target
 	switch *target {
-	case "seqack", "linux":
+	case "seqack":
+		runner = script.Engine
+	case "linux":
+		runner = linux.Run
 	default:
 		fmt.Fprintf(stderr, "seqack script: unknown target %q (want seqack or linux)\n", *target)
 		return exitUsage
 	}
 	var passed, failed, skipped int
 	for _, f := range files {
-		r := script.RunFile(f, *target)
+		r := script.RunFile(f, runner)
 		if *verbose {
 			for _, n := range r.Notes {
 				fmt.Fprintln(stdout, n)

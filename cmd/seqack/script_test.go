@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/seqack/seqack/internal/netns"
-	"github.com/seqack/seqack/script"
+	"github.com/seqack/seqack/script/linux"
 )
 
 func TestScriptCommand(t *testing.T) {
@@ -58,7 +58,7 @@ func TestScriptCommandLinux(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	got := run([]string{"script", "--target", "linux", good}, &stdout, &stderr)
 	if os.Geteuid() != 0 {
-		if got != exitSkipped || !strings.Contains(stdout.String(), script.ReasonNeedsRoot) {
+		if got != exitSkipped || !strings.Contains(stdout.String(), linux.ReasonNeedsRoot) {
 			t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, exitSkipped, &stdout, &stderr)
 		}
 		netns.Require(t) // skips, or fails under SEQACK_REQUIRE_NETNS=1

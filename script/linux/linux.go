@@ -1,6 +1,6 @@
 //go:build linux
 
-package script
+package linux
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"github.com/seqack/seqack/internal/netns"
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/link/tun"
+	"github.com/seqack/seqack/script"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/wire"
 )
@@ -50,32 +51,31 @@ const (
 	linuxCleanupWait = 2 * time.Second
 )
 
-// ReasonNeedsRoot is the reason a linux run is skipped without root.
-const ReasonNeedsRoot = "needs root to create a network namespace"
-
-// runLinux runs s against the Linux kernel: in a network namespace made
-// for the run (and deleted on every exit path), with a TUN device whose
+// Run runs s against the Linux kernel: in a network namespace made for
+// the run (and deleted on every exit path), with a TUN device whose
 // kernel side is linuxLocal/24 and a route to linuxRemote through it.
 // The script runs in real time: calls are system calls made from threads
 // inside the namespace, "<" packets are written to the device and ">"
-// packets read from it and compared as the seqack target compares them.
-func runLinux(s *Script, r Result) Result {
+// packets read from it and compared as script.Engine compares them.
+// Without root the script is Skipped with ReasonNeedsRoot.
+func Run(s *script.Script) script.Result {
+	var r script.Result
 	if len(s.Unsupported) > 0 {
-		r.Status, r.Unsupported = Skipped, s.Unsupported
+		r.Status, r.Unsupported = script.Skipped, s.Unsupported
 		return r
 	}
 	if os.Geteuid() != 0 {
-		r.Status, r.Unsupported = Skipped, []string{ReasonNeedsRoot}
+		r.Status, r.Unsupported = script.Skipped, []string{ReasonNeedsRoot}
 		return r
 	}
-	set, err := readSettings(s)
+	set, err := s.Settings()
 	if err != nil {
-		r.Status, r.Err = Failed, err
+		r.Status, r.Err = script.Failed, err
 		return r
 	}
 	lx, err := newLinuxExec(s, set)
 	if err != nil {
-		r.Status, r.Err = Failed, err
+		r.Status, r.Err = script.Failed, err
 		return r
 	}
 	err = lx.run()
@@ -84,11 +84,11 @@ func runLinux(s *Script, r Result) Result {
 	}
 	r.Trace = lx.trace
 	if err != nil {
-		if errors.Is(err, ErrUnsupported) {
-			r.Status, r.Unsupported = Skipped, []string{err.Error()}
+		if errors.Is(err, script.ErrUnsupported) {
+			r.Status, r.Unsupported = script.Skipped, []string{err.Error()}
 			return r
 		}
-		r.Status, r.Err = Failed, err
+		r.Status, r.Err = script.Failed, err
 	}
 	return r
 }
@@ -109,7 +109,7 @@ type linuxSocket struct {
 // linuxCall is a call running on its own goroutine.
 type linuxCall struct {
 	line       int
-	call       *Call
+	call       *script.Call
 	start, end time.Duration
 	tol        time.Duration
 	done       chan callResult // buffered: the goroutine never waits
@@ -128,8 +128,8 @@ type callResult struct {
 
 // linuxExec runs one script against the kernel in real time.
 type linuxExec struct {
-	s   *Script
-	set settings
+	s   *script.Script
+	set script.Settings
 	ns  *netns.NS
 	dev *tun.Endpoint
 	in  chan received
@@ -138,11 +138,9 @@ type linuxExec struct {
 	fds       map[int]*linuxSocket // by the number the script uses
 	localPort uint16               // the kernel socket's port
 
-	// Sequence bases, as in executor: ours (the kernel's) is learned
-	// from its SYN or SYN+ACK, the script's from its injected SYN.
-	localISN, remoteISN tcp.Seq
-	tsMap               map[uint32]uint32
-	lastTSVal           uint32
+	// nums translates the script's relative numbers; its Local (the
+	// kernel's ISN) is learned from the kernel's SYN or SYN+ACK.
+	nums script.Numbers
 
 	held    *received // a packet read ahead while coalescing
 	pending *linuxCall
@@ -157,7 +155,7 @@ type linuxExec struct {
 
 // newLinuxExec makes the namespace and the TUN device and configures the
 // kernel's side; on failure nothing is left behind.
-func newLinuxExec(s *Script, set settings) (_ *linuxExec, err error) {
+func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err error) {
 	var b [4]byte
 	rand.Read(b[:])
 	// The "seqack-" prefix and the pid second to last let netns.New
@@ -168,7 +166,7 @@ func newLinuxExec(s *Script, set settings) (_ *linuxExec, err error) {
 	}
 	lx := &linuxExec{
 		s: s, set: set, ns: ns, in: make(chan received, 4096),
-		fds: make(map[int]*linuxSocket), tsMap: make(map[uint32]uint32),
+		fds: make(map[int]*linuxSocket),
 	}
 	defer func() {
 		if err != nil {
@@ -176,7 +174,7 @@ func newLinuxExec(s *Script, set settings) (_ *linuxExec, err error) {
 		}
 	}()
 	err = ns.Do(func() (err error) {
-		lx.dev, err = tun.OpenConfig(linuxDevice, tun.Config{MTU: set.mtu, Plain: true}) // the kernel's segments one by one, as the script states them
+		lx.dev, err = tun.OpenConfig(linuxDevice, tun.Config{MTU: set.MTU, Plain: true}) // the kernel's segments one by one, as the script states them
 		return err
 	})
 	if err != nil {
@@ -254,7 +252,7 @@ func (lx *linuxExec) close() error {
 // failf records the first failure, at line.
 func (lx *linuxExec) failf(line int, format string, args ...any) {
 	if lx.err == nil {
-		lx.err = &Error{lx.s.Path, line, fmt.Errorf(format, args...)}
+		lx.err = &script.Error{Path: lx.s.Path, Line: line, Err: fmt.Errorf(format, args...)}
 	}
 }
 
@@ -278,16 +276,19 @@ func (lx *linuxExec) run() error {
 	return lx.err
 }
 
-// tolerance is executor.tolerance with linuxMinTolerance as a floor.
+// tolerance is the engine runner's (script.Settings: the larger of
+// Tolerance and TolerancePercent of the gap since the previous event)
+// with linuxMinTolerance as a floor.
 func (lx *linuxExec) tolerance(at time.Duration) time.Duration {
 	gap := max(at-lx.last, 0)
-	return max(lx.set.tolerance, linuxMinTolerance, time.Duration(float64(gap)*lx.set.tolerancePercent/100))
+	return max(lx.set.Tolerance, linuxMinTolerance, time.Duration(float64(gap)*lx.set.TolerancePercent/100))
 }
 
-// when is executor.when on durations since the start.
-func (lx *linuxExec) when(ev *Event) (start, end time.Duration) {
+// when resolves an event's scripted times, as the engine runner does,
+// to durations since the start.
+func (lx *linuxExec) when(ev *script.Event) (start, end time.Duration) {
 	var base time.Duration
-	if ev.Time.Kind == Relative {
+	if ev.Time.Kind == script.Relative {
 		base = lx.now
 		if lx.lastInbound && ev.Packet != nil && ev.Packet.Inbound {
 			base = lx.lastInAt
@@ -310,7 +311,7 @@ func (lx *linuxExec) sleepUntil(t time.Duration) {
 	lx.now = max(lx.now, t)
 }
 
-func (lx *linuxExec) event(ev *Event) {
+func (lx *linuxExec) event(ev *script.Event) {
 	lx.pollPending()
 	if lx.err != nil {
 		return
@@ -322,7 +323,7 @@ func (lx *linuxExec) event(ev *Event) {
 			return
 		}
 	}
-	if ev.Time.Kind == AnyTime {
+	if ev.Time.Kind == script.AnyTime {
 		lx.expect(ev, 0, 0, true)
 		lx.lastInbound = false
 		lx.last = lx.now
@@ -346,9 +347,9 @@ func (lx *linuxExec) event(ev *Event) {
 }
 
 // inject writes an injected packet to the device, its numbers made
-// absolute as on the seqack target.
-func (lx *linuxExec) inject(ev *Event) {
-	seg := absolute(ev.Packet.Seg, &lx.remoteISN, lx.localISN, lx.tsMap, lx.lastTSVal)
+// absolute as on the engine (script.Numbers.Inject).
+func (lx *linuxExec) inject(ev *script.Event) {
+	seg := lx.nums.Inject(ev.Packet.Seg)
 	port := lx.localPort
 	if port == 0 {
 		port = linuxLocalPort
@@ -389,58 +390,54 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 		}
 		seg := tcp.SegmentFromHeader(&h, payload)
 		if seg.Flags.Has(wire.FlagSYN) {
-			lx.localISN, lx.localPort = seg.Seq, h.SrcPort
+			lx.nums.Local, lx.localPort = seg.Seq, h.SrcPort
 		}
-		if seg.Options.HasTimestamps {
-			lx.lastTSVal = seg.Options.TSVal
-		}
-		lx.trace = append(lx.trace, secs(r.at)+" > "+seg.Format(lx.localISN, lx.remoteISN))
+		lx.nums.Sent(&seg)
+		lx.trace = append(lx.trace, secs(r.at)+" > "+lx.nums.Format(seg))
 		return r, seg, true
 	}
 }
 
 // expect matches the next segment the kernel sent against a ">" line.
-func (lx *linuxExec) expect(ev *Event, start, end time.Duration, any bool) {
+func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool) {
 	limit := end + 2*time.Second
 	if any {
 		limit = time.Since(lx.t0) + linuxMaxWait
 	}
 	r, got, ok := lx.next(limit)
 	if !ok {
-		lx.failf(ev.Line, "%w handling packet: timed out waiting for outbound packet: expected: %s", ErrMismatch, ev.Packet.Text)
+		lx.failf(ev.Line, "%w handling packet: timed out waiting for outbound packet: expected: %s", script.ErrMismatch, ev.Packet.Text)
 		return
 	}
-	if !lx.set.strict {
+	if !lx.set.Strict {
 		r.at = lx.coalesce(&got, r.at, len(ev.Packet.Seg.Payload))
 	}
 	lx.now = max(lx.now, r.at)
-	format := func() string { return got.Format(lx.localISN, lx.remoteISN) }
+	format := func() string { return lx.nums.Format(got) }
 	if !any {
 		tol := lx.tolerance(start)
 		switch {
 		case r.at < start-tol:
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, secs(start), secs(r.at), secs(tol), format())
+				script.ErrMismatch, secs(start), secs(r.at), secs(tol), format())
 			return
 		case r.at > end+tol:
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, secs(end), secs(r.at), secs(tol), format())
+				script.ErrMismatch, secs(end), secs(r.at), secs(tol), format())
 			return
 		}
 	}
-	if field := compareSegment(ev.Packet, &got, lx.localISN, lx.remoteISN); field != "" {
+	if field := lx.nums.Compare(ev.Packet, &got); field != "" {
 		lx.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
-			ErrMismatch, field, ev.Packet.Text, format())
+			script.ErrMismatch, field, ev.Packet.Text, format())
 		return
 	}
-	if w, g := ev.Packet.Seg.Options, got.Options; w.HasTimestamps && g.HasTimestamps {
-		lx.tsMap[w.TSVal] = g.TSVal
-	}
+	lx.nums.Matched(ev.Packet, &got)
 }
 
-// coalesce is executor.coalesce over the packets already read: it
-// merges into got those that continue it, while it is shorter than want
-// bytes, and returns when the last of them came.
+// coalesce merges into got the packets already read that continue it,
+// while it is shorter than want bytes, as the engine runner does unless
+// --strict_segments is given, and returns when the last of them came.
 func (lx *linuxExec) coalesce(got *tcp.Segment, at time.Duration, want int) time.Duration {
 	for len(got.Payload) < want {
 		r, next, ok := lx.next(time.Since(lx.t0)) // only what has come already
@@ -464,7 +461,7 @@ func (lx *linuxExec) coalesce(got *tcp.Segment, at time.Duration, want int) time
 // startCall starts a call at its scripted time; a call scripted to
 // return at once is waited for, a blocking one ("T...E") is left
 // pending while the script goes on.
-func (lx *linuxExec) startCall(ev *Event, start, end time.Duration) {
+func (lx *linuxExec) startCall(ev *script.Event, start, end time.Duration) {
 	c := ev.Call
 	f, err := lx.prepare(c)
 	if err != nil {
@@ -501,7 +498,7 @@ func (lx *linuxExec) pollPending() {
 	default:
 		if time.Since(lx.t0) > p.end+p.tol {
 			lx.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
-				ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
+				script.ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
 		}
 	}
 }
@@ -519,7 +516,7 @@ func (lx *linuxExec) waitPending() {
 		lx.finish(p, res)
 	case <-timer.C:
 		lx.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
-			ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
+			script.ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
 	}
 }
 
@@ -536,17 +533,13 @@ func (lx *linuxExec) finish(p *linuxCall, res callResult) {
 		res.apply()
 	}
 	lx.now = max(lx.now, p.start)
-	if res.ret != c.Result || (res.ret == -1 && res.errno != c.Errno) {
-		got := strconv.FormatInt(res.ret, 10)
-		if res.ret == -1 {
-			got += fmt.Sprintf(" with errno %s (%s)", res.errno, errnoText[res.errno])
-		}
-		lx.failf(p.line, "%w in %s: expected result %d%s but got %s", ErrMismatch, c.Name, c.Result, withErrno(c.Errno), got)
+	if err := c.Check(res.ret, res.errno); err != nil {
+		lx.failf(p.line, "%w", err)
 		return
 	}
 	if res.at < p.end-p.tol {
 		lx.failf(p.line, "%w in %s: timing error: expected it to return at %s sec but it returned at %s sec; tolerance %s sec",
-			ErrMismatch, c.Name, secs(p.end), secs(res.at), secs(p.tol))
+			script.ErrMismatch, c.Name, secs(p.end), secs(res.at), secs(p.tol))
 	}
 }
 
@@ -566,7 +559,7 @@ func result(ret int64, err error) callResult {
 // prepare reads a call's arguments and the descriptor table on the
 // runner's goroutine and returns the system call to make, which runs
 // on a goroutine of its own inside the namespace.
-func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
+func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 	arg := func(i int) string {
 		if i < len(c.Args) {
 			return c.Args[i]
@@ -575,7 +568,7 @@ func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
 	}
 	if c.Name == "socket" {
 		if c.Result < 0 {
-			return nil, fmt.Errorf("%w: socket expected to fail", ErrUnsupported)
+			return nil, fmt.Errorf("%w: socket expected to fail", script.ErrUnsupported)
 		}
 		nonblock := strings.Contains(arg(1), "SOCK_NONBLOCK")
 		typ := unix.SOCK_STREAM | unix.SOCK_CLOEXEC
@@ -593,7 +586,7 @@ func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
 	}
 	n, err := strconv.Atoi(arg(0))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: descriptor %q", ErrSyntax, c.Name, arg(0))
+		return nil, fmt.Errorf("%w: %s: descriptor %q", script.ErrSyntax, c.Name, arg(0))
 	}
 	s := lx.fds[n]
 	if s == nil {
@@ -634,7 +627,7 @@ func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
 	case "write", "send", "read", "recv":
 		k, err := strconv.Atoi(arg(2))
 		if err != nil || k < 0 {
-			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
+			return nil, fmt.Errorf("%w: %s: length %q", script.ErrSyntax, c.Name, arg(2))
 		}
 		buf := make([]byte, k)
 		if c.Name == "write" || c.Name == "send" {
@@ -648,7 +641,7 @@ func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
 		how := map[string]int{"SHUT_RD": unix.SHUT_RD, "SHUT_WR": unix.SHUT_WR, "SHUT_RDWR": unix.SHUT_RDWR}
 		h, ok := how[arg(1)]
 		if !ok {
-			return nil, fmt.Errorf("%w: shutdown how %q", ErrSyntax, arg(1))
+			return nil, fmt.Errorf("%w: shutdown how %q", script.ErrSyntax, arg(1))
 		}
 		return func() callResult { return result(0, unix.Shutdown(fd, h)) }, nil
 	case "setsockopt":
@@ -675,15 +668,15 @@ func (lx *linuxExec) prepare(c *Call) (func() callResult, error) {
 				return res
 			}, nil
 		}
-		return nil, fmt.Errorf("%w: fcntl %s", ErrUnsupported, arg(1))
+		return nil, fmt.Errorf("%w: fcntl %s", script.ErrUnsupported, arg(1))
 	}
-	return nil, fmt.Errorf("%w: system call %s", ErrUnsupported, c.Name)
+	return nil, fmt.Errorf("%w: system call %s", script.ErrUnsupported, c.Name)
 }
 
 // linuxSetsockopt is setsockopt for the options the parser accepts.
-func linuxSetsockopt(fd int, c *Call) (func() callResult, error) {
+func linuxSetsockopt(fd int, c *script.Call) (func() callResult, error) {
 	if len(c.Args) < 4 {
-		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", ErrSyntax)
+		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", script.ErrSyntax)
 	}
 	name, val := c.Args[2], c.Args[3]
 	if name == "SO_LINGER" {
@@ -692,7 +685,7 @@ func linuxSetsockopt(fd int, c *Call) (func() callResult, error) {
 			k, v, _ := strings.Cut(f, "=")
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				return nil, fmt.Errorf("%w: setsockopt SO_LINGER value %q", ErrSyntax, val)
+				return nil, fmt.Errorf("%w: setsockopt SO_LINGER value %q", script.ErrSyntax, val)
 			}
 			switch k {
 			case "onoff":
@@ -703,9 +696,9 @@ func linuxSetsockopt(fd int, c *Call) (func() callResult, error) {
 		}
 		return func() callResult { return result(0, unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)) }, nil
 	}
-	v, ok := intArg(val)
-	if !ok {
-		return nil, fmt.Errorf("%w: setsockopt %s value %q", ErrSyntax, name, val)
+	v, err := strconv.Atoi(strings.Trim(val, "[] ")) // "[N]" or "N"
+	if err != nil {
+		return nil, fmt.Errorf("%w: setsockopt %s value %q", script.ErrSyntax, name, val)
 	}
 	level, opt := unix.SOL_SOCKET, 0
 	switch name {
@@ -720,16 +713,16 @@ func linuxSetsockopt(fd int, c *Call) (func() callResult, error) {
 	case "SO_REUSEADDR":
 		opt = unix.SO_REUSEADDR
 	default:
-		return nil, fmt.Errorf("%w: socket option %s", ErrUnsupported, name)
+		return nil, fmt.Errorf("%w: socket option %s", script.ErrUnsupported, name)
 	}
 	return func() callResult { return result(0, unix.SetsockoptInt(fd, level, opt, v)) }, nil
 }
 
 // linuxGetsockopt is getsockopt for SO_ERROR and TCP_NODELAY, comparing
 // the value with the script's.
-func linuxGetsockopt(fd int, c *Call) (func() callResult, error) {
+func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 	if len(c.Args) < 4 {
-		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", ErrSyntax)
+		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", script.ErrSyntax)
 	}
 	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
 	level, opt := unix.SOL_SOCKET, unix.SO_ERROR
@@ -738,7 +731,7 @@ func linuxGetsockopt(fd int, c *Call) (func() callResult, error) {
 	case "TCP_NODELAY":
 		level, opt = unix.IPPROTO_TCP, unix.TCP_NODELAY
 	default:
-		return nil, fmt.Errorf("%w: getsockopt %s", ErrUnsupported, name)
+		return nil, fmt.Errorf("%w: getsockopt %s", script.ErrUnsupported, name)
 	}
 	return func() callResult {
 		v, err := unix.GetsockoptInt(fd, level, opt)
@@ -751,8 +744,12 @@ func linuxGetsockopt(fd int, c *Call) (func() callResult, error) {
 			got = unix.ErrnoName(unix.Errno(v))
 		}
 		if want != "..." && want != got {
-			res.fail = fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", ErrMismatch, name, want, got)
+			res.fail = fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", script.ErrMismatch, name, want, got)
 		}
 		return res
 	}, nil
 }
+
+// secs prints a duration since the start as seconds, as packetdrill
+// prints times.
+func secs(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }

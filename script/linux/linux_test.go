@@ -1,6 +1,6 @@
 //go:build linux
 
-package script
+package linux
 
 import (
 	"os"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/script"
 )
 
 // linuxScripts are the connection-management scripts meant to hold on
@@ -37,15 +38,15 @@ func TestLinuxTarget(t *testing.T) {
 	netns.Require(t)
 	for _, name := range linuxScripts {
 		t.Run(name, func(t *testing.T) {
-			r := RunFile(filepath.Join("../testdata/scripts", name+".pkt"), "linux")
+			r := script.RunFile(filepath.Join("../../testdata/scripts", name+".pkt"), Run)
 			for _, l := range r.Trace {
 				t.Log(l)
 			}
 			want := slices.Contains(linuxPass, name)
 			switch {
-			case r.Status == Passed:
+			case r.Status == script.Passed:
 				t.Logf("PASS on linux")
-			case r.Status == Skipped:
+			case r.Status == script.Skipped:
 				t.Errorf("skipped: %v", r.Unsupported)
 			case want:
 				t.Errorf("FAIL on linux: %v", r.Err)
@@ -61,8 +62,8 @@ func TestLinuxTargetNeedsRoot(t *testing.T) {
 	if os.Geteuid() == 0 {
 		t.Skip("runs as root")
 	}
-	r := RunSource("x.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), "linux")
-	if r.Status != Skipped || !slices.Equal(r.Unsupported, []string{ReasonNeedsRoot}) {
+	r := script.RunSource("x.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), Run)
+	if r.Status != script.Skipped || !slices.Equal(r.Unsupported, []string{ReasonNeedsRoot}) {
 		t.Fatalf("got %v %v %v, want SKIP %q", r.Status, r.Err, r.Unsupported, ReasonNeedsRoot)
 	}
 }
