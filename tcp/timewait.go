@@ -85,7 +85,7 @@ func (t *TimeWaitRecord) Input(seg *Segment, now time.Time) (TimeWaitAction, Seg
 	switch {
 	case f.Has(wire.FlagRST):
 		return TimeWaitDrop, Segment{} // RFC 1337
-	case f.Has(wire.FlagSYN) && !f.Has(wire.FlagACK) && seg.Seq.GreaterThan(t.RcvNxt):
+	case t.reusableBy(seg):
 		return TimeWaitReuse, Segment{} // RFC 9293 §3.10.7.4 note, RFC 6191
 	case t.pawsReject(seg):
 		cfg.count(outOfWindow) // RFC 7323 §5.3
@@ -117,6 +117,21 @@ func (t *TimeWaitRecord) config() *Config {
 		return &defaultConfig
 	}
 	return t.cfg
+}
+
+// reusableBy reports whether seg is a SYN that may open a new
+// incarnation of the pair (RFC 6191 §2, as Linux's
+// tcp_timewait_state_process): one that PAWS does not reject, and whose
+// timestamp is newer than TS.Recent or whose sequence number is beyond
+// RCV.NXT, so that no segment of the old incarnation can be taken for
+// one of the new.
+func (t *TimeWaitRecord) reusableBy(seg *Segment) bool {
+	f := seg.Flags
+	if !f.Has(wire.FlagSYN) || f.Has(wire.FlagACK) || t.pawsReject(seg) {
+		return false
+	}
+	newerTS := t.tsOK && seg.Options.HasTimestamps && int32(seg.Options.TSVal-t.tsRecent) > 0
+	return newerTS || seg.Seq.GreaterThan(t.RcvNxt)
 }
 
 // pawsReject is the PAWS test (RFC 7323 §5.3 R1), as Conn.pawsReject.

@@ -179,3 +179,39 @@ func TestTimeWaitTimestamps(t *testing.T) {
 		}
 	}
 }
+
+// A SYN reopens a pair in TIME_WAIT by RFC 6191's rules, as Linux has
+// them: a timestamp newer than TS.Recent, or a sequence number beyond
+// RCV.NXT that PAWS does not reject. Any other SYN is unacceptable and
+// answered with an ACK.
+func TestTimeWaitReuseRFC6191(t *testing.T) {
+	cfg := plain(tcp.Config{MSL: 30 * time.Second, DelayedAck: -1}, withoutNagle, withTimestamps)
+	conn := newTestConn(t, cfg, ourISS)
+	conn.Connect(conn.now)
+	conn.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,TS val 100 ecr 0>")
+	conn.Close(conn.now)
+	conn.in(". 5001:5001(0) ack 1002 win 65535 <TS val 110 ecr 1>")
+	conn.in("F. 5001:5001(0) ack 1002 win 65535 <TS val 120 ecr 1>") // TS.Recent 120
+	conn.settle()
+	for _, c := range []struct {
+		syn  string
+		want tcp.TimeWaitAction
+	}{
+		{"S 4000:4000(0) win 65535 <mss 1460,TS val 200 ecr 0>", tcp.TimeWaitReuse}, // newer timestamp, old sequence number
+		{"S 9000:9000(0) win 65535 <mss 1460,TS val 121 ecr 0>", tcp.TimeWaitReuse}, // both newer
+		{"S 9000:9000(0) win 65535 <mss 1460,TS val 120 ecr 0>", tcp.TimeWaitReuse}, // equal timestamp, newer sequence number
+		{"S 9000:9000(0) win 65535 <mss 1460>", tcp.TimeWaitReuse},                  // no timestamp: the sequence number decides
+		{"S 4000:4000(0) win 65535 <mss 1460,TS val 120 ecr 0>", tcp.TimeWaitReply}, // equal timestamp, old sequence number
+		{"S 9000:9000(0) win 65535 <mss 1460,TS val 90 ecr 0>", tcp.TimeWaitReply},  // PAWS rejects it
+		{"S 4000:4000(0) win 65535 <mss 1460>", tcp.TimeWaitReply},                  // old sequence number, no timestamp
+	} {
+		tw := conn.TimeWaitRecord()
+		seg, err := tcp.ParseSegment(c.syn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := tw.Input(&seg, conn.now); got != c.want {
+			t.Errorf("%s: action %d, want %d", c.syn, got, c.want)
+		}
+	}
+}
