@@ -22,8 +22,9 @@
 // A connection that reaches TIME_WAIT leaves the connection table and is
 // replaced by a compact record (tcp.TimeWaitRecord) that answers a
 // retransmitted FIN and expires after 2×MSL; a new SYN beyond the old
-// sequence space reopens the pair if a listener takes it (RFC 6191). The record is the code the
-// engine itself runs in TIME_WAIT, so the pair answers exactly as the
+// sequence space (RFC 6191) reopens the pair if a listener takes it,
+// and is otherwise answered as TIME_WAIT answers. The record is the code
+// the engine itself runs in TIME_WAIT, so the pair answers exactly as the
 // connection would have, other segments included (at most one ACK per
 // 500 ms for them).
 //
