@@ -30,12 +30,19 @@ func (q *chunkQueue) len() int { return q.n }
 // would let memory run far beyond the window the bytes are counted in.
 // The rule bounds what the queue holds to twice the bytes it counts.
 func (q *chunkQueue) keepPacket(buf, payload []byte) bool {
-	if len(payload) == 0 || 2*len(payload) < cap(buf) {
+	if !worthKeeping(buf, payload) {
 		return false
 	}
 	q.chunks.push(chunk{buf: buf, data: payload, packet: true})
 	q.n += len(payload)
 	return true
+}
+
+// push queues the chunk c as it is: a packet kept, or a buffer of the
+// engine's own, which the queue now owns.
+func (q *chunkQueue) push(c chunk) {
+	q.chunks.push(c)
+	q.n += len(c.data)
 }
 
 // write queues a copy of p: into the room left after the last chunk's

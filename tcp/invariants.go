@@ -41,13 +41,13 @@ func (c *Conn) checkInvariants() error {
 	}
 	prevEnd := c.rcvNxt
 	for i, p := range c.recv.ooo {
-		if len(p.data) == 0 {
-			return fmt.Errorf("empty out-of-order piece %d", i)
+		if !p.check() {
+			return fmt.Errorf("out-of-order piece %d [%d, %d) empty, or its parts do not hold its bytes", i, p.seq, p.end)
 		}
 		if !p.seq.GreaterThan(prevEnd) {
 			return fmt.Errorf("out-of-order piece %d at %d overlaps or touches what precedes it (%d)", i, p.seq, prevEnd)
 		}
-		prevEnd = p.seq.Add(uint32(len(p.data)))
+		prevEnd = p.end
 		if prevEnd.GreaterThan(c.rcvRight) {
 			return fmt.Errorf("out-of-order piece %d ends at %d, past the window's edge %d", i, prevEnd, c.rcvRight)
 		}

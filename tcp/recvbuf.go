@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"slices"
 	"time"
 
 	"github.com/seqack/seqack/wire"
@@ -10,19 +11,16 @@ import (
 // out-of-order pieces waiting for the hole before them to fill (RFC 9293
 // §3.10.7.4, seventh: segments beyond RCV.NXT are held for later
 // processing). Buffers are allocated when data arrives and released when
-// they drain.
+// they drain. Storing a segment costs what its new bytes cost, plus a
+// search among the pieces: never what the queue already holds.
 type receiveQueue struct {
 	data      chunkQueue // in-order, unread
-	ooo       []oooPiece // out of order, sorted by seq, not overlapping
+	ooo       []oooPiece // out of order, sorted by seq, not overlapping or touching
+	oooN      int        // bytes held in ooo
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole ...
 	oooFinSeq Seq        // ... at this sequence number
 	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
-}
-
-type oooPiece struct {
-	seq  Seq
-	data []byte
 }
 
 func (q *receiveQueue) readable() int { return q.data.len() }
@@ -30,13 +28,8 @@ func (q *receiveQueue) readable() int { return q.data.len() }
 // finished reports whether every byte before the peer's FIN has been read.
 func (q *receiveQueue) finished() bool { return q.fin && q.data.len() == 0 }
 
-func (q *receiveQueue) oooBytes() int {
-	n := 0
-	for _, p := range q.ooo {
-		n += len(p.data)
-	}
-	return n
-}
+// oooBytes returns the bytes held beyond holes.
+func (q *receiveQueue) oooBytes() int { return q.oooN }
 
 // store files payload, which starts at seq, given that the next byte
 // expected is next. It returns the new next, and whether it kept buf,
@@ -46,26 +39,35 @@ func (q *receiveQueue) store(seq, next Seq, payload, buf []byte) (Seq, bool) {
 	if len(payload) == 0 {
 		return next, false
 	}
+	end := seq.Add(uint32(len(payload)))
+	if seq == next && (len(q.ooo) == 0 || end.LessThan(q.ooo[0].seq)) {
+		kept := buf != nil && q.data.keepPacket(buf, payload)
+		if !kept {
+			q.data.write(payload)
+		}
+		return end, kept
+	}
+	kept, stored := q.insertOutOfOrder(seq, payload, buf)
 	if seq != next {
-		if q.insertOutOfOrder(seq, payload) {
+		if stored {
 			q.lastOOO = seq
 		}
-		return next, false
+		return next, kept
 	}
-	kept := buf != nil && q.data.keepPacket(buf, payload)
-	if !kept {
-		q.data.write(payload)
-	}
-	next = next.Add(uint32(len(payload)))
-	// Pull in pieces the new data has made contiguous.
-	for len(q.ooo) > 0 && q.ooo[0].seq.LessThanEq(next) {
-		p := q.ooo[0]
-		q.ooo = q.ooo[1:]
-		if end := p.seq.Add(uint32(len(p.data))); end.GreaterThan(next) {
-			q.data.write(p.data[next.Sub(p.seq):])
-			next = end
+	// The segment reached the first piece, which now starts at next:
+	// its parts join the in-order queue as they are.
+	p := &q.ooo[0]
+	for _, c := range p.parts.all() {
+		if !c.packet && len(c.data) < smallPart {
+			q.data.write(c.data)
+			putBuffer(c.buf)
+		} else {
+			q.data.push(c)
 		}
 	}
+	next = p.end
+	q.oooN -= p.len()
+	q.ooo = slices.Delete(q.ooo, 0, 1)
 	if len(q.ooo) == 0 {
 		q.ooo = nil
 	}
@@ -78,56 +80,54 @@ func (q *receiveQueue) store(seq, next Seq, payload, buf []byte) (Seq, bool) {
 // A lossy path with a large window has a few dozen.
 const maxOutOfOrderPieces = 256
 
-// insertOutOfOrder adds a piece, absorbing the pieces it overlaps or
-// touches, so that pieces never overlap and stay sorted. A piece that
-// would be one too many is dropped (the sender will send it again); it
-// reports whether the piece was kept.
-func (q *receiveQueue) insertOutOfOrder(seq Seq, payload []byte) bool {
+// insertOutOfOrder adds the bytes of payload, which starts at seq, that
+// no piece holds yet, joining the pieces it overlaps or touches so that
+// pieces never overlap and stay sorted. A piece that would be one too
+// many is dropped (the sender will send it again). It reports whether it
+// kept buf, the packet payload lies in, and whether it stored payload.
+func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, stored bool) {
 	start, end := seq, seq.Add(uint32(len(payload)))
-	if len(q.ooo) >= maxOutOfOrderPieces && !q.touchesPiece(start, end) {
-		return false
-	}
-	merged := append([]byte(nil), payload...)
-	kept := q.ooo[:0:0]
-	inserted := false
-	for _, p := range q.ooo {
-		pEnd := p.seq.Add(uint32(len(p.data)))
-		switch {
-		case pEnd.LessThan(start): // wholly before, not touching
-			kept = append(kept, p)
-		case p.seq.GreaterThan(end): // wholly after, not touching
-			if !inserted {
-				kept = append(kept, oooPiece{start, merged})
-				inserted = true
-			}
-			kept = append(kept, p)
-		default: // overlapping or touching: absorb it
-			if p.seq.LessThan(start) {
-				merged = append(p.data[:start.Sub(p.seq):start.Sub(p.seq)], merged...)
-				start = p.seq
-			}
-			if pEnd.GreaterThan(end) {
-				merged = append(merged, p.data[end.Sub(p.seq):]...)
-				end = pEnd
-			}
+	// The first piece that ends at or after start: pieces before it
+	// neither overlap nor touch the segment.
+	i, _ := slices.BinarySearchFunc(q.ooo, start, func(p oooPiece, s Seq) int {
+		if p.end.LessThan(s) {
+			return -1
 		}
-	}
-	if !inserted {
-		kept = append(kept, oooPiece{start, merged})
-	}
-	q.ooo = kept
-	return true
-}
-
-// touchesPiece reports whether [start, end) overlaps or touches a piece
-// already held: merging it adds no piece.
-func (q *receiveQueue) touchesPiece(start, end Seq) bool {
-	for _, p := range q.ooo {
-		if !p.seq.Add(uint32(len(p.data))).LessThan(start) && !end.LessThan(p.seq) {
-			return true
+		return 1
+	})
+	if i == len(q.ooo) || q.ooo[i].seq.GreaterThan(end) { // touches no piece
+		if len(q.ooo) >= maxOutOfOrderPieces {
+			return false, false
 		}
+		p := oooPiece{seq: start, end: start}
+		kept = p.pushBack(payload, buf)
+		q.ooo = slices.Insert(q.ooo, i, p)
+		q.oooN += len(payload)
+		return kept, true
 	}
-	return false
+	// The bytes [lo, hi) of the segment are new: keep buf if they are
+	// all of it.
+	take := func(lo, hi Seq) (b, keep []byte) {
+		b = payload[lo.Sub(start):hi.Sub(start)]
+		q.oooN += len(b)
+		if len(b) == len(payload) {
+			keep = buf
+		}
+		return b, keep
+	}
+	p := &q.ooo[i]
+	if start.LessThan(p.seq) {
+		kept = p.pushFront(take(start, p.seq))
+	}
+	for i+1 < len(q.ooo) && q.ooo[i+1].seq.LessThanEq(end) {
+		gap, keep := take(q.ooo[i].end, q.ooo[i+1].seq)
+		kept = q.ooo[i].join(gap, keep, &q.ooo[i+1]) || kept
+		q.ooo = slices.Delete(q.ooo, i+1, i+2)
+	}
+	if p := &q.ooo[i]; end.GreaterThan(p.end) {
+		kept = p.pushBack(take(p.end, end)) || kept
+	}
+	return kept, true
 }
 
 // sackBlocks fills blocks with the out-of-order pieces as SACK blocks
@@ -136,30 +136,34 @@ func (q *receiveQueue) touchesPiece(start, end Seq) bool {
 // how many it filled.
 func (q *receiveQueue) sackBlocks(blocks []wire.SACKBlock) int {
 	n := 0
-	first := -1
-	for i, p := range q.ooo {
-		if q.lastOOO.GreaterThanEq(p.seq) && q.lastOOO.LessThan(p.seq.Add(uint32(len(p.data)))) {
-			first = i
-			break
+	first, _ := slices.BinarySearchFunc(q.ooo, q.lastOOO, func(p oooPiece, s Seq) int {
+		if p.end.LessThanEq(s) {
+			return -1
 		}
+		return 1
+	})
+	if first == len(q.ooo) || q.ooo[first].seq.GreaterThan(q.lastOOO) {
+		first = -1 // no piece holds it: it has been read, or dropped
 	}
-	put := func(p oooPiece) {
-		blocks[n] = wire.SACKBlock{Left: uint32(p.seq), Right: uint32(p.seq.Add(uint32(len(p.data))))}
+	put := func(p *oooPiece) {
+		blocks[n] = wire.SACKBlock{Left: uint32(p.seq), Right: uint32(p.end)}
 		n++
 	}
 	if first >= 0 && n < len(blocks) {
-		put(q.ooo[first])
+		put(&q.ooo[first])
 	}
 	for i := len(q.ooo) - 1; i >= 0 && n < len(blocks); i-- {
 		if i != first {
-			put(q.ooo[i])
+			put(&q.ooo[i])
 		}
 	}
 	return n
 }
 
+// dropOutOfOrder forgets the pieces; their packet buffers are left to
+// the garbage collector.
 func (q *receiveQueue) dropOutOfOrder() {
-	q.ooo = nil
+	q.ooo, q.oooN = nil, 0
 	q.oooFin = false
 }
 

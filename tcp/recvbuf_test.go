@@ -1,6 +1,13 @@
 package tcp
 
-import "testing"
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"unsafe"
+
+	"github.com/seqack/seqack/wire"
+)
 
 // The receive queue puts pieces arriving in any order back together.
 func TestReceiveQueueReassembly(t *testing.T) {
@@ -33,7 +40,7 @@ func TestReceiveQueueReassembly(t *testing.T) {
 				}
 				next, _ = q.store(seq, next, payload, nil)
 				for i := 1; i < len(q.ooo); i++ {
-					prevEnd := q.ooo[i-1].seq.Add(uint32(len(q.ooo[i-1].data)))
+					prevEnd := q.ooo[i-1].end
 					if !q.ooo[i].seq.GreaterThan(prevEnd) {
 						t.Fatalf("pieces overlap or touch: %v", q.ooo)
 					}
@@ -65,8 +72,8 @@ func TestReceiveQueueBoundsPieces(t *testing.T) {
 	}
 	// A byte next to the first piece merges with it: still allowed.
 	q.store(next.Add(3), next, []byte{'x'}, nil)
-	if len(q.ooo) != maxOutOfOrderPieces || len(q.ooo[0].data) != 2 {
-		t.Errorf("a touching piece was not merged: %d pieces, first %d bytes", len(q.ooo), len(q.ooo[0].data))
+	if len(q.ooo) != maxOutOfOrderPieces || q.ooo[0].len() != 2 {
+		t.Errorf("a touching piece was not merged: %d pieces, first %d bytes", len(q.ooo), q.ooo[0].len())
 	}
 }
 
@@ -154,5 +161,231 @@ func TestChunkQueueSteadyStateAllocates(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per round, want 0", allocs)
+	}
+}
+
+// streamByte is the byte at offset off of the stream the receive queue
+// tests send: it differs from its neighbours, so a byte misplaced shows.
+func streamByte(off uint32) byte { return byte(off*7 + off>>8) }
+
+// FuzzReceiveQueue checks the receive queue against a model that keeps
+// the bytes held beyond the hole in a map by offset: whatever the order,
+// overlap, size and packet buffers of the segments, the queue holds the
+// same bytes as the model, in pieces that are sorted, apart and hold
+// exactly their bytes, counts them, SACKs the latest first, reads back
+// the stream, never writes into a packet it kept, and holds memory
+// within a small multiple of the bytes it counts. Each three bytes of
+// the input are a segment: its offset beyond the next byte expected (a
+// byte, times 4 when its top bit is set), its length (a byte, times 16
+// when its top bit is set) and whether it comes in a packet buffer.
+func FuzzReceiveQueue(f *testing.F) {
+	f.Add([]byte{5, 3, 0, 1, 2, 1, 0, 1, 0})
+	f.Add([]byte{10, 2, 0, 14, 2, 1, 12, 2, 0, 0, 20, 1})
+	f.Add([]byte{0x81, 0x82, 1, 2, 1, 0, 1, 1, 0, 0, 1, 1, 0x90, 0x90, 1})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		const base = Seq(0xffff_ff00) // straddle the wrap
+		const window = 1 << 14
+		var q receiveQueue
+		next := base
+		model := map[uint32]byte{} // offsets from base held beyond next
+		var read []byte
+		type kept struct{ buf, copy []byte }
+		var packets []kept
+		for ; len(ops) >= 3; ops = ops[3:] {
+			off, n := uint32(ops[0]), int(ops[1])
+			if off&0x80 != 0 {
+				off = (off & 0x7f) * 4
+			}
+			if n&0x80 != 0 {
+				n = (n & 0x7f) * 16
+			}
+			n = max(n, 1)
+			// The segment, offset from base, as the engine would
+			// hand it over: trimmed to the window, what precedes next
+			// dropped.
+			start := next.Sub(base) + off
+			end := min(start+uint32(n), next.Sub(base)+window)
+			if start >= end {
+				continue
+			}
+			seg := make([]byte, end-start)
+			for i := range seg {
+				seg[i] = streamByte(start + uint32(i))
+			}
+			var buf []byte
+			if ops[2]&1 != 0 { // in a packet: 40 bytes of headers, then the payload
+				buf = append(make([]byte, 40, 40+len(seg)), seg...)
+				seg = buf[40:]
+			}
+			// The model: a segment that touches no piece when the
+			// queue holds all it may is dropped.
+			touches := false
+			for o := start - 1; o <= end; o++ {
+				if _, ok := model[o]; ok && o >= next.Sub(base) {
+					touches = true
+					break
+				}
+			}
+			dropped := start != next.Sub(base) && !touches && pieces(model, next.Sub(base)) >= maxOutOfOrderPieces
+			if !dropped {
+				for o := start; o < end; o++ {
+					model[o] = streamByte(o)
+				}
+			}
+			modelNext := next.Sub(base)
+			for _, ok := model[modelNext]; ok; _, ok = model[modelNext] {
+				delete(model, modelNext)
+				modelNext++
+			}
+			var k bool
+			next, k = q.store(base.Add(start), next, seg, buf)
+			if k {
+				packets = append(packets, kept{buf, slices.Clone(buf)})
+			}
+			if next.Sub(base) != modelNext {
+				t.Fatalf("next %d, model's %d", next.Sub(base), modelNext)
+			}
+			checkOutOfOrder(t, &q, next, base, model)
+			if !dropped && start != next.Sub(base) && q.oooN > 0 && start > next.Sub(base) {
+				var blocks [4]wire.SACKBlock
+				if q.sackBlocks(blocks[:]) == 0 || !base.Add(start).InRange(Seq(blocks[0].Left), Seq(blocks[0].Right)) {
+					t.Fatalf("first SACK block %v does not hold the latest segment at %d", blocks[0], start)
+				}
+			}
+			// Read a little now and then, as an application would.
+			if ops[2]&2 != 0 {
+				p := make([]byte, 100)
+				read = append(read, p[:q.data.read(p, nil)]...)
+			}
+		}
+		for q.data.len() > 0 {
+			p := make([]byte, 1000)
+			read = append(read, p[:q.data.read(p, nil)]...)
+		}
+		if uint32(len(read)) != next.Sub(base) {
+			t.Fatalf("read %d bytes, next is %d", len(read), next.Sub(base))
+		}
+		for i, b := range read {
+			if b != streamByte(uint32(i)) {
+				t.Fatalf("byte %d read %#x, sent %#x", i, b, streamByte(uint32(i)))
+			}
+		}
+		for _, p := range packets {
+			if !bytes.Equal(p.buf[:cap(p.buf)], p.copy[:cap(p.buf)]) {
+				t.Fatal("a kept packet was written to")
+			}
+		}
+	})
+}
+
+// pieces counts the runs of consecutive offsets held in model from next
+// on.
+func pieces(model map[uint32]byte, next uint32) int {
+	n := 0
+	for o := range model {
+		if _, ok := model[o-1]; o >= next && (!ok || o == next) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkOutOfOrder compares the queue's pieces with model, and checks
+// their order, their parts and the memory they hold.
+func checkOutOfOrder(t *testing.T, q *receiveQueue, next, base Seq, model map[uint32]byte) {
+	t.Helper()
+	prev, n := next, 0
+	for i := range q.ooo {
+		p := &q.ooo[i]
+		if !p.seq.GreaterThan(prev) || !p.check() {
+			t.Fatalf("piece %d [%d, %d) after %d: out of order, touching, or its parts do not add up", i, p.seq.Sub(base), p.end.Sub(base), prev.Sub(base))
+		}
+		o := p.seq.Sub(base)
+		for _, c := range p.parts.all() {
+			for _, b := range c.data {
+				if want, ok := model[o]; !ok || b != want {
+					t.Fatalf("piece %d holds %#x at %d, model %#x (held %v)", i, b, o, want, ok)
+				}
+				o++
+			}
+		}
+		n += p.len()
+		prev = p.end
+	}
+	mem, parts := oooMemory(q)
+	if n != len(model) || n != q.oooBytes() {
+		t.Fatalf("pieces hold %d bytes, count %d, model %d", n, q.oooBytes(), len(model))
+	}
+	// Blocks hold at most four times their bytes (twice, and half
+	// filled), or minBlock; the lists of parts at most four slots a
+	// part, and eight more.
+	slot := int(unsafe.Sizeof(chunk{}))
+	if limit := 4*n + (minBlock+4*slot)*parts + 8*slot*len(q.ooo); mem > limit {
+		t.Fatalf("%d bytes of memory for %d bytes in %d parts of %d pieces, over %d", mem, n, parts, len(q.ooo), limit)
+	}
+}
+
+// oooMemory returns the bytes of memory the queue's pieces hold, blocks
+// and lists of parts, and how many parts they have.
+func oooMemory(q *receiveQueue) (mem, parts int) {
+	for i := range q.ooo {
+		for _, c := range q.ooo[i].parts.all() {
+			mem += cap(c.buf)
+			parts++
+		}
+		mem += cap(q.ooo[i].parts.items) * int(unsafe.Sizeof(chunk{}))
+	}
+	return mem, parts
+}
+
+// Floods of tiny segments cannot make the queue hold much more memory
+// than the bytes it counts against the window: 1-byte segments share
+// blocks, and a 1-byte segment next to a kept packet costs a small block.
+func TestOutOfOrderMemoryBound(t *testing.T) {
+	const n = 200_000
+	for _, c := range []struct {
+		name  string
+		off   func(i int) uint32 // offset beyond a 1-byte hole of segment i
+		size  func(i int) int    // its payload
+		cap   int                // of the packet buffer it comes in, 0 for none
+		ratio float64            // the most memory a byte counted may hold
+	}{
+		{"extend", func(i int) uint32 { return uint32(1 + i) }, func(int) int { return 1 }, 0, 2.1},
+		{"prepend", func(i int) uint32 { return uint32(n - i) }, func(int) int { return 1 }, 0, 2.1},
+		// 255 pieces of a byte with a byte between them, then the bytes
+		// between, then again further on.
+		{"fill holes", func(i int) uint32 {
+			g, k := i/510, i%510
+			if k < 255 {
+				return uint32(1 + 510*g + 2*k)
+			}
+			return uint32(2 + 510*g + 2*(k-255))
+		}, func(int) int { return 1 }, 0, 2.1},
+		// Packets of 128 bytes, each in a 256-byte buffer (kept), with
+		// a 1-byte segment after each: the byte cannot go into the
+		// packet.
+		{"packets and bytes", func(i int) uint32 { return uint32(1 + 129*(i/2) + 128*(i%2)) }, func(i int) int { return 128 - 127*(i%2) }, 256, 4},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var q receiveQueue
+			next := Seq(1000)
+			held := 0
+			for i := range n {
+				payload := make([]byte, c.size(i), max(c.size(i), c.cap))
+				var buf []byte
+				if c.cap > 0 {
+					buf = payload
+				}
+				if _, stored := q.insertOutOfOrder(next.Add(c.off(i)), payload, buf); stored {
+					held += len(payload)
+				}
+			}
+			mem, parts := oooMemory(&q)
+			ratio := float64(mem) / float64(q.oooBytes())
+			t.Logf("%d bytes held in %d pieces, %d parts: %d bytes of memory, %.2f a byte", q.oooBytes(), len(q.ooo), parts, mem, ratio)
+			if q.oooBytes() != held || ratio > c.ratio {
+				t.Errorf("%d bytes held (want %d) in %d bytes of memory: %.2f a byte, want at most %.1f", q.oooBytes(), held, mem, ratio, c.ratio)
+			}
+		})
 	}
 }
