@@ -43,6 +43,11 @@
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue
 // keeps the packet itself, handing it to Config.ReleaseBuffer once read.
+// Data that arrives beyond a hole is kept the same way, as a list of the
+// segments' packets (or of small blocks their bytes are copied into)
+// for each piece: storing a segment costs what its own bytes cost,
+// however much is held beyond the hole, and at most 256 separate pieces
+// are held.
 // Data sent is copied once, by Write, when segments are large: with
 // Config.SendBuffer the send queue keeps each segment's payload after
 // room for its headers, and offers it as Segment.Frame, for the driver

@@ -28,11 +28,14 @@ const minBlock = 64
 func (p *oooPiece) len() int { return int(p.end.Sub(p.seq)) }
 
 // pushBack adds b after the piece's last byte, keeping buf, the packet b
-// lies in, rather than a copy when b fills at least half of it (nil: no
-// packet to keep). It reports whether it kept buf.
+// lies in, rather than a copy when b is not small and fills at least
+// half of it (nil: no packet to keep). Small payloads are copied, so
+// that they share blocks: a kept packet's neighbour cannot be written
+// into, and a part costs more than a few bytes to keep track of. It
+// reports whether it kept buf.
 func (p *oooPiece) pushBack(b, buf []byte) bool {
 	p.end = p.end.Add(uint32(len(b)))
-	if worthKeeping(buf, b) {
+	if len(b) >= smallPart && worthKeeping(buf, b) {
 		p.parts.pushBack(chunk{buf: buf, data: b, packet: true})
 		return true
 	}
@@ -44,7 +47,7 @@ func (p *oooPiece) pushBack(b, buf []byte) bool {
 // its last.
 func (p *oooPiece) pushFront(b, buf []byte) bool {
 	p.seq = p.seq.Add(-uint32(len(b)))
-	if worthKeeping(buf, b) {
+	if len(b) >= smallPart && worthKeeping(buf, b) {
 		p.parts.pushFront(chunk{buf: buf, data: b, packet: true})
 		return true
 	}

@@ -339,8 +339,9 @@ func oooMemory(q *receiveQueue) (mem, parts int) {
 }
 
 // Floods of tiny segments cannot make the queue hold much more memory
-// than the bytes it counts against the window: 1-byte segments share
-// blocks, and a 1-byte segment next to a kept packet costs a small block.
+// than the bytes it counts against the window: small payloads are
+// copied into shared blocks, and a 1-byte segment next to a kept packet
+// (which is at least smallPart long) costs a small block.
 func TestOutOfOrderMemoryBound(t *testing.T) {
 	const n = 200_000
 	for _, c := range []struct {
@@ -361,16 +362,23 @@ func TestOutOfOrderMemoryBound(t *testing.T) {
 			}
 			return uint32(2 + 510*g + 2*(k-255))
 		}, func(int) int { return 1 }, 0, 2.1},
-		// Packets of 128 bytes, each in a 256-byte buffer (kept), with
-		// a 1-byte segment after each: the byte cannot go into the
-		// packet.
-		{"packets and bytes", func(i int) uint32 { return uint32(1 + 129*(i/2) + 128*(i%2)) }, func(i int) int { return 128 - 127*(i%2) }, 256, 4},
+		// Packets of 1024 bytes, each in a 2048-byte buffer (kept),
+		// with a 1-byte segment after each: the byte cannot go into
+		// the packet.
+		{"packets and bytes", func(i int) uint32 { return uint32(1 + 1025*(i/2) + 1024*(i%2)) }, func(i int) int { return 1024 - 1023*(i%2) }, 2048, 2.5},
+		// Packets of 128 bytes, each in a 256-byte buffer, with a byte
+		// after each: small payloads are copied, into shared blocks.
+		{"small packets and bytes", func(i int) uint32 { return uint32(1 + 129*(i/2) + 128*(i%2)) }, func(i int) int { return 128 - 127*(i%2) }, 256, 2.1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var q receiveQueue
 			next := Seq(1000)
 			held := 0
-			for i := range n {
+			count := n
+			if c.cap > 0 {
+				count = n / 10 // as many packets as bytes in the floods
+			}
+			for i := range count {
 				payload := make([]byte, c.size(i), max(c.size(i), c.cap))
 				var buf []byte
 				if c.cap > 0 {
