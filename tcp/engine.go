@@ -383,7 +383,7 @@ func (c *Conn) enterClosed(err error, ev Events) {
 	c.delack.stop()
 	c.rackStop()
 	c.releaseQueue()
-	c.recv.dropOutOfOrder()
+	c.recv.dropOutOfOrder(c.cfg.ReleaseBuffer)
 	c.setState(Closed)
 	c.events |= ev | EventClosed
 }

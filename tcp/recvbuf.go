@@ -160,9 +160,14 @@ func (q *receiveQueue) sackBlocks(blocks []wire.SACKBlock) int {
 	return n
 }
 
-// dropOutOfOrder forgets the pieces; their packet buffers are left to
-// the garbage collector.
-func (q *receiveQueue) dropOutOfOrder() {
+// dropOutOfOrder forgets the pieces, giving each kept packet to release
+// and each block of the engine's own back to its pool.
+func (q *receiveQueue) dropOutOfOrder(release func([]byte)) {
+	for i := range q.ooo {
+		for j := range q.ooo[i].parts.all() {
+			releaseChunk(&q.ooo[i].parts.all()[j], release)
+		}
+	}
 	q.ooo, q.oooN = nil, 0
 	q.oooFin = false
 }

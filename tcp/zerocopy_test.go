@@ -204,3 +204,29 @@ func TestFramedSegments(t *testing.T) {
 		t.Error("the send queue asked for framing buffers at MSS 1460")
 	}
 }
+
+// A packet kept beyond a hole goes back through Config.ReleaseBuffer when
+// the connection ends with the hole still open: a pool's buffer must not
+// be left to the garbage collector.
+func TestOutOfOrderPacketReleasedOnAbort(t *testing.T) {
+	var released int
+	cfg := plain(tcp.Config{DelayedAck: -1, ReleaseBuffer: func([]byte) { released++ }}, withSACK, withoutNagle)
+	c := newTestConn(t, cfg, ourISS)
+	c.Connect(c.now)
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK>")
+	c.settle()
+	seg, err := tcp.ParseSegment(". 6001:7401(1400) ack 1001 win 65535")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 40+1400, 2048)
+	seg.Payload, seg.Buffer = buf[40:], buf
+	c.Input(&seg, c.now)
+	if seg.Buffer != nil {
+		t.Fatal("the out-of-order packet was copied, not kept")
+	}
+	c.Abort(c.now)
+	if released != 1 {
+		t.Errorf("%d buffers released after Abort, want the 1 kept beyond the hole", released)
+	}
+}
