@@ -73,11 +73,7 @@ type Conn struct {
 	kaTimer  timer // keepalive
 	delack   timer // delayed ACK (RFC 1122 §4.2.3.2)
 	retries  int   // consecutive expiries of rtx or persist
-	rto      time.Duration
-	srtt     time.Duration
-	rttvar   time.Duration
-	rttSeq   Seq // ... whose acknowledgment ends the measurement
-	rttStart instant
+	rtt      rttEstimator
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
@@ -108,7 +104,6 @@ type Conn struct {
 	tsOK       bool   // timestamps (RFC 7323 §3): both SYNs carried the option
 	scaling    bool   // window scaling: the peer's SYN carried the option and we answer with ours
 	closed     bool   // Close was called: a FIN follows the queued data
-	rttTiming  bool   // a segment is being timed (rttSeq, rttStart)
 	sackOK     bool   // both SYNs carried SACK-permitted (RFC 2018)
 	inRecovery bool   // in fast recovery
 	mustResend bool   // the next hole goes at once, whatever the pipe (fast retransmit, RFC 6582 partial ACK)
@@ -267,7 +262,7 @@ func (c *Conn) Stats() Stats {
 		BytesSent: c.stats.bytesSent, BytesReceived: c.stats.bytesReceived,
 		Retransmissions: c.stats.retransmissions, BytesRetransmitted: c.stats.bytesRetransmitted,
 	}
-	s.SRTT, s.RTTVar, s.RTO = c.srtt, c.rttvar, c.rto
+	s.SRTT, s.RTTVar, s.RTO = c.rtt.srtt, c.rtt.rttvar, c.rtt.rto
 	s.SendWindow = c.sndWnd
 	s.ReceiveWindow = c.rcvRight.Sub(c.rcvNxt)
 	s.MSS = c.payloadMSS()
@@ -419,7 +414,7 @@ func (c *Conn) openSend(iss Seq) {
 	c.sndUna, c.sndNxt, c.sndMax = iss, iss, iss
 	c.recoverSeq = iss // no recovery yet (see recovering)
 	c.sendSeq = iss + 1
-	c.rto = c.cfg.initialRTO()
+	c.rtt.rto = c.cfg.initialRTO()
 	c.retries = 0
 }
 

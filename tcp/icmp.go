@@ -41,7 +41,7 @@ func (c *Conn) PacketTooBig(mss uint16, seq Seq, now time.Time) bool {
 	c.endSearch(now) // RFC 8201 §4: no larger size for a while
 	if c.state.Synchronized() && c.sndUna != c.sndMax {
 		c.sndNxt = c.sndUna
-		c.rttTiming = false
+		c.rtt.cancel()
 		c.output(now)
 	}
 	return true

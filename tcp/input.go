@@ -326,10 +326,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		c.updateWindow(seg)
 		if opened {
 			c.persist.stop()
-			c.rto = max(c.rto, c.cfg.initialRTO()) // restore after probe backoff
-			if c.srtt != 0 {
-				c.rto = min(max(c.srtt+max(time.Millisecond, 4*c.rttvar), c.cfg.minRTO()), c.cfg.maxRTO())
-			}
+			c.rtt.restore(c.cfg.initialRTO(), c.cfg.rtoBounds()) // after the probes' backoff
 		}
 	}
 	finAcked := c.closed && c.sndUna == c.finSeq+1
@@ -363,17 +360,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 	acked := int(ack.Sub(c.sndUna))
 	synAcked := c.sndUna == c.iss
-	if rtt, ok := c.timestampRTT(seg); ok {
-		// With timestamps every ACK could give a sample, retransmissions
-		// included (RFC 7323 §4); one per flight is taken, as without.
-		if !c.rttTiming || ack.GreaterThanEq(c.rttSeq) {
-			c.sampleRTT(rtt)
-			c.rttTiming, c.rttSeq, c.rttStart = true, c.sndMax, c.at(now)
-		}
-	} else if c.rttTiming && ack.GreaterThanEq(c.rttSeq) {
-		c.rttTiming = false
-		c.sampleRTT(c.since(c.rttStart, now))
-	}
+	c.sampleRTT(seg, ack, now)
 	// Bytes of the send queue now acknowledged (SYN and FIN take no room).
 	if acked := ack.Sub(c.sendSeq); int32(acked) > 0 {
 		n := min(int(acked), c.queued())
@@ -401,7 +388,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 	if c.sndUna == c.sndMax {
 		c.rtx.stop()
 	} else {
-		c.rtx.set(c.at(now.Add(c.rto)))
+		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
 }
 
@@ -532,8 +519,8 @@ func (c *Conn) enterTimeWait(now time.Time) {
 func (c *Conn) ackedToCC(acked int, now time.Time) {
 	if c.cfg.SegmentOffload > 0 {
 		for step := 2 * c.effectiveMSS(); acked > step; acked -= step {
-			c.cc.Acked(step, c.srtt, now)
+			c.cc.Acked(step, c.rtt.srtt, now)
 		}
 	}
-	c.cc.Acked(acked, c.srtt, now)
+	c.cc.Acked(acked, c.rtt.srtt, now)
 }

@@ -120,7 +120,7 @@ func (c *Conn) ack() {
 // output sends what the state, the send queue and the peer's window allow,
 // then a bare ACK if one is owed and nothing else carried it.
 func (c *Conn) output(now time.Time) {
-	if c.cc != nil && c.sndUna == c.sndMax && c.lastSend != 0 && c.since(c.lastSend, now) > c.rto {
+	if c.cc != nil && c.sndUna == c.sndMax && c.lastSend != 0 && c.since(c.lastSend, now) > c.rtt.rto {
 		c.cc.Restart(now) // RFC 5681 §4.1: restart after idle
 		c.lastSend = c.at(now)
 	}
@@ -134,7 +134,7 @@ func (c *Conn) output(now time.Time) {
 	// §3.8.6.1).
 	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
 		c.sendSeq.Add(uint32(c.queued())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
-		c.persist.set(c.at(now.Add(c.rto)))
+		c.persist.set(c.at(now.Add(c.rtt.rto)))
 	}
 }
 
@@ -270,21 +270,17 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.stats.bytesRetransmitted += uint64(len(seg.Payload))
 		c.count(retransmissions)
 		c.probeResent(&seg, now)
-		if c.rttTiming && seg.Seq.LessThan(c.rttSeq) {
-			c.rttTiming = false // Karn's algorithm: no sample from a retransmission
-		}
+		c.rtt.resent(seg.Seq) // Karn's algorithm: no sample from a retransmission
 	} else {
 		c.stats.bytesSent += uint64(len(seg.Payload))
-		if !c.rttTiming {
-			c.rttTiming, c.rttSeq, c.rttStart = true, seg.End(), c.at(now)
-		}
+		c.rtt.sent(seg.End(), c.at(now))
 	}
 	c.emit(seg)
 	if seg.End().GreaterThan(c.sndMax) {
 		c.sndMax = seg.End()
 	}
 	if !c.rtx.running() {
-		c.rtx.set(c.at(now.Add(c.rto)))
+		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
 	c.persist.stop()
 	sentAt := c.at(now)

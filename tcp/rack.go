@@ -381,7 +381,7 @@ func (c *Conn) reoWnd() time.Duration {
 		c.sb.bytes(c.sndUna, c.sndMax) > (dupThresh-1)*c.effectiveMSS()) {
 		return 0
 	}
-	return min(c.rack.minRTT/4, c.srtt)
+	return min(c.rack.minRTT/4, c.rtt.srtt)
 }
 
 // rackPipe is RFC 6675's pipe with RACK's IsLost: what is outstanding,
@@ -449,8 +449,8 @@ func (c *Conn) armProbeAt(now instant) {
 		return
 	}
 	pto := time.Second // no RTT sample yet
-	if c.srtt != 0 {
-		pto = 2*c.srtt + timerSlack
+	if c.rtt.srtt != 0 {
+		pto = 2*c.rtt.srtt + timerSlack
 		if c.flightSize() <= c.effectiveMSS() {
 			pto += worstDelayedAck
 		}
@@ -493,7 +493,7 @@ func (c *Conn) sendProbe(now time.Time) {
 	}
 	c.rack.tlpAgain, c.rack.tlpEnd = again, c.sndNxt
 	c.count(tlpProbes)
-	c.rtx.set(c.at(now.Add(c.rto)))
+	c.rtx.set(c.at(now.Add(c.rtt.rto)))
 }
 
 // tlpAck follows a probe's episode (RFC 8985 §7.4): it ends when an ACK

@@ -246,7 +246,7 @@ func (c *Conn) enterRecovery(now time.Time) {
 	c.prrStart()
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
-	c.rttTiming = false
+	c.rtt.cancel()
 	if c.rack != nil {
 		if c.rack.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
 			c.rack.timer.stop()
@@ -269,7 +269,7 @@ func (c *Conn) recoveryAck(ack Seq, now time.Time) {
 	} else if c.rtxNext.LessThan(ack) {
 		c.rtxNext = ack
 	}
-	c.rtx.set(c.at(now.Add(c.rto))) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
+	c.rtx.set(c.at(now.Add(c.rtt.rto))) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
 }
 
 // detectSpuriousTimeout runs the Eifel detection (RFC 3522) on the first

@@ -181,7 +181,7 @@ func (c *Conn) autoTune(now time.Time) {
 	if ceiling == 0 || c.rcvLocked {
 		return
 	}
-	rtt := max(c.srtt, time.Millisecond)      // timestamps measure in milliseconds
+	rtt := max(c.rtt.srtt, time.Millisecond)  // timestamps measure in milliseconds
 	read := c.rcvNxt - Seq(c.recv.readable()) // how far the application has read
 	if c.tuneTime == 0 {
 		c.tuneSeq, c.tuneTime = read, c.at(now)

@@ -82,8 +82,8 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	}
 	c.retries++
 	c.detectBlackHole()
-	c.rto = min(2*c.rto, c.cfg.maxRTO()) // RFC 6298 §5.5
-	c.rttTiming = false                  // Karn's algorithm
+	c.rtt.backoff(c.cfg.rtoBounds()) // RFC 6298 §5.5
+	c.rtt.cancel()                   // Karn's algorithm
 	if c.cc != nil {
 		c.cc.Timeout(c.flightSize(), now)
 	}
@@ -106,26 +106,23 @@ func (c *Conn) probeWindow(now time.Time) {
 		return
 	}
 	c.emit(Segment{Seq: c.sndUna - 1, Flags: wire.FlagACK})
-	c.rto = min(2*c.rto, c.cfg.maxRTO())
-	c.persist.set(c.at(now.Add(c.rto)))
+	c.rtt.backoff(c.cfg.rtoBounds())
+	c.persist.set(c.at(now.Add(c.rtt.rto)))
 }
 
-// sampleRTT folds a round-trip measurement into SRTT and RTTVAR and
-// recomputes the RTO (RFC 6298 §2.2, §2.3, with G taken as 1 ms).
-func (c *Conn) sampleRTT(r time.Duration) {
-	c.noteMinRTT(r)
-	if c.srtt == 0 {
-		c.srtt, c.rttvar = r, r/2
-	} else {
-		d := c.srtt - r
-		if d < 0 {
-			d = -d
-		}
-		c.rttvar = (3*c.rttvar + d) / 4
-		c.srtt = (7*c.srtt + r) / 8
+// sampleRTT gives the estimator the ACK of new data ack, with seg's
+// timestamp echo if it has one (RFC 7323 §4), and RACK any sample taken.
+func (c *Conn) sampleRTT(seg *Segment, ack Seq, now time.Time) {
+	r, echo := c.timestampRTT(seg)
+	if !c.rtt.samples(ack, echo) {
+		return
 	}
-	c.rto = c.srtt + max(time.Millisecond, 4*c.rttvar)
-	c.rto = min(max(c.rto, c.cfg.minRTO()), c.cfg.maxRTO())
+	if echo {
+		c.rtt.echoed(r, c.sndMax, c.at(now), c.cfg.rtoBounds())
+	} else {
+		r = c.rtt.acked(c.at(now), c.cfg.rtoBounds())
+	}
+	c.noteMinRTT(r)
 }
 
 // blackHoleMSS is the MSS fallen back to when large segments seem to be
