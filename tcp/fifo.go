@@ -4,7 +4,8 @@ package tcp
 // speed: items[head:] are queued, oldest first. push moves them to the
 // front of the array before it would grow, so a queue that keeps moving
 // allocates nothing once its array is large enough. The receive queue's
-// chunks and the send queue's blocks are kept in one.
+// chunks, the send queue's blocks and RACK's records of transmissions
+// are kept in one.
 type fifo[T any] struct {
 	items []T
 	head  int
@@ -43,6 +44,16 @@ func (f *fifo[T]) pop() {
 	var zero T
 	f.items[f.head] = zero
 	f.head++
+	if f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	}
+}
+
+// drop drops the n oldest items, clearing their slots; the fifo must
+// hold at least n.
+func (f *fifo[T]) drop(n int) {
+	clear(f.items[f.head : f.head+n])
+	f.head += n
 	if f.head == len(f.items) {
 		f.items, f.head = f.items[:0], 0
 	}

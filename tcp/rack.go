@@ -76,10 +76,9 @@ const (
 // 112 bytes, made only for connections that run RACK-TLP, and the
 // records' array while data is in flight.
 type rackState struct {
-	// records[head:] are the transmissions outstanding, in sequence
-	// order from SND.UNA (sent returns them): acknowledged ones leave
-	// the front by moving head, and push reuses the room.
-	records []sentSeg
+	// records are the transmissions outstanding, in sequence order from
+	// SND.UNA: acknowledged ones leave the front, and the array is reused.
+	records fifo[sentSeg]
 	xmitTS  instant       // RACK.xmit_ts: when the most recently sent of the delivered segments was sent
 	rtt     time.Duration // RACK.rtt: the RTT of that delivery
 	minRTT  time.Duration // RACK.min_RTT: the least RTT seen
@@ -87,7 +86,11 @@ type rackState struct {
 	endSeq  Seq           // RACK.end_seq: where that segment ended
 	fack    Seq           // RACK.fack: the highest sequence number delivered
 	tlpEnd  Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
-	head    int32
+
+	reordering bool // RACK.reordering_seen
+	probe      bool // timer is the PTO
+	tlpOut     bool // a probe's episode is open (TLP.end_seq is not None)
+	tlpAgain   bool // TLP.is_retrans: that probe was a retransmission
 
 	// clock and clockAt are the last time handed to clock and its
 	// instant. A driver hands one time to a whole burst of segments
@@ -96,44 +99,20 @@ type rackState struct {
 	// most conversions are a comparison.
 	clock   time.Time
 	clockAt instant
-
-	reordering bool // RACK.reordering_seen
-	probe      bool // timer is the PTO
-	tlpOut     bool // a probe's episode is open (TLP.end_seq is not None)
-	tlpAgain   bool // TLP.is_retrans: that probe was a retransmission
 }
 
 // sent returns the records of the transmissions outstanding.
-func (r *rackState) sent() []sentSeg { return r.records[r.head:] }
-
-// push appends s to the records, first moving them back to the front of
-// their array if it is full and at least half of it lies before head,
-// so that a steady flight reuses one array: no allocation per segment.
-func (r *rackState) push(s sentSeg) {
-	if len(r.records) == cap(r.records) && int(r.head) >= len(r.records)/2 {
-		n := copy(r.records, r.records[r.head:])
-		r.records, r.head = r.records[:n], 0
-	}
-	r.records = append(r.records, s)
-}
-
-// drop removes the n oldest records, acknowledged.
-func (r *rackState) drop(n int) {
-	r.head += int32(n)
-	if int(r.head) == len(r.records) {
-		r.records, r.head = r.records[:0], 0
-	}
-}
+func (r *rackState) sent() []sentSeg { return r.records.all() }
 
 // idle reports whether RACK-TLP has nothing to do on an ACK that
 // acknowledges nothing new: no transmission outstanding, no probe's
 // episode open, no timer running.
 func (r *rackState) idle() bool {
-	return len(r.records) == 0 && !r.tlpOut && !r.timer.running() // drop empties records once all are acknowledged
+	return r.records.len() == 0 && !r.tlpOut && !r.timer.running()
 }
 
 // release drops the records and their array.
-func (r *rackState) release() { r.records, r.head = nil, 0 }
+func (r *rackState) release() { r.records = fifo[sentSeg]{} }
 
 // rackOn reports whether RACK-TLP runs on this connection: asked for and
 // SACK negotiated (RFC 8985 §4 needs SACK; TLP is kept to SACK as well).
@@ -182,7 +161,7 @@ func (c *Conn) rackSent(start, end Seq, t instant) {
 		}
 	}
 	if end.GreaterThan(last) {
-		c.rack.push(sentSeg{end: end, at: t})
+		c.rack.records.push(sentSeg{end: end, at: t})
 	}
 }
 
@@ -191,7 +170,7 @@ func (c *Conn) rackSplit(seq Seq) {
 	from := c.sndUna
 	for i, r := range c.rack.sent() {
 		if from.LessThan(seq) && seq.LessThan(r.end) {
-			c.rack.push(sentSeg{})
+			c.rack.records.push(sentSeg{})
 			sent := c.rack.sent() // push may have moved them
 			copy(sent[i+1:], sent[i:])
 			sent[i].end = seq
@@ -304,7 +283,7 @@ func (c *Conn) rackDeliver(seg *Segment, advanced bool, now time.Time) {
 			newest, found = *r, true
 		}
 	}
-	c.rack.drop(acked)
+	c.rack.records.drop(acked)
 	if found {
 		c.rack.rtt = time.Duration(t - newest.at) // step 1
 		c.noteMinRTT(c.rack.rtt)
