@@ -153,8 +153,7 @@ func NewConnFromCookie(cfg *Config, k Cookie, ack *Segment, now time.Time) *Conn
 		c.sndShift = uint8(k.WindowScale)
 		c.rcvShift = windowShift(c.rcvBufCeiling())
 	}
-	c.sackOK = k.SACK
-	c.enableRACK()
+	c.setSACK(k.SACK)
 	c.tsOK, c.tsRecent = k.Timestamps && c.cfg.timestamps(), k.TSRecent
 	c.updateWindow(ack)
 	c.state = Established

@@ -83,15 +83,15 @@ type Conn struct {
 	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
 	rtxNext    Seq               // in recovery, where to look for the next hole to resend
 	lastSend   instant           // for restart after idle
-	rack       *rackState        // RACK-TLP (RFC 8985, rack.go): made when the handshake enables it, else nil
+	loss       lossRecovery      // NewReno, RFC 6675 or RACK-TLP (loss.go): chosen when the peer's SYN settles SACK
 	prr        *prrState         // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
 	tuneSeq      Seq
+	lastAcked    Seq // RCV.NXT as of the last ACK sent or counted (beside tuneSeq: they pack)
 	tuneTime     instant
 	unackedBytes int // in-order bytes received since our last ACK
-	lastAcked    Seq // RCV.NXT as of the last ACK sent or counted
 	out          []Segment
 	stats        counters // what Stats reports beyond the live state
 
@@ -186,7 +186,7 @@ func NewConn(cfg *Config, iss Seq) *Conn {
 	if cfg == nil {
 		cfg = &defaultConfig
 	}
-	return &Conn{cfg: cfg, iss: iss, noDelay: !cfg.Nagle}
+	return &Conn{cfg: cfg, iss: iss, noDelay: !cfg.Nagle, loss: new(renoRecovery)}
 }
 
 // defaultConfig is what a nil *Config means: every field zero, so every
@@ -326,8 +326,8 @@ func (c *Conn) Compact() {
 		c.send.forget()
 		c.blocks = nil
 	}
-	if c.rack != nil && len(c.rack.sent()) == 0 {
-		c.rack.release()
+	if r := c.rack(); r != nil && len(r.outstanding()) == 0 {
+		r.release()
 	}
 }
 
@@ -344,8 +344,8 @@ func (c *Conn) Events() Events {
 func (c *Conn) Deadline() time.Time {
 	var first instant
 	var rackAt instant
-	if c.rack != nil {
-		rackAt = c.rack.timer.at
+	if r := c.rack(); r != nil {
+		rackAt = r.timer.at
 	}
 	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at, rackAt} {
 		if t != 0 && (first == 0 || t < first) {

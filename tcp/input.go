@@ -73,8 +73,7 @@ func (c *Conn) learnPeer(seg *Segment) {
 		c.peerMSS = seg.Options.MSS
 	}
 	c.updateWindow(seg)
-	c.sackOK = c.cfg.sack() && seg.Options.SACKPermitted
-	c.enableRACK()
+	c.setSACK(c.cfg.sack() && seg.Options.SACKPermitted)
 	c.tsOK = c.cfg.timestamps() && seg.Options.HasTimestamps
 	if c.tsOK {
 		c.tsRecent = seg.Options.TSVal
@@ -317,9 +316,7 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		len(seg.Payload) == 0 && !seg.Flags.Has(wire.FlagFIN) && c.scaledWindow(seg) == c.sndWnd):
 		c.duplicateAck(now)
 	}
-	if c.rackOn() {
-		c.rackAck(seg, advanced, now) // RACK's loss detection and TLP (RFC 8985)
-	}
+	c.loss.ackProcessed(c, ackInfoOf(seg, advanced), now) // RACK's loss detection and TLP (RFC 8985)
 	// Window update, if this segment is newer than the last that set it.
 	if ack.GreaterThanEq(c.sndUna) && (c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(ack)) {
 		opened := c.sndWnd == 0 && seg.Window > 0

@@ -161,7 +161,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		return false
 	}
 	if c.inRecovery {
-		if seg, ok := c.nextRetransmission(); ok {
+		if seg, ok := c.loss.nextRetransmission(c); ok {
 			// PRR paces recovery (RFC 9937 §6); the fast retransmit, and
 			// without SACK the one after a partial ACK, goes at once.
 			if !c.prrAllows(int(seg.SeqLen())) && !c.mustResend {
@@ -283,21 +283,10 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
 	c.persist.stop()
-	sentAt := c.at(now)
-	if c.rackOn() && sentAt <= c.lastSend {
-		// Each transmission its own instant, a nanosecond on if the
-		// clock has not moved: RACK then orders transmissions by time
-		// alone (RFC 8985 §6.2), where the tie-break by sequence would
-		// put a retransmission before new data sent earlier.
-		sentAt = c.lastSend + 1
-	}
-	c.lastSend = sentAt
-	if c.rackOn() && !seg.Flags.Has(wire.FlagSYN) {
-		c.rackSent(seg.Seq, seg.End(), sentAt)
-		if !retransmission {
-			c.armProbe(now) // RFC 8985 §7.2: after new data
-		}
-	}
+	// RACK-TLP records the transmission, at an instant of its own
+	// (RFC 8985 §6.2); the other loss recoveries need no record.
+	syn := seg.Flags.Has(wire.FlagSYN)
+	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, c.at(now), now)
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

@@ -18,10 +18,11 @@ package tcp
 // Recovery ends, as without PRR, with the window at ssthresh.
 //
 // The delivered data of an ACK is noted as it is taken (noteDelivered,
-// from takeSACK and duplicateAck) and counted by the first send decision
-// after it (prrUpdate), when the ACK's SACK blocks, cumulative ACK and
-// RACK's verdicts have all reached the pipe. The state lives in a small
-// struct made at a connection's first recovery and kept for the next.
+// from the loss recovery's delivered and duplicateAck) and counted by the
+// first send decision after it (prrUpdate), when the ACK's SACK blocks,
+// cumulative ACK and RACK's verdicts have all reached the pipe. The
+// state lives in a small struct made at a connection's first recovery
+// and kept for the next.
 
 // prrState is a fast recovery's PRR state (RFC 9937 §6).
 type prrState struct {
@@ -50,37 +51,17 @@ func (c *Conn) prrStart() {
 	*c.prr = prrState{recoverFS: max(c.pipe(), 1)}
 }
 
-// noteDelivered adds an acceptable ACK's DeliveredData (RFC 9937 §6) to
-// what the next send decision counts: the change in SND.UNA to ack plus
-// the change in the bytes SACKed, sacked being what its SACK blocks
-// newly selected. Outside recovery only the ACK at hand counts (it may
-// be the one that starts recovery). Without SACK a duplicate ACK stands
-// for one segment delivered (duplicateAck adds it), and a partial ACK
-// for what it acknowledges beyond the segments its duplicate ACKs
-// already counted, at least one segment, as Linux counts them
-// (tcp_remove_reno_sacks); and those duplicate ACKs no longer stand for
-// data out of the pipe.
-func (c *Conn) noteDelivered(ack Seq, sacked int) {
+// noteDelivered adds an acceptable ACK's DeliveredData (RFC 9937 §6),
+// dd, to what the next send decision counts; the loss recovery's
+// delivered reckons dd. Outside recovery only the ACK at hand counts (it
+// may be the one that starts recovery).
+func (c *Conn) noteDelivered(ack Seq, dd int) {
 	if !c.inRecovery {
 		c.prrDD = 0
 	}
-	dd := sacked
 	if c.prr != nil {
-		// A SafeACK until a loss is found (takeSACK, rackDetect).
+		// A SafeACK until a loss is found (sackRecovery.delivered, rackState.detect).
 		c.prr.safe = ack.GreaterThan(c.sndUna)
-	}
-	if ack.GreaterThan(c.sndUna) {
-		acked := int(ack.Sub(c.sndUna))
-		switch {
-		case c.sackOK:
-			dd += acked - c.sb.bytes(c.sndUna, ack) // less what was SACKed below ack: counted when SACKed
-		case c.inRecovery:
-			mss := c.effectiveMSS()
-			dd += max(acked-c.dupAcks*mss, min(acked, mss))
-			c.dupAcks = max(c.dupAcks-((acked+mss-1)/mss-1), 0) // one of the segments acked is the hole resent
-		default:
-			dd += acked
-		}
 	}
 	c.addDelivered(dd)
 }

@@ -101,8 +101,8 @@ type rackState struct {
 	clockAt instant
 }
 
-// sent returns the records of the transmissions outstanding.
-func (r *rackState) sent() []sentSeg { return r.records.all() }
+// outstanding returns the records of the transmissions outstanding.
+func (r *rackState) outstanding() []sentSeg { return r.records.all() }
 
 // idle reports whether RACK-TLP has nothing to do on an ACK that
 // acknowledges nothing new: no transmission outstanding, no probe's
@@ -114,98 +114,121 @@ func (r *rackState) idle() bool {
 // release drops the records and their array.
 func (r *rackState) release() { r.records = fifo[sentSeg]{} }
 
-// rackOn reports whether RACK-TLP runs on this connection: asked for and
-// SACK negotiated (RFC 8985 §4 needs SACK; TLP is kept to SACK as well).
-func (c *Conn) rackOn() bool { return c.rack != nil }
-
-// enableRACK makes the RACK-TLP state once the handshake has settled
-// SACK, if the connection runs it: a connection without it carries a nil
-// pointer, not 80 bytes.
-func (c *Conn) enableRACK() {
-	if c.sackOK && c.cfg.RACKTLP && c.rack == nil {
-		c.rack = new(rackState)
-	}
-}
-
 // rackStop stops RACK-TLP's timer and drops its records, as the
 // connection closes or enters TIME_WAIT.
 func (c *Conn) rackStop() {
-	if c.rack != nil {
-		c.rack.timer.stop()
-		c.rack.release()
+	if r := c.rack(); r != nil {
+		r.timer.stop()
+		r.release()
 	}
 }
 
-// rackSent records a transmission of [start, end) at t: new data gets a
+// record records a transmission of [start, end) at t: new data gets a
 // record of its own, a retransmission new send times for the records it
 // covers, split where it starts or ends inside one.
-func (c *Conn) rackSent(start, end Seq, t instant) {
+func (r *rackState) record(c *Conn, start, end Seq, t instant) {
 	last := c.sndUna
-	if sent := c.rack.sent(); len(sent) > 0 {
+	if sent := r.outstanding(); len(sent) > 0 {
 		last = sent[len(sent)-1].end
 	} else {
-		c.rack.fack = c.sndUna // nothing outstanding: nothing above SND.UNA was delivered
+		r.fack = c.sndUna // nothing outstanding: nothing above SND.UNA was delivered
 	}
 	if start.LessThan(last) {
 		stop := minSeq(end, last)
-		c.rackSplit(start)
-		c.rackSplit(stop)
+		r.split(c, start)
+		r.split(c, stop)
 		from := c.sndUna
-		sent := c.rack.sent()
+		sent := r.outstanding()
 		for i := range sent {
-			r := &sent[i]
-			if from.GreaterThanEq(start) && r.end.LessThanEq(stop) {
-				r.at, r.flags = t, (r.flags|sentAgain)&^sentLost
+			rec := &sent[i]
+			if from.GreaterThanEq(start) && rec.end.LessThanEq(stop) {
+				rec.at, rec.flags = t, (rec.flags|sentAgain)&^sentLost
 			}
-			from = r.end
+			from = rec.end
 		}
 	}
 	if end.GreaterThan(last) {
-		c.rack.records.push(sentSeg{end: end, at: t})
+		r.records.push(sentSeg{end: end, at: t})
 	}
 }
 
-// rackSplit makes seq a boundary between records, if a record spans it.
-func (c *Conn) rackSplit(seq Seq) {
+// sent implements lossRecovery: each transmission gets its own instant,
+// a nanosecond on if the clock has not moved, so that RACK orders
+// transmissions by time alone (RFC 8985 §6.2), where the tie-break by
+// sequence would put a retransmission before new data sent earlier; a
+// data segment gets its record, and new data arms the PTO (§7.2).
+func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant, now time.Time) instant {
+	if at <= c.lastSend {
+		at = c.lastSend + 1
+	}
+	if !syn {
+		r.record(c, start, end, at)
+		if !retransmission {
+			r.armProbe(c, now)
+		}
+	}
+	return at
+}
+
+// delivered implements lossRecovery as RFC 6675 does; what the SACK
+// blocks deem lost is RACK's to find (detect), not IsLost's.
+func (r *rackState) delivered(c *Conn, ack Seq, sacked int, _ bool) {
+	c.noteDelivered(ack, c.sackDelivered(ack, sacked))
+}
+
+// duplicateAck implements lossRecovery: RACK, not a count of duplicate
+// ACKs, decides what is lost (ackProcessed).
+func (r *rackState) duplicateAck(*Conn) bool { return false }
+
+// partialAck implements lossRecovery as RFC 6675 does: the holes left
+// are RACK's to mark.
+func (r *rackState) partialAck(c *Conn, ack Seq) {
+	if c.rtxNext.LessThan(ack) {
+		c.rtxNext = ack
+	}
+}
+
+// split makes seq a boundary between records, if a record spans it.
+func (r *rackState) split(c *Conn, seq Seq) {
 	from := c.sndUna
-	for i, r := range c.rack.sent() {
-		if from.LessThan(seq) && seq.LessThan(r.end) {
-			c.rack.records.push(sentSeg{})
-			sent := c.rack.sent() // push may have moved them
+	for i, rec := range r.outstanding() {
+		if from.LessThan(seq) && seq.LessThan(rec.end) {
+			r.records.push(sentSeg{})
+			sent := r.outstanding() // push may have moved them
 			copy(sent[i+1:], sent[i:])
 			sent[i].end = seq
 			return
 		}
-		from = r.end
+		from = rec.end
 	}
 }
 
-// clock is c.at(now), remembered for the next call with the same now:
+// at is c.at(now), remembered for the next call with the same now:
 // RACK-TLP converts the time on every segment sent (to restart the PTO)
 // and on every ACK, and the driver's bursts share one time.
-func (c *Conn) clock(now time.Time) instant {
-	if now == c.rack.clock && c.rack.clockAt != 0 {
-		return c.rack.clockAt
+func (r *rackState) at(c *Conn, now time.Time) instant {
+	if now == r.clock && r.clockAt != 0 {
+		return r.clockAt
 	}
-	return c.clockMiss(now)
+	return r.atMiss(c, now)
 }
 
-// clockMiss is clock for a time not seen last: kept out of line so that
-// clock is inlined.
+// atMiss is at for a time not seen last: kept out of line so that at
+// is inlined.
 //
 //go:noinline
-func (c *Conn) clockMiss(now time.Time) instant {
-	c.rack.clock, c.rack.clockAt = now, c.at(now)
-	return c.rack.clockAt
+func (r *rackState) atMiss(c *Conn, now time.Time) instant {
+	r.clock, r.clockAt = now, c.at(now)
+	return r.clockAt
 }
 
-// rackNow is the time RACK measures against: now, or the latest send
+// clockNow is the time RACK measures against: now, or the latest send
 // time if now is earlier. A driver calling from several goroutines may
 // hand in a time read before another call sent segments stamped later;
 // measured from it, those segments would have negative RTTs and a
 // reordering window below zero, and RACK would call every one of them
 // lost.
-func (c *Conn) rackNow(now time.Time) instant { return max(c.clock(now), c.lastSend) }
+func (r *rackState) clockNow(c *Conn, now time.Time) instant { return max(r.at(c, now), c.lastSend) }
 
 // sentAfter reports whether a transmission at t1 ending at end1 was sent
 // after one at t2 ending at end2 (RFC 8985 §6.2, RACK_sent_after): by
@@ -214,123 +237,122 @@ func sentAfter(t1 instant, end1 Seq, t2 instant, end2 Seq) bool {
 	return t1 > t2 || t1 == t2 && end1.GreaterThan(end2)
 }
 
-// rackAck runs RACK on an acceptable ACK (RFC 8985 §6.2), after the
+// ackProcessed runs RACK on an acceptable ACK (RFC 8985 §6.2), after the
 // cumulative ACK and the SACK blocks have been taken: note what it newly
 // delivers (steps 1-3), mark what is lost (step 5) and start fast
-// recovery for it, and set the reordering timer or the PTO. advanced
-// says whether SND.UNA moved.
-func (c *Conn) rackAck(seg *Segment, advanced bool, now time.Time) {
-	if !advanced && c.rack.idle() {
+// recovery for it, and set the reordering timer or the PTO.
+func (r *rackState) ackProcessed(c *Conn, a ackInfo, now time.Time) {
+	if !a.has(ackAdvanced) && r.idle() {
 		// A receiver's ACK field, or a connection gone idle: no
 		// transmission to deliver (steps 1-3) or find lost (step 5), no
 		// episode for tlpAck to end, no PTO to restart. Kept small, so
 		// that the receiver pays a test per segment, not a call.
 		return
 	}
-	c.rackDeliver(seg, advanced, now)
+	r.deliver(c, a, now)
 }
 
-// rackDeliver is rackAck for an ACK that RACK-TLP has to look at.
-func (c *Conn) rackDeliver(seg *Segment, advanced bool, now time.Time) {
-	a := c.clock(now)
-	if c.rack.idle() {
-		c.armProbeAt(a) // SND.UNA moved, and nothing else is due: see rackAck
+// deliver is ackProcessed for an ACK that RACK-TLP has to look at.
+func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
+	at := r.at(c, now)
+	if r.idle() {
+		r.armProbeAt(c, at) // SND.UNA moved, and nothing else is due: see ackProcessed
 		return
 	}
-	t := max(a, c.lastSend) // rackNow
+	t := max(at, c.lastSend) // clockNow
 	ack := c.sndUna
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
 	from, acked := ack, 0
-	sent := c.rack.sent()
+	sent := r.outstanding()
 	for i := range sent {
-		r := &sent[i]
+		rec := &sent[i]
 		start := from
 		if i == 0 || start.LessThan(ack) {
 			start = ack
 		}
-		delivered := r.end.LessThanEq(ack)
+		delivered := rec.end.LessThanEq(ack)
 		if !delivered && start.GreaterThanEq(sacked) {
 			break // beyond the cumulative ACK and every SACK block: the rest is undelivered
 		}
-		from = r.end
+		from = rec.end
 		if delivered {
 			acked = i + 1
 		}
-		if r.flags&sentDelivered != 0 {
+		if rec.flags&sentDelivered != 0 {
 			continue
 		}
 		if !delivered {
 			end, ok := c.sb.sackedEnd(start)
-			if !ok || end.LessThan(r.end) {
+			if !ok || end.LessThan(rec.end) {
 				continue
 			}
-			r.flags = (r.flags | sentDelivered) &^ sentLost
+			rec.flags = (rec.flags | sentDelivered) &^ sentLost
 		}
 		// Step 3: a segment delivered below one delivered before it,
 		// and not sent again, was reordered.
-		if r.end.GreaterThan(c.rack.fack) {
-			c.rack.fack = r.end
-		} else if r.end.LessThan(c.rack.fack) && r.flags&sentAgain == 0 {
-			c.rack.reordering = true
+		if rec.end.GreaterThan(r.fack) {
+			r.fack = rec.end
+		} else if rec.end.LessThan(r.fack) && rec.flags&sentAgain == 0 {
+			r.reordering = true
 		}
 		// Step 2: an ACK of a retransmission may be the original's,
 		// unless its RTT is at least min_RTT.
-		if r.flags&sentAgain != 0 && time.Duration(t-r.at) < c.rack.minRTT {
+		if rec.flags&sentAgain != 0 && time.Duration(t-rec.at) < r.minRTT {
 			continue
 		}
-		if !found || sentAfter(r.at, r.end, newest.at, newest.end) {
-			newest, found = *r, true
+		if !found || sentAfter(rec.at, rec.end, newest.at, newest.end) {
+			newest, found = *rec, true
 		}
 	}
-	c.rack.records.drop(acked)
+	r.records.drop(acked)
 	if found {
-		c.rack.rtt = time.Duration(t - newest.at) // step 1
-		c.noteMinRTT(c.rack.rtt)
-		if c.rack.xmitTS == 0 || sentAfter(newest.at, newest.end, c.rack.xmitTS, c.rack.endSeq) {
-			c.rack.xmitTS, c.rack.endSeq = newest.at, newest.end
+		r.rtt = time.Duration(t - newest.at) // step 1
+		c.noteMinRTT(r.rtt)
+		if r.xmitTS == 0 || sentAfter(newest.at, newest.end, r.xmitTS, r.endSeq) {
+			r.xmitTS, r.endSeq = newest.at, newest.end
 		}
 	}
-	if c.rack.tlpOut {
-		c.tlpAck(seg, advanced, now)
+	if r.tlpOut {
+		r.tlpAck(c, a, now)
 	}
-	c.rackDetectAt(t, now)
-	if advanced {
-		c.armProbeAt(a) // §7.2: restart the PTO on an ACK of new data
+	r.detectAt(c, t, now)
+	if a.has(ackAdvanced) {
+		r.armProbeAt(c, at) // §7.2: restart the PTO on an ACK of new data
 	}
 }
 
-// rackDetect marks lost what RACK finds lost (RFC 8985 §6.2 step 5),
+// detect marks lost what RACK finds lost (RFC 8985 §6.2 step 5),
 // starts fast recovery if it finds something, and sets the reordering
 // timer for what may yet be found lost.
-func (c *Conn) rackDetect(now time.Time) { c.rackDetectAt(c.rackNow(now), now) }
+func (r *rackState) detect(c *Conn, now time.Time) { r.detectAt(c, r.clockNow(c, now), now) }
 
-// rackDetectAt is rackDetect with RACK's time t (rackNow) at hand.
-func (c *Conn) rackDetectAt(t instant, now time.Time) {
+// detectAt is detect with RACK's time t (clockNow) at hand.
+func (r *rackState) detectAt(c *Conn, t instant, now time.Time) {
 	var wait time.Duration
 	lost := false
-	if c.rack.xmitTS != 0 {
+	if r.xmitTS != 0 {
 		reo := time.Duration(-1) // reoWnd, once a segment needs it
-		sent := c.rack.sent()
+		sent := r.outstanding()
 		for i := range sent {
-			r := &sent[i]
-			if !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) && r.flags&sentAgain == 0 {
+			rec := &sent[i]
+			if !sentAfter(r.xmitTS, r.endSeq, rec.at, rec.end) && rec.flags&sentAgain == 0 {
 				// Sent first at or after RACK.xmit_ts: so was everything
 				// above it, first or again (sent again means sent later
 				// still). Nothing further can be lost yet.
 				break
 			}
-			if r.flags&(sentDelivered|sentLost) != 0 || !sentAfter(c.rack.xmitTS, c.rack.endSeq, r.at, r.end) {
+			if rec.flags&(sentDelivered|sentLost) != 0 || !sentAfter(r.xmitTS, r.endSeq, rec.at, rec.end) {
 				continue
 			}
 			if reo < 0 {
-				reo = c.reoWnd()
+				reo = r.reoWnd(c)
 			}
-			if left := time.Duration(r.at-t) + c.rack.rtt + reo; left > 0 {
+			if left := time.Duration(rec.at-t) + r.rtt + reo; left > 0 {
 				wait = max(wait, left)
 				continue
 			}
-			r.flags |= sentLost
+			rec.flags |= sentLost
 			lost = true
 			c.count(rackLosses)
 			if c.prr != nil {
@@ -340,10 +362,10 @@ func (c *Conn) rackDetectAt(t instant, now time.Time) {
 	}
 	switch {
 	case wait > 0:
-		c.rack.timer.set(t + instant(wait+timerSlack))
-		c.rack.probe = false
-	case !c.rack.probe:
-		c.rack.timer.stop()
+		r.timer.set(t + instant(wait+timerSlack))
+		r.probe = false
+	case !r.probe:
+		r.timer.stop()
 	}
 	if lost && !c.inRecovery && c.cc != nil && !c.recovering() {
 		c.enterRecovery(now)
@@ -355,39 +377,39 @@ func (c *Conn) rackDetectAt(t instant, now time.Time) {
 // for RFC 6675's IsLost (more than DupThresh-1 segments' bytes, as
 // duplicateAck counts), so that RACK starts recovery no later than
 // RFC 6675 would; else a quarter of min_RTT, at most SRTT.
-func (c *Conn) reoWnd() time.Duration {
-	if !c.rack.reordering && (c.inRecovery || c.recovering() ||
-		c.sb.bytes(c.sndUna, c.sndMax) > (dupThresh-1)*c.effectiveMSS()) {
+func (r *rackState) reoWnd(c *Conn) time.Duration {
+	if !r.reordering && (c.inRecovery || c.recovering() ||
+		c.sackedPastDupThresh()) {
 		return 0
 	}
-	return min(c.rack.minRTT/4, c.rtt.srtt)
+	return min(r.minRTT/4, c.rtt.srtt)
 }
 
-// rackPipe is RFC 6675's pipe with RACK's IsLost: what is outstanding,
+// pipe is RFC 6675's pipe with RACK's IsLost: what is outstanding,
 // less what is SACKed, less what RACK marked lost and was not sent again.
-func (c *Conn) rackPipe() int {
+func (r *rackState) pipe(c *Conn) int {
 	p := int(c.sndMax.Sub(c.sndUna)) - c.sb.bytes(c.sndUna, c.sndMax)
 	from := c.sndUna
-	for _, r := range c.rack.sent() {
-		if r.flags&sentLost != 0 {
-			p -= int(r.end.Sub(from)) - c.sb.bytes(from, r.end)
+	for _, rec := range r.outstanding() {
+		if rec.flags&sentLost != 0 {
+			p -= int(rec.end.Sub(from)) - c.sb.bytes(from, rec.end)
 		}
-		from = r.end
+		from = rec.end
 	}
 	return max(p, 0)
 }
 
-// rackRetransmission picks the next segment fast recovery resends: the
+// nextRetransmission picks the next segment fast recovery resends: the
 // first hole in the first record RACK marked lost.
-func (c *Conn) rackRetransmission() (Segment, bool) {
+func (r *rackState) nextRetransmission(c *Conn) (Segment, bool) {
 	from := c.sndUna
-	for _, r := range c.rack.sent() {
+	for _, rec := range r.outstanding() {
 		start := from
-		from = r.end
-		if r.flags&sentLost == 0 {
+		from = rec.end
+		if rec.flags&sentLost == 0 {
 			continue
 		}
-		hole, ok := c.sb.nextHole(start, r.end)
+		hole, ok := c.sb.nextHole(start, rec.end)
 		if !ok {
 			continue
 		}
@@ -396,17 +418,17 @@ func (c *Conn) rackRetransmission() (Segment, bool) {
 	return Segment{}, false
 }
 
-// rackTimeout handles the expiry of the reordering timer (RFC 8985
+// timeout handles the expiry of the reordering timer (RFC 8985
 // §6.3) or of the PTO (§7.3).
-func (c *Conn) rackTimeout(now time.Time) {
-	if c.rack.probe {
-		c.rack.probe = false
+func (r *rackState) timeout(c *Conn, now time.Time) {
+	if r.probe {
+		r.probe = false
 		c.fired(TimerLossProbe)
-		c.sendProbe(now)
+		r.sendProbe(c, now)
 		return
 	}
 	c.fired(TimerReorder)
-	c.rackDetect(now)
+	r.detect(c, now)
 	c.output(now)
 }
 
@@ -415,16 +437,16 @@ func (c *Conn) rackTimeout(now time.Time) {
 // reordering timer pending. It is two SRTTs and timerSlack, plus the
 // peer's delayed ACK when a single segment is in flight, and never later
 // than the retransmission timer.
-func (c *Conn) armProbe(now time.Time) { c.armProbeAt(c.clock(now)) }
+func (r *rackState) armProbe(c *Conn, now time.Time) { r.armProbeAt(c, r.at(c, now)) }
 
 // armProbeAt is armProbe with now as an instant.
-func (c *Conn) armProbeAt(now instant) {
-	if c.rack.timer.running() && !c.rack.probe {
+func (r *rackState) armProbeAt(c *Conn, now instant) {
+	if r.timer.running() && !r.probe {
 		return // the reordering timer
 	}
-	if !c.probeAllowed() {
-		c.rack.timer.stop()
-		c.rack.probe = false
+	if !r.probeAllowed(c) {
+		r.timer.stop()
+		r.probe = false
 		return
 	}
 	pto := time.Second // no RTT sample yet
@@ -438,39 +460,41 @@ func (c *Conn) armProbeAt(now instant) {
 	if c.rtx.running() && c.rtx.at < at {
 		at = c.rtx.at
 	}
-	c.rack.timer.set(at)
-	c.rack.probe = true
+	r.timer.set(at)
+	r.probe = true
 }
 
-func (c *Conn) probeAllowed() bool {
-	return c.rackOn() && c.state.Synchronized() && c.sndUna != c.sndMax && c.sndUna != c.iss &&
-		!c.inRecovery && !c.recovering() && c.retries == 0 && !c.rack.tlpOut
+// probeAllowed reports whether a probe may be armed or sent (see
+// armProbe).
+func (r *rackState) probeAllowed(c *Conn) bool {
+	return c.state.Synchronized() && c.sndUna != c.sndMax && c.sndUna != c.iss &&
+		!c.inRecovery && !c.recovering() && c.retries == 0 && !r.tlpOut
 }
 
 // sendProbe sends the loss probe (RFC 8985 §7.3): the next new segment
 // if the peer's window has room for it, whatever the congestion window,
 // else the last segment sent; then the retransmission timer restarts.
-func (c *Conn) sendProbe(now time.Time) {
-	if !c.probeAllowed() || c.sndNxt != c.sndMax {
+func (r *rackState) sendProbe(c *Conn, now time.Time) {
+	if !r.probeAllowed(c) || c.sndNxt != c.sndMax {
 		return
 	}
 	seg, ok := c.dataSegment(c.sndMax, c.payloadMSS())
 	again := !ok
 	if again {
 		start := c.sndUna
-		if sent := c.rack.sent(); len(sent) > 1 {
+		if sent := r.outstanding(); len(sent) > 1 {
 			start = sent[len(sent)-2].end
 		}
 		if seg, ok = c.dataSegment(start, c.payloadMSS()); !ok {
 			return
 		}
 	}
-	c.rack.tlpOut = true // before transmit: new data sent as a probe sets no PTO
+	r.tlpOut = true // before transmit: new data sent as a probe sets no PTO
 	c.transmit(seg, now)
 	if seg.End().GreaterThan(c.sndNxt) {
 		c.sndNxt = seg.End()
 	}
-	c.rack.tlpAgain, c.rack.tlpEnd = again, c.sndNxt
+	r.tlpAgain, r.tlpEnd = again, c.sndNxt
 	c.count(tlpProbes)
 	c.rtx.set(c.at(now.Add(c.rtt.rto)))
 }
@@ -480,61 +504,60 @@ func (c *Conn) sendProbe(now time.Time) {
 // probe arrived (a D-SACK of the probe, or a plain duplicate ACK); an
 // ACK beyond the probe that is neither means the probe repaired a loss,
 // which gets a congestion response.
-func (c *Conn) tlpAck(seg *Segment, advanced bool, now time.Time) {
-	if !c.rack.tlpOut || seg.Ack.LessThan(c.rack.tlpEnd) {
+func (r *rackState) tlpAck(c *Conn, a ackInfo, now time.Time) {
+	if !r.tlpOut || a.ack.LessThan(r.tlpEnd) {
 		return
 	}
-	blocks := seg.Options.SACKBlocks()
 	switch {
-	case !c.rack.tlpAgain:
-	case len(blocks) > 0 && Seq(blocks[0].Right).LessThanEq(seg.Ack) &&
-		Seq(blocks[0].Left).LessThan(c.rack.tlpEnd) && c.rack.tlpEnd.LessThanEq(Seq(blocks[0].Right)):
+	case !r.tlpAgain:
+	case a.has(ackSACK) && Seq(a.first.Right).LessThanEq(a.ack) &&
+		Seq(a.first.Left).LessThan(r.tlpEnd) && r.tlpEnd.LessThanEq(Seq(a.first.Right)):
 		// D-SACK of the probe: it was not needed.
-	case seg.Ack.GreaterThan(c.rack.tlpEnd):
+	case a.ack.GreaterThan(r.tlpEnd):
 		if c.cc != nil {
 			c.cc.Congestion(c.flightSize(), now)
 		}
 		c.count(tlpRecoveries)
-	case !advanced && len(blocks) == 0 && len(seg.Payload) == 0:
+	case a.flags&(ackAdvanced|ackSACK|ackData) == 0:
 		// A duplicate ACK: the original and the probe both arrived.
 	default:
 		return // wait for a D-SACK or the ACK beyond
 	}
-	c.rack.tlpOut = false
+	r.tlpOut = false
 }
 
 // noteMinRTT keeps RACK.min_RTT, the least RTT measured.
-func (c *Conn) noteMinRTT(r time.Duration) {
-	if c.rack != nil && r > 0 && (c.rack.minRTT == 0 || r < c.rack.minRTT) {
-		c.rack.minRTT = r
+func (c *Conn) noteMinRTT(rtt time.Duration) {
+	if r := c.rack(); r != nil && rtt > 0 && (r.minRTT == 0 || rtt < r.minRTT) {
+		r.minRTT = rtt
 	}
 }
 
 // rackTimeoutRTO resets RACK-TLP's timers and episode on a retransmission
 // timeout (RFC 8985 §6.3, §7.4): the timeout's recovery resends it all.
 func (c *Conn) rackTimeoutRTO() {
-	if c.rack == nil {
-		return
+	if r := c.rack(); r != nil {
+		r.timer.stop()
+		r.probe, r.tlpOut = false, false
 	}
-	c.rack.timer.stop()
-	c.rack.probe, c.rack.tlpOut = false, false
 }
 
 // checkRACK reports the first broken invariant of RACK's records, for
 // tests and fuzzing: their ends ascend above SND.UNA, and the last is
 // SND.MAX.
 func (c *Conn) checkRACK() error {
-	if c.rack == nil {
+	r := c.rack()
+	if r == nil {
 		return nil
 	}
 	prev := c.sndUna
-	for i, r := range c.rack.sent() {
-		if !r.end.GreaterThan(prev) {
-			return fmt.Errorf("RACK record %d ends at %d, not after %d (snd.una %d)", i, r.end, prev, c.sndUna)
+	for i, rec := range r.outstanding() {
+		if !rec.end.GreaterThan(prev) {
+			return fmt.Errorf("RACK record %d ends at %d, not after %d (snd.una %d)", i, rec.end, prev, c.sndUna)
 		}
-		prev = r.end
+		prev = rec.end
 	}
-	if len(c.rack.sent()) > 0 && prev != c.sndMax {
+	if len(r.outstanding()) > 0 && prev != c.sndMax {
 		return fmt.Errorf("RACK records end at %d, snd.max is %d", prev, c.sndMax)
 	}
 	return nil

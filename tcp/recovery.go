@@ -37,57 +37,8 @@ func (c *Conn) inFlight() int {
 }
 
 // pipe estimates the bytes in the network during fast recovery
-// (RFC 6675 §4, SetPipe): everything outstanding, less what was SACKed,
-// less what is deemed lost and not yet sent again. A hole below the
-// highest SACKed byte is deemed lost. Without SACK each duplicate ACK
-// stands for one segment that left the network, and the segment at
-// SND.UNA is the lost one (RFC 6582).
-func (c *Conn) pipe() int {
-	outstanding := int(c.sndMax.Sub(c.sndUna))
-	if !c.sackOK {
-		p := outstanding - min(c.dupAcks*c.effectiveMSS(), outstanding)
-		if !c.rtxNext.GreaterThan(c.sndUna) { // the segment at SND.UNA is lost and not yet resent
-			p -= min(c.effectiveMSS(), p)
-		}
-		return p
-	}
-	if c.rackOn() {
-		return c.rackPipe()
-	}
-	high := c.lostLimit()
-	p := outstanding - c.sb.bytes(c.sndUna, c.sndMax)
-	from := c.rtxNext
-	if from.LessThan(c.sndUna) {
-		from = c.sndUna
-	}
-	for from.LessThan(high) {
-		h, ok := c.sb.nextHole(from, high)
-		if !ok {
-			break
-		}
-		p -= h.len()
-		from = h.end
-	}
-	return max(p, 0)
-}
-
-// lostLimit is where the holes deemed lost end: RFC 6675's IsLost holds
-// for a sequence number with more than (DupThresh-1)·SMSS bytes SACKed
-// above it, so a hole counts as lost only below the SACKed range that
-// brings the count past that. A segment merely overtaken by a few others
-// is not resent.
-func (c *Conn) lostLimit() Seq {
-	need := (dupThresh - 1) * c.effectiveMSS()
-	above := 0
-	for i := len(c.sb.ranges) - 1; i >= 0; i-- {
-		r := c.sb.ranges[i]
-		above += r.len()
-		if above > need {
-			return r.start
-		}
-	}
-	return c.sndUna
-}
+// (RFC 6675 §4, SetPipe), as the connection's loss recovery counts them.
+func (c *Conn) pipe() int { return c.loss.pipe(c) }
 
 // windowAllows reports whether a segment of n sequence numbers may be
 // sent now: within the congestion window, widened by one segment per
@@ -112,31 +63,6 @@ func (c *Conn) windowAllows(n int) bool {
 	return flight+n <= w
 }
 
-// nextRetransmission picks what fast recovery sends again next: the
-// first hole at or after rtxNext below the highest SACKed byte
-// (RFC 6675 §4, NextSeg rule 1), or without SACK the segment at SND.UNA
-// if it has not been resent since the last partial ACK (RFC 6582).
-func (c *Conn) nextRetransmission() (Segment, bool) {
-	if c.rackOn() {
-		return c.rackRetransmission() // the segments RACK marked lost
-	}
-	from, limit := c.rtxNext, c.lostLimit()
-	if from.LessThan(c.sndUna) {
-		from = c.sndUna
-	}
-	if !c.sackOK {
-		if c.rtxNext.GreaterThan(c.sndUna) {
-			return Segment{}, false
-		}
-		from, limit = c.sndUna, c.sndMax
-	}
-	hole, ok := c.sb.nextHole(from, limit)
-	if !ok {
-		return Segment{}, false
-	}
-	return c.holeSegment(hole)
-}
-
 // holeSegment builds the retransmission of the start of hole: at most a
 // segment, and no more than the hole.
 func (c *Conn) holeSegment(hole seqRange) (Segment, bool) {
@@ -155,19 +81,28 @@ func (c *Conn) holeSegment(hole seqRange) (Segment, bool) {
 	return seg, true
 }
 
-// takeSACK records the SACK blocks of an acceptable ACK in the
-// scoreboard. A block at or below the cumulative ACK reports a duplicate
-// (D-SACK, RFC 2883) and adds nothing; parts beyond SND.MAX are ignored.
-//
-// It also notes the ACK's DeliveredData for PRR (RFC 9937 §6): the
-// bytes its cumulative ACK and its SACK blocks newly deliver.
+// takeSACK takes the SACK blocks of an acceptable ACK, if SACK was
+// negotiated (RFC 2018 §2), and tells the loss recovery what the ACK
+// delivered (for PRR, RFC 9937 §6). It reports whether the blocks SACKed
+// anything new.
 func (c *Conn) takeSACK(seg *Segment) bool {
-	if !c.sackOK || seg.Options.NumSACK == 0 {
-		c.noteDelivered(seg.Ack, 0)
-		return false
+	newly, grew, moreLost := 0, false, false
+	if c.sackOK && seg.Options.NumSACK > 0 {
+		newly, grew, moreLost = c.scoreSACK(seg)
 	}
-	grew, newly := false, 0
-	watchLoss := c.prr != nil && !c.rackOn() // RACK finds its own (rackDetect)
+	c.loss.delivered(c, seg.Ack, newly, moreLost)
+	return grew
+}
+
+// scoreSACK records the SACK blocks of an acceptable ACK in the
+// scoreboard (RFC 6675 §3). A block at or below the cumulative ACK
+// reports a duplicate (D-SACK, RFC 2883) and adds nothing; parts beyond
+// SND.MAX are ignored. It returns the bytes the blocks newly SACKed, for
+// PRR's DeliveredData, whether there were any, and, once PRR runs,
+// whether the blocks deem more lost by RFC 6675's IsLost (lostLimit
+// moved up).
+func (c *Conn) scoreSACK(seg *Segment) (newly int, grew, moreLost bool) {
+	watchLoss := c.prr != nil
 	var lostBefore Seq
 	if watchLoss {
 		lostBefore = c.lostLimit()
@@ -195,11 +130,18 @@ func (c *Conn) takeSACK(seg *Segment) bool {
 		grew = grew || before < int(end.Sub(start))
 		newly += int(end.Sub(start)) - before
 	}
-	c.noteDelivered(seg.Ack, newly)
-	if watchLoss && c.lostLimit().GreaterThan(lostBefore) {
-		c.prr.safe = false // the blocks deem more lost (RFC 6675 IsLost): no SafeACK
+	return newly, grew, watchLoss && c.lostLimit().GreaterThan(lostBefore)
+}
+
+// sackDelivered is an ACK's DeliveredData with SACK (RFC 9937 §6): the
+// bytes its SACK blocks newly selected, sacked, and what its cumulative
+// ACK newly acknowledges less what was SACKed below ack (counted when it
+// was SACKed).
+func (c *Conn) sackDelivered(ack Seq, sacked int) int {
+	if !ack.GreaterThan(c.sndUna) {
+		return sacked
 	}
-	return grew
+	return sacked + int(ack.Sub(c.sndUna)) - c.sb.bytes(c.sndUna, ack)
 }
 
 // recovering reports whether a fast recovery or a timeout's recovery is
@@ -212,27 +154,17 @@ func (c *Conn) recovering() bool {
 }
 
 // duplicateAck handles an ACK that acknowledges nothing new while data
-// is outstanding (RFC 5681 §2), or brings new SACK information: after
-// dupThresh of them, or once enough is SACKed above SND.UNA to deem it
-// lost (RFC 6675 §5), fast recovery starts.
+// is outstanding (RFC 5681 §2), or brings new SACK information: fast
+// recovery starts when the loss recovery deems it a sign of loss.
 func (c *Conn) duplicateAck(now time.Time) {
 	c.dupAcks++
-	if !c.sackOK {
-		c.addDelivered(c.effectiveMSS()) // RFC 9937 §6: without SACK a duplicate ACK delivered a segment
-	}
-	if c.rackOn() {
-		return // RACK decides what is lost (rackAck)
+	if !c.loss.duplicateAck(c) {
+		return
 	}
 	if c.inRecovery || c.cc == nil || c.recovering() {
 		return // RFC 6582 §3.2 step 1: not again for data sent before the last recovery or timeout
 	}
-	lost := c.dupAcks >= dupThresh
-	if c.sackOK && c.sb.bytes(c.sndUna, c.sndMax) > (dupThresh-1)*c.effectiveMSS() {
-		lost = true
-	}
-	if lost {
-		c.enterRecovery(now)
-	}
+	c.enterRecovery(now)
 }
 
 // enterRecovery starts fast recovery, with the congestion response of
@@ -247,12 +179,12 @@ func (c *Conn) enterRecovery(now time.Time) {
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
 	c.rtt.cancel()
-	if c.rack != nil {
-		if c.rack.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
-			c.rack.timer.stop()
-			c.rack.probe = false
+	if r := c.rack(); r != nil {
+		if r.probe { // no PTO in recovery, and the response covers a probe's episode (RFC 8985 §7.2, §7.4)
+			r.timer.stop()
+			r.probe = false
 		}
-		c.rack.tlpOut = false
+		r.tlpOut = false
 	}
 }
 
@@ -264,11 +196,7 @@ func (c *Conn) recoveryAck(ack Seq, now time.Time) {
 		c.inRecovery, c.dupAcks = false, 0
 		return
 	}
-	if !c.sackOK {
-		c.rtxNext, c.mustResend = ack, true // the segment at the new SND.UNA is lost too
-	} else if c.rtxNext.LessThan(ack) {
-		c.rtxNext = ack
-	}
+	c.loss.partialAck(c, ack)
 	c.rtx.set(c.at(now.Add(c.rtt.rto))) // RFC 6582 §3.2 step 3: reset the timer on a partial ACK
 }
 

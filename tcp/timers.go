@@ -21,9 +21,9 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.enterClosed(nil, 0) // RFC 9293 §3.10.8: TIME_WAIT timeout
 		return
 	}
-	if c.rack != nil && c.rack.timer.due(c.at(now)) { // before the RTO: a PTO capped by it goes first (RFC 8985 §7.2)
-		c.rack.timer.stop()
-		c.rackTimeout(now)
+	if r := c.rack(); r != nil && r.timer.due(c.at(now)) { // before the RTO: a PTO capped by it goes first (RFC 8985 §7.2)
+		r.timer.stop()
+		r.timeout(c, now)
 	}
 	if c.rtx.due(c.at(now)) {
 		c.rtx.stop()
