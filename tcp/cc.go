@@ -12,7 +12,8 @@ import (
 // itself (what to retransmit, RFC 6675 and RFC 6582) is the engine's.
 //
 // NewReno and NewCubic are the two provided; Config.CongestionControl
-// chooses, CUBIC by default as in Linux.
+// chooses, CUBIC by default as in Linux. One may also undo its response
+// to a timeout found spurious (UndoableCongestionControl).
 type CongestionControl interface {
 	// Window is the congestion window, in bytes.
 	Window() int
@@ -33,6 +34,34 @@ type CongestionControl interface {
 	// Restart reports that the connection was idle for longer than an
 	// RTO: the window falls back to the initial window (RFC 5681 §4.1).
 	Restart(now time.Time)
+}
+
+// UndoableCongestionControl is a CongestionControl that can take back
+// its response to the last Timeout once the timeout proves spurious: the
+// ACK that ends it echoes a timestamp older than the retransmission's, so
+// it acknowledges the original transmission (Eifel detection, RFC 3522),
+// and the response of RFC 4015 §4 restores the window and ssthresh as
+// they were. It is optional: a connection checks for it once, when it
+// makes its congestion control, and one without it keeps its reduced
+// window after a spurious timeout. NewReno and Cubic implement it.
+type UndoableCongestionControl interface {
+	CongestionControl
+	// Undo returns to the state before the last Timeout.
+	Undo()
+}
+
+// noUndo gives a CongestionControl without Undo one that does nothing.
+type noUndo struct{ CongestionControl }
+
+func (noUndo) Undo() {}
+
+// undoable returns cc with its Undo, or one that does nothing if it has
+// none.
+func undoable(cc CongestionControl) UndoableCongestionControl {
+	if u, ok := cc.(UndoableCongestionControl); ok {
+		return u
+	}
+	return noUndo{cc}
 }
 
 // initialWindow is RFC 6928's initial window: ten segments (as Linux),
@@ -89,8 +118,8 @@ func (r *NewReno) Timeout(flight int, _ time.Time) {
 // Restart implements CongestionControl.
 func (r *NewReno) Restart(time.Time) { r.cwnd = min(r.cwnd, initialWindow(r.mss)) }
 
-// Undo returns to the window before the last timeout, which proved
-// spurious (RFC 4015 §4).
+// Undo implements UndoableCongestionControl: it returns to the window
+// before the last timeout, which proved spurious (RFC 4015 §4).
 func (r *NewReno) Undo() {
 	if r.prior[0] != 0 {
 		r.cwnd, r.ssthresh = r.prior[0], r.prior[1]
@@ -197,8 +226,9 @@ func (c *Cubic) Timeout(flight int, now time.Time) {
 	c.cwnd = c.mss
 }
 
-// Undo returns to the state before the last timeout, which proved
-// spurious (RFC 4015 §4, RFC 9438 §4.9).
+// Undo implements UndoableCongestionControl: it returns to the state
+// before the last timeout, which proved spurious (RFC 4015 §4,
+// RFC 9438 §4.9).
 func (c *Cubic) Undo() {
 	if c.prior != nil {
 		*c = *c.prior

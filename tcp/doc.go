@@ -32,10 +32,10 @@
 // loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
 // (RFC 8985, Config.RACKTLP), NewReno and CUBIC congestion
 // control (RFC 6582, RFC 9438; CongestionControl), Eifel spurious-timeout
-// detection (RFC 3522, RFC 4015), delayed ACKs and Nagle, keepalive,
-// receive buffer auto-tuning, path MTU discovery from ICMP and by probing
-// (RFC 8201, RFC 4821), SYN cookies (CookieJar) and the RFC 5961
-// defences. The zero Config runs all of them but RACK-TLP, as Linux does
+// detection (RFC 3522, RFC 4015; UndoableCongestionControl), delayed
+// ACKs and Nagle, keepalive, receive buffer auto-tuning, path MTU
+// discovery from ICMP and by probing (RFC 8201, RFC 4821), SYN cookies
+// (CookieJar) and the RFC 5961 defences. The zero Config runs all of them but RACK-TLP, as Linux does
 // by default, with Nagle's algorithm off as Go's net has it; each has an
 // opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
 // plain connection without them.

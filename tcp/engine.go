@@ -77,14 +77,14 @@ type Conn struct {
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
-	cc         CongestionControl // made when the handshake completes
-	sb         scoreboard        // what the peer SACKed above SND.UNA
-	dupAcks    int               // duplicate ACKs in a row (RFC 5681 §2)
-	recoverSeq Seq               // RecoveryPoint: SND.MAX when recovery began
-	rtxNext    Seq               // in recovery, where to look for the next hole to resend
-	lastSend   instant           // for restart after idle
-	loss       lossRecovery      // NewReno, RFC 6675 or RACK-TLP (loss.go): chosen when the peer's SYN settles SACK
-	prr        *prrState         // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
+	cc         UndoableCongestionControl // made with the first data
+	sb         scoreboard                // what the peer SACKed above SND.UNA
+	dupAcks    int                       // duplicate ACKs in a row (RFC 5681 §2)
+	recoverSeq Seq                       // RecoveryPoint: SND.MAX when recovery began
+	rtxNext    Seq                       // in recovery, where to look for the next hole to resend
+	lastSend   instant                   // for restart after idle
+	loss       lossRecovery              // NewReno, RFC 6675 or RACK-TLP (loss.go): chosen when the peer's SYN settles SACK
+	prr        *prrState                 // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.

@@ -15,9 +15,9 @@ const dupThresh = 3
 func (c *Conn) newCongestionControl() {
 	mss := c.effectiveMSS()
 	if f := c.cfg.CongestionControl; f != nil {
-		c.cc = f(mss)
+		c.cc = undoable(f(mss))
 	} else {
-		c.cc = NewCubic(mss)
+		c.cc = undoable(NewCubic(mss))
 	}
 }
 
@@ -215,9 +215,7 @@ func (c *Conn) detectSpuriousTimeout(seg *Segment) {
 	if !seg.Options.HasTimestamps || int32(seg.Options.TSEcr-sent) >= 0 {
 		return // it acknowledges the retransmission: the timeout was real
 	}
-	if u, ok := c.cc.(interface{ Undo() }); ok {
-		u.Undo()
-	}
+	c.cc.Undo()
 	c.count(spuriousTimeouts)
 	c.sndNxt = c.sndMax
 	c.retries = 0
