@@ -44,13 +44,12 @@ func (c *Conn) payloadMSS() int {
 	return max(n, 64)
 }
 
-// advertisedWindow returns the window field to put in a segment now,
-// moving the right edge forward only as receiver-side silly window
-// syndrome avoidance allows (RFC 9293 §3.8.6.2.2) and never backward
-// (§3.8.6). The field is scaled down by Rcv.Wind.Shift except in a SYN
-// (RFC 7323 §2.2); scaling rounds down, so the peer's view of the edge is
-// never beyond the one we keep.
-func (c *Conn) advertisedWindow(syn bool) uint16 {
+// openWindow moves the right edge of the receive window (RCV.NXT +
+// RCV.WND) forward to what the free buffer space allows, but only by at
+// least the smaller of half the buffer and an MSS: receiver-side silly
+// window syndrome avoidance (RFC 9293 §3.8.6.2.2). It never moves the
+// edge backward (§3.8.6), nor leaves it below RCV.NXT.
+func (c *Conn) openWindow() {
 	free := c.rcvBufSize() - c.recv.readable() - c.recv.oooBytes()
 	if free < 0 {
 		free = 0
@@ -63,7 +62,17 @@ func (c *Conn) advertisedWindow(syn bool) uint16 {
 	if c.rcvRight.LessThan(c.rcvNxt) {
 		c.rcvRight = c.rcvNxt
 	}
-	wnd := c.rcvRight.Sub(c.rcvNxt)
+}
+
+// advertisedWindow returns the window field for a segment sent now, up
+// to the right edge openWindow keeps. The field is scaled down by
+// Rcv.Wind.Shift except in a SYN (RFC 7323 §2.2); scaling rounds down,
+// so the peer's view of the edge is never beyond the one we keep.
+func (c *Conn) advertisedWindow(syn bool) uint16 {
+	var wnd uint32
+	if c.rcvRight.GreaterThan(c.rcvNxt) {
+		wnd = c.rcvRight.Sub(c.rcvNxt)
+	}
 	if !syn {
 		wnd >>= c.rcvShift
 	}
@@ -82,6 +91,7 @@ func (c *Conn) emit(seg Segment) {
 	}
 	c.stampTimestamps(&seg)
 	if !seg.Flags.Has(wire.FlagRST) {
+		c.openWindow()
 		seg.Window = c.advertisedWindow(seg.Flags.Has(wire.FlagSYN))
 	}
 	if seg.Frame != nil {
@@ -330,7 +340,7 @@ func (c *Conn) maybeWindowUpdate(now time.Time) {
 		return
 	}
 	before := c.rcvRight
-	c.advertisedWindow(false)
+	c.openWindow()
 	if c.rcvRight != before && before.Sub(c.rcvNxt) < uint32(c.rcvBufSize()/2) {
 		c.ack()
 	}

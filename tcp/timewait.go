@@ -49,6 +49,7 @@ type TimeWaitRecord struct {
 // TimeWaitRecord returns the connection's TIME_WAIT record. It is meaningful
 // only in TIME_WAIT.
 func (c *Conn) TimeWaitRecord() TimeWaitRecord {
+	c.openWindow()
 	return TimeWaitRecord{
 		SndNxt:   c.sndMax,
 		RcvNxt:   c.rcvNxt,
