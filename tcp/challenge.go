@@ -3,7 +3,6 @@ package tcp
 import (
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -97,13 +96,6 @@ func (l *replyLimit) allowChallenge(elapsed time.Duration, now time.Time, cfg *C
 	}
 	cfg.count(challengeACKs)
 	return true
-}
-
-// count adds one to the counter f picks, if cfg has Counters.
-func (cfg *Config) count(f func(*Counters) *atomic.Uint64) {
-	if k := cfg.Counters; k != nil {
-		f(k).Add(1)
-	}
 }
 
 // replyUnacceptable answers an unacceptable segment with an ACK (RFC 9293

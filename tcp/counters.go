@@ -28,29 +28,88 @@ type Counters struct {
 	TLPRecoveries       atomic.Uint64 // ... that repaired a loss, with a congestion response (§7.4)
 }
 
-// count adds one to the counter f picks, if the Config has Counters.
-func (c *Conn) count(f func(*Counters) *atomic.Uint64) {
+// counter names one of the Counters, for Conn.count.
+type counter uint8
+
+// The Counters, in the order of their fields.
+const (
+	activeOpens counter = iota
+	passiveOpens
+	segmentsReceived
+	segmentsSent
+	retransmissions
+	resetsReceived
+	resetsSent
+	outOfWindow
+	challengeACKs
+	challengeACKsLimited
+	unacceptableLimited
+	timeOuts
+	spuriousTimeouts
+	blackHoles
+	pmtuProbes
+	pmtuProbesSucceeded
+	rackLosses
+	tlpProbes
+	tlpRecoveries
+	numCounters
+)
+
+// count adds one to counter i, if the Config has Counters. (Not
+// c.cfg.count(i): one call deeper, it would not be inlined.)
+func (c *Conn) count(i counter) {
 	if k := c.cfg.Counters; k != nil {
-		f(k).Add(1)
+		k.field(i).Add(1)
 	}
 }
 
-func activeOpens(k *Counters) *atomic.Uint64          { return &k.ActiveOpens }
-func passiveOpens(k *Counters) *atomic.Uint64         { return &k.PassiveOpens }
-func segmentsReceived(k *Counters) *atomic.Uint64     { return &k.SegmentsReceived }
-func segmentsSent(k *Counters) *atomic.Uint64         { return &k.SegmentsSent }
-func retransmissions(k *Counters) *atomic.Uint64      { return &k.Retransmissions }
-func resetsReceived(k *Counters) *atomic.Uint64       { return &k.ResetsReceived }
-func resetsSent(k *Counters) *atomic.Uint64           { return &k.ResetsSent }
-func outOfWindow(k *Counters) *atomic.Uint64          { return &k.OutOfWindow }
-func challengeACKs(k *Counters) *atomic.Uint64        { return &k.ChallengeACKs }
-func timeOuts(k *Counters) *atomic.Uint64             { return &k.TimeOuts }
-func spuriousTimeouts(k *Counters) *atomic.Uint64     { return &k.SpuriousTimeouts }
-func blackHoles(k *Counters) *atomic.Uint64           { return &k.BlackHoles }
-func pmtuProbes(k *Counters) *atomic.Uint64           { return &k.PMTUProbes }
-func pmtuProbesSucceeded(k *Counters) *atomic.Uint64  { return &k.PMTUProbesSucceeded }
-func rackLosses(k *Counters) *atomic.Uint64           { return &k.RACKLosses }
-func tlpProbes(k *Counters) *atomic.Uint64            { return &k.TLPProbes }
-func tlpRecoveries(k *Counters) *atomic.Uint64        { return &k.TLPRecoveries }
-func challengeACKsLimited(k *Counters) *atomic.Uint64 { return &k.ChallengeLimited }
-func unacceptableLimited(k *Counters) *atomic.Uint64  { return &k.UnacceptableLimited }
+// count adds one to counter i, if cfg has Counters.
+func (cfg *Config) count(i counter) {
+	if k := cfg.Counters; k != nil {
+		k.field(i).Add(1)
+	}
+}
+
+// field returns the field of k that i names.
+func (k *Counters) field(i counter) *atomic.Uint64 {
+	switch i {
+	case activeOpens:
+		return &k.ActiveOpens
+	case passiveOpens:
+		return &k.PassiveOpens
+	case segmentsReceived:
+		return &k.SegmentsReceived
+	case segmentsSent:
+		return &k.SegmentsSent
+	case retransmissions:
+		return &k.Retransmissions
+	case resetsReceived:
+		return &k.ResetsReceived
+	case resetsSent:
+		return &k.ResetsSent
+	case outOfWindow:
+		return &k.OutOfWindow
+	case challengeACKs:
+		return &k.ChallengeACKs
+	case challengeACKsLimited:
+		return &k.ChallengeLimited
+	case unacceptableLimited:
+		return &k.UnacceptableLimited
+	case timeOuts:
+		return &k.TimeOuts
+	case spuriousTimeouts:
+		return &k.SpuriousTimeouts
+	case blackHoles:
+		return &k.BlackHoles
+	case pmtuProbes:
+		return &k.PMTUProbes
+	case pmtuProbesSucceeded:
+		return &k.PMTUProbesSucceeded
+	case rackLosses:
+		return &k.RACKLosses
+	case tlpProbes:
+		return &k.TLPProbes
+	default: // tlpRecoveries
+		return &k.TLPRecoveries
+	}
+}
