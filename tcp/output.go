@@ -274,6 +274,7 @@ func (c *Conn) synSegment() Segment {
 // transmit queues seg, which starts at or below SND.MAX, keeping the
 // counters, the RTT measurement and the retransmission timer.
 func (c *Conn) transmit(seg Segment, now time.Time) {
+	at := c.at(now)
 	retransmission := seg.Seq.LessThan(c.sndMax)
 	if retransmission {
 		c.stats.retransmissions++
@@ -283,7 +284,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.rtt.resent(seg.Seq) // Karn's algorithm: no sample from a retransmission
 	} else {
 		c.stats.bytesSent += uint64(len(seg.Payload))
-		c.rtt.sent(seg.End(), c.at(now))
+		c.rtt.sent(seg.End(), at)
 	}
 	c.emit(seg)
 	if seg.End().GreaterThan(c.sndMax) {
@@ -296,7 +297,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	// RACK-TLP records the transmission, at an instant of its own
 	// (RFC 8985 §6.2); the other loss recoveries need no record.
 	syn := seg.Flags.Has(wire.FlagSYN)
-	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, c.at(now), now)
+	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at, now)
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within
