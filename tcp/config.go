@@ -94,6 +94,15 @@ type Config struct {
 	// that never closes cannot hold it forever. Default 60 s, as Linux's
 	// tcp_fin_timeout.
 	FinWait2Timeout time.Duration
+	// OrphanRetries bounds how many zero-window probes an orphaned
+	// connection (see Conn.Orphan) sends, answered or not, before it
+	// gives up with ErrTimedOut: no one will read what it still has to
+	// send, and a peer that keeps its window closed must not hold it and
+	// its send queue forever. Default 8, what Linux's tcp_orphan_retries
+	// of 0 means. A connection its application still holds probes as long
+	// as the peer answers (RFC 1122 §4.2.2.17) and gives up after Retries
+	// unanswered probes, as Linux does with tcp_retries2.
+	OrphanRetries int
 	// NoSACK turns selective acknowledgments (RFC 2018) off: by default
 	// they are offered in the SYN and the peer's offer accepted, as
 	// Linux's tcp_sack=1.

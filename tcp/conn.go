@@ -110,6 +110,10 @@ type Conn struct {
 	rcvLocked  bool   // the application set the receive buffer size: no auto-tuning
 	pendingAck bool   // an ACK is owed now
 	noDelay    bool   // Nagle's algorithm off (RFC 1122 §4.2.3.4)
+	// probes counts the zero-window probes sent since the peer was last
+	// heard from, or, once orphaned, since the window last opened
+	// (timers.go): what gives up on a peer that never opens it.
+	probes uint16
 	// prrDD is the DeliveredData of the ACKs not yet counted by PRR
 	// (RFC 9937 §6, prr.go): 4 bytes in what was padding.
 	prrDD int32

@@ -20,6 +20,7 @@ const (
 	DefaultSynRetries             = 6
 	DefaultSynAckRetries          = 5
 	DefaultRetries                = 15
+	DefaultOrphanRetries          = 8
 	DefaultMSL                    = 30 * time.Second
 	DefaultInitialRTO             = time.Second
 	DefaultMinRTO                 = 200 * time.Millisecond
@@ -101,6 +102,7 @@ const (
 func (c *Config) synRetries() int           { return orDefault(c.SynRetries, DefaultSynRetries) }
 func (c *Config) synAckRetries() int        { return orDefault(c.SynAckRetries, DefaultSynAckRetries) }
 func (c *Config) retries() int              { return orDefault(c.Retries, DefaultRetries) }
+func (c *Config) orphanRetries() int        { return orDefault(c.OrphanRetries, DefaultOrphanRetries) }
 func (c *Config) msl() time.Duration        { return orDefault(c.MSL, DefaultMSL) }
 func (c *Config) initialRTO() time.Duration { return orDefault(c.InitialRTO, DefaultInitialRTO) }
 func (c *Config) minRTO() time.Duration     { return orDefault(c.MinRTO, DefaultMinRTO) }

@@ -35,7 +35,7 @@ func (c *Conn) SetKeepalive(k *Keepalive, now time.Time) {
 		Interval: orDefault(k.Interval, DefaultKeepaliveInterval),
 		Count:    orDefault(k.Count, DefaultKeepaliveCount),
 	}}
-	c.heardFromPeer(now)
+	c.restartIdle(now)
 }
 
 // keepaliveState reports whether keepalive probes apply in the current
@@ -44,9 +44,19 @@ func (c *Conn) keepaliveState() bool {
 	return c.ka != nil && c.state.Synchronized() && c.state != SynReceived && c.state != TimeWait
 }
 
-// heardFromPeer restarts the idle period: a segment arrived, or
-// keepalive was just turned on.
+// heardFromPeer notes that a segment arrived: it answers the zero-window
+// probes sent so far, unless the connection is orphaned (see
+// probeWindow), and restarts the keepalive idle period.
 func (c *Conn) heardFromPeer(now time.Time) {
+	if !c.orphan {
+		c.probes = 0
+	}
+	c.restartIdle(now)
+}
+
+// restartIdle starts the keepalive idle period again: a segment arrived,
+// or keepalive was just turned on.
+func (c *Conn) restartIdle(now time.Time) {
 	if !c.keepaliveState() {
 		c.kaTimer.stop()
 		return

@@ -139,10 +139,12 @@ func (c *Conn) output(now time.Time) {
 	if c.pendingAck {
 		c.ack()
 	}
-	// A zero window with data waiting and nothing in flight: probe it, or
-	// a lost window update would deadlock the connection (RFC 9293
-	// §3.8.6.1).
-	if c.sndWnd == 0 && c.sndMax == c.sndUna && c.state.Synchronized() &&
+	// A zero window with data waiting and no retransmission timer to
+	// watch the peer: probe it, or a lost window update would deadlock
+	// the connection (RFC 9293 §3.8.6.1). Data may still be outstanding
+	// (after a timeout that could resend nothing, SND.NXT is back at
+	// SND.UNA): the probes then stand in for its retransmissions.
+	if c.sndWnd == 0 && c.state.Synchronized() &&
 		c.sendSeq.Add(uint32(c.queued())).GreaterThan(c.sndNxt) && !c.rtx.running() && !c.persist.running() {
 		c.persist.set(c.at(now.Add(c.rtt.rto)))
 	}
@@ -294,6 +296,9 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
 	c.persist.stop()
+	if c.sndWnd > 0 {
+		c.probes = 0 // the window is open: probing is over
+	}
 	// RACK-TLP records the transmission, at an instant of its own
 	// (RFC 8985 §6.2); the other loss recoveries need no record.
 	syn := seg.Flags.Has(wire.FlagSYN)

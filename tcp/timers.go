@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"cmp"
+	"math"
 	"time"
 
 	"github.com/seqack/seqack/wire"
@@ -96,17 +97,61 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.sndNxt = c.sndUna
 	c.rackTimeoutRTO()
 	c.output(now)
+	if c.rtx.running() || !c.state.Synchronized() {
+		return // something went out, and the timer watches it
+	}
+	// Nothing could be resent. Behind a zero window (a receiver that
+	// shrank it, or a stale window update reordered behind a newer one)
+	// the retransmission becomes a zero-window probe and the persist
+	// timer takes over, so that the sender keeps probing (RFC 9293
+	// §3.8.6.1, RFC 1122 §4.2.2.17), as Linux's RTO does. Anything else
+	// that held it back is tried again at the next timeout, which counts
+	// toward giving up: a connection with data unacknowledged is never
+	// left without a timer.
+	if c.sndWnd == 0 {
+		c.sendWindowProbe(now)
+	} else {
+		c.rtx.set(c.at(now.Add(c.rtt.rto)))
+	}
 }
 
-// probeWindow sends a zero-window probe: a segment one byte below
-// SND.UNA, which the peer must answer with an ACK carrying its current
-// window (RFC 9293 §3.8.6.1; the same probe Linux uses).
+// probeWindow handles an expiry of the persist timer: it backs the timer
+// off and sends a zero-window probe, or gives up with ErrTimedOut after
+// too many. A connection its application holds gives up after Retries
+// probes in a row that the peer left unanswered, as Linux does with
+// tcp_retries2: RFC 1122 §4.2.2.17 lets a sender probe "as long as the
+// receiving TCP continues to send acknowledgments in response", and a
+// peer that has vanished answers nothing. An orphaned one (Orphan) gives
+// up after OrphanRetries probes, answered or not, as Linux does with
+// tcp_orphan_retries: no one will read its answer, and a peer that keeps
+// its window closed must not hold the connection and its send queue
+// forever.
 func (c *Conn) probeWindow(now time.Time) {
 	if c.sndWnd != 0 || !c.state.Synchronized() {
 		return
 	}
-	c.emit(Segment{Seq: c.sndUna - 1, Flags: wire.FlagACK})
+	limit := c.cfg.retries()
+	if c.orphan {
+		limit = c.cfg.orphanRetries()
+	}
+	if int(c.probes) >= limit {
+		c.count(timeOuts)
+		c.enterClosed(cmp.Or(c.softErr, ErrTimedOut), EventTimedOut)
+		return
+	}
 	c.rtt.backoff(c.cfg.rtoBounds())
+	c.sendWindowProbe(now)
+}
+
+// sendWindowProbe sends a zero-window probe, a segment one byte below
+// SND.UNA, which the peer must answer with an ACK carrying its current
+// window (RFC 9293 §3.8.6.1; the same probe Linux uses), counts it and
+// arms the persist timer.
+func (c *Conn) sendWindowProbe(now time.Time) {
+	c.emit(Segment{Seq: c.sndUna - 1, Flags: wire.FlagACK})
+	if c.probes < math.MaxUint16 {
+		c.probes++
+	}
 	c.persist.set(c.at(now.Add(c.rtt.rto)))
 }
 
