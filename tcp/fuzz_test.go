@@ -13,7 +13,9 @@ import (
 // time steps, after putting it in a state chosen by the first byte. After
 // every step the control block's invariants must hold, the right edge of
 // the receive window must not have moved left, no RST may answer a RST,
-// and nothing may panic.
+// and nothing may panic; and when the input ends and the peer falls
+// silent, the connection closes, or comes to rest owing nothing, within
+// its Config's LivenessBound.
 func FuzzInput(f *testing.F) {
 	f.Add([]byte{4, 0, 0x10, 0, 0, 0, 1, 0, 0, 3, 0xe9, 0xff, 0xff, 100})
 	f.Add([]byte{1, 0, 0x02, 0, 0, 0x13, 0x88, 0, 0, 0, 0, 0xff, 0xff, 0})
@@ -53,6 +55,7 @@ func fuzzOne(t *testing.T, data []byte) {
 		data = data[1:]
 		lastRight := c.rcvRight
 		buf := make([]byte, 600)
+	ops:
 		for len(data) > 0 {
 			op := data[0]
 			data = data[1:]
@@ -60,7 +63,7 @@ func fuzzOne(t *testing.T, data []byte) {
 			switch op % 8 {
 			case 0, 1, 2, 3: // a segment: flags, seq and ack as offsets, window, length
 				if len(data) < 12 {
-					return
+					break ops
 				}
 				seg := Segment{Flags: wire.TCPFlags(data[0])}
 				seqOff := int32(binary.BigEndian.Uint32(data[1:]))
@@ -145,6 +148,9 @@ func fuzzOne(t *testing.T, data []byte) {
 			}
 			lastRight = c.rcvRight
 		}
+		// Liveness: the peer falls silent; the connection closes, or
+		// comes to rest owing nothing, within its bound.
+		silence(t, now, c)
 	}
 }
 

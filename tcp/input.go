@@ -470,6 +470,12 @@ func (c *Conn) inputFIN(at Seq, now time.Time) {
 		if at.GreaterThan(c.rcvNxt) && !c.recv.fin {
 			c.recv.oooFin, c.recv.oooFinSeq = true, at
 		}
+		if c.state == FinWait1 && c.closed && c.sndUna == c.finSeq+1 {
+			// The segment acknowledged our FIN, and inputAck left the
+			// move to its FIN, which cannot be taken yet.
+			c.setState(FinWait2)
+			c.startFinWait2Timer(now)
+		}
 		return
 	}
 	if c.recv.fin {

@@ -5,7 +5,8 @@ import "fmt"
 // checkInvariants reports the first broken invariant of the control
 // block, for tests and fuzzing: sequence variables in order, queues
 // within their bounds, the out-of-order queue sorted, disjoint and inside
-// the window.
+// the window, and a timer running whenever something is owed to the peer
+// (liveness: see LivenessBound).
 func (c *Conn) checkInvariants() error {
 	if c.state > TimeWait {
 		return fmt.Errorf("state %d out of range", c.state)
@@ -17,6 +18,9 @@ func (c *Conn) checkInvariants() error {
 		if c.sndNxt.GreaterThan(c.sndMax) {
 			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
 		}
+	}
+	if c.owesPeer() && !c.rtx.running() && !c.persist.running() {
+		return fmt.Errorf("in %v with %d bytes queued and [%d, %d) unacknowledged (FIN queued: %v), but no retransmission or persist timer runs: the connection would never send again nor give up", c.state, c.queued(), c.sndUna, c.sndMax, c.closed)
 	}
 	if c.queued() > c.sndBufSize() {
 		return fmt.Errorf("send queue %d bytes over its %d", c.queued(), c.sndBufSize())

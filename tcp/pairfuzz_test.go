@@ -16,7 +16,9 @@ import (
 // read or close. Whatever happens, neither control block breaks an
 // invariant, nothing panics, and what each side reads is exactly a
 // prefix of what the other wrote: segments may be lost, repeated or
-// reordered, but their bytes are never mixed up.
+// reordered, but their bytes are never mixed up. At the end the two are
+// cut off from each other: each closes, or comes to rest owing nothing,
+// within its Config's LivenessBound.
 func FuzzPair(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 1, 0, 9, 0, 1, 10, 0, 1, 11, 0, 1})
 	f.Add([]byte{9, 9, 0, 2, 1, 3, 0, 4, 1, 5, 6, 7, 8, 0, 1, 12, 0, 1, 12})
@@ -164,6 +166,9 @@ func FuzzPair(f *testing.F) {
 				t.Fatalf("after op %d: data read is not what was written", i)
 			}
 		}
+		// Liveness: cut off from each other, each side closes or comes
+		// to rest within its bound.
+		silence(t, now, a, b)
 	})
 }
 

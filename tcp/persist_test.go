@@ -126,3 +126,19 @@ func TestZeroWindowOrphan(t *testing.T) {
 	c.do(step{in: ". 5001:5001(0) ack 3001 win 0"})
 	c.do(step{call: "timer", wait: 800 * time.Millisecond, states: []tcp.State{tcp.Closed}, events: tcp.EventTimedOut | tcp.EventClosed})
 }
+
+// A peer that SACKs everything outstanding and never acknowledges it has
+// reneged: the retransmission timeout ignores the SACK information
+// (RFC 2018 §8) and resends from SND.UNA. It used to skip what was
+// SACKed, send nothing and leave no timer running (found by FuzzPair's
+// liveness check).
+func TestRenegedSACKResentAfterTimeout(t *testing.T) {
+	c := newTestConn(t, plain(tcp.Config{MSS: 1000, DelayedAck: -1}, withSACK, withoutNagle), ourISS)
+	c.Connect(c.now)
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK>")
+	c.settle()
+	c.do(step{call: "write 2000", out: []string{". 1001:2001(1000) ack 5001", "P. 2001:3001(1000) ack 5001"}})
+	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 1001:3001>"})
+	c.do(step{call: "timer", wait: 200 * time.Millisecond, out: []string{". 1001:2001(1000) ack 5001"}})
+	c.do(step{in: ". 5001:5001(0) ack 3001 win 65535"})
+}

@@ -104,13 +104,22 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	// shrank it, or a stale window update reordered behind a newer one)
 	// the retransmission becomes a zero-window probe and the persist
 	// timer takes over, so that the sender keeps probing (RFC 9293
-	// §3.8.6.1, RFC 1122 §4.2.2.17), as Linux's RTO does. Anything else
-	// that held it back is tried again at the next timeout, which counts
-	// toward giving up: a connection with data unacknowledged is never
-	// left without a timer.
+	// §3.8.6.1, RFC 1122 §4.2.2.17), as Linux's RTO does.
 	if c.sndWnd == 0 {
 		c.sendWindowProbe(now)
-	} else {
+		return
+	}
+	// Else the peer SACKed all that is outstanding and still does not
+	// acknowledge it: it reneged, and the SACK information is ignored
+	// after a timeout (RFC 2018 §8, RFC 6675 §5.1), so that SND.UNA's
+	// segment goes again.
+	c.sb.ranges = nil
+	c.sndNxt = c.sndUna
+	c.output(now)
+	if !c.rtx.running() {
+		// Whatever still held it back is tried again at the next
+		// timeout, which counts toward giving up: a connection with
+		// something unacknowledged is never left without a timer.
 		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
 }
