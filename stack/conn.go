@@ -36,6 +36,10 @@ type Conn struct {
 	timeWaiting bool
 	rdl, wdl    deadline
 	batch       [][]byte // packets being handed to the link, reused
+	// orphan: the stack counts c among its orphans, with the send queue
+	// it was closed with (Stack.adoptOrphan). Guarded by s.mu.
+	orphan      bool
+	orphanBytes int
 }
 
 // newConn makes the connection for t, sending through n (the route to
@@ -55,6 +59,11 @@ func (c *Conn) leftTable() {
 	if l := c.origin; l != nil {
 		c.origin = nil
 		l.release()
+	}
+	if c.orphan {
+		c.s.orphans--
+		c.s.orphanBytes -= c.orphanBytes
+		c.orphan, c.orphanBytes = false, 0
 	}
 }
 
@@ -238,7 +247,12 @@ func (c *Conn) Close() error {
 	} else if s := c.tcb.State(); s == tcp.Established || s == tcp.CloseWait || s == tcp.SynReceived || s == tcp.SynSent {
 		c.tcb.Close(time.Now())
 	}
-	c.tcb.Orphan(time.Now()) // no one will read: FIN_WAIT_2 is bounded
+	c.tcb.Orphan(time.Now()) // no one will read: FIN_WAIT_2 and zero-window probing are bounded
+	if st := c.tcb.State(); st != tcp.Closed && st != tcp.TimeWait && !c.s.adoptOrphan(c, c.tcb.Stats().SendQueue) {
+		// Too many orphans, or too much memory held by them: reset
+		// it now, as Linux's tcp_out_of_resources does.
+		c.tcb.Abort(time.Now())
+	}
 	c.flush()
 	c.wake() // blocked readers and writers see net.ErrClosed
 	return nil

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"errors"
@@ -47,6 +48,24 @@ type Options struct {
 	// 262144, as Linux's tcp_max_tw_buckets. A connection that would
 	// exceed it closes without one (counted in Stats.TimeWaitOverflows).
 	MaxTimeWait int
+	// MaxOrphans bounds the orphans the stack holds: connections their
+	// applications have closed while a FIN, queued data or the peer's FIN
+	// is still to come (tcp.Conn.Orphan); 0 means 65536, Linux's
+	// tcp_max_orphans on a host with a few GiB (Linux scales it with
+	// memory). A Close that would exceed it resets the connection at once
+	// (RST, as Linux's "too many orphaned sockets"), counted in
+	// Stats.OrphanOverflows.
+	MaxOrphans int
+	// MaxOrphanMemory bounds the bytes of send queue the orphans hold
+	// together, each counted as what it had queued when closed (its queue
+	// only shrinks after); 0 means 64 MiB. A Close that would exceed it
+	// resets the connection at once, counted in
+	// Stats.OrphanMemoryOverflows. Linux has no such bound of its own: it
+	// resets orphans when TCP as a whole is over tcp_mem. An orphan's
+	// time is bounded too: tcp.Config.OrphanRetries zero-window probes
+	// (tcp_orphan_retries), Retries retransmissions (tcp_retries2) and
+	// FinWait2Timeout (tcp_fin_timeout).
+	MaxOrphanMemory int
 	// Trace, if set, is given an event for every segment the stack sends
 	// or receives and every state change and timer expiry of its
 	// connections, so that the simulator's diagrams can be drawn of real
@@ -73,6 +92,9 @@ type Stack struct {
 	configs   map[configKey]*tcp.Config // the TCP config for each MSS and offload in use
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
+	// The orphans in conns, and the send queue bytes they were closed
+	// with (see Options.MaxOrphans).
+	orphans, orphanBytes int
 
 	stats     Stats
 	icmpLimit rateLimit
@@ -100,6 +122,9 @@ type Stats struct {
 	SynCookiesAccepted   atomic.Uint64 // connections established from a valid cookie
 	SynCookiesIgnored    atomic.Uint64 // ACKs to a listener not checked as cookies: none sent in the last 2 minutes
 	ConnectionLimitDrops atomic.Uint64 // SYNs dropped and dials refused: MaxConnections reached
+	// OrphanOverflows and OrphanMemoryOverflows count connections reset
+	// when closed because MaxOrphans or MaxOrphanMemory was reached.
+	OrphanOverflows, OrphanMemoryOverflows atomic.Uint64
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
@@ -380,6 +405,46 @@ func (s *Stack) Stats() *Stats { return &s.stats }
 // connections already. s.mu is held.
 func (s *Stack) atConnectionLimit() bool {
 	return s.opts.MaxConnections > 0 && len(s.conns) >= s.opts.MaxConnections
+}
+
+// Defaults of Options.MaxOrphans and Options.MaxOrphanMemory.
+const (
+	DefaultMaxOrphans      = 65536
+	DefaultMaxOrphanMemory = 64 << 20
+)
+
+// adoptOrphan counts c, closed by its application with queued bytes
+// still to send, as an orphan; it reports false, counting why, if that
+// would exceed MaxOrphans or MaxOrphanMemory: c must then be reset. A
+// connection no longer in the table (closed, or replaced by a TIME_WAIT
+// record) is no orphan. c.mu is held.
+func (s *Stack) adoptOrphan(c *Conn, queued int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.orphan || s.conns[tuple{c.local, c.remote}.key()] != c {
+		return true
+	}
+	switch {
+	case s.orphans >= cmp.Or(s.opts.MaxOrphans, DefaultMaxOrphans):
+		s.stats.OrphanOverflows.Add(1)
+		return false
+	case s.orphanBytes+queued > cmp.Or(s.opts.MaxOrphanMemory, DefaultMaxOrphanMemory):
+		s.stats.OrphanMemoryOverflows.Add(1)
+		return false
+	}
+	s.orphans++
+	s.orphanBytes += queued
+	c.orphan, c.orphanBytes = true, queued
+	return true
+}
+
+// NumOrphans returns how many orphans the stack holds (connections
+// closed by their applications and not yet gone; see
+// Options.MaxOrphans) and the send queue bytes they were closed with.
+func (s *Stack) NumOrphans() (conns, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.orphans, s.orphanBytes
 }
 
 // NumConns returns how many connections the stack holds, in any state

@@ -83,8 +83,10 @@ func (m *mutatingLink) WritePackets(ps [][]byte) (int, error) {
 // FuzzStacks runs two whole stacks — goroutines, timers, the net.Conn
 // layer — through links the fuzzer perturbs both ways, sending data each
 // way at once, at MTU 1500 or 65535 (where packets are made in the send
-// queues' shared buffers): nothing panics, and each side reads exactly a
-// prefix of what the other wrote (all of it unless the transfer gave up).
+// queues' shared buffers): nothing panics, each side reads exactly a
+// prefix of what the other wrote (all of it unless the transfer gave up),
+// and once both applications have closed, the stacks hold no connection
+// after the Config's liveness bound.
 func FuzzStacks(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 0})
 	f.Add([]byte{1, 1, 0, 0, 0, 4, 4, 3, 2})
@@ -98,7 +100,10 @@ func FuzzStacks(f *testing.F) {
 			mtu = 65535 // segments framed in the send queues' shared buffers
 		}
 		a, b := pipe.New(mtu)
-		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, MSL: 10 * time.Millisecond}
+		// Short timeouts all round, so that the liveness bound checked
+		// at the end is under a second.
+		cfg := &tcp.Config{InitialRTO: 10 * time.Millisecond, MinRTO: 5 * time.Millisecond, MaxRTO: 50 * time.Millisecond,
+			MSL: 10 * time.Millisecond, FinWait2Timeout: 100 * time.Millisecond}
 		client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 		client.AddInterface(&mutatingLink{Endpoint: a, plan: plan}, netip.MustParsePrefix("192.0.2.1/24"))
 		server.AddInterface(&mutatingLink{Endpoint: b, plan: append([]byte{7}, plan...)}, netip.MustParsePrefix("192.0.2.2/24"))
@@ -143,6 +148,19 @@ func FuzzStacks(f *testing.F) {
 		wg.Wait()
 		if !bytes.HasPrefix(up, gotUp) || !bytes.HasPrefix(down, gotDown) {
 			t.Fatalf("data damaged: up %d/%d bytes, down %d/%d", len(gotUp), len(up), len(gotDown), len(down))
+		}
+		// Liveness: both applications have closed their connections;
+		// within the liveness bound (and some slack for a loaded
+		// machine) the stacks hold nothing for them.
+		closed, bound := time.Now(), cfg.LivenessBound(nil)
+		for client.NumConns()+server.NumConns() > 0 && time.Since(closed) < bound+2*time.Second {
+			time.Sleep(time.Millisecond)
+		}
+		if n, m := client.NumConns(), server.NumConns(); n+m > 0 {
+			t.Fatalf("%d and %d connections still held %v after their applications closed them (bound %v)", n, m, time.Since(closed), bound)
+		}
+		if n, bytes := client.NumOrphans(); n != 0 || bytes != 0 {
+			t.Fatalf("the client counts %d orphans holding %d bytes with no connection", n, bytes)
 		}
 	})
 }
