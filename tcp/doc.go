@@ -23,6 +23,15 @@
 // Deadline. An Observer sees every state change and timer expiry, which
 // is how the simulator draws its diagrams.
 //
+// A connection that owes its peer anything — a SYN, data or a FIN
+// unacknowledged, data unsent behind a zero window — always has a
+// deadline, and each of its timers either gets an answer or gives up:
+// once the peer falls silent, the connection is CLOSED within
+// Config.LivenessBound unless it rests with nothing owed (RFC 9293 lets an
+// idle connection wait forever). Zero-window probes count toward giving
+// up like retransmissions: Retries unanswered ones, or OrphanRetries in
+// all once the application has let go (Orphan).
+//
 // Segments are written in packetdrill's notation everywhere — tests,
 // diagrams, errors: "S. 0:0(0) ack 1 win 65535 <mss 1460>". Segment.String
 // and Format print it; ParseSegment reads it.
