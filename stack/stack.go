@@ -49,12 +49,12 @@ type Options struct {
 	// exceed it closes without one (counted in Stats.TimeWaitOverflows).
 	MaxTimeWait int
 	// MaxOrphans bounds the orphans the stack holds: connections their
-	// applications have closed while a FIN, queued data or the peer's FIN
-	// is still to come (tcp.Conn.Orphan); 0 means 65536, Linux's
-	// tcp_max_orphans on a host with a few GiB (Linux scales it with
-	// memory). A Close that would exceed it resets the connection at once
-	// (RST, as Linux's "too many orphaned sockets"), counted in
-	// Stats.OrphanOverflows.
+	// applications have closed while a FIN, queued data or the peer's
+	// FIN is still to come (tcp.Conn.Orphan); 0 means 65536. Linux's
+	// tcp_max_orphans is the same bound, sized from memory at boot
+	// (65536 is a common value). A Close that would exceed it resets
+	// the connection at once (RST, as Linux's "too many orphaned
+	// sockets"), counted in Stats.OrphanOverflows.
 	MaxOrphans int
 	// MaxOrphanMemory bounds the bytes of send queue the orphans hold
 	// together, each counted as what it had queued when closed (its queue
