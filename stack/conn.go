@@ -36,10 +36,6 @@ type Conn struct {
 	timeWaiting bool
 	rdl, wdl    deadline
 	batch       [][]byte // packets being handed to the link, reused
-	// orphan: the stack counts c among its orphans, with the send queue
-	// it was closed with (Stack.adoptOrphan). Guarded by s.mu.
-	orphan      bool
-	orphanBytes int
 }
 
 // newConn makes the connection for t, sending through n (the route to
@@ -60,10 +56,9 @@ func (c *Conn) leftTable() {
 		c.origin = nil
 		l.release()
 	}
-	if c.orphan {
-		c.s.orphans--
-		c.s.orphanBytes -= c.orphanBytes
-		c.orphan, c.orphanBytes = false, 0
+	if queued, ok := c.s.orphans[c]; ok {
+		delete(c.s.orphans, c)
+		c.s.orphanBytes -= queued
 	}
 }
 

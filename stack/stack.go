@@ -92,9 +92,12 @@ type Stack struct {
 	configs   map[configKey]*tcp.Config // the TCP config for each MSS and offload in use
 	listeners map[netip.AddrPort]*Listener
 	closed    bool
-	// The orphans in conns, and the send queue bytes they were closed
-	// with (see Options.MaxOrphans).
-	orphans, orphanBytes int
+	// The orphans in conns, each with the send queue bytes it was
+	// closed with, and their sum (see Options.MaxOrphans). A map on the
+	// stack rather than fields on Conn: orphans are few, and every idle
+	// connection would pay for the fields.
+	orphans     map[*Conn]int
+	orphanBytes int
 
 	stats     Stats
 	icmpLimit rateLimit
@@ -421,20 +424,22 @@ const (
 func (s *Stack) adoptOrphan(c *Conn, queued int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c.orphan || s.conns[tuple{c.local, c.remote}.key()] != c {
+	if _, ok := s.orphans[c]; ok || s.conns[tuple{c.local, c.remote}.key()] != c {
 		return true
 	}
 	switch {
-	case s.orphans >= cmp.Or(s.opts.MaxOrphans, DefaultMaxOrphans):
+	case len(s.orphans) >= cmp.Or(s.opts.MaxOrphans, DefaultMaxOrphans):
 		s.stats.OrphanOverflows.Add(1)
 		return false
 	case s.orphanBytes+queued > cmp.Or(s.opts.MaxOrphanMemory, DefaultMaxOrphanMemory):
 		s.stats.OrphanMemoryOverflows.Add(1)
 		return false
 	}
-	s.orphans++
+	if s.orphans == nil {
+		s.orphans = make(map[*Conn]int)
+	}
+	s.orphans[c] = queued
 	s.orphanBytes += queued
-	c.orphan, c.orphanBytes = true, queued
 	return true
 }
 
@@ -444,7 +449,7 @@ func (s *Stack) adoptOrphan(c *Conn, queued int) bool {
 func (s *Stack) NumOrphans() (conns, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.orphans, s.orphanBytes
+	return len(s.orphans), s.orphanBytes
 }
 
 // NumConns returns how many connections the stack holds, in any state

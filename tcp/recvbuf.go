@@ -16,11 +16,11 @@ import (
 type receiveQueue struct {
 	data      chunkQueue // in-order, unread
 	ooo       []oooPiece // out of order, sorted by seq, not overlapping or touching
-	oooN      int        // bytes held in ooo
-	fin       bool       // the peer's FIN has been reached in order
-	oooFin    bool       // a FIN arrived beyond a hole ...
-	oooFinSeq Seq        // ... at this sequence number
+	oooN      uint32     // bytes held in ooo (within the window, so under 2^30): 4 bytes keep Conn in its size class
+	oooFinSeq Seq        // where the FIN beyond a hole (oooFin) arrived
 	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
+	fin       bool       // the peer's FIN has been reached in order
+	oooFin    bool       // a FIN arrived beyond a hole, at oooFinSeq
 }
 
 func (q *receiveQueue) readable() int { return q.data.len() }
@@ -29,7 +29,7 @@ func (q *receiveQueue) readable() int { return q.data.len() }
 func (q *receiveQueue) finished() bool { return q.fin && q.data.len() == 0 }
 
 // oooBytes returns the bytes held beyond holes.
-func (q *receiveQueue) oooBytes() int { return q.oooN }
+func (q *receiveQueue) oooBytes() int { return int(q.oooN) }
 
 // store files payload, which starts at seq, given that the next byte
 // expected is next. It returns the new next, and whether it kept buf,
@@ -66,7 +66,7 @@ func (q *receiveQueue) store(seq, next Seq, payload, buf []byte) (Seq, bool) {
 		}
 	}
 	next = p.end
-	q.oooN -= p.len()
+	q.oooN -= uint32(p.len())
 	q.ooo = slices.Delete(q.ooo, 0, 1)
 	if len(q.ooo) == 0 {
 		q.ooo = nil
@@ -102,14 +102,14 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, sto
 		p := oooPiece{seq: start, end: start}
 		kept = p.pushBack(payload, buf)
 		q.ooo = slices.Insert(q.ooo, i, p)
-		q.oooN += len(payload)
+		q.oooN += uint32(len(payload))
 		return kept, true
 	}
 	// The bytes [lo, hi) of the segment are new: keep buf if they are
 	// all of it.
 	take := func(lo, hi Seq) (b, keep []byte) {
 		b = payload[lo.Sub(start):hi.Sub(start)]
-		q.oooN += len(b)
+		q.oooN += uint32(len(b))
 		if len(b) == len(payload) {
 			keep = buf
 		}
