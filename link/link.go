@@ -60,8 +60,8 @@ type BatchAttacher interface {
 // they cannot be damaged, such as memory. When ChecksumOffload reports
 // true, a stack may send TCP segments without computing their checksum
 // and take the ones it receives without verifying it, as Linux does over
-// loopback. A wrapper that looks at packets (a pcap recorder) does not
-// pass this on.
+// loopback. A wrapper that records packets (link/pcap) passes it on and
+// finishes the checksums in its record only.
 type ChecksumOffloader interface {
 	ChecksumOffload() bool
 }

@@ -18,6 +18,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/seqack/seqack/wire"
 )
 
 // LinkType is the link-layer header type of a capture: what each
@@ -53,6 +55,8 @@ type Writer struct {
 	bw   *bufio.Writer
 	nano bool
 	hdr  [recordHeaderLen]byte
+	// scratch holds a packet whose checksum writeNow finishes.
+	scratch []byte
 }
 
 // NewWriter writes the file header of a capture of linkType with
@@ -103,11 +107,39 @@ func (w *Writer) WritePacket(t time.Time, packet []byte) error {
 
 // writeNow adds a record of packet stamped with the time it takes the
 // lock, so that the records of many goroutines are in time order in the
-// file, as readers expect.
-func (w *Writer) writeNow(packet []byte) error {
+// file, as readers expect. With finish, a TCP packet is recorded with
+// its checksum computed (see finishTCPChecksum).
+func (w *Writer) writeNow(packet []byte, finish bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if finish {
+		if p, ok := finishTCPChecksum(w.scratch[:0], packet); ok {
+			w.scratch = p
+			packet = p
+		}
+	}
 	return w.writeLocked(time.Now(), packet)
+}
+
+// finishTCPChecksum appends to dst a copy of the TCP packet p with its
+// TCP checksum computed (RFC 9293 §3.1, with the IPv4 or IPv6
+// pseudo-header), as a link with checksum offload puts it on the wire
+// (the stack left the pseudo-header's sum there: Linux's
+// CHECKSUM_PARTIAL). It reports false, appending nothing, for a packet
+// that is not TCP or does not parse.
+func finishTCPChecksum(dst, p []byte) ([]byte, bool) {
+	ip, err := wire.ParseIP(p)
+	if err != nil || ip.Protocol != wire.ProtocolTCP || len(ip.Payload) < wire.TCPMinHeaderLen {
+		return dst, false
+	}
+	// The TCP header's offset in p: ip.Payload is a slice of p.
+	off := cap(p) - cap(ip.Payload)
+	dst = append(dst, p...)
+	seg := dst[off : off+len(ip.Payload)]
+	seg[16], seg[17] = 0, 0
+	sum := wire.Checksum(seg, wire.PseudoHeaderChecksum(wire.ProtocolTCP, ip.Src, ip.Dst, len(seg)))
+	binary.BigEndian.PutUint16(seg[16:], sum)
+	return dst, true
 }
 
 func (w *Writer) writeLocked(t time.Time, packet []byte) error {
