@@ -15,7 +15,7 @@ func (c *Conn) StateChanged(_ *tcp.Conn, from, to tcp.State) {
 		l.Debug("tcp state", "local", c.local, "remote", c.remote, "from", from, "to", to)
 	}
 	if f := c.s.opts.Trace; f != nil {
-		f(trace.Event{Kind: trace.StateChanged, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), From: from, To: to})
+		f(trace.Event{Kind: trace.StateChanged, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), Conn: trace.Tuple{Local: c.local, Remote: c.remote}, From: from, To: to})
 	}
 }
 
@@ -25,7 +25,7 @@ func (c *Conn) TimerFired(_ *tcp.Conn, t tcp.Timer) {
 		l.Debug("tcp timer", "local", c.local, "remote", c.remote, "timer", t)
 	}
 	if f := c.s.opts.Trace; f != nil {
-		f(trace.Event{Kind: trace.TimerFired, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), Timer: t})
+		f(trace.Event{Kind: trace.TimerFired, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), Conn: trace.Tuple{Local: c.local, Remote: c.remote}, Timer: t})
 	}
 }
 
@@ -33,7 +33,7 @@ func (c *Conn) TimerFired(_ *tcp.Conn, t tcp.Timer) {
 // received) between local and remote. Its payload is copied: the
 // original is the connection's buffer.
 func (s *Stack) traceSegment(kind trace.Kind, local, remote netip.AddrPort, seg *tcp.Segment) {
-	e := trace.Event{Kind: kind, Host: local.Addr().String(), Peer: remote.Addr().String(), Segment: *seg}
+	e := trace.Event{Kind: kind, Host: local.Addr().String(), Peer: remote.Addr().String(), Conn: trace.Tuple{Local: local, Remote: remote}, Segment: *seg}
 	e.Segment.Payload = append([]byte(nil), seg.Payload...)
 	s.opts.Trace(e)
 }

@@ -9,11 +9,17 @@
 // explanations, and pcap files out and in. So the stack, which imports
 // trace, links none of the drawing and narration code.
 //
+// A real stack's events name their connection by its 4-tuple
+// (Event.Conn), and a host has many: SplitByConn cuts a trace into one
+// per connection, each drawn on its own, and RecorderOptions make a
+// Recorder keep only some connections and bound its memory.
+//
 // trace knows the tcp package's public types (Segment, State, Timer) and
 // nothing of the engine's internals.
 package trace
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/seqack/seqack/tcp"
@@ -74,4 +80,28 @@ type Event struct {
 	// state change, when recorded by a real stack rather than the
 	// simulator (see Recorder).
 	Peer string
+	// Conn is the connection of an event a real stack recorded, Host's
+	// end first (see Tuple); zero in the simulator, whose hosts have one
+	// connection each.
+	Conn Tuple
 }
+
+// Tuple is a TCP connection's 4-tuple as one end sees it: its own
+// address and port, and its peer's.
+type Tuple struct {
+	Local, Remote netip.AddrPort
+}
+
+// IsValid reports whether t names a connection (both ends set).
+func (t Tuple) IsValid() bool { return t.Local.IsValid() && t.Remote.IsValid() }
+
+// Reverse returns the tuple as the other end sees it.
+func (t Tuple) Reverse() Tuple { return Tuple{t.Remote, t.Local} }
+
+// Same reports whether t and u name the same connection, seen from
+// either end.
+func (t Tuple) Same(u Tuple) bool { return t == u || t == u.Reverse() }
+
+// String writes the tuple as tshark -z conv,tcp does:
+// "192.0.2.1:40000 <-> 192.0.2.2:80".
+func (t Tuple) String() string { return t.Local.String() + " <-> " + t.Remote.String() }
