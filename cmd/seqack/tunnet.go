@@ -46,9 +46,11 @@ const tunFlagsUsage = `  --tun NAME          TUN device to create or attach to (
                       (by default the kernel hands up TCP segments of up
                       to 64 KiB at once)
   --pcap FILE         record every packet, both ways, in FILE (pcap, for
-                      tcpdump -r, wireshark or tshark)
+                      tcpdump -r, wireshark or tshark); offloads stay on,
+                      so the capture holds segments of up to 64 KiB too
   --trace             draw each connection as a sequence diagram on stderr
-                      at exit
+                      at exit, titled with its addresses and ports (the
+                      first 100000 events, 64 MiB of payload at most)
 `
 
 // tunSetupUsage tells how to set up the kernel's side by hand.
@@ -179,7 +181,7 @@ func openTunNet(f *netFlags, stderr io.Writer) (*tunNet, error) {
 	}
 	var opts stack.Options
 	if f.trace {
-		n.rec = trace.NewRecorder()
+		n.rec = trace.NewRecorderOptions(trace.RecorderOptions{MaxEvents: traceMaxEvents, MaxPayloadBytes: traceMaxPayload})
 		opts.Trace = n.rec.Record
 	}
 	n.stack = stack.New(opts)
@@ -272,13 +274,44 @@ func (n *tunNet) close(linger time.Duration) error {
 		err = errors.Join(err, n.pcapW.Flush(), n.pcapF.Close())
 	}
 	if n.rec != nil {
-		if events := n.rec.Events(); len(events) > 0 {
-			if rerr := render.Text(n.stderr, events, render.TextOptions{}); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("--trace: %w", rerr))
-			}
-		}
+		err = errors.Join(err, drawTrace(n.stderr, n.rec))
 	}
 	return err
+}
+
+// The bounds of what --trace records: a diagram of more is unreadable,
+// and a recorder without bounds grows with every segment of a transfer.
+const (
+	traceMaxEvents  = 100000
+	traceMaxPayload = 64 << 20
+)
+
+// drawTrace draws what rec recorded, one diagram per connection titled
+// with its 4-tuple (a run on the default addresses has IPv4 and IPv6
+// connections, which one two-column diagram cannot hold), and says how
+// much rec dropped.
+func drawTrace(w io.Writer, rec *trace.Recorder) error {
+	events := rec.Events()
+	if len(events) == 0 {
+		return nil
+	}
+	var errs []error
+	for i, c := range trace.SplitByConn(events) {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		var title string
+		if c.Conn.IsValid() {
+			title = c.Conn.String()
+		}
+		if err := render.Text(w, c.Events, render.TextOptions{Title: title}); err != nil {
+			errs = append(errs, fmt.Errorf("--trace: %s: %w", title, err))
+		}
+	}
+	if d := rec.Dropped(); d > 0 {
+		fmt.Fprintf(w, "seqack: --trace kept the first %d events and dropped %d more\n", len(events), d)
+	}
+	return errors.Join(errs...)
 }
 
 // parsePort parses a TCP port number, 1 to 65535.
