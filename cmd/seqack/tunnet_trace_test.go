@@ -5,14 +5,21 @@ import (
 	"context"
 	"io"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/link/pcap"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/trace"
+	"github.com/seqack/seqack/wire"
 )
 
 // --trace on the default, dual-stack addresses: a connection over IPv4,
@@ -116,5 +123,71 @@ func TestDrawTraceSaysWhatWasDropped(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "kept the first 1 events and dropped 1 more") {
 		t.Errorf("no word of the dropped event:\n%s", out.String())
+	}
+}
+
+// seqack http --trace --pcap on the default, dual-stack addresses,
+// serving curl over IPv4 and IPv6: it exits 0 with a diagram per
+// connection; and the capture, taken with the device's offloads on,
+// holds the segments over the MTU that seqack handed the kernel (TSO),
+// every checksum verifying.
+func TestHTTPCommandRecords(t *testing.T) {
+	netns.Require(t, "curl")
+	ns := netns.New(t)
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB
+	if err := os.WriteFile(filepath.Join(dir, "big"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pcapFile := filepath.Join(t.TempDir(), "http.pcap")
+	p := startSeqack(t, ns, nil, withKernel("http", "--trace", "--pcap", pcapFile, "--dir", dir, ":8080")...)
+	p.waitFor(t, "serving "+dir)
+	for _, url := range []string{"http://192.0.2.2:8080/big", "http://[2001:db8::2]:8080/big"} {
+		out := ns.Run(t, "curl", "--silent", "--show-error", "--fail", "--globoff", "--max-time", "20", url)
+		if len(out) != len(big) {
+			t.Errorf("curl %s: %d bytes, want %d", url, len(out), len(big))
+		}
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if status := p.wait(t); status != 0 {
+		t.Fatalf("status %d after SIGTERM\n%s", status, p.errText())
+	}
+	stderr := p.errText()
+	for _, title := range []string{`192\.0\.2\.1:\d+ <-> 192\.0\.2\.2:8080`, `\[2001:db8::1\]:\d+ <-> \[2001:db8::2\]:8080`} {
+		if !regexp.MustCompile(`(?m)^` + title + `$`).MatchString(stderr) {
+			t.Errorf("no diagram titled %s:\n%.3000s", title, stderr)
+		}
+	}
+	if strings.Contains(stderr, "more than two hosts") {
+		t.Errorf("--trace failed:\n%.3000s", stderr)
+	}
+
+	f, err := os.Open(pcapFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcap.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for {
+		rec, err := r.ReadPacket()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip, err := wire.ParseIP(rec.Data); err == nil && (ip.Src == netip.MustParseAddr("192.0.2.2") || ip.Src == netip.MustParseAddr("2001:db8::2")) {
+			longest = max(longest, len(rec.Data))
+		}
+	}
+	if longest <= 1500 {
+		t.Errorf("seqack's longest packet in the capture is %d bytes: segmentation offload was off while recording", longest)
+	}
+	if _, err := exec.LookPath("tshark"); err == nil || netns.Required() {
+		netns.CheckCapture(t, pcapFile)
 	}
 }
