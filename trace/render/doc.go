@@ -23,8 +23,10 @@
 // SVG, Mermaid, HTML, StateMachine, Explain and Segments share one walk
 // over the events (the unexported diagram type: who is on which side,
 // what became of each segment); Text keeps a walk of its own but the
-// same labels, so a segment reads the same in every format. All draw two
-// hosts: events that name a third give ErrTooManyHosts.
+// same labels, so a segment reads the same in every format. All draw one
+// connection between two hosts: events that name a third host give
+// ErrTooManyHosts, and a real stack's events of several connections give
+// ErrManyConnections (trace.SplitByConn gives each its own trace).
 //
 // The package is named for what it does to a trace and sits below it in
 // the tree (trace/render), so that package trace holds the record alone

@@ -103,6 +103,9 @@ type renderer struct {
 var ErrTooManyHosts = errors.New("render: events involve more than two hosts")
 
 func newRenderer(events []trace.Event, opts TextOptions) (*renderer, error) {
+	if err := oneConnection(events); err != nil {
+		return nil, err
+	}
 	r := &renderer{
 		opts:  opts,
 		g:     unicodeGlyphs,
