@@ -38,12 +38,8 @@ import (
 // never stops the traffic: w keeps the first error, and Flush returns it.
 func Wrap(ep link.Endpoint, w *Writer) link.Endpoint {
 	e := &endpoint{ep: ep, w: w}
-	if o, ok := ep.(link.ChecksumOffloader); ok {
-		e.checksumOffload = o.ChecksumOffload()
-	}
-	if o, ok := ep.(link.SegmentOffloader); ok {
-		e.segmentOffload = o.SegmentOffload()
-	}
+	e.csum, _ = ep.(link.ChecksumOffloader)
+	e.seg, _ = ep.(link.SegmentOffloader)
 	if b, ok := ep.(link.BatchAttacher); ok {
 		return &batchEndpoint{endpoint: e, batch: b}
 	}
@@ -51,13 +47,12 @@ func Wrap(ep link.Endpoint, w *Writer) link.Endpoint {
 }
 
 // endpoint is the link.Endpoint Wrap returns for an endpoint that is not
-// a link.BatchAttacher. Its offload answers are ep's, read once (a stack
-// reads them once, when the endpoint is added).
+// a link.BatchAttacher.
 type endpoint struct {
-	ep              link.Endpoint
-	w               *Writer
-	checksumOffload bool
-	segmentOffload  int
+	ep   link.Endpoint
+	w    *Writer
+	csum link.ChecksumOffloader // ep's, or nil
+	seg  link.SegmentOffloader  // ep's, or nil
 }
 
 // batchEndpoint is the link.Endpoint Wrap returns for a
@@ -72,20 +67,25 @@ func (e *endpoint) MTU() int { return e.ep.MTU() }
 
 // ChecksumOffload implements link.ChecksumOffloader with the wrapped
 // endpoint's answer (false if it has none).
-func (e *endpoint) ChecksumOffload() bool { return e.checksumOffload }
+func (e *endpoint) ChecksumOffload() bool { return e.csum != nil && e.csum.ChecksumOffload() }
 
 // SegmentOffload implements link.SegmentOffloader with the wrapped
 // endpoint's answer (0 if it has none).
-func (e *endpoint) SegmentOffload() int { return e.segmentOffload }
+func (e *endpoint) SegmentOffload() int {
+	if e.seg == nil {
+		return 0
+	}
+	return e.seg.SegmentOffload()
+}
 
 // limit is the longest packet ep takes.
-func (e *endpoint) limit() int { return max(e.ep.MTU(), e.segmentOffload) }
+func (e *endpoint) limit() int { return max(e.ep.MTU(), e.SegmentOffload()) }
 
 // recordSent records a packet on its way out. Its TCP checksum is
 // partial where the link is to finish it: on a link with checksum
 // offload, and in a segment over the MTU that the link cuts up.
 func (e *endpoint) recordSent(p []byte, mtu int) {
-	e.w.writeNow(p, e.checksumOffload || len(p) > mtu)
+	e.w.writeNow(p, len(p) > mtu || e.ChecksumOffload())
 }
 
 // WritePacket implements link.Endpoint, recording packet.
@@ -111,7 +111,7 @@ func (e *endpoint) WritePackets(packets [][]byte) (int, error) {
 // Attach implements link.Endpoint, recording each packet delivered.
 func (e *endpoint) Attach(deliver func(packet []byte)) {
 	e.ep.Attach(func(packet []byte) {
-		e.w.writeNow(packet, e.checksumOffload)
+		e.w.writeNow(packet, e.ChecksumOffload())
 		deliver(packet)
 	})
 }
@@ -120,8 +120,9 @@ func (e *endpoint) Attach(deliver func(packet []byte)) {
 // burst before the burst is delivered.
 func (e *batchEndpoint) AttachBatch(deliver func(packets [][]byte)) {
 	e.batch.AttachBatch(func(packets [][]byte) {
+		finish := e.ChecksumOffload()
 		for _, p := range packets {
-			e.w.writeNow(p, e.checksumOffload)
+			e.w.writeNow(p, finish)
 		}
 		deliver(packets)
 	})
