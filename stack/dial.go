@@ -11,7 +11,7 @@ import (
 )
 
 // Dial connects to address ("ip:port") on network "tcp", "tcp4" or
-// "tcp6".
+// "tcp6"; on "udp", "udp4" or "udp6" it returns a connected *UDPConn.
 func (s *Stack) Dial(network, address string) (net.Conn, error) {
 	return s.DialContext(context.Background(), network, address)
 }
@@ -20,6 +20,13 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 // *net.OpError wrapping syscall.ECONNREFUSED, syscall.ETIMEDOUT,
 // context.Canceled, ... as net.Dial's are.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if isUDPNetwork(network) {
+		c, err := s.dialUDP(ctx, network, address)
+		if err != nil {
+			return nil, err // not a nil *UDPConn in a non-nil net.Conn
+		}
+		return c, nil
+	}
 	remote, err := parseAddr(network, address, false)
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Err: err}

@@ -52,6 +52,10 @@ func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
 func (s *Stack) icmpError(ip wire.IPPacket, h *wire.ICMPHeader, body []byte) {
 	s.stats.ICMPErrorsReceived.Add(1)
 	q, err := wire.ParseQuoted(body)
+	if err == nil && q.Version == ip.Version && q.Protocol == wire.ProtocolUDP && len(q.Payload) >= 4 {
+		s.udpICMPError(ip, h, q)
+		return
+	}
 	if err != nil || q.Version != ip.Version || q.Protocol != wire.ProtocolTCP || len(q.Payload) < 8 {
 		s.stats.ICMPErrorsIgnored.Add(1)
 		return
@@ -161,6 +165,43 @@ func (s *Stack) protocolUnreachable(n *nic, p []byte, ip wire.IPPacket) {
 		}
 		h = wire.ICMPHeader{Type: wire.ICMPv6ParamProblem, Code: wire.ICMPv6CodeUnrecognizedNextHeader}
 		binary.BigEndian.PutUint32(h.Rest[:], uint32(off))
+	}
+	s.sendICMP(n, ip.Dst, ip.Src, &h, wire.ErrorQuote(ip.Version, p))
+}
+
+// udpICMPError handles an ICMP error quoting a UDP datagram q we sent.
+// As Linux's udp_err does for sockets without IP_RECVERR, only a hard
+// error (port or protocol unreachable; RFC 1122 §4.1.3.3 passes ICMP
+// errors up to the application) reaches a socket, and only a connected
+// one: its 4-tuple must match the quote, which stands for the check of
+// sequence numbers TCP has (RFC 5927 §4.1).
+func (s *Stack) udpICMPError(ip wire.IPPacket, h *wire.ICMPHeader, q wire.Quoted) {
+	local := netip.AddrPortFrom(q.Src, binary.BigEndian.Uint16(q.Payload[0:]))
+	remote := netip.AddrPortFrom(q.Dst, binary.BigEndian.Uint16(q.Payload[2:]))
+	k := classifyICMP(ip.Version, h)
+	c := s.udp.lookup(local, remote)
+	believed := c != nil && c.remote == remote && k.hard
+	if believed {
+		c.icmpError(k.err)
+	} else {
+		s.stats.ICMPErrorsIgnored.Add(1)
+	}
+	if l := s.opts.Logger; l != nil {
+		l.Debug("icmp error", "proto", "udp", "local", local, "remote", remote, "type", h.Type, "code", h.Code,
+			slog.Any("err", k.err), "believed", believed)
+	}
+}
+
+// portUnreachable answers a UDP datagram no socket takes with an ICMP
+// port unreachable (RFC 1122 §4.1.3.1, RFC 4443 §3.1), rate-limited
+// with the stack's other ICMP errors.
+func (s *Stack) portUnreachable(n *nic, p []byte, ip wire.IPPacket) {
+	if !ip.Src.IsGlobalUnicast() && !ip.Src.IsLinkLocalUnicast() || !s.icmpLimit.allow(time.Now()) {
+		return // never to a multicast, broadcast or unspecified source (RFC 1122 §3.2.2); rate-limited (RFC 4443 §2.4(f))
+	}
+	h := wire.ICMPHeader{Type: wire.ICMPv4DestUnreachable, Code: wire.ICMPv4CodePortUnreachable}
+	if ip.Version == 6 {
+		h = wire.ICMPHeader{Type: wire.ICMPv6DestUnreachable, Code: wire.ICMPv6CodePortUnreachable}
 	}
 	s.sendICMP(n, ip.Dst, ip.Src, &h, wire.ErrorQuote(ip.Version, p))
 }

@@ -82,6 +82,8 @@ func (s *Stack) deliver(n *nic, p []byte, b *inputBatch) (kept bool) {
 	switch ip.Protocol {
 	case wire.ProtocolTCP:
 		return s.deliverTCP(n, ip, p, b)
+	case wire.ProtocolUDP:
+		return s.deliverUDP(n, ip, p)
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
 		b.release() // an ICMP error may concern the connection held
 		s.deliverICMP(n, ip)

@@ -101,6 +101,7 @@ type Stack struct {
 
 	stats     Stats
 	icmpLimit rateLimit
+	udp       udpTable // UDP sockets, under a lock of their own
 }
 
 // Stats are a stack's counters, in the spirit of `netstat -s`: packets
@@ -131,6 +132,8 @@ type Stats struct {
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
+	// UDP counts datagrams in and out and those dropped, by cause.
+	UDP UDPStats
 }
 
 // tuple identifies a connection.
@@ -355,6 +358,7 @@ func (s *Stack) Close() error {
 	for _, c := range conns {
 		c.abort()
 	}
+	s.udp.closeAll()
 	s.timers.close()
 	for _, n := range nics {
 		n.ep.Close()

@@ -1,0 +1,560 @@
+package stack
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/seqack/seqack/link"
+	"github.com/seqack/seqack/wire"
+)
+
+// DefaultUDPReadBuffer is a UDP socket's receive queue bound, in bytes,
+// until SetReadBuffer changes it: Linux's net.core.rmem_default.
+const DefaultUDPReadBuffer = 212992
+
+// udpDatagramOverhead is what each queued datagram is charged beyond its
+// buffer, for the bookkeeping that goes with it (Linux charges the
+// sk_buff's truesize), so that a flood of empty datagrams is bounded too.
+const udpDatagramOverhead = 64
+
+// UDPConn is a UDP socket on a Stack (RFC 768). Made by ListenPacket it
+// is unconnected: a net.PacketConn that receives from anyone and sends
+// to any address. Made by Dial it is connected: a net.Conn that sends to
+// and receives from one peer only, and learns from an ICMP port
+// unreachable that nobody listens there (its next Read fails with
+// syscall.ECONNREFUSED, as on Linux). It has the address-carrying
+// methods of *net.UDPConn. Datagrams from IPv4 peers are reported with
+// IPv4 addresses, also on a socket bound to both families.
+type UDPConn struct {
+	s       *Stack
+	network string         // "udp", "udp4" or "udp6", for errors
+	local   netip.AddrPort // the address may be unspecified (a wildcard)
+	dual    bool           // bound to the IPv6 wildcard for both families, as "udp" without a host
+	remote  netip.AddrPort // valid only on a connected socket
+	nic     *nic           // connected: the route to remote, looked up once
+	src     netip.Addr     // connected: the source address on that route
+
+	mu      sync.Mutex
+	queue   []udpDatagram // received, not yet read; from head on
+	head    int
+	queued  int // bytes charged for the queue
+	limit   int // bound on queued (SetReadBuffer)
+	err     error
+	closed  bool
+	changed chan struct{} // made by a waiting Read, closed (and dropped) by wake
+	rdl     deadline
+	wdl     deadline
+}
+
+// udpDatagram is a received datagram: its payload lies in buf, which is
+// recycled once it is read.
+type udpDatagram struct {
+	from    netip.AddrPort
+	payload []byte
+	buf     []byte
+	cost    int
+}
+
+// ListenPacket opens a UDP socket at address ("host:port", ":port";
+// host an IP address of the stack; port 0 picks an ephemeral port) for
+// network "udp", "udp4" or "udp6". With "udp" and no host, or an
+// unspecified one, the socket takes datagrams of both families, as
+// net.ListenPacket's does. Errors are *net.OpError: EADDRINUSE when
+// another socket holds the address, EADDRNOTAVAIL when the host is not
+// one of the stack's addresses.
+func (s *Stack) ListenPacket(network, address string) (*UDPConn, error) {
+	ap, err := parseUDPAddr(network, address, true)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	c := s.newUDPConn(network, ap)
+	if network == "udp" && ap.Addr().IsUnspecified() {
+		c.local, c.dual = netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port()), true
+	}
+	if err := s.bindUDP(c); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}
+	}
+	return c, nil
+}
+
+// dialUDP makes a connected UDP socket to address: bound to the source
+// address of the route there and an ephemeral port. Nothing is sent.
+func (s *Stack) dialUDP(ctx context.Context, network, address string) (*UDPConn, error) {
+	remote, err := parseUDPAddr(network, address, false)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.UDPAddrFromAddrPort(remote), Err: err}
+	}
+	return s.DialUDP(network, netip.AddrPort{}, remote)
+}
+
+// DialUDP is net.DialUDP on the stack: a UDP socket connected to raddr,
+// bound to laddr. A zero laddr, or one with an unspecified address,
+// takes the source address of the route to raddr; port 0 an ephemeral
+// port. Nothing is sent. A connected socket may share its local port
+// with a socket bound there unconnected (as with SO_REUSEADDR): the
+// datagrams from raddr come to the connected one, the others to the
+// other, so that a server can give each peer a socket of its own.
+func (s *Stack) DialUDP(network string, laddr, raddr netip.AddrPort) (*UDPConn, error) {
+	raddr = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: network, Addr: net.UDPAddrFromAddrPort(raddr), Err: err}
+	}
+	if !isUDPNetwork(network) {
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
+	if !raddr.IsValid() || raddr.Port() == 0 ||
+		network == "udp4" && !raddr.Addr().Is4() || network == "udp6" && !raddr.Addr().Is6() {
+		return nil, opErr(syscall.EINVAL)
+	}
+	n, src, err := s.route(raddr.Addr())
+	if err != nil {
+		return nil, opErr(err)
+	}
+	if a := laddr.Addr().Unmap(); a.IsValid() && !a.IsUnspecified() {
+		if a.Is4() != raddr.Addr().Is4() {
+			return nil, opErr(syscall.EAFNOSUPPORT)
+		}
+		src = a
+	}
+	c := s.newUDPConn(network, netip.AddrPortFrom(src, laddr.Port()))
+	c.remote, c.nic, c.src = raddr, n, src
+	if err := s.bindUDP(c); err != nil {
+		return nil, opErr(err)
+	}
+	return c, nil
+}
+
+func (s *Stack) newUDPConn(network string, local netip.AddrPort) *UDPConn {
+	return &UDPConn{s: s, network: network, local: local, limit: DefaultUDPReadBuffer}
+}
+
+// bindUDP puts c in the stack's UDP table.
+func (s *Stack) bindUDP(c *UDPConn) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return net.ErrClosed
+	}
+	if a := c.local.Addr(); !a.IsUnspecified() && !s.isLocal(a) {
+		return syscall.EADDRNOTAVAIL
+	}
+	return s.udp.bind(c, s.opts.EphemeralPorts)
+}
+
+// parseUDPAddr is parseAddr for the UDP networks.
+func parseUDPAddr(network, address string, listen bool) (netip.AddrPort, error) {
+	tcpNetwork := map[string]string{"udp": "tcp", "udp4": "tcp4", "udp6": "tcp6"}[network]
+	if tcpNetwork == "" {
+		return netip.AddrPort{}, net.UnknownNetworkError(network)
+	}
+	return parseAddr(tcpNetwork, address, listen)
+}
+
+// isUDPNetwork reports whether network names UDP, for Dial.
+func isUDPNetwork(network string) bool {
+	return network == "udp" || network == "udp4" || network == "udp6"
+}
+
+// score says how well c matches a datagram from remote to the local
+// address dst: 0 not at all; connected sockets beat bound ones, and an
+// exact local address beats a wildcard.
+func (c *UDPConn) score(dst netip.Addr, remote netip.AddrPort) int {
+	score := 0
+	switch a := c.local.Addr(); {
+	case a == dst:
+		score = 2
+	case a.IsUnspecified() && (c.dual || a.Is4() == dst.Is4()):
+		score = 1
+	default:
+		return 0
+	}
+	if c.remote.IsValid() {
+		if c.remote != remote {
+			return 0
+		}
+		score += 4
+	}
+	return score
+}
+
+// overlaps reports whether c's local address and o's, on the same port,
+// take some datagram in common, so that both cannot be bound: two
+// unconnected sockets whose addresses overlap, or two connected to the
+// same peer. A connected socket and an unconnected one may share a port
+// (see DialUDP); lookup prefers the connected one.
+func (c *UDPConn) overlaps(o *UDPConn) bool {
+	covers := func(x, y *UDPConn) bool {
+		a, b := x.local.Addr(), y.local.Addr()
+		return a == b || a.IsUnspecified() && (x.dual || a.Is4() == b.Is4())
+	}
+	if c.remote != o.remote {
+		return false
+	}
+	return covers(c, o) || covers(o, c)
+}
+
+// enqueue queues a datagram from remote whose payload lies in packet p.
+// It reports whether it kept p; a datagram the queue has no room for is
+// dropped and counted. Small payloads in large buffers are copied out,
+// so that what a datagram holds is near what it is charged.
+func (c *UDPConn) enqueue(from netip.AddrPort, p, payload []byte) bool {
+	buf, kept := p, true
+	if cap(p) > 2*(len(payload)+udpDatagramOverhead) {
+		buf = link.Buffer(len(payload))
+		copy(buf, payload)
+		payload, kept = buf, false
+	}
+	cost := cap(buf) + udpDatagramOverhead
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	// As Linux's __udp_enqueue_schedule_skb, an empty queue always
+	// takes one datagram, whatever its size.
+	if c.closed || c.queued > 0 && c.queued+cost > c.limit {
+		if !kept {
+			link.Recycle(buf)
+		}
+		if !c.closed {
+			c.s.stats.UDP.ReceiveBufferDrops.Add(1)
+		}
+		return false
+	}
+	c.queue = append(c.queue, udpDatagram{from: from, payload: payload, buf: buf, cost: cost})
+	c.queued += cost
+	c.s.stats.UDP.DatagramsReceived.Add(1)
+	c.wake()
+	return kept
+}
+
+// dequeue takes the oldest datagram, if any. c.mu is held.
+func (c *UDPConn) dequeue() (udpDatagram, bool) {
+	if c.head == len(c.queue) {
+		return udpDatagram{}, false
+	}
+	d := c.queue[c.head]
+	c.queue[c.head] = udpDatagram{}
+	c.head++
+	c.queued -= d.cost
+	switch {
+	case c.head == len(c.queue):
+		c.queue, c.head = c.queue[:0], 0
+	case c.head >= 64 && 2*c.head >= len(c.queue):
+		// Move the rest down, so that a queue never empty does not
+		// grow its slice without bound.
+		n := copy(c.queue, c.queue[c.head:])
+		clear(c.queue[n:])
+		c.queue, c.head = c.queue[:n], 0
+	}
+	return d, true
+}
+
+// icmpError records err, reported by an ICMP error about a datagram c
+// sent, for its next Read (Linux's sk_err), and wakes a blocked one.
+func (c *UDPConn) icmpError(err error) {
+	c.mu.Lock()
+	c.err = err
+	c.wake()
+	c.mu.Unlock()
+}
+
+// wake makes blocked reads look again. c.mu is held.
+func (c *UDPConn) wake() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// wait blocks until c changes or the deadline passes. c.mu is held on
+// entry and on return.
+func (c *UDPConn) wait(deadline time.Time) error {
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	ch := c.changed
+	c.mu.Unlock()
+	defer c.mu.Lock()
+	if deadline.IsZero() {
+		<-ch
+		return nil
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+		return nil
+	case <-t.C:
+		return os.ErrDeadlineExceeded
+	}
+}
+
+// read takes the next datagram into p, waiting for one until the read
+// deadline. A pending ICMP error is reported first, once. A datagram
+// longer than p is cut, the rest discarded, and truncated set.
+func (c *UDPConn) read(p []byte) (n int, from netip.AddrPort, truncated bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		switch {
+		case c.closed:
+			return 0, from, false, c.opError("read", netip.AddrPort{}, net.ErrClosed)
+		case c.err != nil:
+			err, c.err = c.err, nil
+			return 0, from, false, c.opError("read", netip.AddrPort{}, err)
+		case pastDeadline(c.rdl.time()):
+			return 0, from, false, c.opError("read", netip.AddrPort{}, os.ErrDeadlineExceeded)
+		}
+		if d, ok := c.dequeue(); ok {
+			n = copy(p, d.payload)
+			link.Recycle(d.buf)
+			return n, d.from, n < len(d.payload), nil
+		}
+		if err := c.wait(c.rdl.time()); err != nil {
+			return 0, from, false, c.opError("read", netip.AddrPort{}, err)
+		}
+	}
+}
+
+// write sends p to to as one datagram. It never blocks: a datagram the
+// link has no room for is dropped and counted in Stats.SendErrors, as
+// Linux does without IP_RECVERR. A datagram larger than the route's MTU
+// fails with EMSGSIZE: seqack does not fragment.
+func (c *UDPConn) write(p []byte, to netip.AddrPort) (int, error) {
+	c.mu.Lock()
+	closed, wdl := c.closed, c.wdl.time()
+	c.mu.Unlock()
+	switch {
+	case closed:
+		return 0, c.opError("write", to, net.ErrClosed)
+	case pastDeadline(wdl):
+		return 0, c.opError("write", to, os.ErrDeadlineExceeded)
+	}
+	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	if la := c.local.Addr(); !c.dual && la.Is4() != to.Addr().Is4() {
+		return 0, c.opError("write", to, syscall.EAFNOSUPPORT)
+	}
+	n, src := c.nic, c.src
+	if !c.remote.IsValid() {
+		var err error
+		if n, src, err = c.s.route(to.Addr()); err != nil {
+			return 0, c.opError("write", to, err)
+		}
+		if la := c.local.Addr(); !la.IsUnspecified() {
+			src = la
+		}
+	}
+	v6 := to.Addr().Is6()
+	size := wire.UDPPacketLen(v6, len(p))
+	if len(p) > wire.UDPMaxPayload(v6) || size > n.ep.MTU() {
+		return 0, c.opError("write", to, syscall.EMSGSIZE)
+	}
+	buf := link.Buffer(size)
+	if _, err := wire.BuildUDPPacket(buf, netip.AddrPortFrom(src, c.local.Port()), to, 0, p); err != nil {
+		link.Recycle(buf)
+		return 0, c.opError("write", to, err)
+	}
+	if err := n.ep.WritePacket(buf); err != nil {
+		c.s.stats.SendErrors.Add(1)
+		if errors.Is(err, link.ErrClosed) {
+			return 0, c.opError("write", to, err)
+		}
+		return len(p), nil
+	}
+	c.s.stats.PacketsSent.Add(1)
+	c.s.stats.UDP.DatagramsSent.Add(1)
+	return len(p), nil
+}
+
+// opError wraps err as package net does; to is the peer, if known.
+func (c *UDPConn) opError(op string, to netip.AddrPort, err error) error {
+	e := &net.OpError{Op: op, Net: c.network, Source: c.LocalAddr(), Err: err}
+	if !to.IsValid() {
+		to = c.remote
+	}
+	if to.IsValid() {
+		e.Addr = net.UDPAddrFromAddrPort(to)
+	}
+	return e
+}
+
+// ReadFromUDPAddrPort reads a datagram into p and returns its length
+// and sender. A datagram longer than p is cut to fit; the rest is lost.
+func (c *UDPConn) ReadFromUDPAddrPort(p []byte) (int, netip.AddrPort, error) {
+	n, from, _, err := c.read(p)
+	return n, from, err
+}
+
+// ReadFromUDP is ReadFromUDPAddrPort with a *net.UDPAddr.
+func (c *UDPConn) ReadFromUDP(p []byte) (int, *net.UDPAddr, error) {
+	n, from, _, err := c.read(p)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// ReadFrom implements net.PacketConn.
+func (c *UDPConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, from, _, err := c.read(p)
+	if err != nil {
+		return n, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(from), nil
+}
+
+// ReadMsgUDPAddrPort is ReadFromUDPAddrPort as *net.UDPConn has it: no
+// control messages are returned (oobn is 0), and flags has
+// syscall.MSG_TRUNC set when the datagram was cut to fit p.
+func (c *UDPConn) ReadMsgUDPAddrPort(p, oob []byte) (n, oobn, flags int, addr netip.AddrPort, err error) {
+	n, addr, truncated, err := c.read(p)
+	if truncated {
+		flags = syscall.MSG_TRUNC
+	}
+	return n, 0, flags, addr, err
+}
+
+// Read implements net.Conn: it reads the next datagram, cut to fit p.
+// On a connected socket only the peer's datagrams arrive, and an ICMP
+// port unreachable from it makes the next Read fail with
+// syscall.ECONNREFUSED.
+func (c *UDPConn) Read(p []byte) (int, error) {
+	n, _, _, err := c.read(p)
+	return n, err
+}
+
+// WriteToUDPAddrPort sends p as one datagram to addr. It fails with
+// net.ErrWriteToConnected on a connected socket, and with
+// syscall.EMSGSIZE when the datagram does not fit the route's MTU.
+func (c *UDPConn) WriteToUDPAddrPort(p []byte, addr netip.AddrPort) (int, error) {
+	if c.remote.IsValid() {
+		return 0, c.opError("write", addr, net.ErrWriteToConnected)
+	}
+	if !addr.IsValid() {
+		return 0, c.opError("write", addr, syscall.EINVAL)
+	}
+	return c.write(p, addr)
+}
+
+// WriteToUDP is WriteToUDPAddrPort with a *net.UDPAddr.
+func (c *UDPConn) WriteToUDP(p []byte, addr *net.UDPAddr) (int, error) {
+	if addr == nil {
+		return 0, c.opError("write", netip.AddrPort{}, syscall.EINVAL)
+	}
+	return c.WriteToUDPAddrPort(p, addr.AddrPort())
+}
+
+// WriteTo implements net.PacketConn; addr must be a *net.UDPAddr.
+func (c *UDPConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	a, ok := addr.(*net.UDPAddr)
+	if !ok {
+		return 0, c.opError("write", netip.AddrPort{}, syscall.EINVAL)
+	}
+	return c.WriteToUDP(p, a)
+}
+
+// Write implements net.Conn: it sends p as one datagram to the peer of
+// a connected socket (syscall.EDESTADDRREQ on an unconnected one).
+func (c *UDPConn) Write(p []byte) (int, error) {
+	if !c.remote.IsValid() {
+		return 0, c.opError("write", netip.AddrPort{}, syscall.EDESTADDRREQ)
+	}
+	return c.write(p, c.remote)
+}
+
+// Close implements net.Conn and net.PacketConn: the socket leaves the
+// stack, queued datagrams are discarded and blocked reads return
+// net.ErrClosed.
+func (c *UDPConn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return c.opError("close", netip.AddrPort{}, net.ErrClosed)
+	}
+	c.closed = true
+	for {
+		d, ok := c.dequeue()
+		if !ok {
+			break
+		}
+		link.Recycle(d.buf)
+	}
+	c.wake()
+	c.mu.Unlock()
+	c.s.udp.unbind(c)
+	return nil
+}
+
+// LocalAddr implements net.Conn and net.PacketConn.
+func (c *UDPConn) LocalAddr() net.Addr { return net.UDPAddrFromAddrPort(c.local) }
+
+// RemoteAddr implements net.Conn: the peer of a connected socket, nil
+// for an unconnected one.
+func (c *UDPConn) RemoteAddr() net.Addr {
+	if !c.remote.IsValid() {
+		return nil
+	}
+	return net.UDPAddrFromAddrPort(c.remote)
+}
+
+// SetDeadline implements net.Conn.
+func (c *UDPConn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdl, c.wdl = deadlineAt(t), deadlineAt(t)
+	c.wake()
+	c.mu.Unlock()
+	return nil
+}
+
+// SetReadDeadline implements net.Conn.
+func (c *UDPConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.rdl = deadlineAt(t)
+	c.wake()
+	c.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline implements net.Conn. Writes never block, so the
+// deadline only makes them fail once it has passed.
+func (c *UDPConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.wdl = deadlineAt(t)
+	c.mu.Unlock()
+	return nil
+}
+
+// SetReadBuffer bounds the receive queue to bytes: each datagram is
+// charged its buffer's size plus a small overhead, and one that would
+// pass the bound is dropped (Stats().UDP.ReceiveBufferDrops). An empty
+// queue always takes one datagram.
+func (c *UDPConn) SetReadBuffer(bytes int) error {
+	if bytes < 0 {
+		return c.opError("set", netip.AddrPort{}, syscall.EINVAL)
+	}
+	c.mu.Lock()
+	c.limit = bytes
+	c.mu.Unlock()
+	return nil
+}
+
+// SetWriteBuffer is accepted and has no effect: a datagram goes to the
+// link when it is written, with no send queue in between.
+func (c *UDPConn) SetWriteBuffer(bytes int) error { return nil }
+
+var (
+	_ net.PacketConn = (*UDPConn)(nil)
+	_ net.Conn       = (*UDPConn)(nil)
+)
