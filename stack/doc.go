@@ -33,6 +33,19 @@
 // errors fail a connection still in SYN_SENT, soft errors become its error
 // if retransmission gives up, and packet-too-big shrinks its MSS.
 //
+// # UDP
+//
+// ListenPacket and DialUDP (and Dial on "udp") give a *UDPConn, a
+// net.PacketConn and net.Conn with the methods of *net.UDPConn that carry
+// addresses (RFC 768; RFC 8085's advice for the API). A datagram goes to
+// the socket connected to its sender, else to one bound to its address,
+// else to a wildcard one; "udp" with no host takes both families. Nobody:
+// an ICMP port unreachable, under the stack's ICMP rate limit, which in
+// turn makes a connected socket's next Read fail with ECONNREFUSED.
+// Receive queues are bounded in bytes; a datagram larger than the MTU
+// fails with EMSGSIZE, as nothing is fragmented. UDP input runs on the
+// link's goroutine like TCP's, under a table lock of its own.
+//
 // # Observing
 //
 // Stats holds netstat-style counters; Connections lists every socket;
