@@ -165,8 +165,8 @@ func TestErrors(t *testing.T) {
 	if _, err := client.Dial("tcp", "198.51.100.1:80"); err == nil {
 		t.Error("dial with no route succeeded")
 	}
-	if _, err := client.Dial("udp", "192.0.2.2:80"); err == nil {
-		t.Error("dial udp succeeded")
+	if _, err := client.Dial("sctp", "192.0.2.2:80"); err == nil {
+		t.Error("dial sctp succeeded")
 	}
 	if _, err := client.Dial("tcp", "example.com:80"); err == nil {
 		t.Error("dial to a name succeeded")

@@ -223,7 +223,9 @@ func (c *UDPConn) enqueue(from netip.AddrPort, p, payload []byte) bool {
 		if !kept {
 			link.Recycle(buf)
 		}
-		if !c.closed {
+		if c.closed {
+			c.s.stats.UDP.NoPort.Add(1) // closing: no longer a socket to take it
+		} else {
 			c.s.stats.UDP.ReceiveBufferDrops.Add(1)
 		}
 		return false
