@@ -167,7 +167,8 @@ func TestICMPFragmentationNeededShrinksSegments(t *testing.T) {
 
 // A packet of a protocol the stack does not run is answered with ICMPv4
 // protocol unreachable, or ICMPv6 parameter problem pointing at the Next
-// Header field (RFC 1122 §3.2.2.1, RFC 8200 §4).
+// Header field (RFC 1122 §3.2.2.1, RFC 8200 §4). The protocol is 253,
+// set aside for experiments (RFC 3692).
 func TestProtocolUnreachable(t *testing.T) {
 	s, peer := newRawPeer(t)
 	for _, c := range []struct {
@@ -182,10 +183,10 @@ func TestProtocolUnreachable(t *testing.T) {
 		buf := make([]byte, 60)
 		var n int
 		if src.Is4() {
-			h := wire.IPv4Header{TTL: 64, Protocol: 17, Src: src, Dst: dst}
+			h := wire.IPv4Header{TTL: 64, Protocol: 253, Src: src, Dst: dst}
 			n, _ = h.Marshal(buf, 8)
 		} else {
-			h := wire.IPv6Header{NextHeader: 17, HopLimit: 64, Src: src, Dst: dst}
+			h := wire.IPv6Header{NextHeader: 253, HopLimit: 64, Src: src, Dst: dst}
 			n, _ = h.Marshal(buf, 8)
 		}
 		sent := buf[:n+8]
