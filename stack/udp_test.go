@@ -526,3 +526,48 @@ func TestUDPTruncation(t *testing.T) {
 		t.Errorf("read %q flags %#x: %v", buf[:n], flags, err)
 	}
 }
+
+// Many clients at once against one socket, with empty datagrams among
+// the others: each gets its own answers back (run with -race).
+func TestUDPConcurrentClients(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	go udpEcho(listenUDP(t, server, "udp", ":7"))
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			to := "192.0.2.2:7"
+			if i%2 == 1 {
+				to = "[2001:db8::2]:7"
+			}
+			c, err := client.Dial("udp", to)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			buf := make([]byte, 100)
+			for j := range 100 {
+				msg := fmt.Sprintf("%d/%d", i, j)
+				if j%10 == 0 {
+					msg = "" // an empty datagram is a datagram
+				}
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Write([]byte(msg)); err != nil {
+					errs <- err
+					return
+				}
+				n, err := c.Read(buf)
+				if err != nil || string(buf[:n]) != msg {
+					errs <- fmt.Errorf("client %d: read %q, want %q: %v", i, buf[:n], msg, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
