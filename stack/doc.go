@@ -44,7 +44,10 @@
 // turn makes a connected socket's next Read fail with ECONNREFUSED.
 // Receive queues are bounded in bytes; a datagram larger than the MTU
 // fails with EMSGSIZE, as nothing is fragmented. UDP input runs on the
-// link's goroutine like TCP's, under a table lock of its own.
+// link's goroutine like TCP's, under a table lock of its own (udp.go
+// holds the table, binding and input; udpconn.go the socket). The UDP
+// table's lock and each socket's are taken after a connection's, never
+// with each other or the stack's.
 //
 // # Observing
 //

@@ -1,10 +1,13 @@
 package stack
 
 import (
+	"context"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/seqack/seqack/wire"
 )
@@ -20,6 +23,148 @@ type UDPStats struct {
 	// ReceiveBufferDrops counts datagrams dropped because their socket's
 	// receive queue was full (see UDPConn.SetReadBuffer) [RcvbufErrors].
 	ReceiveBufferDrops atomic.Uint64
+}
+
+// ListenPacket opens a UDP socket at address ("host:port", ":port";
+// host an IP address of the stack; port 0 picks an ephemeral port) for
+// network "udp", "udp4" or "udp6". With "udp" and no host, or an
+// unspecified one, the socket takes datagrams of both families, as
+// net.ListenPacket's does. Errors are *net.OpError: EADDRINUSE when
+// another socket holds the address, EADDRNOTAVAIL when the host is not
+// one of the stack's addresses.
+func (s *Stack) ListenPacket(network, address string) (*UDPConn, error) {
+	ap, err := parseUDPAddr(network, address, true)
+	if err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Err: err}
+	}
+	c := s.newUDPConn(network, ap)
+	if network == "udp" && ap.Addr().IsUnspecified() {
+		c.local, c.dual = netip.AddrPortFrom(netip.IPv6Unspecified(), ap.Port()), true
+	}
+	if err := s.bindUDP(c); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.UDPAddrFromAddrPort(ap), Err: err}
+	}
+	return c, nil
+}
+
+// dialUDP makes a connected UDP socket to address: bound to the source
+// address of the route there and an ephemeral port. Nothing is sent.
+func (s *Stack) dialUDP(ctx context.Context, network, address string) (*UDPConn, error) {
+	remote, err := parseUDPAddr(network, address, false)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: net.UDPAddrFromAddrPort(remote), Err: err}
+	}
+	return s.DialUDP(network, netip.AddrPort{}, remote)
+}
+
+// DialUDP is net.DialUDP on the stack: a UDP socket connected to raddr,
+// bound to laddr. A zero laddr, or one with an unspecified address,
+// takes the source address of the route to raddr; port 0 an ephemeral
+// port. Nothing is sent. A connected socket may share its local port
+// with a socket bound there unconnected (as with SO_REUSEADDR): the
+// datagrams from raddr come to the connected one, the others to the
+// other, so that a server can give each peer a socket of its own.
+func (s *Stack) DialUDP(network string, laddr, raddr netip.AddrPort) (*UDPConn, error) {
+	raddr = netip.AddrPortFrom(raddr.Addr().Unmap(), raddr.Port())
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: network, Addr: net.UDPAddrFromAddrPort(raddr), Err: err}
+	}
+	if !isUDPNetwork(network) {
+		return nil, opErr(net.UnknownNetworkError(network))
+	}
+	if !raddr.IsValid() || raddr.Port() == 0 ||
+		network == "udp4" && !raddr.Addr().Is4() || network == "udp6" && !raddr.Addr().Is6() {
+		return nil, opErr(syscall.EINVAL)
+	}
+	n, src, err := s.route(raddr.Addr())
+	if err != nil {
+		return nil, opErr(err)
+	}
+	if a := laddr.Addr().Unmap(); a.IsValid() && !a.IsUnspecified() {
+		if a.Is4() != raddr.Addr().Is4() {
+			return nil, opErr(syscall.EAFNOSUPPORT)
+		}
+		src = a
+	}
+	c := s.newUDPConn(network, netip.AddrPortFrom(src, laddr.Port()))
+	c.remote, c.nic, c.src = raddr, n, src
+	if err := s.bindUDP(c); err != nil {
+		return nil, opErr(err)
+	}
+	return c, nil
+}
+
+func (s *Stack) newUDPConn(network string, local netip.AddrPort) *UDPConn {
+	return &UDPConn{s: s, network: network, local: local, limit: DefaultUDPReadBuffer}
+}
+
+// bindUDP puts c in the stack's UDP table.
+func (s *Stack) bindUDP(c *UDPConn) error {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return net.ErrClosed
+	}
+	if a := c.local.Addr(); !a.IsUnspecified() && !s.isLocal(a) {
+		return syscall.EADDRNOTAVAIL
+	}
+	return s.udp.bind(c, s.opts.EphemeralPorts)
+}
+
+// parseUDPAddr is parseAddr for the UDP networks.
+func parseUDPAddr(network, address string, listen bool) (netip.AddrPort, error) {
+	tcpNetwork := map[string]string{"udp": "tcp", "udp4": "tcp4", "udp6": "tcp6"}[network]
+	if tcpNetwork == "" {
+		return netip.AddrPort{}, net.UnknownNetworkError(network)
+	}
+	return parseAddr(tcpNetwork, address, listen)
+}
+
+// isUDPNetwork reports whether network names UDP, for Dial.
+func isUDPNetwork(network string) bool {
+	return network == "udp" || network == "udp4" || network == "udp6"
+}
+
+// score says how well c matches a datagram from remote to the local
+// address dst: 0 not at all; connected sockets beat bound ones, and an
+// exact local address beats a wildcard.
+func (c *UDPConn) score(dst netip.Addr, remote netip.AddrPort) int {
+	score := 0
+	switch a := c.local.Addr(); {
+	case a == dst:
+		score = 2
+	case a.IsUnspecified() && (c.dual || a.Is4() == dst.Is4()):
+		score = 1
+	default:
+		return 0
+	}
+	if c.remote.IsValid() {
+		if c.remote != remote {
+			return 0
+		}
+		score += 4
+	}
+	return score
+}
+
+// overlaps reports whether c's local address and o's, on the same port,
+// take some datagram in common, so that both cannot be bound: two
+// unconnected sockets whose addresses overlap, or two connected to the
+// same peer. A connected socket and an unconnected one may share a port
+// (see DialUDP); lookup prefers the connected one.
+func (c *UDPConn) overlaps(o *UDPConn) bool {
+	covers := func(x, y *UDPConn) bool {
+		a, b := x.local.Addr(), y.local.Addr()
+		return a == b || a.IsUnspecified() && (x.dual || a.Is4() == b.Is4())
+	}
+	if c.remote != o.remote {
+		return false
+	}
+	return covers(c, o) || covers(o, c)
 }
 
 // udpTable holds a stack's UDP sockets by local port. It has a lock of
