@@ -91,7 +91,7 @@ var scenarios = []Scenario{
 	},
 	{
 		Name:    "half-close",
-		Summary: "the client sends a request and closes its side; the server, in CLOSE_WAIT, keeps sending its reply",
+		Summary: "the client sends a request and half-closes with shutdown(SHUT_WR); the server, in CLOSE_WAIT, keeps sending its reply and the client reads it",
 		setup: func(w *world) {
 			w.server.Listen(ServerPort)
 			app(w.server, false, func(c *sim.Conn) {
@@ -102,8 +102,10 @@ var scenarios = []Scenario{
 				w.net.After(100*time.Millisecond, func() { c.Write(reply); c.Close() })
 			})
 			onEstablished(w, func(c *sim.Conn) {
+				// shutdown(SHUT_WR), CloseWrite() in Go: the request is
+				// complete, and the client still reads the reply.
 				c.Write(bytes.Repeat([]byte("q"), 100))
-				c.Close()
+				c.CloseWrite()
 			})
 			w.net.At(0, func() { w.dial(clientPort) })
 		},

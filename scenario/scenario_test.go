@@ -235,3 +235,39 @@ func BenchmarkScenarios(b *testing.B) {
 		})
 	}
 }
+
+// The half-close scenario's client calls shutdown(SHUT_WR), not close(),
+// and reads the reply after it: a program that called close() could read
+// nothing more.
+func TestHalfCloseIsShutdown(t *testing.T) {
+	s, _ := scenario.Lookup("half-close")
+	res, err := s.Run(scenario.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, e := range res.Events {
+		if e.Kind == trace.AppCall && e.Host == "client" {
+			calls = append(calls, e.Text)
+		}
+	}
+	i := slicesIndex(calls, "shutdown(SHUT_WR)")
+	if i < 0 || slicesIndex(calls, "close()") >= 0 {
+		t.Fatalf("client calls %q: want shutdown(SHUT_WR) and no close()", calls)
+	}
+	if !strings.HasPrefix(strings.Join(calls[i+1:], " "), "read(") {
+		t.Errorf("client calls %q: want reads after shutdown(SHUT_WR)", calls)
+	}
+	if !strings.Contains(s.Summary, "shutdown(SHUT_WR)") {
+		t.Errorf("summary %q does not name the call", s.Summary)
+	}
+}
+
+func slicesIndex(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}

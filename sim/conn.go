@@ -70,6 +70,17 @@ func (c *Conn) Close() error {
 	return err
 }
 
+// CloseWrite half-closes the connection: it sends a FIN and keeps
+// reading what the peer still sends, as shutdown(fd, SHUT_WR) does (and
+// (*net.TCPConn).CloseWrite in Go). The engine's CLOSE is this very call
+// (RFC 9293 §3.10.4); only what the trace records differs from Close.
+func (c *Conn) CloseWrite() error {
+	c.call("shutdown(SHUT_WR)")
+	err := c.tcp.Close(c.host.net.now)
+	c.host.flush(c)
+	return err
+}
+
 // Abort resets the connection (the RFC's ABORT).
 func (c *Conn) Abort() {
 	c.call("abort()")

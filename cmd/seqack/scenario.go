@@ -245,14 +245,7 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 			Color: *d.color == "always" || (*d.color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"),
 		})
 		if err == nil && *d.explain {
-			doc.WriteString("\n")
-			for i, st := range render.Explain(events, *d.lang) {
-				who := st.Host
-				if who == "" {
-					who = "·"
-				}
-				fmt.Fprintf(&doc, "%3d. %8.3f  %-7s %s\n", i+1, st.At.Seconds(), who, st.Text)
-			}
+			writeExplanation(&doc, events, *d.lang)
 		}
 	case "svg":
 		err = render.SVG(&doc, events, render.SVGOptions{Left: left, Right: right, Absolute: abs, Window: *d.window, Title: title, Lang: *d.lang})
@@ -271,4 +264,30 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 	}
 	_, err = stdout.Write(doc.Bytes())
 	return err
+}
+
+// writeExplanation writes the numbered steps of Explain. Each sentence
+// names its host, so no column repeats it; hosts known by their
+// addresses (a capture's) are named by role, and a line before the
+// steps says which address is which, apart from the sentences.
+func writeExplanation(w io.Writer, events []trace.Event, lang string) {
+	fmt.Fprintln(w)
+	if roles := render.Roles(events); roles != nil {
+		var client, server string
+		for addr, role := range roles {
+			if role == "client" {
+				client = addr
+			} else {
+				server = addr
+			}
+		}
+		names := [2]string{"client", "server"}
+		if lang == "zh" {
+			names = [2]string{"客户端", "服务器"}
+		}
+		fmt.Fprintf(w, "%s = %s, %s = %s\n\n", names[0], client, names[1], server)
+	}
+	for i, st := range render.Explain(events, lang) {
+		fmt.Fprintf(w, "%3d. %8.3f  %s\n", i+1, st.At.Seconds(), st.Text)
+	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type Step struct {
 	Event int
 	// ID is the segment the step is about, or 0.
 	ID int
+	// Who names Host in the step's language, as the sentences do ("the
+	// client", "客户端"); a host known by its address is named by its
+	// role (see Roles), so that the address is not repeated.
+	Who string
 	// Text is the explanation: one or two sentences.
 	Text string
 }
@@ -48,14 +53,20 @@ func Explain(events []trace.Event, lang string) []Step {
 		lang = "en"
 	}
 	x := &explainer{
-		lang:  lang,
-		hosts: make(map[string]*hostView),
-		segs:  make(map[int]*sentView),
-		seen:  make(map[string]bool),
+		lang:   lang,
+		hosts:  make(map[string]*hostView),
+		segs:   make(map[int]*sentView),
+		seen:   make(map[string]bool),
+		sentAt: make(map[string]time.Duration),
+		wire:   true,
+		roles:  Roles(events),
 	}
 	for _, e := range events {
 		if e.Host != "" && (e.Kind == trace.SegmentSent || e.Kind == trace.StateChanged || e.Kind == trace.AppCall || e.Kind == trace.TimerFired) && !contains(x.order, e.Host) {
 			x.order = append(x.order, e.Host)
+		}
+		if e.Kind == trace.AppCall || e.Kind == trace.TimerFired {
+			x.wire = false
 		}
 	}
 	for i := range events {
@@ -78,6 +89,36 @@ type hostView struct {
 	synTries  int
 	rexmits   int // retransmissions since something new was sent
 	rebooted  bool
+	// halfClosed is set when the application called shutdown(SHUT_WR):
+	// it sends no more but still reads.
+	halfClosed bool
+	// peerFIN is set once the peer's FIN has been delivered here;
+	// saidHalf once a step has named the half-close.
+	peerFIN, saidHalf bool
+	// dataAt is when data last arrived here.
+	dataAt time.Duration
+	// sentAny is set once the host has sent a segment; thirdSent once
+	// it has acknowledged a SYN+ACK.
+	sentAny, thirdSent bool
+	// zeroWin is set while the host advertises a zero window.
+	zeroWin bool
+	// sentFIN is set once the host has sent its FIN; peerFINEnd is the
+	// sequence number just after the peer's FIN; ackSent the last
+	// acknowledgment number the host sent.
+	sentFIN    bool
+	peerFINEnd tcp.Seq
+	ackSent    tcp.Seq
+	hasAckSent bool
+	// On the wire alone: replyGap is how long the host took to answer
+	// in the handshake (with the path delay between it and where the
+	// capture was taken), the yardstick for a delayed ACK; minGap the
+	// shortest answer to data seen so far, where the handshake is not in
+	// the capture.
+	replyGap, minGap time.Duration
+	hasReply, hasMin bool
+	lastAck          tcp.Seq // the acknowledgment number last received
+	dupAcks          int     // duplicate ACKs received since then
+	hasAck           bool
 }
 
 // sentView is what the explainer knows of one segment.
@@ -90,12 +131,19 @@ type sentView struct {
 }
 
 type explainer struct {
-	lang  string
+	lang string
+	// wire is set for a trace of the wire alone (a capture): no timers
+	// and no application calls, so causes are read from the segments
+	// and their timing.
+	wire  bool
+	roles map[string]string // a host's role, for hosts known by address
 	order []string
 	hosts map[string]*hostView
 	segs  map[int]*sentView
 	seen  map[string]bool
-	steps []Step
+	// sentAt is when each segment (as seen keys it) was last sent.
+	sentAt map[string]time.Duration
+	steps  []Step
 }
 
 func (x *explainer) host(h string) *hostView {
@@ -128,6 +176,58 @@ type args struct {
 	what     string // a segment kind, as segmentKind names it
 	from, to string
 	text     string
+	ms       time.Duration // a delay, said in milliseconds
+}
+
+// role returns the name the sentences give host h.
+func (x *explainer) role(h string) string {
+	if r, ok := x.roles[h]; ok {
+		return r
+	}
+	return h
+}
+
+// Roles names the two ends of a trace whose hosts are known by their
+// addresses ("10.0.0.1:40000"), as a capture's are: the end that sent
+// the first SYN is the "client" and the other the "server"; without a
+// SYN, the end with the lower port is the server. It returns nil when
+// the hosts have names of their own or are not two.
+func Roles(events []trace.Event) map[string]string {
+	var hosts []string
+	client := ""
+	for _, e := range events {
+		if e.Kind != trace.SegmentSent || e.Host == "" {
+			continue
+		}
+		if !contains(hosts, e.Host) {
+			hosts = append(hosts, e.Host)
+		}
+		if client == "" && e.Segment.Flags&(wire.FlagSYN|wire.FlagACK) == wire.FlagSYN {
+			client = e.Host
+		}
+	}
+	if len(hosts) != 2 {
+		return nil
+	}
+	var ports [2]uint16
+	for i, h := range hosts {
+		ap, err := netip.ParseAddrPort(h)
+		if err != nil {
+			return nil
+		}
+		ports[i] = ap.Port()
+	}
+	if client == "" {
+		client = hosts[0]
+		if ports[0] < ports[1] {
+			client = hosts[1]
+		}
+	}
+	server := hosts[0]
+	if server == client {
+		server = hosts[1]
+	}
+	return map[string]string{client: "client", server: "server"}
 }
 
 // say adds a step with the sentence key.
@@ -141,9 +241,10 @@ func (x *explainer) say(i int, e *trace.Event, host string, id int, key string, 
 		s = zh
 	}
 	r := strings.NewReplacer(
-		"{H}", hostName(x.lang, a.h),
-		"{P}", hostName(x.lang, a.p),
+		"{H}", hostName(x.lang, x.role(a.h)),
+		"{P}", hostName(x.lang, x.role(a.p)),
 		"{n}", strconv.Itoa(a.n),
+		"{ms}", strconv.FormatInt(a.ms.Milliseconds(), 10),
 		"{what}", segmentWhat(x.lang, a.what, a.n),
 		"{from}", a.from,
 		"{to}", a.to,
@@ -153,13 +254,27 @@ func (x *explainer) say(i int, e *trace.Event, host string, id int, key string, 
 	if x.lang == "en" {
 		s = sentenceCase(s)
 	}
-	x.steps = append(x.steps, Step{At: e.At, Host: host, Event: i, ID: id, Text: s})
+	who := ""
+	if host != "" {
+		who = hostName(x.lang, x.role(host))
+	}
+	x.steps = append(x.steps, Step{At: e.At, Host: host, Who: who, Event: i, ID: id, Text: s})
 }
 
 // triggerOf returns what host last received or experienced at this very
 // instant, or nil.
 func (v *hostView) triggerOf(at time.Duration) *trace.Event {
 	if v.trigger != nil && v.trigAt == at {
+		return v.trigger
+	}
+	return nil
+}
+
+// lastReceived returns what the host last received, at any time: on
+// the wire alone, a host's answer comes some time after what it
+// answers (the capture may be taken far from it).
+func (v *hostView) lastReceived() *trace.Event {
+	if v.trigger != nil && v.trigger.Kind == trace.SegmentDelivered {
 		return v.trigger
 	}
 	return nil
@@ -178,6 +293,7 @@ func (x *explainer) event(i int, e *trace.Event) {
 	case trace.SegmentDelivered:
 		v := x.host(e.Host)
 		v.trigger, v.trigAt, v.trigFrom = e, e.At, v.state
+		x.received(v, e)
 		if s := x.segs[e.ID]; s != nil {
 			s.settled = true
 			if e.Segment.Flags == 0 && e.Segment.Payload == nil {
@@ -216,6 +332,8 @@ func (x *explainer) event(i int, e *trace.Event) {
 		switch {
 		case strings.HasPrefix(e.Text, "connect("):
 			v.connected = true
+		case e.Text == "shutdown(SHUT_WR)":
+			v.halfClosed = true
 		case strings.HasPrefix(e.Text, "write("):
 			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(e.Text, "write("), ")"))
 			x.say(i, e, e.Host, 0, "app.write", args{h: e.Host, n: n})
@@ -224,6 +342,33 @@ func (x *explainer) event(i int, e *trace.Event) {
 		}
 	case trace.Note:
 		x.note(i, e)
+	}
+}
+
+// received notes what a delivery tells the explainer about its
+// receiver: the peer's FIN, the time of data, duplicate ACKs (RFC 5681
+// §2: same acknowledgment number, no data, no SYN or FIN).
+func (x *explainer) received(v *hostView, e *trace.Event) {
+	seg := e.Segment
+	if s := x.segs[e.ID]; s != nil && seg.Flags == 0 && seg.Payload == nil {
+		seg = s.seg
+	}
+	if seg.Flags.Has(wire.FlagFIN) {
+		v.peerFIN = true
+		v.peerFINEnd = seg.Seq + tcp.Seq(seg.SeqLen())
+	}
+	if len(seg.Payload) > 0 {
+		v.dataAt = e.At
+	}
+	if !seg.Flags.Has(wire.FlagACK) {
+		return
+	}
+	pure := len(seg.Payload) == 0 && seg.Flags&(wire.FlagSYN|wire.FlagFIN|wire.FlagRST) == 0
+	switch {
+	case v.hasAck && pure && seg.Ack == v.lastAck:
+		v.dupAcks++
+	default:
+		v.lastAck, v.hasAck, v.dupAcks = seg.Ack, true, 0
 	}
 }
 
@@ -236,6 +381,7 @@ func (x *explainer) sent(i int, e *trace.Event) {
 	key := fmt.Sprintf("%s|%d|%d|%v", h, seg.Seq, len(seg.Payload), seg.Flags&^wire.FlagPSH)
 	rexmit := seg.SeqLen() > 0 && x.seen[key]
 	x.seen[key] = true
+	defer func() { x.sentAt[key] = e.At }()
 	x.segs[e.ID] = &sentView{from: h, seg: seg, retransmit: rexmit, senderAt: v.state}
 	if rexmit {
 		v.rexmits++
@@ -243,6 +389,9 @@ func (x *explainer) sent(i int, e *trace.Event) {
 		v.rexmits = 0
 	}
 	trig := v.triggerOf(e.At)
+	if trig == nil && x.wire {
+		trig = v.lastReceived()
+	}
 	trigKind := ""
 	if trig != nil && trig.Kind == trace.SegmentDelivered {
 		trigKind = segmentKind(&trig.Segment)
@@ -254,6 +403,36 @@ func (x *explainer) sent(i int, e *trace.Event) {
 	peerState := tcp.Closed
 	if pv != nil {
 		peerState = pv.state
+	}
+	firstSend := !v.sentAny
+	v.sentAny = true
+	prevAck, hadAck := v.ackSent, v.hasAckSent
+	if seg.Flags.Has(wire.FlagACK) {
+		v.ackSent, v.hasAckSent = seg.Ack, true
+	}
+	if seg.Flags.Has(wire.FlagFIN) {
+		defer func() { v.sentFIN = true }()
+	}
+
+	if x.wire && trig != nil && !v.hasReply && (trigKind == "syn" && segmentKind(&seg) == "syn-ack" || trigKind == "syn-ack" && segmentKind(&seg) == "ack") {
+		v.replyGap, v.hasReply = e.At-v.trigAt, true
+	}
+	// RFC 9293 §3.8.6.1: a zero window stops the peer's data; the
+	// peer probes it until it opens.
+	if seg.Flags&(wire.FlagSYN|wire.FlagRST) == 0 {
+		switch {
+		case seg.Window == 0 && !v.zeroWin:
+			v.zeroWin = true
+			say("send.zerowin")
+			return
+		case seg.Window > 0 && v.zeroWin:
+			v.zeroWin = false
+			say("send.winopen")
+			return
+		case x.wire && pv != nil && pv.zeroWin && len(seg.Payload) <= 1 && seg.Flags&wire.FlagFIN == 0:
+			say("send.zerowin.probe")
+			return
+		}
 	}
 	switch segmentKind(&seg) {
 	case "syn":
@@ -290,7 +469,7 @@ func (x *explainer) sent(i int, e *trace.Event) {
 		switch {
 		case trig != nil && trig.Kind == trace.AppCall && trig.Text == "abort()":
 			say("send.rst.abort")
-		case trigKind == "syn" && v.trigFrom == tcp.Closed:
+		case trigKind == "syn" && (v.trigFrom == tcp.Closed && !x.wire || x.wire && firstSend):
 			say("send.rst.refused")
 		case trigKind == "syn-ack" && v.trigFrom == tcp.SynSent:
 			say("send.rst.olddup")
@@ -315,14 +494,31 @@ func (x *explainer) sent(i int, e *trace.Event) {
 			say("send.fin")
 		}
 	case "data":
-		if rexmit {
+		switch {
+		case rexmit && x.wire && v.dupAcks >= 3:
+			a.n = v.dupAcks
+			say("send.data.rexmit.fast")
+		case rexmit && x.wire:
+			a.ms = e.At - x.sentAt[key]
+			say("send.data.rexmit.rto")
+		case rexmit:
 			say("send.data.rexmit")
-		} else {
+		case v.peerFIN && !v.saidHalf && (pv != nil && pv.halfClosed || x.wire):
+			// RFC 9293 §3.6: a FIN closes one direction only; the
+			// other goes on until its own FIN.
+			v.saidHalf = true
+			say("send.data.halfclose")
+		default:
 			say("send.data")
 		}
 	case "ack":
+		if x.wire && seg.Flags.Has(wire.FlagACK) && (trigKind == "data" || trigKind == "fin" || trigKind == "ack") {
+			x.wireAck(i, e, v, prevAck, hadAck, a)
+			return
+		}
 		switch {
-		case trigKind == "syn-ack" && v.trigFrom == tcp.SynSent:
+		case trigKind == "syn-ack" && (v.trigFrom == tcp.SynSent || x.wire && !v.thirdSent):
+			v.thirdSent = true
 			say("send.ack.third")
 		case trigKind == "syn-ack":
 			say("send.ack.dupsynack")
@@ -338,6 +534,7 @@ func (x *explainer) sent(i int, e *trace.Event) {
 			a.n = len(trig.Segment.Payload)
 			say("send.ack.data")
 		case byTimer && trig.Timer == tcp.TimerDelayedAck:
+			a.ms = e.At - v.dataAt
 			say("send.ack.delayed")
 		case byTimer && trig.Timer == tcp.TimerKeepalive:
 			say("send.ack.keepalive")
@@ -347,6 +544,56 @@ func (x *explainer) sent(i int, e *trace.Event) {
 	default:
 		say("send")
 	}
+}
+
+// wireAck explains a bare ACK of a capture by what its acknowledgment
+// number covers, since a capture cannot say what the host had received
+// when it answered: the peer's FIN, new data, or nothing new.
+// prev is the acknowledgment number the host sent before, if had.
+func (x *explainer) wireAck(i int, e *trace.Event, v *hostView, prev tcp.Seq, had bool, a args) {
+	seg := e.Segment
+	say := func(k string) { x.say(i, e, e.Host, e.ID, k, a) }
+	switch {
+	case v.peerFIN && seg.Ack == v.peerFINEnd && (!had || prev != seg.Ack) && v.sentFIN:
+		say("send.ack.finalack")
+	case v.peerFIN && seg.Ack == v.peerFINEnd && (!had || prev != seg.Ack):
+		say("send.ack.fin")
+	case had && tcp.Seq(seg.Ack-prev) > 0 && tcp.Seq(seg.Ack-prev) < 1<<30:
+		a.n = int(seg.Ack - prev)
+		if d := x.delayedOnWire(v, e.At-v.dataAt); d >= minDelayedAck {
+			a.ms = d
+			say("send.ack.delayed.wire")
+			return
+		}
+		say("send.ack.data")
+	case had && seg.Ack == prev && v.sentFIN && v.peerFIN && seg.Ack == v.peerFINEnd:
+		say("send.ack.reack") // the peer's FIN again: this host's last ACK was lost
+	case had && seg.Ack == prev && v.trigger != nil && len(v.trigger.Segment.Payload) > 0 && tcp.Seq(v.trigger.Segment.Seq-seg.Ack) > 0 && tcp.Seq(v.trigger.Segment.Seq-seg.Ack) < 1<<30:
+		say("send.ack.dup") // data beyond a gap (RFC 5681 §4.2)
+	default:
+		say("send.ack")
+	}
+}
+
+// minDelayedAck is the least extra wait that a capture's ACK is called a
+// delayed ACK for: Linux holds an ACK at least 40 ms (TCP_DELACK_MIN),
+// other stacks up to 200 ms (RFC 1122 §4.2.3.2 allows 500 ms); network
+// jitter stays well below.
+const minDelayedAck = 10 * time.Millisecond
+
+// delayedOnWire returns how much longer than its usual answer a host
+// took to acknowledge data gap after it was captured: the yardstick is
+// its answer in the handshake, which no stack delays, else its quickest
+// answer to data so far.
+func (x *explainer) delayedOnWire(v *hostView, gap time.Duration) time.Duration {
+	if !v.hasMin || gap < v.minGap {
+		v.minGap, v.hasMin = gap, true
+	}
+	base := v.minGap
+	if v.hasReply {
+		base = v.replyGap
+	}
+	return max(gap-base, 0)
 }
 
 // inFlight reports whether host has a segment on its way with the flags
@@ -432,9 +679,17 @@ func (x *explainer) state(i int, e *trace.Event) {
 			say("st.est")
 		}
 	case tcp.FinWait1:
-		say("st.fw1")
+		if trig != nil && trig.Kind == trace.AppCall && trig.Text == "shutdown(SHUT_WR)" {
+			say("st.fw1.shutdown")
+		} else {
+			say("st.fw1")
+		}
 	case tcp.FinWait2:
-		say("st.fw2")
+		if v.halfClosed {
+			say("st.fw2.half")
+		} else {
+			say("st.fw2")
+		}
 	case tcp.CloseWait:
 		say("st.closewait")
 	case tcp.Closing:

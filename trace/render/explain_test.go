@@ -70,7 +70,7 @@ func TestExplainScenarios(t *testing.T) {
 		"handshake":              {"third and last segment of the three-way handshake", "三次握手的第三个"},
 		"client-closes-first":    {"enters TIME_WAIT for 2×MSL", "TIME_WAIT is for the side that closed first", "进入 TIME_WAIT"},
 		"server-closes-first":    {"the server acknowledges it and enters TIME_WAIT", "客户端的应用读完了服务器发来的数据"},
-		"half-close":             {"may still send until its own application calls close()", "仍可以继续发送"},
+		"half-close":             {"may still send until its own application calls close()", "仍可以继续发送", "calls shutdown(SHUT_WR) (CloseWrite() in Go): a half-close", "半关闭", "still reads and acknowledges"},
 		"lost-syn":               {"the client's SYN is lost in the network", "sends its SYN again (try 2)", "第 2 次"},
 		"lost-syn-ack":           {"the server's SYN+ACK is lost", "so the client never got the SYN+ACK", "Another copy of the SYN+ACK"},
 		"lost-third-ack":         {"third ACK is lost", "the client's data segment carries the same acknowledgment", "数据报文段带着同样的确认号"},

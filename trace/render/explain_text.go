@@ -49,6 +49,12 @@ func message(key string) (en, zh string, ok bool) {
 	case "st.closewait":
 		return "{P}'s FIN has arrived: {P} will send no more data. {H} acknowledges it and enters CLOSE_WAIT (the passive close); it may still send until its own application calls close().",
 			"{P}的 FIN 到了：{P}不会再发送数据。{H}确认这个 FIN，进入 CLOSE_WAIT（被动关闭）；在自己的应用调用 close() 之前，{H}仍可以继续发送。", true
+	case "st.fw1.shutdown":
+		return "{H}'s application calls shutdown(SHUT_WR) (CloseWrite() in Go): a half-close. {H} will send nothing more but keeps reading; it sends a FIN and waits in FIN_WAIT_1 for it to be acknowledged.",
+			"{H}的应用调用 shutdown(SHUT_WR)（Go 中的 CloseWrite()）：这是半关闭。{H}不再发送数据，但仍然接收；它发出 FIN，进入 FIN_WAIT_1 等待对它的确认。", true
+	case "st.fw2.half":
+		return "{P} has acknowledged {H}'s FIN: {H}'s direction is closed, but only that one (half-close). In FIN_WAIT_2 {H} still reads and acknowledges what {P} sends, until {P}'s FIN.",
+			"{P}确认了{H}的 FIN：{H}这一方向已关闭，但只是这一个方向（半关闭）。在 FIN_WAIT_2 中，{H}仍然接收并确认{P}发来的数据，直到{P}的 FIN 到来。", true
 	case "st.fw2":
 		return "{P} has acknowledged {H}'s FIN, so {H}'s direction of the connection is closed. {H} waits in FIN_WAIT_2 for {P}'s FIN.",
 			"{P}确认了{H}的 FIN，{H}这一方向的数据流已经关闭。{H}在 FIN_WAIT_2 中等待{P}的 FIN。", true
@@ -145,8 +151,29 @@ func message(key string) (en, zh string, ok bool) {
 		return "{H} acknowledges {P}'s FIN even though its own FIN is not yet acknowledged.",
 			"虽然{H}自己的 FIN 还没被确认，它仍然确认了{P}的 FIN。", true
 	case "send.ack.delayed":
-		return "With no data to carry it, {H} sends the delayed ACK on its own: the acknowledgment number names the next byte it expects from {P}.",
-			"没有数据可以捎带，{H}单独发出这个延迟的 ACK：确认号表示它期望从{P}收到的下一个字节。", true
+		return "With no data to carry it, {H} sends the delayed ACK on its own, {ms} ms after the data arrived: the acknowledgment number names the next byte it expects from {P}.",
+			"没有数据可以捎带，{H}在数据到达 {ms} ms 后单独发出这个延迟确认（ACK）：确认号表示它期望从{P}收到的下一个字节。", true
+	case "send.ack.delayed.wire":
+		return "{H} acknowledges the {n} bytes {ms} ms later than it answered the handshake: a delayed ACK of {ms} ms, held back in case it could ride on data or cover a second segment (RFC 1122 §4.2.3.2).",
+			"{H}确认这 {n} 字节比它在握手时的应答晚了 {ms} ms：这是 {ms} ms 的延迟确认，ACK 被暂缓，希望能搭上数据一起发送，或一次确认两个报文段（RFC 1122 §4.2.3.2）。", true
+	case "send.data.rexmit.rto":
+		return "{H} sends the {n} bytes again, {ms} ms after it last sent them: no acknowledgment came in that time, so its retransmission timeout (RTO) expired: a retransmission after RTO.",
+			"{H}在上次发送 {ms} ms 后再次发送这 {n} 字节：这段时间里没有收到确认，重传计时器（RTO）到期，这是超时重传。", true
+	case "send.data.rexmit.fast":
+		return "{H} has received {n} duplicate ACKs naming the same missing byte, so it resends that segment at once without waiting for its timer (fast retransmit, RFC 5681 §3.2).",
+			"{H}收到了 {n} 个重复 ACK，都指向同一个缺失的字节，于是不等计时器到期就立即重传那个报文段（快速重传，RFC 5681 §3.2）。", true
+	case "send.zerowin":
+		return "{H} advertises a zero window: its receive buffer is full because its application is not reading, so {P} must stop sending until the window opens.",
+			"{H}通告的窗口为零（零窗口）：它的接收缓冲区满了，因为应用没有读取数据，所以{P}必须停止发送，直到窗口重新打开。", true
+	case "send.winopen":
+		return "{H}'s application has read, so its window opens again: {P} may resume sending.",
+			"{H}的应用读取了数据，窗口重新打开：{P}可以继续发送了。", true
+	case "send.zerowin.probe":
+		return "{P}'s window is zero, so {H} sends only a probe (its persist timer) to learn when the window opens.",
+			"{P}的窗口为零，{H}只发送一个探测报文（坚持计时器），以便得知窗口何时打开。", true
+	case "send.ack.dup":
+		return "{H} repeats its last acknowledgment (a duplicate ACK): what arrived from {P} did not fill the gap, so a segment before it is still missing.",
+			"{H}重复了上一个确认号（重复 ACK）：{P}发来的报文没有填上空缺，前面仍有一个报文段没有收到。", true
 	case "send.ack.keepalive":
 		return "{H} sends a keepalive probe: a segment {P} must answer with an ACK if it still has the connection.",
 			"{H}发送保活探测：如果{P}还保留着这个连接，就必须用 ACK 回应。", true
@@ -156,6 +183,9 @@ func message(key string) (en, zh string, ok bool) {
 	case "send.data":
 		return "{H} sends the {n} bytes its application wrote; {P} will acknowledge them.",
 			"{H}把应用写入的 {n} 字节数据发送出去；{P}收到后会确认。", true
+	case "send.data.halfclose":
+		return "{H} sends {n} bytes after {P}'s FIN: a FIN closes one direction only, so {P} has half-closed (shutdown(SHUT_WR)) and still reads until {H} sends its own FIN.",
+			"{H}在收到{P}的 FIN 之后继续发送 {n} 字节：FIN 只关闭一个方向，{P}这是半关闭（shutdown(SHUT_WR)），在{H}发出自己的 FIN 之前仍然接收数据。", true
 	case "send.data.rexmit":
 		return "{H}'s {n} bytes have not been acknowledged before the retransmission timeout, so it sends them again.",
 			"{H}的 {n} 字节数据在重传超时前没有得到确认，于是再发一次。", true
@@ -178,7 +208,7 @@ func message(key string) (en, zh string, ok bool) {
 		return "The RST tells {P} at once that the connection is aborted; unlike a FIN, it is neither acknowledged nor retransmitted.",
 			"RST 立即通知{P}连接已被中止；与 FIN 不同，RST 既不需要确认，也不会重传。", true
 	case "send.rst.refused":
-		return "Nothing is listening on that port at {H}, so {H} answers the SYN with a RST: the connection is refused.",
+		return "Nothing is listening on that port at {H} (no listener), so it answers the SYN with a RST: the connection is refused.",
 			"{H}上没有进程在监听那个端口，所以{H}用 RST 回应这个 SYN：连接被拒绝。", true
 	case "send.rst.olddup":
 		return "The SYN+ACK acknowledges a sequence number {H} never sent in this connection (it answers the old SYN), so {H} replies with a RST, telling {P} to drop that half-open connection (RFC 9293 §3.5).",
