@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
@@ -38,6 +38,37 @@ type TextOptions struct {
 	// without. The command line sets it when writing to a terminal and
 	// NO_COLOR is not set.
 	Color bool
+	// Lang is the language of the diagram's words: the time header, the
+	// hosts "client" and "server", "(retransmit)", "lost": "en" (the
+	// default) or "zh". Segments, states and calls are the same in both.
+	Lang string
+}
+
+// textWords are the words a text diagram uses, per language.
+type textWords struct {
+	time, retransmit, lost, badChecksum, sentAt, client, server string
+}
+
+func textWordsFor(lang string) textWords {
+	if lang == "zh" {
+		return textWords{time: "时间 (秒)", retransmit: " （重传）", lost: "丢失", badChecksum: "校验和错误",
+			sentAt: " （%.3f 发出，延迟到达）", client: "客户端", server: "服务器"}
+	}
+	return textWords{time: "time (s)", retransmit: " (retransmit)", lost: "lost", badChecksum: "bad checksum",
+		sentAt: " (sent at %.3f, arrives late)", client: "client", server: "server"}
+}
+
+// column returns how a host's column is headed: the simulator's
+// "client" and "server" in the diagram's language, any other name as
+// it is.
+func (w textWords) column(host string) string {
+	switch host {
+	case "client":
+		return w.client
+	case "server":
+		return w.server
+	}
+	return host
 }
 
 // ANSI styles of a coloured diagram.
@@ -54,12 +85,12 @@ const (
 
 // glyphs are the characters a diagram is drawn with.
 type glyphs struct {
-	line, right, left, lost, timer, note string
+	line, flight, right, left, lost, timer, note string
 }
 
 var (
-	unicodeGlyphs = glyphs{line: "─", right: "▶", left: "◀", lost: "✕", timer: "⏱", note: "·"}
-	asciiGlyphs   = glyphs{line: "-", right: ">", left: "<", lost: "X", timer: "@", note: "*"}
+	unicodeGlyphs = glyphs{line: "─", flight: "┄", right: "▶", left: "◀", lost: "✕", timer: "⏱", note: "·"}
+	asciiGlyphs   = glyphs{line: "-", flight: ".", right: ">", left: "<", lost: "X", timer: "@", note: "*"}
 )
 
 // timeWidth and sideWidth are the widths of the time margin and of each
@@ -96,6 +127,14 @@ type renderer struct {
 	lastTime    time.Duration
 	timeShown   bool
 	out         strings.Builder
+	words       textWords
+	// late are the segments that took much longer than the others to
+	// arrive (a delay fault): each is drawn leaving on the row it was
+	// sent and landing on the row it arrived. sentAt is when each
+	// segment was sent, lateText the label its landing repeats.
+	late     map[int]bool
+	sentAt   map[int]time.Duration
+	lateText map[int]string
 }
 
 // ErrTooManyHosts is returned when the events involve more than two
@@ -107,12 +146,16 @@ func newRenderer(events []trace.Event, opts TextOptions) (*renderer, error) {
 		return nil, err
 	}
 	r := &renderer{
-		opts:  opts,
-		g:     unicodeGlyphs,
-		width: opts.Width,
-		fate:  make(map[int]trace.Kind),
-		isn:   make(map[string]tcp.Seq),
-		seen:  make(map[string]bool),
+		opts:     opts,
+		g:        unicodeGlyphs,
+		width:    opts.Width,
+		fate:     make(map[int]trace.Kind),
+		isn:      make(map[string]tcp.Seq),
+		seen:     make(map[string]bool),
+		words:    textWordsFor(opts.Lang),
+		late:     make(map[int]bool),
+		sentAt:   make(map[int]time.Duration),
+		lateText: make(map[int]string),
 	}
 	if opts.ASCII {
 		r.g = asciiGlyphs
@@ -137,6 +180,7 @@ func newRenderer(events []trace.Event, opts TextOptions) (*renderer, error) {
 			r.fate[e.ID] = e.Kind
 		}
 	}
+	r.findLate(events)
 	if len(hosts) > 2 {
 		return nil, fmt.Errorf("%w: %s", ErrTooManyHosts, strings.Join(hosts, ", "))
 	}
@@ -157,6 +201,41 @@ func newRenderer(events []trace.Event, opts TextOptions) (*renderer, error) {
 	return r, nil
 }
 
+// findLate marks the segments delivered much later than the typical
+// one-way delay of the trace (the median): more than half as long again,
+// and at least a millisecond more.
+func (r *renderer) findLate(events []trace.Event) {
+	took := make(map[int]time.Duration)
+	for _, e := range events {
+		switch e.Kind {
+		case trace.SegmentSent:
+			r.sentAt[e.ID] = e.At
+		case trace.SegmentDuplicated:
+			r.sentAt[e.Dup] = e.At
+		case trace.SegmentDelivered:
+			if at, ok := r.sentAt[e.ID]; ok {
+				if _, twice := took[e.ID]; !twice {
+					took[e.ID] = e.At - at
+				}
+			}
+		}
+	}
+	if len(took) == 0 {
+		return
+	}
+	var all []time.Duration
+	for _, d := range took {
+		all = append(all, d)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	typical := all[len(all)/2]
+	for id, d := range took {
+		if d > typical+max(typical/2, time.Millisecond) {
+			r.late[id] = true
+		}
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
@@ -170,7 +249,7 @@ func (r *renderer) render(events []trace.Event) {
 	if r.opts.Title != "" {
 		r.out.WriteString(r.opts.Title + "\n\n")
 	}
-	r.row(-1, "time (s)", r.left, "", r.right, styleBold)
+	r.row(-1, r.words.time, r.words.column(r.left), "", r.words.column(r.right), styleBold)
 	leftInit, rightInit := initialState(events, r.left), initialState(events, r.right)
 	r.row(-1, "", leftInit, "", rightInit, styleBold)
 	for _, e := range events {
@@ -206,8 +285,12 @@ func (r *renderer) event(e trace.Event) {
 		r.arrow(e, r.fate[e.ID], "")
 	case trace.SegmentDuplicated:
 		r.arrow(trace.Event{At: e.At, Host: e.Host, ID: e.Dup, Segment: e.Segment}, r.fate[e.Dup], "(dup) ")
+	case trace.SegmentDelivered:
+		if r.late[e.ID] {
+			r.landing(e)
+		}
 	case trace.SegmentCorrupted:
-		r.side(e.At, e.Host, r.g.lost+" bad checksum", styleCorrupt)
+		r.side(e.At, e.Host, r.g.lost+" "+r.words.badChecksum, styleCorrupt)
 	case trace.SegmentDropped:
 		if e.Text != "" { // dropped on arrival, e.g. the host was down
 			r.side(e.At, e.Host, r.g.lost+" "+e.Text, styleLost)
@@ -255,7 +338,7 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 	}
 	key := fmt.Sprintf("%s|%d|%d|%v", host, seg.Seq, len(seg.Payload), seg.Flags&^wire.FlagPSH)
 	if seg.SeqLen() > 0 && r.seen[key] {
-		text += " (retransmit)"
+		text += r.words.retransmit
 	}
 	r.seen[key] = true
 	return text
@@ -270,8 +353,12 @@ func (r *renderer) arrow(e trace.Event, fate trace.Kind, prefix string) {
 		style = styleLost
 	case fate == trace.SegmentCorrupted:
 		style = styleCorrupt
-	case strings.HasSuffix(text, " (retransmit) "):
+	case strings.HasSuffix(text, r.words.retransmit+" "):
 		style = styleRexmit
+	}
+	if r.late[e.ID] && fate == 0 {
+		r.departure(e, text, style)
+		return
 	}
 	span := r.width - timeWidth - sideWidth // arrows run from mid-column to mid-column
 	toRight := e.Host == r.left
@@ -281,12 +368,12 @@ func (r *renderer) arrow(e trace.Event, fate trace.Kind, prefix string) {
 	if lost {
 		body = span * 2 / 3
 	}
-	dashes := body - utf8.RuneCountInString(text) - 1
+	dashes := body - columns(text) - 1
 	lead := min(4, max(dashes, 0))
 	if toRight {
 		b.WriteString(strings.Repeat(r.g.line, lead) + text + strings.Repeat(r.g.line, max(dashes-lead, 1)))
 		if lost {
-			b.WriteString(r.g.lost + " lost")
+			b.WriteString(r.g.lost + " " + r.words.lost)
 		} else if fate == trace.SegmentCorrupted {
 			b.WriteString(r.g.lost)
 		} else {
@@ -297,7 +384,7 @@ func (r *renderer) arrow(e trace.Event, fate trace.Kind, prefix string) {
 	}
 	switch {
 	case lost:
-		b.WriteString("lost " + r.g.lost)
+		b.WriteString(r.words.lost + " " + r.g.lost)
 	case fate == trace.SegmentCorrupted:
 		b.WriteString(r.g.lost)
 	default:
@@ -307,12 +394,42 @@ func (r *renderer) arrow(e trace.Event, fate trace.Kind, prefix string) {
 	r.arrowRow(e.At, b.String(), false, style)
 }
 
+// departure draws a late segment on the row it was sent: from the
+// sender, its label, then a dotted line in flight with no head.
+func (r *renderer) departure(e trace.Event, text, style string) {
+	r.lateText[e.ID] = strings.TrimSpace(text)
+	span := r.width - timeWidth - sideWidth
+	dashes := span - columns(text) - 1
+	lead := min(4, max(dashes, 0))
+	flight := strings.Repeat(r.g.flight, max(dashes-lead, 1)+1)
+	if e.Host == r.left {
+		r.arrowRow(e.At, strings.Repeat(r.g.line, lead)+text+flight, true, style)
+	} else {
+		r.arrowRow(e.At, flight+text+strings.Repeat(r.g.line, lead), false, style)
+	}
+}
+
+// landing draws a late segment on the row it arrived: the dotted line
+// in flight, the label with when it was sent, and the head at the
+// receiver.
+func (r *renderer) landing(e trace.Event) {
+	text := " " + r.lateText[e.ID] + fmt.Sprintf(r.words.sentAt, r.sentAt[e.ID].Seconds()) + " "
+	span := r.width - timeWidth - sideWidth
+	dashes := span - columns(text) - 1
+	lead := min(4, max(dashes, 0))
+	if e.Host == r.right { // it flew left to right
+		r.arrowRow(e.At, strings.Repeat(r.g.flight, max(dashes-lead, 1))+text+strings.Repeat(r.g.line, lead)+r.g.right, true, styleNone)
+	} else {
+		r.arrowRow(e.At, r.g.left+strings.Repeat(r.g.line, lead)+text+strings.Repeat(r.g.flight, max(dashes-lead, 1)), false, styleNone)
+	}
+}
+
 // arrowRow writes an arrow: a left-to-right arrow starts at the left
 // host's column, a right-to-left one ends at the right host's.
 func (r *renderer) arrowRow(at time.Duration, arrow string, fromLeft bool, style string) {
 	r.writeTime(at)
 	start := timeWidth + sideWidth/2
-	n := utf8.RuneCountInString(arrow)
+	n := columns(arrow)
 	if !fromLeft {
 		start = r.width - sideWidth/2 - n
 	}
@@ -333,7 +450,7 @@ func (r *renderer) row(at time.Duration, timeText, left, middle, right, style st
 		line = pad(line, sideWidth) + middle
 	}
 	if right != "" {
-		line = pad(line, r.width-timeWidth-max(utf8.RuneCountInString(right), sideWidth))
+		line = pad(line, r.width-timeWidth-max(columns(right), sideWidth))
 		line += right
 	}
 	line = strings.TrimRight(line, " ")
@@ -364,8 +481,31 @@ func (r *renderer) writeTime(at time.Duration) {
 	r.out.WriteString(pad(fmt.Sprintf("%8.3f", at.Seconds()), timeWidth))
 }
 
+// columns returns how many terminal columns s takes: Chinese characters
+// and full-width punctuation take two (Unicode's East Asian Wide and
+// Fullwidth), everything else one.
+func columns(s string) int {
+	n := 0
+	for _, c := range s {
+		n++
+		if wide(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// wide reports whether a terminal gives c two columns: the CJK blocks
+// and the full-width forms (UAX #11's W and F, the ranges a diagram's
+// words use).
+func wide(c rune) bool {
+	return c >= 0x1100 && c <= 0x115F || c >= 0x2E80 && c <= 0x303E || c >= 0x3041 && c <= 0x33FF ||
+		c >= 0x3400 && c <= 0x4DBF || c >= 0x4E00 && c <= 0x9FFF || c >= 0xAC00 && c <= 0xD7A3 ||
+		c >= 0xF900 && c <= 0xFAFF || c >= 0xFE30 && c <= 0xFE4F || c >= 0xFF00 && c <= 0xFF60 || c >= 0xFFE0 && c <= 0xFFE6
+}
+
 func pad(s string, n int) string {
-	if k := utf8.RuneCountInString(s); k < n {
+	if k := columns(s); k < n {
 		return s + strings.Repeat(" ", n-k)
 	}
 	return s

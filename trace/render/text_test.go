@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/scenario"
+	"github.com/seqack/seqack/sim"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/trace"
 	"github.com/seqack/seqack/trace/render"
@@ -143,4 +145,50 @@ func TestRenderTextBadInput(t *testing.T) {
 			t.Errorf("%v: %v", events, err)
 		}
 	}
+}
+
+// A delayed segment leaves on the row it was sent, with no head, and
+// lands on the row of the time it arrived, as the SVG draws it.
+func TestTextDelayedSegmentLandsLate(t *testing.T) {
+	s, _ := scenario.Lookup("handshake")
+	delay, err := sim.ParseFault("delay", "server:syn-ack=500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Run(scenario.Options{Seed: 1, Faults: []sim.Fault{delay}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ascii := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := render.Text(&b, res.Events, render.TextOptions{ASCII: ascii}); err != nil {
+			t.Fatal(err)
+		}
+		head := "◀"
+		if ascii {
+			head = "<-"
+		}
+		var sent, landed string
+		at := ""
+		for _, line := range strings.Split(b.String(), "\n") {
+			if ts := strings.TrimSpace(line[:min(len(line), 10)]); ts != "" {
+				at = ts
+			}
+			if strings.Contains(line, "S. 0:0(0) ack 1") {
+				if sent == "" {
+					sent = at + "|" + line
+				} else {
+					landed = at + "|" + line
+				}
+			}
+		}
+		if !strings.HasPrefix(sent, "0.010|") || strings.Contains(sent, head) {
+			t.Errorf("ascii %v: the SYN+ACK leaves at 0.010 with no head: %q\n%s", ascii, sent, b.String())
+		}
+		if !strings.HasPrefix(landed, "0.520|") || !strings.Contains(landed, head) || !strings.Contains(landed, "sent at 0.010") {
+			t.Errorf("ascii %v: the SYN+ACK lands at 0.520 with its head: %q\n%s", ascii, landed, b.String())
+		}
+	}
+	// On time, every segment is one arrow: the golden diagrams are
+	// unchanged (TestRenderTextGolden).
 }
