@@ -81,12 +81,14 @@ func securityHeaders(h http.Handler) http.Handler {
 type scenarioInfo struct {
 	Name    string `json:"name"`
 	Summary string `json:"summary"`
+	// SummaryZH is Summary in Chinese.
+	SummaryZH string `json:"summaryZh"`
 }
 
 func (s *Server) scenarios(w http.ResponseWriter, r *http.Request) {
 	var list []scenarioInfo
 	for _, sc := range scenario.All() {
-		list = append(list, scenarioInfo{sc.Name, sc.Summary})
+		list = append(list, scenarioInfo{sc.Name, sc.Summary, sc.Describe("zh")})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"scenarios": list, "languages": render.ExplainLanguages()})
 }

@@ -138,8 +138,10 @@ type Segment struct {
 type Step struct {
 	At   float64 `json:"at"`
 	Host string  `json:"host"`
-	ID   int     `json:"id,omitempty"`
-	Text string  `json:"text"`
+	// Who names Host in the run's language ("客户端").
+	Who  string `json:"who,omitempty"`
+	ID   int    `json:"id,omitempty"`
+	Text string `json:"text"`
 }
 
 // At is a state entered at a time.
@@ -240,7 +242,7 @@ func execute(req *Request) (*Run, error) {
 			return nil, fieldErr(field, "%v", err)
 		}
 		run.Events, run.Client, run.Server = res.Events, res.Client, res.Server
-		run.Title, run.Summary = s.Name, s.Summary
+		run.Title, run.Summary = s.Name, s.Describe(req.Lang)
 		absolute = absolute || s.Absolute
 		if res.Err != nil {
 			run.Warning = res.Err.Error()
@@ -301,7 +303,7 @@ func (r *Run) render(lang string, absolute bool) error {
 	}
 	r.Machine = b.String()
 	for _, s := range render.Explain(r.Events, lang) {
-		r.Steps = append(r.Steps, Step{At: s.At.Seconds(), Host: s.Host, ID: s.ID, Text: s.Text})
+		r.Steps = append(r.Steps, Step{At: s.At.Seconds(), Host: s.Host, Who: s.Who, ID: s.ID, Text: s.Text})
 	}
 	r.States = map[string][]At{}
 	for _, h := range []string{r.Client, r.Server} {

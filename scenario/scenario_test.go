@@ -271,3 +271,23 @@ func slicesIndex(list []string, s string) int {
 	}
 	return -1
 }
+
+// Every scenario has a Chinese summary, in the words readers search for.
+func TestDescribeChinese(t *testing.T) {
+	terms := map[string]string{
+		"handshake": "三次握手", "client-closes-first": "四次挥手", "half-close": "半关闭",
+		"lost-syn": "超时重传", "lost-final-ack": "2MSL", "half-open": "半开连接",
+	}
+	for _, s := range scenario.All() {
+		zh := s.Describe("zh")
+		if zh == s.Summary || !strings.ContainsFunc(zh, func(r rune) bool { return r >= 0x4E00 && r <= 0x9FFF }) {
+			t.Errorf("%s: no Chinese summary: %q", s.Name, zh)
+		}
+		if w := terms[s.Name]; w != "" && !strings.Contains(zh, w) {
+			t.Errorf("%s: %q does not say %s", s.Name, zh, w)
+		}
+		if s.Describe("en") != s.Summary {
+			t.Errorf("%s: English summary changed", s.Name)
+		}
+	}
+}

@@ -19,9 +19,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -82,4 +84,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "seqack: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
+}
+
+// flagError turns an error of package flag into one line for the user of
+// command cmd ("seqack scenario"): it names the flag as it was written
+// in args ("--drop", not flag's "-drop"), says what was wrong with it,
+// and points to --help instead of printing the whole usage.
+func flagError(cmd string, args []string, err error) string {
+	msg := err.Error()
+	var name, rest string
+	switch {
+	case strings.HasPrefix(msg, "flag provided but not defined: "):
+		name = strings.TrimPrefix(msg, "flag provided but not defined: -")
+		rest = "is not a flag of " + cmd
+	case strings.HasPrefix(msg, "flag needs an argument: "):
+		name = strings.TrimPrefix(msg, "flag needs an argument: -")
+		rest = "needs a value"
+	case strings.HasPrefix(msg, "invalid value ") || strings.HasPrefix(msg, "invalid boolean value "):
+		// invalid value "x" for flag -name: why
+		head, why, _ := strings.Cut(msg, ": ")
+		i := strings.LastIndex(head, " for flag -")
+		if i < 0 {
+			break
+		}
+		name = head[i+len(" for flag -"):]
+		value := strings.TrimPrefix(strings.TrimPrefix(head[:i], "invalid boolean value "), "invalid value ")
+		var ne interface{ Unwrap() error }
+		if errors.As(err, &ne) {
+			why = ne.Unwrap().Error()
+		}
+		if why == "parse error" || why == "value out of range" {
+			why = "not a valid value" // flag's own words say nothing of this flag
+		}
+		rest = value + ": " + strings.TrimPrefix(why, "sim: ")
+	}
+	if name == "" {
+		return fmt.Sprintf("%s: %s (%s --help lists the flags)", cmd, msg, cmd)
+	}
+	return fmt.Sprintf("%s: %s %s (%s --help lists the flags)", cmd, spelled(args, name), rest, cmd)
+}
+
+// spelled returns flag name as the user wrote it in args: "--name" or
+// "-name" (package flag takes both), "--name" if it is not there.
+func spelled(args []string, name string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, dashes := range []string{"--", "-"} {
+			if a == dashes+name || strings.HasPrefix(a, dashes+name+"=") {
+				return dashes + name
+			}
+		}
+	}
+	return "--" + name
 }

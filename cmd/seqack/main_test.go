@@ -63,11 +63,11 @@ func TestRun(t *testing.T) {
 		{name: "bad delay", args: []string{"scenario", "handshake", "--delay", "server:fin"}, status: exitUsage,
 			stderr: []string{"want SELECTOR=DURATION"}},
 		{name: "bad duration", args: []string{"scenario", "handshake", "--msl", "forever"}, status: exitUsage,
-			stderr: []string{"invalid value"}},
+			stderr: []string{`--msl "forever": not a valid value`}},
 		{name: "zero msl", args: []string{"scenario", "handshake", "--msl", "0s"}, status: exitUsage,
 			stderr: []string{"must be positive"}},
 		{name: "bad flag", args: []string{"scenario", "handshake", "--colour"}, status: exitUsage,
-			stderr: []string{"flag provided but not defined: -colour"}},
+			stderr: []string{"--colour is not a flag of seqack scenario (seqack scenario --help lists the flags)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
 	}

@@ -42,7 +42,8 @@ Flags (before or after NAME):
                     self-contained page: diagram, states, segments, explanations;
                     pcap is the packets for Wireshark (write it with --out)
   --out FILE        write the drawing to FILE instead of standard output
-  --lang LANG       language of explanations and of the svg/html words: en or zh
+  --lang LANG       language of the title, the explanations and the diagram's
+                    words: en or zh
   --explain         after a text diagram, say why each step happened
   --list            list the scenarios
 
@@ -90,7 +91,7 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack scenario: %v\n\n%s", err, scenarioUsage)
+		fmt.Fprintln(stderr, flagError("seqack scenario", args, err))
 		return exitUsage
 	}
 	if *list {
@@ -114,7 +115,11 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqack scenario: --msl %v: must be positive\n", *msl)
 		return exitUsage
 	}
-	if err := draw.check(); err != nil {
+	err = draw.check()
+	if err == nil {
+		err = draw.checkOutput(stdout)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
 		return exitUsage
 	}
@@ -123,13 +128,17 @@ func runScenario(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
 		return exitError
 	}
-	title := fmt.Sprintf("%s — %s", s.Name, s.Summary)
+	title := fmt.Sprintf("%s — %s", s.Name, s.Describe(*draw.lang))
 	if len(faults) > 0 {
 		var fl []string
 		for _, f := range faults {
 			fl = append(fl, f.String())
 		}
-		title += "\nfaults: " + strings.Join(fl, ", ")
+		label := "faults: "
+		if *draw.lang == "zh" {
+			label = "故障："
+		}
+		title += "\n" + label + strings.Join(fl, ", ")
 	}
 	if err := draw.draw(stdout, res.Events, res.Client, res.Server, title, s.Absolute); err != nil {
 		fmt.Fprintf(stderr, "seqack scenario: %v\n", err)
@@ -202,6 +211,19 @@ func addDrawFlags(fs *flag.FlagSet) *drawFlags {
 	}
 }
 
+// errBinaryToTerminal is returned for pcap output to a terminal: the
+// bytes would garble it.
+var errBinaryToTerminal = errors.New("--format pcap is binary and standard output is a terminal: write it with --out FILE, or redirect it (> run.pcap)")
+
+// checkOutput reports a drawing that must not go to stdout, where it
+// goes without --out.
+func (d *drawFlags) checkOutput(stdout io.Writer) error {
+	if *d.format == "pcap" && *d.out == "" && isTerminal(stdout) {
+		return errBinaryToTerminal
+	}
+	return nil
+}
+
 // check reports a bad combination of drawing flags.
 func (d *drawFlags) check() error {
 	switch *d.format {
@@ -243,6 +265,7 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 			Left: left, Right: right, Absolute: abs,
 			Window: *d.window, ASCII: *d.ascii, Width: w, Title: title,
 			Color: *d.color == "always" || (*d.color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"),
+			Lang:  *d.lang,
 		})
 		if err == nil && *d.explain {
 			writeExplanation(&doc, events, *d.lang)

@@ -24,6 +24,9 @@ const WORDS = {
     droppedNote: f => `Already dropped by “${f}”.`, noSelector: 'No fault can pick this segment.',
     fateWords: {delivered: 'delivered', lost: 'lost', corrupted: 'corrupted', 'in flight': 'never arrived'},
     unreachable: 'The lab server did not answer: ',
+    client: 'client', server: 'server',
+    selectorHelp: '[SIDE:]KIND[@STATE][#COUNT] — KIND: any, syn, syn-ack, ack, data, fin, rst',
+    badDelay: 'Give a positive number of milliseconds',
   },
   zh: {
     tagline: '每一条 TCP 连接，都画出来。选一个场景，点任意一个箭头让它丢失，看看 TCP 怎么应对。',
@@ -43,6 +46,9 @@ const WORDS = {
     droppedNote: f => `已被“${f}”丢弃。`, noSelector: '没有故障能选中这个报文段。',
     fateWords: {delivered: '送达', lost: '丢失', corrupted: '损坏', 'in flight': '未到达'},
     unreachable: '实验室服务器没有响应：',
+    client: '客户端', server: '服务器',
+    selectorHelp: '[方向:]类型[@状态][#序号]——方向：client 或 server；类型：any、syn、syn-ack、ack、data、fin、rst',
+    badDelay: '请输入正的毫秒数',
   },
 };
 
@@ -61,6 +67,9 @@ let lastFocus = null;     // where focus goes back when the menu closes
 
 const $ = id => document.getElementById(id);
 const w = key => WORDS[settings.lang][key] ?? WORDS.en[key];
+
+// hostName names the simulator's hosts in the page's language.
+const hostName = h => (h === 'client' || h === 'server') ? w(h) : h;
 
 function request() {
   const r = {
@@ -197,9 +206,9 @@ function renderStates(r) {
   for (const host of [r.client, r.server]) {
     const div = document.createElement('div');
     const h = document.createElement('h3');
-    h.textContent = host;
+    h.textContent = hostName(host);
     const ol = document.createElement('ol');
-    ol.setAttribute('aria-label', host);
+    ol.setAttribute('aria-label', hostName(host));
     for (const s of r.states[host] || []) {
       const li = document.createElement('li');
       li.textContent = s.state + ' ';
@@ -224,7 +233,7 @@ function renderSteps(r) {
     t.textContent = s.at.toFixed(3) + ' ';
     const who = document.createElement('span');
     who.className = 'who';
-    who.textContent = (s.host || w('network')) + ' ';
+    who.textContent = (s.who || s.host || w('network')) + ' ';
     li.append(t, who, document.createTextNode(s.text));
     if (s.id) {
       li.dataset.seg = String(s.id);
@@ -308,7 +317,7 @@ function openMenu(id, g) {
   lastFocus = g;
   clearErrors();
   const fate = w('fateWords')[seg.fate.replace(/ \(.*/, '')] || seg.fate;
-  $('segmenu-title').textContent = `#${seg.id} ${seg.from} → ${seg.to}: ${seg.label} (${fate}, ${seg.sent.toFixed(3)} s)`;
+  $('segmenu-title').textContent = `#${seg.id} ${hostName(seg.from)} → ${hostName(seg.to)}: ${seg.label} (${fate}, ${seg.sent.toFixed(3)} s)`;
   let note = '';
   if (seg.dup) note = w('dupNote');
   else if (seg.droppedBy) note = w('droppedNote')(seg.droppedBy);
@@ -338,7 +347,7 @@ async function act(action) {
   if (action === 'delay') {
     const ms = String($('act-delay-ms').value).trim();
     if (!/^[0-9]*\.?[0-9]+$/.test(ms) || Number(ms) <= 0) {
-      showError('err-segmenu', settings.lang === 'zh' ? '请输入正的毫秒数' : 'Give a positive number of milliseconds');
+      showError('err-segmenu', w('badDelay'));
       return;
     }
     f.delay = ms + 'ms';
@@ -365,6 +374,9 @@ function translate() {
   }
   const custom = $('scenario').querySelector('option[value="custom"]');
   if (custom) custom.textContent = w('custom');
+  for (const o of $('scenario').options) {
+    if (o.dataset.summaryEn) o.title = settings.lang === 'zh' ? o.dataset.summaryZh : o.dataset.summaryEn;
+  }
 }
 
 function saveHash() {
@@ -407,6 +419,8 @@ async function start() {
     const o = document.createElement('option');
     o.value = s.name;
     o.textContent = s.name;
+    o.dataset.summaryEn = s.summary;
+    o.dataset.summaryZh = s.summaryZh || s.summary;
     o.title = s.summary;
     sel.append(o);
   }

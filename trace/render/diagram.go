@@ -79,12 +79,13 @@ type diagram struct {
 type labelOptions struct {
 	Left, Right      string
 	Absolute, Window bool
+	Lang             string // of the "(retransmit)" mark
 }
 
 // buildDiagram walks events once, as Text does, and keeps the
 // events of the two hosts it draws.
 func buildDiagram(events []trace.Event, opts labelOptions) (*diagram, error) {
-	r, err := newRenderer(events, TextOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
+	r, err := newRenderer(events, TextOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window, Lang: opts.Lang})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func buildDiagram(events []trace.Event, opts labelOptions) (*diagram, error) {
 			}
 			s := &segment{id: e.ID, from: e.Host, to: d.other(e.Host), sent: e.At, seg: e.Segment, sendEvent: i, arriveItem: -1}
 			s.label = r.label(e.Host, e.Segment)
-			s.retransmit = strings.HasSuffix(s.label, " (retransmit)")
+			s.retransmit = strings.HasSuffix(s.label, r.words.retransmit)
 			s.sendItem = add(item{at: e.At, kind: itemSend, host: e.Host, seg: s, event: i})
 			d.segs[e.ID] = s
 			d.order = append(d.order, s)

@@ -68,14 +68,14 @@ func TestExplainScenarios(t *testing.T) {
 	// heart of what it shows.
 	want := map[string][]string{
 		"handshake":              {"third and last segment of the three-way handshake", "三次握手的第三个"},
-		"client-closes-first":    {"enters TIME_WAIT for 2×MSL", "TIME_WAIT is for the side that closed first", "进入 TIME_WAIT"},
+		"client-closes-first":    {"enters TIME_WAIT for 2×MSL", "TIME_WAIT is for the side that closed first", "进入 TIME_WAIT", "四次挥手"},
 		"server-closes-first":    {"the server acknowledges it and enters TIME_WAIT", "客户端的应用读完了服务器发来的数据"},
 		"half-close":             {"may still send until its own application calls close()", "仍可以继续发送", "calls shutdown(SHUT_WR) (CloseWrite() in Go): a half-close", "半关闭", "still reads and acknowledges"},
-		"lost-syn":               {"the client's SYN is lost in the network", "sends its SYN again (try 2)", "第 2 次"},
+		"lost-syn":               {"the client's SYN is lost in the network", "sends its SYN again (try 2)", "第 2 次", "超时重传"},
 		"lost-syn-ack":           {"the server's SYN+ACK is lost", "so the client never got the SYN+ACK", "Another copy of the SYN+ACK"},
 		"lost-third-ack":         {"third ACK is lost", "the client's data segment carries the same acknowledgment", "数据报文段带着同样的确认号"},
 		"lost-third-ack-no-data": {"third ACK is lost", "the server's SYN+ACK has not been acknowledged before the retransmission timeout"},
-		"lost-fin":               {"the client's FIN is lost in the network", "the client's FIN has not been acknowledged before the retransmission timeout"},
+		"lost-fin":               {"the client's FIN is lost in the network", "超时重传 FIN", "the client's FIN has not been acknowledged before the retransmission timeout"},
 		"lost-final-ack": {
 			"the client's final ACK is lost in the network",
 			"The server has not received the client's ACK of its FIN, so after the retransmission timeout it sends the FIN again",
@@ -90,7 +90,7 @@ func TestExplainScenarios(t *testing.T) {
 		"old-duplicate-syn":      {"An old duplicate SYN", "replies with a RST", "returns to LISTEN", "旧的重复"},
 		"time-wait-reuse":        {"reuses the address pair and enters SYN_RCVD", "复用"},
 		"last-ack-peer-vanished": {"The client crashes", "the client has crashed, so the server's FIN reaches nobody", "gives up on the connection", "崩溃"},
-		"half-open":              {"lost all its connections when it crashed", "半开"},
+		"half-open":              {"lost all its connections when it crashed", "半开连接"},
 		"syn-timeout":            {"has sent its SYN 7 times without an answer", "connect() fails with a timeout", "放弃"},
 	}
 	for _, s := range scenario.All() {

@@ -45,7 +45,7 @@ func message(key string) (en, zh string, ok bool) {
 			"这个 RST 告诉{H}：它应答的那个 SYN 并非来自一个活着的连接，而是旧的重复报文。于是{H}丢弃它，回到 LISTEN。", true
 	case "st.fw1":
 		return "{H}'s application calls close(): it has nothing more to send. {H} sends a FIN and waits in FIN_WAIT_1 for it to be acknowledged; this is the active close.",
-			"{H}的应用调用 close()，表示没有数据要发了。{H}发出 FIN，进入 FIN_WAIT_1 等待对它的确认——这是主动关闭。", true
+			"{H}的应用调用 close()，表示没有数据要发了。{H}发出 FIN，进入 FIN_WAIT_1 等待对它的确认——这是主动关闭，四次挥手的第一次挥手。", true
 	case "st.closewait":
 		return "{P}'s FIN has arrived: {P} will send no more data. {H} acknowledges it and enters CLOSE_WAIT (the passive close); it may still send until its own application calls close().",
 			"{P}的 FIN 到了：{P}不会再发送数据。{H}确认这个 FIN，进入 CLOSE_WAIT（被动关闭）；在自己的应用调用 close() 之前，{H}仍可以继续发送。", true
@@ -63,7 +63,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}自己的 FIN 还没被确认，{P}的 FIN 就到了：双方同时关闭。{H}确认对方的 FIN，进入 CLOSING，等待对自己 FIN 的确认。", true
 	case "st.tw.fw2":
 		return "{P}'s FIN arrives: both directions are now closed. {H} acknowledges it and enters TIME_WAIT for 2×MSL, to answer the FIN again should this ACK be lost, and so that stray segments of the connection die out before the same ports are used again.",
-			"{P}的 FIN 到了：两个方向都已关闭。{H}确认它并进入 TIME_WAIT，在这里停留 2×MSL：万一这个 ACK 丢了、对方重发 FIN，它还能再次应答；同时让这个连接残留在网络中的报文全部消失，之后才能复用同样的端口。", true
+			"{P}的 FIN 到了（第三次挥手）：两个方向都已关闭。{H}确认它并进入 TIME_WAIT，在这里停留 2×MSL：万一这个 ACK 丢了、对方重发 FIN，它还能再次应答；同时让这个连接残留在网络中的报文全部消失，之后才能复用同样的端口。", true
 	case "st.tw.fw1":
 		return "{P}'s segment both acknowledges {H}'s FIN and carries {P}'s own FIN: {H} goes straight from FIN_WAIT_1 to TIME_WAIT.",
 			"{P}的报文段既确认了{H}的 FIN，又带着{P}自己的 FIN：{H}从 FIN_WAIT_1 直接进入 TIME_WAIT。", true
@@ -107,7 +107,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}发送 SYN 以建立连接：SYN 携带{H}的初始序号和 MSS，它本身也占用一个序号。", true
 	case "send.syn.rexmit":
 		return "No SYN+ACK has come back before the retransmission timeout, so {H} sends its SYN again (try {n}); the timeout doubles after every try.",
-			"在重传超时之前没有收到 SYN+ACK，于是{H}再次发送 SYN（第 {n} 次）；每重试一次，超时时间就翻一倍。", true
+			"在重传超时之前没有收到 SYN+ACK，于是{H}超时重传 SYN（第 {n} 次）；每重试一次，超时时间就翻一倍。", true
 	case "send.syn.simopen":
 		return "{H} opens actively at the same moment: its SYN crosses {P}'s in the network (simultaneous open).",
 			"{H}在同一时刻也主动打开连接：它的 SYN 与{P}的 SYN 在网络中交错而过（同时打开）。", true
@@ -122,7 +122,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}以 SYN+ACK 回应这个 SYN：它确认{P}的 SYN（确认号是{P}的初始序号加一），同时带上{H}自己的初始序号。", true
 	case "send.synack.rexmit":
 		return "{H}'s SYN+ACK has not been acknowledged before the retransmission timeout, so {H} sends it again.",
-			"{H}的 SYN+ACK 在重传超时前没有得到确认，于是{H}再发一次。", true
+			"{H}的 SYN+ACK 在重传超时前没有得到确认，于是{H}超时重传。", true
 	case "send.synack.again":
 		return "{P}'s SYN arrives again, so {P} never got the SYN+ACK: {H} answers it with the same SYN+ACK.",
 			"{P}的 SYN 又到了，说明{P}没有收到 SYN+ACK：{H}用同样的 SYN+ACK 再次作答。", true
@@ -143,7 +143,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}确认{P}的 FIN；FIN 占用一个序号，所以确认号加一。", true
 	case "send.ack.finalack":
 		return "{H} acknowledges {P}'s FIN: this is the last segment of the close. Should it be lost, {P} will send its FIN again, which is why {H} waits in TIME_WAIT.",
-			"{H}确认{P}的 FIN：这是关闭过程的最后一个报文段。如果它丢了，{P}会重发 FIN——这正是{H}要在 TIME_WAIT 中等待的原因。", true
+			"{H}确认{P}的 FIN：这是四次挥手的最后一个报文段。如果它丢了，{P}会重发 FIN——这正是{H}要在 TIME_WAIT 中等待的原因。", true
 	case "send.ack.reack":
 		return "{P}'s FIN has come again, so {H}'s last ACK must have been lost: {H}, still in TIME_WAIT, answers with the same ACK and restarts its 2MSL timer.",
 			"{P}的 FIN 又来了，说明{H}的最后一个 ACK 丢了：仍处于 TIME_WAIT 的{H}用同样的 ACK 作答，并重新开始 2MSL 计时。", true
@@ -188,7 +188,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}在收到{P}的 FIN 之后继续发送 {n} 字节：FIN 只关闭一个方向，{P}这是半关闭（shutdown(SHUT_WR)），在{H}发出自己的 FIN 之前仍然接收数据。", true
 	case "send.data.rexmit":
 		return "{H}'s {n} bytes have not been acknowledged before the retransmission timeout, so it sends them again.",
-			"{H}的 {n} 字节数据在重传超时前没有得到确认，于是再发一次。", true
+			"{H}的 {n} 字节数据在重传超时前没有得到确认，于是超时重传。", true
 	case "send.fin":
 		return "{H} sends a FIN: it will send no more data. The FIN takes up one sequence number, so the ACK for it will be one higher.",
 			"{H}发送 FIN，表示不再发送数据。FIN 占用一个序号，所以对它的确认号会加一。", true
@@ -200,10 +200,10 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}在同一时刻也关闭了连接：它的 FIN 与{P}的 FIN 在网络中交错而过（同时关闭）。", true
 	case "send.fin.rexmit":
 		return "{H}'s FIN has not been acknowledged before the retransmission timeout, so {H} sends it again.",
-			"{H}的 FIN 在重传超时前没有得到确认，于是{H}再发一次。", true
+			"{H}的 FIN 在重传超时前没有得到确认，于是{H}超时重传 FIN。", true
 	case "send.fin.rexmit.tw":
 		return "{H} has not received {P}'s ACK of its FIN, so after the retransmission timeout it sends the FIN again; {P}, in TIME_WAIT, is still there to answer it.",
-			"{H}没有收到{P}对其 FIN 的确认，重传超时后再次发送 FIN；处于 TIME_WAIT 的{P}还在，可以再次应答。", true
+			"{H}没有收到{P}对其 FIN 的确认，于是超时重传 FIN；处于 TIME_WAIT 的{P}还在，可以再次应答。", true
 	case "send.rst.abort":
 		return "The RST tells {P} at once that the connection is aborted; unlike a FIN, it is neither acknowledged nor retransmitted.",
 			"RST 立即通知{P}连接已被中止；与 FIN 不同，RST 既不需要确认，也不会重传。", true
@@ -218,7 +218,7 @@ func message(key string) (en, zh string, ok bool) {
 			"{H}没有这个报文段所属的连接，于是用 RST 回应。", true
 	case "send.rst.rebooted":
 		return "{H} lost all its connections when it crashed, so it has none this segment belongs to and answers with a RST: the connection was half-open.",
-			"{H}崩溃时丢失了所有连接，找不到这个报文段所属的连接，于是用 RST 回应：这个连接早已是半开的。", true
+			"{H}崩溃时丢失了所有连接，找不到这个报文段所属的连接，于是用 RST 回应：这是一个半开连接。", true
 	case "send.rst":
 		return "{H} sends a RST to reset the connection.",
 			"{H}发送 RST 重置连接。", true
@@ -249,7 +249,7 @@ func message(key string) (en, zh string, ok bool) {
 	// Timers, applications, notes.
 	case "timer.rto":
 		return "{H}'s retransmission timer (RTO) expires: what it sent has not been acknowledged in time.",
-			"{H}的重传计时器（RTO）到期：它发出的报文没有在规定时间内得到确认。", true
+			"{H}的重传计时器（RTO）到期：它发出的报文没有在规定时间内得到确认，需要超时重传。", true
 	case "timer.2msl":
 		return "{H}'s 2MSL timer expires: TIME_WAIT is over.",
 			"{H}的 2MSL 计时器到期：TIME_WAIT 结束。", true

@@ -60,7 +60,7 @@ func HTML(w io.Writer, events []trace.Event, opts HTMLOptions) error {
 	if lang != "zh" {
 		lang = "en"
 	}
-	lo := labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window}
+	lo := labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window, Lang: lang}
 	d, err := buildDiagram(events, lo)
 	if err != nil {
 		return err
@@ -138,7 +138,7 @@ func HTML(w io.Writer, events []trace.Event, opts HTMLOptions) error {
 
 	fmt.Fprintf(&b, "<section id=\"steps\"><h2>%s</h2>\n<ol class=\"steps\">\n", words.steps)
 	for _, st := range Explain(events, lang) {
-		who := st.Host
+		who := st.Who
 		if who == "" {
 			who = words.network
 		}

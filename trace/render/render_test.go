@@ -322,7 +322,7 @@ func TestRenderHTML(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		`<html lang="zh-Hans">`, "时序图", "<caption>client</caption>", "<td class=\"st\">TIME_WAIT</td>",
-		"<code>F. 1:1(0) ack 2 (retransmit)</code>", "丢失", "重新开始 2MSL 计时", "see https://example.com/ for more",
+		"<code>F. 1:1(0) ack 2 （重传）</code>", "丢失", "重新开始 2MSL 计时", "see https://example.com/ for more",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("page lacks %q", want)

@@ -155,7 +155,7 @@ func layoutSVG(d *diagram, opts SVGOptions) *svgLayout {
 // is black on white and says everything in words or line styles as well
 // as in its few tints, so that it prints.
 func SVG(w io.Writer, events []trace.Event, opts SVGOptions) error {
-	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window})
+	d, err := buildDiagram(events, labelOptions{Left: opts.Left, Right: opts.Right, Absolute: opts.Absolute, Window: opts.Window, Lang: opts.Lang})
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func writeSVG(b *strings.Builder, d *diagram, opts SVGOptions) {
 	fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="end" fill="#333">%s</text>`+"\n", num(svgTimeW-8), num(l.headerY), esc(words.time))
 	for _, h := range []string{d.left, d.right} {
 		fmt.Fprintf(b, `<text x="%s" y="%s" text-anchor="middle" font-size="15" font-weight="bold" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" class="%s-host">%s</text>`+"\n",
-			num(l.xOf(d, h)), num(l.headerY), p, esc(h))
+			num(l.xOf(d, h)), num(l.headerY), p, esc(textWordsFor(opts.Lang).column(h)))
 	}
 
 	// Lifelines and state bands.
