@@ -232,6 +232,48 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(mslError, "out of range") || !invalid {
 		t.Errorf("MSL error %q, marked invalid: %v", mslError, invalid)
 	}
+	// The box is in seconds, and so is what it says.
+	if !strings.Contains(mslError, "-5 seconds") || strings.Contains(mslError, "ms") {
+		t.Errorf("MSL error %q: want it in seconds", mslError)
+	}
+
+	// Random loss: the page says how many segments it lost, even when
+	// the seed happens to lose none.
+	do(chromedp.Evaluate[chromedp.Void](`(() => {
+		document.getElementById("msl").value = "30";
+		document.getElementById("msl").dispatchEvent(new Event("change"));
+	})()`))
+	runs(5)
+	do(pick("custom"))
+	runs(6)
+	do(chromedp.Evaluate[chromedp.Void](`(e => { e.value = "20"; e.dispatchEvent(new Event("change")); })(document.getElementById("custom-loss"))`))
+	runs(7)
+	if status := eval[string](t, bctx, `document.getElementById("status").textContent`); !strings.Contains(status, "20% random loss") {
+		t.Errorf("status %q does not say what the 20%% random loss did", status)
+	}
+
+	// Chinese: the words are translated, and the CJK font draws real
+	// glyphs (not the same empty box for every character).
+	do(chromedp.Evaluate[chromedp.Void](`(s => { s.value = "zh"; s.dispatchEvent(new Event("change")); })(document.getElementById("lang"))`))
+	runs(8)
+	hosts := eval[string](t, bctx, `[...document.querySelectorAll("#diagram .sq-host")].map(e => e.textContent).join(" ")`)
+	if hosts != "客户端 服务器" {
+		t.Errorf("host names in Chinese: %q", hosts)
+	}
+	if !eval[bool](t, bctx, `(() => {
+		const font = getComputedStyle(document.body).fontFamily;
+		const draw = ch => {
+			const c = document.createElement("canvas");
+			c.width = c.height = 40;
+			const g = c.getContext("2d");
+			g.font = "32px " + font;
+			g.fillText(ch, 2, 34);
+			return Array.from(g.getImageData(0, 0, 40, 40).data).join(",");
+		};
+		return draw("三") !== draw("二") && draw("握") !== draw("手");
+	})()`) {
+		t.Error("Chinese characters are drawn as identical boxes: no CJK font (.ci/packages installs fonts-wqy-zenhei)")
+	}
 
 	// A phone: nothing is wider than the screen but the drawings, which
 	// scroll in their own boxes.
@@ -242,6 +284,25 @@ func TestBrowser(t *testing.T) {
 	)
 	if eval[bool](t, bctx, `document.documentElement.scrollWidth > window.innerWidth + 1`) {
 		t.Error("the page is wider than a phone's screen")
+	}
+	// Both lifelines are on the screen: the diagram is scaled to it.
+	bothShown := `(() => {
+		const d = document.getElementById("diagram");
+		const lines = [...d.querySelectorAll(".sq-states")].map(g => g.getBoundingClientRect());
+		return lines.length === 2 && lines.every(r => r.left >= 0 && r.right <= window.innerWidth) && d.scrollLeft === 0;
+	})()`
+	if !eval[bool](t, bctx, bothShown) {
+		t.Error("on a phone, the diagram does not show both lifelines")
+	}
+	// Tapping an arrow far down opens the menu and leaves the arrow and
+	// both lifelines where they were.
+	tapped := `#diagram .sq-seg:last-of-type`
+	do(chromedp.Click(chromedp.CSS(tapped+` line.sq-hit`)), chromedp.WaitVisible(chromedp.CSS(`#segmenu`)))
+	if !eval[bool](t, bctx, bothShown) {
+		t.Error("tapping an arrow moved the lifelines off the screen")
+	}
+	if !eval[bool](t, bctx, `(r => r.bottom > 0 && r.top < window.innerHeight)(document.querySelector("`+tapped+`").getBoundingClientRect())`) {
+		t.Error("tapping an arrow scrolled it off the screen")
 	}
 	phone, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -83,6 +83,11 @@ func TestRunErrors(t *testing.T) {
 		{Request{Scenario: "lost-everything"}, "scenario", "no scenario"},
 		{Request{Scenario: "handshake", MSL: "forever"}, "msl", "not a duration"},
 		{Request{Scenario: "handshake", MSL: "-1s"}, "msl", "out of range"},
+		// The MSL box is in seconds: its errors are too (the page sends a
+		// bare number as typed, with its unit).
+		{Request{Scenario: "handshake", MSL: "-5"}, "msl", "-5 seconds is out of range: from 0.001 to 600 seconds"},
+		{Request{Scenario: "handshake", MSL: "-5s"}, "msl", "-5 seconds is out of range"},
+		{Request{Scenario: "custom", Custom: &Custom{Delay: "-3"}}, "custom.delay", "-3 milliseconds is out of range"},
 		{Request{Scenario: "handshake", Lang: "fr"}, "lang", "en or zh"},
 		{Request{Scenario: "handshake", Faults: []Fault{{Action: "drop", Selector: "server:fin"}, {Action: "drop", Selector: "server:fim"}}}, "faults.1", `kind "fim"`},
 		{Request{Scenario: "handshake", Faults: []Fault{{Action: "explode", Selector: "server:fin"}}}, "faults.0", "unknown fault action"},
@@ -102,6 +107,39 @@ func TestRunErrors(t *testing.T) {
 		if code := post(t, h, c.req, &e); code != 400 || e.Field != c.field || !strings.Contains(e.Error, c.text) {
 			t.Errorf("%+v: status %d, %+v; want field %q and %q", c.req, code, e, c.field, c.text)
 		}
+	}
+}
+
+// Random loss says how many segments it lost: a seed may lose none,
+// and the page must not leave the reader thinking the setting did
+// nothing.
+func TestCustomRandomLoss(t *testing.T) {
+	h := New()
+	total := 0
+	for seed := int64(1); seed <= 5; seed++ {
+		var run Run
+		if code := post(t, h, Request{Scenario: "custom", Custom: &Custom{Data: 100, Loss: 20}, Seed: seed, MSL: "1s"}, &run); code != 200 {
+			t.Fatalf("seed %d: status %d", seed, code)
+		}
+		lost := 0
+		for _, s := range run.Segments {
+			if s.Fate == "lost" {
+				lost++
+			}
+		}
+		if run.RandomLoss != 20 || run.RandomLost != lost {
+			t.Errorf("seed %d: randomLoss %v, randomLost %d; %d segments lost", seed, run.RandomLoss, run.RandomLost, lost)
+		}
+		total += run.RandomLost
+	}
+	if total == 0 {
+		t.Error("20% loss lost nothing over five seeds")
+	}
+	// Faults are not random loss.
+	var run Run
+	post(t, h, Request{Scenario: "lost-fin", Faults: []Fault{{Action: "drop", Selector: "server:fin"}}}, &run)
+	if run.RandomLost != 0 {
+		t.Errorf("lost-fin with a drop: randomLost %d, want 0", run.RandomLost)
 	}
 }
 

@@ -115,6 +115,11 @@ type Run struct {
 	Events  []trace.Event `json:"-"`
 	// EventCount is len(Events), for the page's summary.
 	EventCount int `json:"eventCount"`
+	// RandomLoss is the link's random loss rate, in percent, and
+	// RandomLost how many segments it lost in this run: the page says
+	// so, since a seed may happen to lose none.
+	RandomLoss float64 `json:"randomLoss,omitempty"`
+	RandomLost int     `json:"randomLost"`
 }
 
 // Segment is one segment of a run, with the selector that picks exactly
@@ -176,29 +181,46 @@ func parseFaults(fs []Fault) ([]sim.Fault, error) {
 	return out, nil
 }
 
-func parseDuration(field, text string, def, lo, hi time.Duration) (time.Duration, error) {
+// parseDuration reads a duration field: a Go duration ("200ms", "2s")
+// or a bare number in unit (time.Second or time.Millisecond), the unit
+// the control shows; an error says the range in that unit too, so that
+// a field in seconds never answers in milliseconds.
+func parseDuration(field, text string, unit, def, lo, hi time.Duration) (time.Duration, error) {
 	if text == "" {
 		return def, nil
 	}
 	d, err := time.ParseDuration(text)
 	if err != nil {
-		// A bare number is taken in the unit the control shows.
 		if f, ferr := strconv.ParseFloat(text, 64); ferr == nil {
-			d, err = time.Duration(f*float64(time.Millisecond)), nil
+			d, err = time.Duration(f*float64(unit)), nil
 		}
 	}
 	if err != nil {
-		return 0, fieldErr(field, "%q is not a duration such as 200ms or 2s", text)
+		return 0, fieldErr(field, "%q is not a duration: give a number of %s", text, unitName(unit))
 	}
 	if d < lo || d > hi {
-		return 0, fieldErr(field, "%v is out of range: from %v to %v", d, lo, hi)
+		return 0, fieldErr(field, "%s %s is out of range: from %s to %s %s",
+			inUnit(d, unit), unitName(unit), inUnit(lo, unit), inUnit(hi, unit), unitName(unit))
 	}
 	return d, nil
 }
 
+// unitName names a field's unit in its errors.
+func unitName(unit time.Duration) string {
+	if unit == time.Second {
+		return "seconds"
+	}
+	return "milliseconds"
+}
+
+// inUnit writes d as a plain number of unit: 0.001, -5, 600.
+func inUnit(d, unit time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(unit), 'f', -1, 64)
+}
+
 // execute runs a request in a fresh simulated network.
 func execute(req *Request) (*Run, error) {
-	msl, err := parseDuration("msl", req.MSL, 30*time.Second, time.Millisecond, maxMSL)
+	msl, err := parseDuration("msl", req.MSL, time.Second, 30*time.Second, time.Millisecond, maxMSL)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +250,7 @@ func execute(req *Request) (*Run, error) {
 		run.Events, run.Warning = events, warning
 		run.Title = "custom"
 		run.Summary = req.Custom.describe(req.Lang)
+		run.RandomLoss = req.Custom.Loss
 	default:
 		s, ok := scenario.Lookup(req.Scenario)
 		if !ok {
@@ -332,6 +355,14 @@ func (r *Run) render(lang string, absolute bool) error {
 		return err
 	}
 	selectors, droppedBy := Selectors(r.Events)
+	r.RandomLost = 0
+	for _, e := range r.Events {
+		// Dropped on the way to a host, with no fault to blame and no
+		// reason given at the receiver: the link's random loss.
+		if e.Kind == trace.SegmentDropped && e.Text == "" && droppedBy[e.ID] == "" && (e.Host == r.Client || e.Host == r.Server) {
+			r.RandomLost++
+		}
+	}
 	for _, s := range segs {
 		seg := Segment{
 			ID: s.ID, From: s.From, To: s.To, Sent: s.Sent.Seconds(), Fate: s.FateWord(), Label: s.Label,
@@ -467,11 +498,11 @@ func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]
 	if c.Loss < 0 || c.Loss > 100 {
 		return nil, "", fieldErr("custom.loss", "a percentage from 0 to 100")
 	}
-	delay, err := parseDuration("custom.delay", c.Delay, 10*time.Millisecond, 0, maxDelay)
+	delay, err := parseDuration("custom.delay", c.Delay, time.Millisecond, 10*time.Millisecond, 0, maxDelay)
 	if err != nil {
 		return nil, "", err
 	}
-	closeAt, err := parseDuration("custom.closeAt", c.CloseAt, 200*time.Millisecond, 0, time.Minute)
+	closeAt, err := parseDuration("custom.closeAt", c.CloseAt, time.Millisecond, 200*time.Millisecond, 0, time.Minute)
 	if err != nil {
 		return nil, "", err
 	}

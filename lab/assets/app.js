@@ -27,6 +27,9 @@ const WORDS = {
     client: 'client', server: 'server',
     selectorHelp: '[SIDE:]KIND[@STATE][#COUNT] — KIND: any, syn, syn-ack, ack, data, fin, rst',
     badDelay: 'Give a positive number of milliseconds',
+    randomLost: (n, p) => n === 0
+      ? ` The ${p}% random loss lost no segment with this seed: try another seed to see it.`
+      : ` The ${p}% random loss lost ${n} of them.`,
   },
   zh: {
     tagline: '每一条 TCP 连接，都画出来。选一个场景，点任意一个箭头让它丢失，看看 TCP 怎么应对。',
@@ -49,6 +52,9 @@ const WORDS = {
     client: '客户端', server: '服务器',
     selectorHelp: '[方向:]类型[@状态][#序号]——方向：client 或 server；类型：any、syn、syn-ack、ack、data、fin、rst',
     badDelay: '请输入正的毫秒数',
+    randomLost: (n, p) => n === 0
+      ? ` 在这个随机种子下，${p}% 的随机丢包没有丢掉任何报文段：换一个种子再看看。`
+      : ` 其中 ${n} 个被 ${p}% 的随机丢包丢掉。`,
   },
 };
 
@@ -90,7 +96,7 @@ function request() {
 // anything else is sent as typed, for the server to judge.
 function durationOf(v, unit) {
   const s = String(v).trim();
-  return /^[0-9]*\.?[0-9]+$/.test(s) ? s + unit : s;
+  return /^-?[0-9]*\.?[0-9]+$/.test(s) ? s + unit : s;
 }
 
 // Errors are shown next to the control that caused them.
@@ -192,7 +198,8 @@ function render(r) {
   renderFaults();
   renderDownloads();
   closeMenu(false);
-  setStatus(r.warning ? r.warning : w('ran')(r.eventCount, r.segments.length), !!r.warning);
+  const loss = r.randomLoss ? w('randomLost')(r.randomLost, r.randomLoss) : '';
+  setStatus(r.warning ? r.warning : w('ran')(r.eventCount, r.segments.length) + loss, !!r.warning);
   document.body.dataset.runs = String(Number(document.body.dataset.runs || 0) + 1);
 }
 
@@ -330,8 +337,9 @@ function openMenu(id, g) {
   $('act-undo').hidden = !(seg.droppedBy && userFaultIndex(seg.droppedBy) >= 0);
   const menu = $('segmenu');
   menu.hidden = false;
-  menu.scrollIntoView({block: 'nearest'});
-  (can ? $('act-drop') : $('act-undo').hidden ? $('act-cancel') : $('act-undo')).focus();
+  // The menu is sticky at the top of the diagram's box: it shows without
+  // scrolling, and focusing its button must not scroll the arrow away.
+  (can ? $('act-drop') : $('act-undo').hidden ? $('act-cancel') : $('act-undo')).focus({preventScroll: true});
 }
 
 function closeMenu(refocus) {
