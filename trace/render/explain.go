@@ -102,6 +102,12 @@ type hostView struct {
 	sentAny, thirdSent bool
 	// zeroWin is set while the host advertises a zero window.
 	zeroWin bool
+	// win is the window the host last advertised, if hasWin.
+	win    uint32
+	hasWin bool
+	// saidFINWin is set once a step has said why the window dropped by
+	// one after the peer's FIN.
+	saidFINWin bool
 	// sentFIN is set once the host has sent its FIN; peerFINEnd is the
 	// sequence number just after the peer's FIN; ackSent the last
 	// acknowledgment number the host sent.
@@ -406,6 +412,26 @@ func (x *explainer) sent(i int, e *trace.Event) {
 	}
 	firstSend := !v.sentAny
 	v.sentAny = true
+	prevWin, hadWin := v.win, v.hasWin
+	if seg.Flags&wire.FlagRST == 0 {
+		v.win, v.hasWin = uint32(seg.Window), true
+	}
+	// The ACK of a FIN advertises one less when the window's right edge
+	// stays put: say why once, where it shows.
+	if seg.Flags.Has(wire.FlagACK) && hadWin && uint32(seg.Window)+1 == prevWin && v.peerFIN && seg.Ack == v.peerFINEnd && !v.saidFINWin {
+		v.saidFINWin = true
+		n := len(x.steps)
+		defer func() {
+			if len(x.steps) > n {
+				en, zh, _ := message("win.fin")
+				if x.lang == "zh" {
+					x.steps[len(x.steps)-1].Text += zh
+				} else {
+					x.steps[len(x.steps)-1].Text += " " + en
+				}
+			}
+		}()
+	}
 	prevAck, hadAck := v.ackSent, v.hasAckSent
 	if seg.Flags.Has(wire.FlagACK) {
 		v.ackSent, v.hasAckSent = seg.Ack, true

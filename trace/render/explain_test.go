@@ -68,7 +68,7 @@ func TestExplainScenarios(t *testing.T) {
 	// heart of what it shows.
 	want := map[string][]string{
 		"handshake":              {"third and last segment of the three-way handshake", "三次握手的第三个"},
-		"client-closes-first":    {"enters TIME_WAIT for 2×MSL", "TIME_WAIT is for the side that closed first", "进入 TIME_WAIT", "四次挥手"},
+		"client-closes-first":    {"enters TIME_WAIT for 2×MSL", "TIME_WAIT is for the side that closed first", "进入 TIME_WAIT", "四次挥手", "The window it advertises is one smaller too", "窗口也小了一"},
 		"server-closes-first":    {"the server acknowledges it and enters TIME_WAIT", "客户端的应用读完了服务器发来的数据"},
 		"half-close":             {"may still send until its own application calls close()", "仍可以继续发送", "calls shutdown(SHUT_WR) (CloseWrite() in Go): a half-close", "半关闭", "still reads and acknowledges"},
 		"lost-syn":               {"the client's SYN is lost in the network", "sends its SYN again (try 2)", "第 2 次", "超时重传"},

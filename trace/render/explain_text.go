@@ -246,6 +246,11 @@ func message(key string) (en, zh string, ok bool) {
 		return "{H}'s {what} arrives at {P} damaged: the checksum does not match, so {P} discards it, just as if it had been lost.",
 			"{H}的{what}到达{P}时已经损坏：校验和对不上，{P}把它丢弃，就像它丢失了一样。", true
 
+	// Appended to the ACK of a FIN whose window is one less.
+	case "win.fin":
+		return "The window it advertises is one smaller too: the acknowledgment moved past the FIN's sequence number while the window's right edge (acknowledgment + window) stayed put, for a receiver neither moves it back (RFC 9293 §3.8.6) nor forward by less than a segment (receiver-side silly window avoidance, §3.8.6.2.2).",
+			"它通告的窗口也小了一：确认号越过了 FIN 占用的那个序号，而窗口的右边界（确认号加窗口）保持不动，因为接收方既不把右边界往回收（RFC 9293 §3.8.6），也不为不足一个报文段的空间把它往前推（接收方的糊涂窗口避免，§3.8.6.2.2）。", true
+
 	// Timers, applications, notes.
 	case "timer.rto":
 		return "{H}'s retransmission timer (RTO) expires: what it sent has not been acknowledged in time.",
