@@ -25,9 +25,9 @@ type Step struct {
 	Event int
 	// ID is the segment the step is about, or 0.
 	ID int
-	// Who names Host in the step's language, as the sentences do ("the
-	// client", "客户端"); a host known by its address is named by its
-	// role (see Roles), so that the address is not repeated.
+	// Who names Host in the step's language ("client", "客户端"); a
+	// host known by its address is named by its role (see Roles), as
+	// the sentences name it, so that the address is not repeated.
 	Who string
 	// Text is the explanation: one or two sentences.
 	Text string
@@ -260,9 +260,9 @@ func (x *explainer) say(i int, e *trace.Event, host string, id int, key string, 
 	if x.lang == "en" {
 		s = sentenceCase(s)
 	}
-	who := ""
-	if host != "" {
-		who = hostName(x.lang, x.role(host))
+	who := x.role(host)
+	if x.lang == "zh" && host != "" {
+		who = hostName("zh", who)
 	}
 	x.steps = append(x.steps, Step{At: e.At, Host: host, Who: who, Event: i, ID: id, Text: s})
 }
@@ -454,6 +454,9 @@ func (x *explainer) sent(i int, e *trace.Event) {
 		case seg.Window > 0 && v.zeroWin:
 			v.zeroWin = false
 			say("send.winopen")
+			return
+		case seg.Window == 0 && v.zeroWin && len(seg.Payload) == 0 && seg.Flags&wire.FlagFIN == 0:
+			say("send.zerowin.still")
 			return
 		case x.wire && pv != nil && pv.zeroWin && len(seg.Payload) <= 1 && seg.Flags&wire.FlagFIN == 0:
 			say("send.zerowin.probe")

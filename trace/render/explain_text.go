@@ -168,6 +168,9 @@ func message(key string) (en, zh string, ok bool) {
 	case "send.winopen":
 		return "{H}'s application has read, so its window opens again: {P} may resume sending.",
 			"{H}的应用读取了数据，窗口重新打开：{P}可以继续发送了。", true
+	case "send.zerowin.still":
+		return "{H} answers with its window still zero: its application has not read yet, so {P} keeps waiting.",
+			"{H}的应答中窗口仍然为零：它的应用还没有读取数据，{P}只能继续等待。", true
 	case "send.zerowin.probe":
 		return "{P}'s window is zero, so {H} sends only a probe (its persist timer) to learn when the window opens.",
 			"{P}的窗口为零，{H}只发送一个探测报文（坚持计时器），以便得知窗口何时打开。", true

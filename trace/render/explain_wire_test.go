@@ -2,6 +2,8 @@ package render_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,9 +108,10 @@ func TestExplainCapture(t *testing.T) {
 				wirePacket{11 * ms, "s", "P. 1:1001(1000) ack 1 win 65535"},
 				wirePacket{21 * ms, "c", ". 1:1(0) ack 1001 win 0"},
 				wirePacket{300 * ms, "s", ". 1000:1000(0) ack 1 win 65535"},
+				wirePacket{300 * ms, "c", ". 1:1(0) ack 1001 win 0"},
 				wirePacket{310 * ms, "c", ". 1:1(0) ack 1001 win 8192"},
 			)
-		}, []string{"the client advertises a zero window", "零窗口", "only a probe", "window opens again"}},
+		}, []string{"the client advertises a zero window", "零窗口", "only a probe", "its window still zero", "window opens again"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			events := c.events(t)
@@ -120,7 +123,7 @@ func TestExplainCapture(t *testing.T) {
 				if strings.Count(en[i].Text, ":") > 0 && (strings.Contains(en[i].Text, "10.0.0.") || strings.Contains(en[i].Text, "192.0.2.")) {
 					t.Errorf("step %d repeats an address: %q", i, en[i].Text)
 				}
-				if en[i].Who != "the client" && en[i].Who != "the server" || zh[i].Who != "客户端" && zh[i].Who != "服务器" {
+				if en[i].Who != "client" && en[i].Who != "server" || zh[i].Who != "客户端" && zh[i].Who != "服务器" {
 					t.Errorf("step %d: who %q / %q, want the role", i, en[i].Who, zh[i].Who)
 				}
 			}
@@ -141,5 +144,50 @@ func TestRoles(t *testing.T) {
 	}
 	if got := render.Roles(handshakeEvents(t)); got != nil {
 		t.Errorf("named hosts: %v", got)
+	}
+}
+
+// Captures of the Linux kernel on loopback (dumpcap -P -i lo, Python
+// sockets): a SYN to a closed port; a client writing 30000 bytes to a
+// server with a 4 KB receive buffer that reads only after 0.5 s, then
+// shutdown(SHUT_WR) and the server's reply; and a request/response
+// exchange whose one-way data the kernel acknowledges after its 40 ms
+// delayed-ACK timer.
+func TestExplainLinuxCaptures(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		conn int
+		want []string
+	}{
+		{"linux-refused-zerowindow-halfclose.pcap", 0, []string{"(no listener)"}},
+		{"linux-refused-zerowindow-halfclose.pcap", 1, []string{"The server advertises a zero window", "only a probe", "its window still zero", "window opens again", "the client has half-closed"}},
+		{"linux-delayed-ack.pcap", 0, []string{"a delayed ACK of 4"}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata", c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			capture, err := render.ReadPcap(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events := capture.Conns[c.conn].Events
+			en, zh := render.Explain(events, "en"), render.Explain(events, "zh")
+			checkSteps(t, events, en, zh)
+			var all strings.Builder
+			for _, s := range en {
+				all.WriteString(s.Text + "\n")
+				if strings.Contains(s.Text, "127.0.0.1") {
+					t.Errorf("an address in %q", s.Text)
+				}
+			}
+			for _, w := range c.want {
+				if !strings.Contains(all.String(), w) {
+					t.Errorf("no step says %q:\n%s", w, all.String())
+				}
+			}
+		})
 	}
 }
