@@ -2,8 +2,10 @@ package stack
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"syscall"
@@ -53,7 +55,12 @@ func (l *Listener) checksCookies(now time.Time) bool {
 }
 
 // Listen listens on address ("host:port", ":port"; host an IP address)
-// for network "tcp", "tcp4" or "tcp6".
+// for network "tcp", "tcp4" or "tcp6", as net.Listen does: port 0 picks
+// a free port from Options.EphemeralPorts, which Addr reports; "tcp" on
+// an unspecified address (":port", "0.0.0.0:port" or "[::]:port")
+// listens on IPv4 and IPv6 both, and Addr reports it as [::]:port; an
+// address the stack does not have fails with EADDRNOTAVAIL, and one a
+// listener covers already with EADDRINUSE.
 func (s *Stack) Listen(network, address string) (net.Listener, error) {
 	return s.ListenBacklog(network, address, DefaultBacklog)
 }
@@ -68,17 +75,78 @@ func (s *Stack) ListenBacklog(network, address string, backlog int) (*Listener, 
 	if backlog <= 0 {
 		backlog = 1
 	}
-	l := &Listener{s: s, addr: ap, queue: make(chan *Conn, backlog), done: make(chan struct{})}
-	if host, _, _ := net.SplitHostPort(address); host == "" && network == "tcp" {
-		l.dual = true
+	// "tcp" on an unspecified address is dual-stack, as net.Listen makes
+	// it (an AF_INET6 socket with IPV6_V6ONLY off). It is kept under the
+	// IPv4 unspecified address; listenerFor gives it IPv6 segments too.
+	dual := network == "tcp" && ap.Addr().IsUnspecified()
+	if dual {
+		ap = netip.AddrPortFrom(netip.IPv4Unspecified(), ap.Port())
+	}
+	l := &Listener{s: s, addr: ap, dual: dual, queue: make(chan *Conn, backlog), done: make(chan struct{})}
+	fail := func(err error) error {
+		return &net.OpError{Op: "listen", Net: network, Addr: l.Addr(), Err: err}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, used := s.listeners[ap]; used {
-		return nil, &net.OpError{Op: "listen", Net: network, Addr: net.TCPAddrFromAddrPort(ap), Err: syscall.EADDRINUSE}
+	switch {
+	case s.closed:
+		return nil, fail(net.ErrClosed)
+	case !ap.Addr().IsUnspecified() && !s.isLocalLocked(ap.Addr()):
+		return nil, fail(os.NewSyscallError("bind", syscall.EADDRNOTAVAIL))
+	case ap.Port() == 0:
+		port, ok := s.listenPort(ap.Addr(), dual)
+		if !ok {
+			return nil, fail(os.NewSyscallError("bind", syscall.EADDRINUSE))
+		}
+		l.addr = netip.AddrPortFrom(ap.Addr(), port)
+	case s.portTaken(ap, dual):
+		return nil, fail(os.NewSyscallError("bind", syscall.EADDRINUSE))
 	}
-	s.listeners[ap] = l
+	s.listeners[l.addr] = l
 	return l, nil
+}
+
+// listenPort picks a free port for a listener on a (dual: both
+// families) from the ephemeral range, as bind(2) to port 0 does: a
+// random start and a linear search, as for Dial (RFC 6056 algorithm
+// 1). s.mu is held.
+func (s *Stack) listenPort(a netip.Addr, dual bool) (uint16, bool) {
+	lo, hi := int(s.opts.EphemeralPorts[0]), int(s.opts.EphemeralPorts[1])
+	n := hi - lo + 1
+	start := rand.IntN(n)
+	for i := 0; i < n; i++ {
+		port := uint16(lo + (start+i)%n)
+		if !s.portTaken(netip.AddrPortFrom(a, port), dual) {
+			return port, true
+		}
+	}
+	return 0, false
+}
+
+// portTaken reports whether a listener already covers some address a
+// listener on ap (dual: both families) would: the same address, or an
+// unspecified address of its family, or either is dual-stack — what
+// makes bind(2) fail with EADDRINUSE for a listening socket on Linux.
+// s.mu is held.
+func (s *Stack) portTaken(ap netip.AddrPort, dual bool) bool {
+	for _, l := range s.listeners {
+		if l.addr.Port() == ap.Port() && overlaps(l.addr.Addr(), l.dual, ap.Addr(), dual) {
+			return true
+		}
+	}
+	return false
+}
+
+// overlaps reports whether listeners on a and b (each dual-stack or
+// not) would both take some segment.
+func overlaps(a netip.Addr, aDual bool, b netip.Addr, bDual bool) bool {
+	switch {
+	case aDual || bDual:
+		return true
+	case a.Is4() != b.Is4():
+		return false
+	}
+	return a == b || a.IsUnspecified() || b.IsUnspecified()
 }
 
 // spawn creates the connection for a SYN to l, with initial sequence
@@ -213,8 +281,18 @@ func (l *Listener) Close() error {
 	}
 }
 
-// Addr implements net.Listener.
-func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.addr) }
+// Addr implements net.Listener. A dual-stack listener's address is
+// [::]:port, as package net reports it.
+func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.AddrPort()) }
+
+// AddrPort returns the listener's address as a netip.AddrPort, [::]:port
+// for a dual-stack listener.
+func (l *Listener) AddrPort() netip.AddrPort {
+	if l.dual {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), l.addr.Port())
+	}
+	return l.addr
+}
 
 // forget removes c from the connection table. c.mu is held.
 func (s *Stack) forget(c *Conn) {

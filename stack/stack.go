@@ -278,6 +278,11 @@ func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
 func (s *Stack) isLocal(a netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.isLocalLocked(a)
+}
+
+// isLocalLocked is isLocal with s.mu held.
+func (s *Stack) isLocalLocked(a netip.Addr) bool {
 	for _, n := range s.nics {
 		for _, p := range n.addrs {
 			if p.Addr() == a {
