@@ -38,11 +38,16 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 		}
 		return e
 	}
-	n, src, err := s.route(remote.Addr())
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, opErr(netip.AddrPort{}, net.ErrClosed)
+	}
+	n, src, err := s.routeLocked(remote.Addr())
 	if err != nil {
+		s.mu.Unlock()
 		return nil, opErr(netip.AddrPort{}, err)
 	}
-	s.mu.Lock()
 	if s.atConnectionLimit() {
 		s.mu.Unlock()
 		s.stats.ConnectionLimitDrops.Add(1)
@@ -55,11 +60,14 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 	}
 	t := tuple{netip.AddrPortFrom(src, port), remote}
 	c := newConn(s, t, n, s.isn.ISN(t.local, t.remote, time.Now()))
+	// c is locked before it is in the table, where Close may find it:
+	// no one else can hold its lock yet, so the lock order (c.mu before
+	// s.mu) is kept, and Close's abort comes after the SYN, not before.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	s.conns[t.key()] = c
 	s.mu.Unlock()
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.tcb.Connect(time.Now())
 	c.flush()
 	for {
@@ -67,7 +75,7 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 		case st.Synchronized():
 			return c, nil
 		case st == tcp.Closed:
-			return nil, opErr(t.local, c.tcb.Err())
+			return nil, opErr(t.local, s.closedOr(c.tcb.Err()))
 		}
 		if err := c.wait(ctx, time.Time{}); err != nil {
 			c.tcb.Abort(time.Now())
@@ -75,4 +83,15 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 			return nil, opErr(t.local, err)
 		}
 	}
+}
+
+// closedOr returns net.ErrClosed if the stack is closed (what ended a
+// call that was waiting), err otherwise.
+func (s *Stack) closedOr(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return net.ErrClosed
+	}
+	return err
 }
