@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"syscall"
 	"time"
 
@@ -18,7 +19,11 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 
 // DialContext connects to address, giving up when ctx is done. Errors are
 // *net.OpError wrapping syscall.ECONNREFUSED, syscall.ETIMEDOUT,
-// context.Canceled, ... as net.Dial's are.
+// syscall.ENETUNREACH (no route), ... as net.Dial's are; when ctx's
+// deadline passes, the error is package net's "i/o timeout", a net.Error
+// whose Timeout is true, which errors.Is finds to be
+// context.DeadlineExceeded (and os.ErrDeadlineExceeded); when ctx is
+// canceled, "operation was canceled", which is context.Canceled.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	if isUDPNetwork(network) {
 		c, err := s.dialUDP(ctx, network, address)
@@ -80,7 +85,7 @@ func (s *Stack) DialContext(ctx context.Context, network, address string) (net.C
 		if err := c.wait(ctx, time.Time{}); err != nil {
 			c.tcb.Abort(time.Now())
 			c.flush()
-			return nil, opErr(t.local, err)
+			return nil, opErr(t.local, contextError(err))
 		}
 	}
 }
@@ -95,3 +100,36 @@ func (s *Stack) closedOr(err error) error {
 	}
 	return err
 }
+
+// contextError maps a context's error to the one package net returns for
+// it (net's mapErr), so that messages and net.Error's Timeout agree with
+// net.Dialer's.
+func contextError(err error) error {
+	switch err {
+	case context.DeadlineExceeded:
+		return timeoutError{}
+	case context.Canceled:
+		return canceledError{}
+	}
+	return err
+}
+
+// timeoutError is package net's "i/o timeout" for a dial whose context
+// expired.
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// Is makes the error context.DeadlineExceeded, as package net's is, and
+// os.ErrDeadlineExceeded, as a deadline's on a net.Conn is.
+func (timeoutError) Is(target error) bool {
+	return target == context.DeadlineExceeded || target == os.ErrDeadlineExceeded
+}
+
+// canceledError is package net's "operation was canceled".
+type canceledError struct{}
+
+func (canceledError) Error() string        { return "operation was canceled" }
+func (canceledError) Is(target error) bool { return target == context.Canceled }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -123,6 +125,56 @@ func TestClosedStack(t *testing.T) {
 				}
 			case <-time.After(2 * time.Second):
 				t.Fatal("blocked after Close")
+			}
+		})
+	}
+}
+
+// Dial's errors are the ones package net's users test for: ENETUNREACH
+// with no route, and an "i/o timeout" that is a net.Error with Timeout
+// when the context's deadline passes, as net.Dialer says.
+func TestDialErrorsAsPackageNet(t *testing.T) {
+	client, _ := twoStacks(t, 1500)
+	a, _ := pipe.New(1500)
+	lonely := stack.New(stack.Options{})
+	lonely.AddInterface(a, netip.MustParsePrefix("203.0.113.1/24"))
+	t.Cleanup(func() { lonely.Close() })
+	expired, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	canceled, cancel2 := context.WithCancel(context.Background())
+	go func() { time.Sleep(30 * time.Millisecond); cancel2() }()
+	for _, c := range []struct {
+		name     string
+		s        *stack.Stack
+		ctx      context.Context
+		address  string
+		is       []error
+		text     string // the error's text ends so
+		timeout  bool   // net.Error's Timeout
+		opErrDst string
+	}{
+		{"no route v4", client, context.Background(), "198.51.100.1:80", []error{syscall.ENETUNREACH, stack.ErrNoRoute}, "network is unreachable", false, "198.51.100.1:80"},
+		{"no route v6", client, context.Background(), "[2001:db9::1]:80", []error{syscall.ENETUNREACH}, "network is unreachable", false, "[2001:db9::1]:80"},
+		{"deadline", lonely, expired, "203.0.113.2:80", []error{context.DeadlineExceeded, os.ErrDeadlineExceeded}, "i/o timeout", true, "203.0.113.2:80"},
+		{"canceled", lonely, canceled, "203.0.113.2:81", []error{context.Canceled}, "operation was canceled", false, "203.0.113.2:81"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.s.DialContext(c.ctx, "tcp", c.address)
+			for _, want := range c.is {
+				if !errors.Is(err, want) {
+					t.Errorf("%v is not %v", err, want)
+				}
+			}
+			var op *net.OpError
+			if !errors.As(err, &op) || op.Op != "dial" || op.Addr.String() != c.opErrDst {
+				t.Errorf("%#v is not a *net.OpError for dialing %s", err, c.opErrDst)
+			}
+			if err != nil && !strings.HasSuffix(err.Error(), c.text) {
+				t.Errorf("%q does not end %q", err, c.text)
+			}
+			var ne net.Error
+			if !errors.As(err, &ne) || ne.Timeout() != c.timeout {
+				t.Errorf("%v: Timeout() is not %v", err, c.timeout)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/seqack/seqack/link"
@@ -171,8 +172,15 @@ type Route struct {
 	Gateway netip.Addr
 }
 
-// ErrNoRoute is returned when no route reaches a destination.
-var ErrNoRoute = errors.New("stack: no route to host")
+// ErrNoRoute is returned, wrapped, when no route reaches a destination.
+// It is syscall.ENETUNREACH to errors.Is, as connect(2) fails on Linux
+// ("network is unreachable").
+var ErrNoRoute error = noRouteError{}
+
+type noRouteError struct{}
+
+func (noRouteError) Error() string        { return "network is unreachable" }
+func (noRouteError) Is(target error) bool { return target == syscall.ENETUNREACH }
 
 // New returns a stack with no interfaces.
 func New(opts Options) *Stack {
@@ -263,7 +271,7 @@ func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
 		}
 	}
 	if best < 0 {
-		return nil, netip.Addr{}, fmt.Errorf("%w %v", ErrNoRoute, dst)
+		return nil, netip.Addr{}, fmt.Errorf("no route to %v: %w", dst, ErrNoRoute)
 	}
 	n := s.nics[s.routes[best].NIC]
 	for _, a := range n.addrs {
@@ -271,7 +279,7 @@ func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
 			return n, a.Addr(), nil
 		}
 	}
-	return nil, netip.Addr{}, fmt.Errorf("%w %v: interface %d has no address of its family", ErrNoRoute, dst, n.id)
+	return nil, netip.Addr{}, fmt.Errorf("no route to %v (interface %d has no address of its family): %w", dst, n.id, ErrNoRoute)
 }
 
 // isLocal reports whether a is one of the stack's addresses.
