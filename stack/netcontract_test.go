@@ -1,8 +1,11 @@
 package stack_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -11,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 )
@@ -179,3 +183,105 @@ func TestDialErrorsAsPackageNet(t *testing.T) {
 		})
 	}
 }
+
+// Over a link with a small MTU, segments carry at most MTU less the IP
+// and TCP headers, options included, and data goes through.
+func TestSmallMTU(t *testing.T) {
+	for _, c := range []struct {
+		mtu          int
+		server, addr string
+	}{
+		{68, "192.0.2.2/24", "192.0.2.2:80"}, // IPv4's minimum (RFC 791)
+		{100, "192.0.2.2/24", "192.0.2.2:80"},
+		{128, "192.0.2.2/24", "192.0.2.2:80"},
+		{160, "192.0.2.2/24", "192.0.2.2:80"},
+		{576, "192.0.2.2/24", "192.0.2.2:80"},
+		{1280, "2001:db8::2/64", "[2001:db8::2]:80"}, // IPv6's minimum (RFC 8200 §5)
+	} {
+		t.Run(fmt.Sprint(c.mtu, " ", c.addr), func(t *testing.T) {
+			a, b := pipe.New(c.mtu)
+			client, server := stack.New(stack.Options{}), stack.New(stack.Options{})
+			clientAddr := "192.0.2.1/24"
+			if strings.Contains(c.server, ":") {
+				clientAddr = "2001:db8::1/64"
+			}
+			if _, err := client.AddInterface(a, netip.MustParsePrefix(clientAddr)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := server.AddInterface(b, netip.MustParsePrefix(c.server)); err != nil {
+				t.Fatal(err)
+			}
+			defer client.Close()
+			defer server.Close()
+			ln, err := server.Listen("tcp", ":80")
+			if err != nil {
+				t.Fatal(err)
+			}
+			echoServer(t, ln)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			conn, err := client.DialContext(ctx, "tcp", c.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			hdr := 40
+			if strings.Contains(c.server, ":") {
+				hdr = 60
+			}
+			if mss := conn.(*stack.Conn).Info().MSS; mss > c.mtu-hdr || mss <= 0 {
+				t.Errorf("MSS %d over an MTU of %d", mss, c.mtu)
+			}
+			data := bytes.Repeat([]byte("0123456789abcdef"), 1024)
+			go conn.Write(data)
+			got := make([]byte, len(data))
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(conn, got); err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("echo of %d bytes: %v", len(data), err)
+			}
+		})
+	}
+}
+
+// AddInterface refuses what cannot work, with an error rather than a
+// panic or a silent stall.
+func TestAddInterfaceRefuses(t *testing.T) {
+	small4, _ := pipe.New(68)
+	v6, _ := pipe.New(1280)
+	small6, _ := pipe.New(1279)
+	for _, c := range []struct {
+		name  string
+		ep    link.Endpoint
+		addrs []netip.Prefix
+		ok    bool
+	}{
+		{"nil endpoint", nil, []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}, false},
+		{"zero prefix", v6, []netip.Prefix{{}}, false},
+		{"IPv6 under 1280", small6, []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")}, false},
+		{"IPv6 beside IPv4 under 1280", small6, []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24"), netip.MustParsePrefix("2001:db8::1/64")}, false},
+		{"IPv4 under 68", mtuLink{67}, []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}, false},
+		{"IPv4 at 68", small4, []netip.Prefix{netip.MustParsePrefix("192.0.2.1/24")}, true},
+		{"IPv6 at 1280", v6, []netip.Prefix{netip.MustParsePrefix("2001:db8::1/64")}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := stack.New(stack.Options{})
+			defer s.Close()
+			_, err := s.AddInterface(c.ep, c.addrs...)
+			if (err == nil) != c.ok {
+				t.Fatalf("AddInterface: %v, want ok %v", err, c.ok)
+			}
+			if !c.ok && len(s.Connections()) != 0 {
+				t.Error("refused, yet changed the stack")
+			}
+		})
+	}
+}
+
+// mtuLink is a link of a given MTU that carries nothing.
+type mtuLink struct{ mtu int }
+
+func (l mtuLink) MTU() int                            { return l.mtu }
+func (mtuLink) WritePacket([]byte) error              { return nil }
+func (mtuLink) WritePackets(ps [][]byte) (int, error) { return len(ps), nil }
+func (mtuLink) Attach(func([]byte))                   {}
+func (mtuLink) Close() error                          { return nil }

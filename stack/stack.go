@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -28,7 +29,9 @@ type Options struct {
 	// auto-tuning, CUBIC, black-hole detection) with Nagle's algorithm
 	// off, as package net sets it. The stack copies it and runs what it
 	// says: it only fills in what a driver provides — MSS from each
-	// route's MTU (an MSS set here caps it), SegmentOffload from the
+	// route's MTU (an MSS set here caps it; on an IPv4 link of an MTU
+	// under 144 bytes timestamps and SACK are left off, as their options
+	// would not fit beside the data), SegmentOffload from the
 	// interface, Counters (Stats().TCP), ReleaseBuffer and SendBuffer
 	// (the link's buffer pools), and one ChallengeACKs limiter for the
 	// host if none is set.
@@ -215,11 +218,41 @@ func New(opts Options) *Stack {
 	return s
 }
 
+// Minimum MTUs of a link carrying each IP version: every IPv4 host
+// takes 68-byte datagrams unfragmented (RFC 791), and IPv6 needs links of
+// 1280 (RFC 8200 §5).
+const (
+	MinMTUIPv4 = 68
+	MinMTUIPv6 = 1280
+)
+
 // AddInterface attaches ep with the given addresses (address and prefix
 // length, e.g. 192.0.2.1/24), adds a route for each prefix, and starts
-// receiving. It returns the interface's index, for AddRoute.
-func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
+// receiving. It returns the interface's index, for AddRoute. It fails,
+// changing nothing, for a nil endpoint, an invalid or unspecified
+// address, or an MTU too small for an address's IP version (MinMTUIPv4,
+// MinMTUIPv6).
+func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) (int, error) {
+	if ep == nil {
+		return 0, errors.New("stack: AddInterface: nil endpoint")
+	}
+	for _, a := range addrs {
+		switch {
+		case !a.IsValid():
+			return 0, fmt.Errorf("stack: AddInterface: invalid address %v", a)
+		case a.Addr().IsUnspecified():
+			return 0, fmt.Errorf("stack: AddInterface: unspecified address %v", a)
+		case a.Addr().Is4() && ep.MTU() < MinMTUIPv4:
+			return 0, fmt.Errorf("stack: AddInterface: MTU %d is under IPv4's minimum of %d (RFC 791)", ep.MTU(), MinMTUIPv4)
+		case a.Addr().Is6() && ep.MTU() < MinMTUIPv6:
+			return 0, fmt.Errorf("stack: AddInterface: MTU %d is under IPv6's minimum of %d (RFC 8200 §5), for %v", ep.MTU(), MinMTUIPv6, a)
+		}
+	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("stack: AddInterface: %w", net.ErrClosed)
+	}
 	n := &nic{id: len(s.nics), ep: ep, addrs: addrs}
 	if o, ok := ep.(link.ChecksumOffloader); ok {
 		n.offload = o.ChecksumOffload()
@@ -237,7 +270,7 @@ func (s *Stack) AddInterface(ep link.Endpoint, addrs ...netip.Prefix) int {
 	} else {
 		ep.Attach(func(p []byte) { s.deliverBatch(n, [][]byte{p}) })
 	}
-	return n.id
+	return n.id, nil
 }
 
 // AddRoute adds a route; a zero-length Dst makes it a default route.
@@ -382,17 +415,22 @@ func (s *Stack) Close() error {
 // configFor returns the TCP config for a connection to dst over a link of
 // the given MTU: the stack's config with the MSS the MTU allows (RFC 9293
 // §3.7.1: MTU less the IP and TCP headers), or the configured MSS if it is
-// smaller. Configs are shared by every connection with the same MSS.
+// smaller; under smallMSS, without timestamps and SACK. Configs are
+// shared by every connection with the same MSS.
 // s.mu is held.
 func (s *Stack) configFor(dst netip.Addr, n *nic) *tcp.Config {
 	hdr := 40
 	if dst.Is6() {
 		hdr = 60
 	}
-	mss := uint16(min(max(n.ep.MTU()-hdr, 88), 65495))
+	mss := uint16(min(max(n.ep.MTU()-hdr, 1), 65495))
 	if s.tcpCfg.MSS != 0 && s.tcpCfg.MSS < mss {
 		mss = s.tcpCfg.MSS
 	}
+	// On a link too small for the options beside a useful payload,
+	// connections go without them: a packet may not exceed the MTU,
+	// and the stack does not fragment.
+	small := mss < smallMSS
 	// Segments of several MSS for a link that cuts them up, leaving room
 	// for the headers at their longest (IP options aside).
 	offload := 0
@@ -405,11 +443,20 @@ func (s *Stack) configFor(dst netip.Addr, n *nic) *tcp.Config {
 		copied := *s.tcpCfg
 		copied.MSS = mss
 		copied.SegmentOffload = offload
+		if small {
+			copied.NoTimestamps, copied.NoSACK = true, true
+		}
 		cfg = &copied
 		s.configs[key] = cfg
 	}
 	return cfg
 }
+
+// smallMSS is the MSS under which connections run without timestamps and
+// SACK: their options take up to 40 bytes of every segment, and the
+// engine keeps at least 64 bytes of payload in one (tcp.Conn's floor).
+// It is an IPv4 MTU under 144 bytes.
+const smallMSS = 64 + 40
 
 // configKey tells apart the TCP settings a stack's connections use: by
 // MSS and segmentation offload, which follow from their route.

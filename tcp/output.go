@@ -41,7 +41,9 @@ func (c *Conn) payloadMSS() int {
 	if c.sackOK && len(c.recv.ooo) > 0 {
 		n -= 4 + 8*min(len(c.recv.ooo), blocks) // NOP, NOP, SACK header, blocks
 	}
-	return max(n, 64)
+	// A floor against a peer's tiny MSS, as Linux's tcp_min_snd_mss,
+	// but never above our own MSS: a link of a small MTU takes no more.
+	return max(n, min(64, int(c.cfg.mss())))
 }
 
 // openWindow moves the right edge of the receive window (RCV.NXT +

@@ -189,7 +189,15 @@ func openTunNet(f *netFlags, stderr io.Writer) (*tunNet, error) {
 	if n.pcapW != nil {
 		ep = pcap.Wrap(dev, n.pcapW)
 	}
-	nic := n.stack.AddInterface(ep, f.addrs...)
+	nic, err := n.stack.AddInterface(ep, f.addrs...)
+	if err != nil {
+		n.stack.Close()
+		dev.Close()
+		if n.pcapF != nil {
+			n.pcapF.Close()
+		}
+		return nil, err
+	}
 	// Default routes, so that replies reach peers beyond the device's
 	// own prefixes: the kernel forwards them if it routes.
 	var has4, has6 bool
