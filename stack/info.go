@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 type Info struct {
 	State         tcp.State
 	Local, Remote netip.AddrPort
+	// DualStack marks a listener on IPv4 and IPv6 both ("tcp" on an
+	// unspecified address); its Local is [::]:port, and ss shows it as
+	// *:port.
+	DualStack bool
 	tcp.Stats
 }
 
@@ -41,7 +46,7 @@ func (s *Stack) Connections() []Info {
 		infos = append(infos, Info{State: tcp.TimeWait, Local: e.t.local, Remote: e.t.remote})
 	}
 	for _, l := range s.listeners {
-		info := Info{State: tcp.Listen, Local: l.addr}
+		info := Info{State: tcp.Listen, Local: l.AddrPort(), DualStack: l.dual}
 		info.SendQueue, info.ReceiveQueue = cap(l.queue), len(l.queue)
 		infos = append(infos, info)
 	}
@@ -62,23 +67,42 @@ func (s *Stack) Connections() []Info {
 }
 
 // String formats the socket as one line of `ss -tni`: state, queues,
-// addresses, then the TCP details of a live connection.
+// addresses, then the TCP details of a live connection, times in
+// milliseconds as ss prints them (%g of whole microseconds; rtt left
+// out before the first sample).
 func (i Info) String() string {
-	remote := "*:*"
-	if i.Remote.IsValid() {
+	local, remote := i.Local.String(), "*:*"
+	switch {
+	case i.Remote.IsValid():
 		remote = i.Remote.String()
+	case i.DualStack:
+		local = "*:" + strconv.Itoa(int(i.Local.Port()))
+	case i.Local.Addr().Is4():
+		remote = "0.0.0.0:*"
+	case i.Local.Addr().Is6():
+		remote = "[::]:*"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-11s %6d %6d %s %s", i.State, i.ReceiveQueue, i.SendQueue, i.Local, remote)
+	fmt.Fprintf(&b, "%-11s %6d %6d %s %s", i.State, i.ReceiveQueue, i.SendQueue, local, remote)
 	if i.State == tcp.Listen || i.State == tcp.TimeWait || i.State == tcp.Closed {
 		return b.String()
 	}
 	if i.SendScale >= 0 {
 		fmt.Fprintf(&b, " wscale:%d,%d", i.SendScale, i.ReceiveScale)
 	}
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.3g", float64(d)/float64(time.Millisecond)) }
-	fmt.Fprintf(&b, " rto:%s rtt:%s/%s mss:%d bytes_sent:%d bytes_received:%d segs_out:%d segs_in:%d retrans:%d snd_wnd:%d rcv_wnd:%d",
-		ms(i.RTO), ms(i.SRTT), ms(i.RTTVar), i.MSS, i.BytesSent, i.BytesReceived,
+	fmt.Fprintf(&b, " rto:%s", ssMillis(i.RTO))
+	if i.SRTT > 0 {
+		fmt.Fprintf(&b, " rtt:%s/%s", ssMillis(i.SRTT), ssMillis(i.RTTVar))
+	}
+	fmt.Fprintf(&b, " mss:%d bytes_sent:%d bytes_received:%d segs_out:%d segs_in:%d retrans:%d snd_wnd:%d rcv_wnd:%d",
+		i.MSS, i.BytesSent, i.BytesReceived,
 		i.SegmentsSent, i.SegmentsReceived, i.Retransmissions, i.SendWindow, i.ReceiveWindow)
 	return b.String()
+}
+
+// ssMillis prints d as ss prints tcp_info's times: microseconds divided
+// by 1000, with C's %g (six significant digits, no exponent below 10^6
+// ms): 1000, 204.5, 0.023.
+func ssMillis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'g', 6, 64)
 }

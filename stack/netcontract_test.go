@@ -17,6 +17,7 @@ import (
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
 )
 
 // What package net's users expect of Listen: a free port for port 0,
@@ -285,3 +286,55 @@ func (mtuLink) WritePacket([]byte) error              { return nil }
 func (mtuLink) WritePackets(ps [][]byte) (int, error) { return len(ps), nil }
 func (mtuLink) Attach(func([]byte))                   {}
 func (mtuLink) Close() error                          { return nil }
+
+// Info.String prints what `ss -tni` prints: times in milliseconds to the
+// microsecond with %g, no rtt before a sample, and listeners' addresses
+// as ss shows them.
+func TestInfoStringAsSS(t *testing.T) {
+	conn := func(rto, srtt, rttvar time.Duration) stack.Info {
+		i := stack.Info{State: tcp.Established, Local: netip.MustParseAddrPort("192.0.2.1:40000"), Remote: netip.MustParseAddrPort("192.0.2.2:443")}
+		i.RTO, i.SRTT, i.RTTVar, i.MSS, i.SendScale, i.ReceiveScale = rto, srtt, rttvar, 1448, 7, 7
+		return i
+	}
+	for _, c := range []struct {
+		name string
+		info stack.Info
+		want string // a part of the line
+		not  string // not a part of it
+	}{
+		{"rto of a second", conn(time.Second, 0, 0), " rto:1000 ", "e+"},
+		{"rto of two minutes", conn(120*time.Second, 0, 0), " rto:120000 ", "e+"},
+		{"rto fractional", conn(204500*time.Microsecond, 0, 0), " rto:204.5 ", ""},
+		{"sub-millisecond rtt", conn(200*time.Millisecond, 23*time.Microsecond, 11*time.Microsecond), " rtt:0.023/0.011 ", ""},
+		{"rtt to the microsecond", conn(200*time.Millisecond, 12345678*time.Nanosecond, 1500*time.Nanosecond), " rtt:12.345/0.001 ", ""},
+		{"no rtt sample yet", conn(time.Second, 0, 0), " mss:1448", "rtt:"},
+		{"IPv4 listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("0.0.0.0:80")}, " 0.0.0.0:80 0.0.0.0:*", ""},
+		{"IPv6 listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("[::]:80")}, " [::]:80 [::]:*", ""},
+		{"dual-stack listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("[::]:443"), DualStack: true}, " *:443 *:*", ""},
+		{"bound listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("192.0.2.2:80")}, " 192.0.2.2:80 0.0.0.0:*", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.info.String()
+			if !strings.Contains(s, c.want) || c.not != "" && strings.Contains(s, c.not) {
+				t.Errorf("%q: want %q in it and not %q", s, c.want, c.not)
+			}
+		})
+	}
+	// What a stack reports of its own listeners.
+	_, server := twoStacks(t, 1500)
+	for _, l := range [][2]string{{"tcp", ":443"}, {"tcp4", ":80"}, {"tcp6", ":81"}} {
+		ln, err := server.Listen(l[0], l[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+	}
+	var lines []string
+	for _, i := range server.Connections() {
+		lines = append(lines, strings.Join(strings.Fields(i.String()), " "))
+	}
+	want := []string{"LISTEN 0 128 0.0.0.0:80 0.0.0.0:*", "LISTEN 0 128 [::]:81 [::]:*", "LISTEN 0 128 *:443 *:*"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Connections:\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
