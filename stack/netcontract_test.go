@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -336,5 +338,43 @@ func TestInfoStringAsSS(t *testing.T) {
 	want := []string{"LISTEN 0 128 0.0.0.0:80 0.0.0.0:*", "LISTEN 0 128 [::]:81 [::]:*", "LISTEN 0 128 *:443 *:*"}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Connections:\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A snapshot of the counters holds every one of them, as plain numbers
+// that print (go vet forbids copying the live atomics).
+func TestStatsSnapshot(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	c, s := dialPair(t, client, server, 80)
+	c.Write([]byte("hello"))
+	io.ReadFull(s, make([]byte, 5))
+	printed := fmt.Sprint(client.Stats().Snapshot())
+	for _, want := range []string{"PacketsReceived ", "PacketsSent ", "TCP.ActiveOpens 1\n", "TCP.SegmentsSent "} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("printed snapshot lacks %q:\n%s", want, printed)
+		}
+	}
+	if strings.Contains(printed, " 0\n") {
+		t.Errorf("printed snapshot shows zeros:\n%s", printed)
+	}
+	if got := server.Stats().Snapshot().TCP.PassiveOpens; got != 1 {
+		t.Errorf("PassiveOpens %d, want 1", got)
+	}
+	// Every live counter is in the snapshot, under its name.
+	live := reflect.ValueOf(server.Stats()).Elem()
+	for i := 0; i < live.NumField(); i++ {
+		if f := live.Field(i); f.Type() == reflect.TypeOf(atomic.Uint64{}) {
+			f.Addr().Interface().(*atomic.Uint64).Store(uint64(1000 + i))
+		}
+	}
+	snap := reflect.ValueOf(server.Stats().Snapshot())
+	for i := 0; i < live.NumField(); i++ {
+		name := live.Type().Field(i).Name
+		if name == "TCP" {
+			continue
+		}
+		if f := snap.FieldByName(name); !f.IsValid() || f.Uint() != uint64(1000+i) {
+			t.Errorf("StatsSnapshot.%s does not hold Stats.%s", name, name)
+		}
 	}
 }

@@ -108,8 +108,11 @@ type Stack struct {
 	udp       udpTable // UDP sockets, under a lock of their own
 }
 
-// Stats are a stack's counters, in the spirit of `netstat -s`: packets
-// in and out, what was dropped and why, and TCP's own counters.
+// Stats are a stack's live counters, in the spirit of `netstat -s`:
+// packets in and out, what was dropped and why, and TCP's own counters.
+// They are atomics the stack adds to as it works: read one with Load, or
+// take a Snapshot of all of them to copy, compare or print (copying Stats
+// itself would copy the atomics, which go vet reports).
 type Stats struct {
 	PacketsReceived, PacketsSent atomic.Uint64
 	// PacketsFramed counts packets sent without a copy of their payload:
@@ -465,7 +468,8 @@ type configKey struct {
 	offload int
 }
 
-// Stats returns the stack's counters.
+// Stats returns the stack's live counters; Stats().Snapshot() gives
+// their values.
 func (s *Stack) Stats() *Stats { return &s.stats }
 
 // atConnectionLimit reports whether the stack holds MaxConnections

@@ -1,0 +1,81 @@
+package stack
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// StatsSnapshot holds the values of a stack's Stats at one moment, as
+// plain numbers: fields of the same names, and TCP's as
+// tcp.CounterValues.
+type StatsSnapshot struct {
+	PacketsReceived, PacketsSent uint64
+	PacketsFramed                uint64
+	MalformedPackets             uint64
+	BadChecksums                 uint64
+	NotForUs                     uint64
+	ResetsSent                   uint64
+	ListenOverflows              uint64
+	EchoRequests                 uint64
+	SendErrors                   uint64
+	ICMPErrorsReceived           uint64
+	ICMPErrorsIgnored            uint64
+	UnknownProtocol              uint64
+	TimeWaitOverflows            uint64
+	SynCookiesSent               uint64
+	SynCookiesAccepted           uint64
+	SynCookiesIgnored            uint64
+	ConnectionLimitDrops         uint64
+	OrphanOverflows              uint64
+	OrphanMemoryOverflows        uint64
+	TCP                          tcp.CounterValues
+}
+
+// Snapshot returns the counters' values. Each is read atomically; the
+// set is not one instant's, as the stack works while it is read.
+func (st *Stats) Snapshot() StatsSnapshot {
+	return StatsSnapshot{
+		PacketsReceived:       st.PacketsReceived.Load(),
+		PacketsSent:           st.PacketsSent.Load(),
+		PacketsFramed:         st.PacketsFramed.Load(),
+		MalformedPackets:      st.MalformedPackets.Load(),
+		BadChecksums:          st.BadChecksums.Load(),
+		NotForUs:              st.NotForUs.Load(),
+		ResetsSent:            st.ResetsSent.Load(),
+		ListenOverflows:       st.ListenOverflows.Load(),
+		EchoRequests:          st.EchoRequests.Load(),
+		SendErrors:            st.SendErrors.Load(),
+		ICMPErrorsReceived:    st.ICMPErrorsReceived.Load(),
+		ICMPErrorsIgnored:     st.ICMPErrorsIgnored.Load(),
+		UnknownProtocol:       st.UnknownProtocol.Load(),
+		TimeWaitOverflows:     st.TimeWaitOverflows.Load(),
+		SynCookiesSent:        st.SynCookiesSent.Load(),
+		SynCookiesAccepted:    st.SynCookiesAccepted.Load(),
+		SynCookiesIgnored:     st.SynCookiesIgnored.Load(),
+		ConnectionLimitDrops:  st.ConnectionLimitDrops.Load(),
+		OrphanOverflows:       st.OrphanOverflows.Load(),
+		OrphanMemoryOverflows: st.OrphanMemoryOverflows.Load(),
+		TCP:                   st.TCP.Snapshot(),
+	}
+}
+
+// String prints the counters that are not zero, one "Name value" a
+// line as nstat does, TCP's named "TCP.Name".
+func (v StatsSnapshot) String() string {
+	var b strings.Builder
+	rv := reflect.ValueOf(v)
+	for i := 0; i < rv.NumField(); i++ {
+		if f := rv.Field(i); f.Kind() == reflect.Uint64 && f.Uint() != 0 {
+			fmt.Fprintf(&b, "%s %d\n", rv.Type().Field(i).Name, f.Uint())
+		}
+	}
+	for _, line := range strings.SplitAfter(v.TCP.String(), "\n") {
+		if line != "" {
+			b.WriteString("TCP." + line)
+		}
+	}
+	return b.String()
+}
