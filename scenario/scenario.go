@@ -1,7 +1,7 @@
 // Package scenario holds seqack's built-in scenarios: small, deterministic
-// runs of two hosts in the simulator, each showing one thing from the
-// founding article — the handshake, the four-segment close, TIME_WAIT —
-// or one "what if this segment is lost?".
+// runs of two hosts in the simulator, each showing one thing every TCP
+// course teaches — the three-way handshake, the four-segment close,
+// TIME_WAIT — or one "what if this segment is lost?".
 //
 // Every scenario runs a client (10.0.0.1) and a server (10.0.0.2, port
 // 80) joined by a link with a 10 ms one-way delay. Extra faults can be

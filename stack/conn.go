@@ -43,9 +43,7 @@ type Conn struct {
 func newConn(s *Stack, t tuple, n *nic, iss tcp.Seq) *Conn {
 	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
 	c.tcb = tcp.NewConn(s.configFor(t.remote.Addr(), n), iss)
-	if s.opts.Logger != nil || s.opts.Trace != nil {
-		c.tcb.SetObserver(c)
-	}
+	c.observe()
 	return c
 }
 

@@ -270,7 +270,7 @@ func (s *Stack) cookieACK(l *Listener, t tuple, ack *tcp.Segment, now time.Time)
 	c := &Conn{s: s, local: t.local, remote: t.remote, nic: n}
 	c.tcb = tcp.NewConnFromCookie(cfg, k, ack, now)
 	if s.opts.Logger != nil || s.opts.Trace != nil {
-		c.tcb.SetObserver(c)
+		c.tcb.SetObserver((*observer)(c))
 	}
 	if s.atConnectionLimit() || !l.acceptCookie(c) {
 		s.stats.ListenOverflows.Add(1)

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -376,5 +378,45 @@ func TestStatsSnapshot(t *testing.T) {
 		if f := snap.FieldByName(name); !f.IsValid() || f.Uint() != uint64(1000+i) {
 			t.Errorf("StatsSnapshot.%s does not hold Stats.%s", name, name)
 		}
+	}
+}
+
+// The engine's observer methods are the stack's plumbing, not part of
+// Conn's API.
+func TestConnHasNoPlumbing(t *testing.T) {
+	if _, ok := any(&stack.Conn{}).(tcp.Observer); ok {
+		t.Error("*stack.Conn implements tcp.Observer: users can call StateChanged and TimerFired")
+	}
+	for _, name := range []string{"StateChanged", "TimerFired"} {
+		if _, ok := reflect.TypeOf(&stack.Conn{}).MethodByName(name); ok {
+			t.Errorf("*stack.Conn has method %s", name)
+		}
+	}
+}
+
+// The documentation speaks for itself: it names sources a reader can
+// find (RFCs, textbooks, tools), not "the founding article".
+func TestDocsCiteWhatReadersCanFind(t *testing.T) {
+	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), ".") && path != ".." {
+			return filepath.SkipDir
+		}
+		if ext := filepath.Ext(path); ext != ".go" && ext != ".md" || strings.HasSuffix(path, "netcontract_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(bytes.ToLower(b), []byte("founding article")) {
+			t.Errorf("%s mentions the founding article", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -8,26 +8,41 @@ import (
 	"github.com/seqack/seqack/trace"
 )
 
+// observer is a connection seen as its engine's tcp.Observer: a type of
+// its own, so that the Observer methods are the stack's plumbing, not
+// methods of Conn its users could call.
+type observer Conn
+
+// observe makes c's engine report its state changes and timer expiries
+// to the logger and the trace hook, if either is set.
+func (c *Conn) observe() {
+	if c.s.opts.Logger != nil || c.s.opts.Trace != nil {
+		c.tcb.SetObserver((*observer)(c))
+	}
+}
+
 // StateChanged implements tcp.Observer: a connection's state change goes
 // to the logger and the trace hook, when they are set.
-func (c *Conn) StateChanged(_ *tcp.Conn, from, to tcp.State) {
-	if l := c.s.opts.Logger; l != nil {
-		l.Debug("tcp state", "local", c.local, "remote", c.remote, "from", from, "to", to)
+func (o *observer) StateChanged(_ *tcp.Conn, from, to tcp.State) {
+	if l := o.s.opts.Logger; l != nil {
+		l.Debug("tcp state", "local", o.local, "remote", o.remote, "from", from, "to", to)
 	}
-	if f := c.s.opts.Trace; f != nil {
-		f(trace.Event{Kind: trace.StateChanged, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), Conn: trace.Tuple{Local: c.local, Remote: c.remote}, From: from, To: to})
+	if f := o.s.opts.Trace; f != nil {
+		f(trace.Event{Kind: trace.StateChanged, Host: o.local.Addr().String(), Peer: o.remote.Addr().String(), Conn: trace.Tuple{Local: o.local, Remote: o.remote}, From: from, To: to})
 	}
 }
 
 // TimerFired implements tcp.Observer.
-func (c *Conn) TimerFired(_ *tcp.Conn, t tcp.Timer) {
-	if l := c.s.opts.Logger; l != nil {
-		l.Debug("tcp timer", "local", c.local, "remote", c.remote, "timer", t)
+func (o *observer) TimerFired(_ *tcp.Conn, t tcp.Timer) {
+	if l := o.s.opts.Logger; l != nil {
+		l.Debug("tcp timer", "local", o.local, "remote", o.remote, "timer", t)
 	}
-	if f := c.s.opts.Trace; f != nil {
-		f(trace.Event{Kind: trace.TimerFired, Host: c.local.Addr().String(), Peer: c.remote.Addr().String(), Conn: trace.Tuple{Local: c.local, Remote: c.remote}, Timer: t})
+	if f := o.s.opts.Trace; f != nil {
+		f(trace.Event{Kind: trace.TimerFired, Host: o.local.Addr().String(), Peer: o.remote.Addr().String(), Conn: trace.Tuple{Local: o.local, Remote: o.remote}, Timer: t})
 	}
 }
+
+var _ tcp.Observer = (*observer)(nil)
 
 // traceSegment gives the trace hook a segment sent (or, with delivered,
 // received) between local and remote. Its payload is copied: the

@@ -35,8 +35,8 @@ var stateNames = [...]string{
 	TimeWait:    "TIME_WAIT",
 }
 
-// String returns the state's name as netstat and the founding article
-// spell it: "SYN_SENT", "FIN_WAIT_1", "TIME_WAIT".
+// String returns the state's name as netstat and ss spell it (RFC 9293
+// writes SYN-SENT): "SYN_SENT", "FIN_WAIT_1", "TIME_WAIT".
 func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]

@@ -100,8 +100,8 @@ const (
 	sideWidth = 13
 )
 
-// Text draws events as the two-column sequence diagram of the
-// founding article: time runs down the page, each side's states are
+// Text draws events as the two-column sequence diagram textbooks draw
+// of TCP: time runs down the page, each side's states are
 // written in its column on the row where they change, each segment is an
 // arrow from its sender toward its receiver labelled in packetdrill
 // notation, a lost segment's arrow stops in the middle with a cross, and
