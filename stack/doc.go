@@ -12,6 +12,11 @@
 //	ln, _ := server.Listen("tcp", ":80")
 //	conn, _ := client.Dial("tcp", "192.0.2.2:80")
 //
+// Every stack has a loopback interface, as a host does: 127.0.0.0/8, ::1
+// and the stack's own addresses are reached through it, so a server and
+// a client on one stack talk to each other. Packets from or to loopback
+// addresses arriving from a link are dropped (RFC 1122 §3.2.1.3).
+//
 // # Connections
 //
 // A Conn has the methods of *net.TCPConn that make sense here (half-close,

@@ -74,7 +74,7 @@ func (s *Stack) deliver(n *nic, p []byte, b *inputBatch) (kept bool) {
 		s.logDrop("malformed IP packet", err)
 		return false
 	}
-	if !s.isLocal(ip.Dst) {
+	if !s.accepts(n, ip.Src, ip.Dst) {
 		s.stats.NotForUs.Add(1)
 		s.logDrop("not for us", nil)
 		return false

@@ -90,6 +90,7 @@ type Stack struct {
 
 	mu        sync.Mutex
 	nics      []*nic
+	lo        *nic // the loopback interface, once used (loopback.go)
 	routes    []Route
 	conns     map[connKey]*Conn
 	timeWaits map[connKey]*timeWaitEntry
@@ -120,7 +121,7 @@ type Stats struct {
 	PacketsFramed        atomic.Uint64
 	MalformedPackets     atomic.Uint64 // failed to parse
 	BadChecksums         atomic.Uint64 // TCP checksum wrong
-	NotForUs             atomic.Uint64 // destination not one of our addresses
+	NotForUs             atomic.Uint64 // destination not one of our addresses, or a loopback address arriving from a link
 	ResetsSent           atomic.Uint64 // RSTs for segments to no connection
 	ListenOverflows      atomic.Uint64 // SYNs dropped: SYN or accept queue full
 	EchoRequests         atomic.Uint64
@@ -167,6 +168,7 @@ type nic struct {
 	// segmentOffload is the longest TCP packet the link cuts into
 	// MTU-sized ones (link.SegmentOffloader); 0 if none.
 	segmentOffload int
+	loopback       bool // the stack's loopback interface (loopback.go)
 }
 
 // Route sends packets for Dst out of interface NIC (an index returned by
@@ -295,8 +297,16 @@ func (s *Stack) route(dst netip.Addr) (*nic, netip.Addr, error) {
 	return s.routeLocked(dst)
 }
 
-// routeLocked is route with s.mu held.
+// routeLocked is route with s.mu held. A destination on this host,
+// a loopback address or one of the stack's own, is reached over the
+// loopback interface.
 func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
+	if src, ok := s.localSource(dst); ok {
+		if lo := s.loopbackLocked(); lo != nil {
+			return lo, src, nil
+		}
+		return nil, netip.Addr{}, net.ErrClosed
+	}
 	best := -1
 	for i, r := range s.routes {
 		if r.Dst.Addr().Is4() != dst.Is4() || !r.Dst.Contains(dst) {
@@ -318,7 +328,8 @@ func (s *Stack) routeLocked(dst netip.Addr) (*nic, netip.Addr, error) {
 	return nil, netip.Addr{}, fmt.Errorf("no route to %v (interface %d has no address of its family): %w", dst, n.id, ErrNoRoute)
 }
 
-// isLocal reports whether a is one of the stack's addresses.
+// isLocal reports whether a is one of the stack's addresses, those of
+// its loopback interface (all of 127.0.0.0/8, and ::1) included.
 func (s *Stack) isLocal(a netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -327,6 +338,9 @@ func (s *Stack) isLocal(a netip.Addr) bool {
 
 // isLocalLocked is isLocal with s.mu held.
 func (s *Stack) isLocalLocked(a netip.Addr) bool {
+	if a.IsLoopback() {
+		return true
+	}
 	for _, n := range s.nics {
 		for _, p := range n.addrs {
 			if p.Addr() == a {
@@ -338,7 +352,9 @@ func (s *Stack) isLocalLocked(a netip.Addr) bool {
 }
 
 // ephemeralPort picks a free local port for a connection to remote:
-// RFC 6056 algorithm 1, a random start and a linear search.
+// RFC 6056 algorithm 1, a random start and a linear search. A port a
+// listener has on local is not free: a connection from it to this host
+// could meet the listener's own segments. s.mu is held.
 func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, error) {
 	lo, hi := int(s.opts.EphemeralPorts[0]), int(s.opts.EphemeralPorts[1])
 	n := hi - lo + 1
@@ -346,7 +362,7 @@ func (s *Stack) ephemeralPort(local netip.Addr, remote netip.AddrPort) (uint16, 
 	for i := 0; i < n; i++ {
 		port := uint16(lo + (start+i)%n)
 		t := tuple{netip.AddrPortFrom(local, port), remote}
-		if s.conns[t.key()] == nil && s.timeWaits[t.key()] == nil {
+		if s.conns[t.key()] == nil && s.timeWaits[t.key()] == nil && s.listenerFor(t.local) == nil {
 			return port, nil
 		}
 	}
@@ -400,6 +416,9 @@ func (s *Stack) Close() error {
 		lns = append(lns, l)
 	}
 	nics := s.nics
+	if s.lo != nil {
+		nics = append(nics[:len(nics):len(nics)], s.lo)
+	}
 	s.mu.Unlock()
 	for _, l := range lns {
 		l.Close()

@@ -3,6 +3,7 @@
 // are handed over, not copied: the writer's buffer is the one delivered.
 // Each end delivers from a goroutine of its own, taking every packet
 // queued since it last looked in one go, so a burst costs one wake-up.
+// Loopback is a pipe with one end, whose packets come back to it.
 package pipe
 
 import (
@@ -43,6 +44,18 @@ func New(mtu int) (*Endpoint, *Endpoint) {
 	b := &Endpoint{mtu: mtu, ready: make(chan struct{}, 1), done: make(chan struct{})}
 	a.peer, b.peer = b, a
 	return a, b
+}
+
+// Loopback returns an endpoint whose packets come back to itself, as a
+// host's loopback interface: what is written to it is delivered to the
+// function attached to it, in order, from the endpoint's own goroutine,
+// never from inside the write, so that a receiver that sends in answer
+// (and holds a lock while it sends) is not re-entered. The MTU is
+// clamped as New's.
+func Loopback(mtu int) *Endpoint {
+	e := &Endpoint{mtu: min(max(mtu, 68), MaxMTU), ready: make(chan struct{}, 1), done: make(chan struct{})}
+	e.peer = e
+	return e
 }
 
 // SetChecksumOffload makes this end report link.ChecksumOffloader: the

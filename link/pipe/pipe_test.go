@@ -78,3 +78,40 @@ func TestWritePackets(t *testing.T) {
 		}
 	}
 }
+
+// A loopback endpoint delivers what it is written to itself, in order,
+// on its own goroutine: never from inside the write.
+func TestLoopback(t *testing.T) {
+	lo := pipe.Loopback(65535)
+	got := make(chan string, 10)
+	writing := make(chan bool, 1)
+	lo.Attach(func(p []byte) {
+		select {
+		case <-writing:
+			t.Error("delivered from inside the write")
+		default:
+		}
+		got <- string(p)
+	})
+	for _, m := range []string{"one", "two", "three"} {
+		writing <- true
+		if err := lo.WritePacket([]byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		<-writing
+	}
+	for _, want := range []string{"one", "two", "three"} {
+		select {
+		case p := <-got:
+			if p != want {
+				t.Errorf("got %q, want %q", p, want)
+			}
+		case <-time.After(time.Second):
+			t.Fatal("nothing delivered")
+		}
+	}
+	lo.Close()
+	if err := lo.WritePacket([]byte("x")); !errors.Is(err, link.ErrClosed) {
+		t.Errorf("write after close: %v", err)
+	}
+}
