@@ -1,7 +1,7 @@
 package scenario
 
-// zhSummaries are the scenarios' summaries in Chinese, in the words the
-// founding article's readers search for (三次握手, 四次挥手, 半关闭,
+// zhSummaries are the scenarios' summaries in Chinese, in the words
+// Chinese readers of TCP search for (三次握手, 四次挥手, 半关闭,
 // 超时重传, 2MSL): Summary in another language, so the same scenario
 // reads the same in the lab and on the command line.
 var zhSummaries = map[string]string{

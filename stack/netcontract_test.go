@@ -375,6 +375,20 @@ func TestStatsSnapshot(t *testing.T) {
 		if name == "TCP" {
 			continue
 		}
+		if name == "UDP" {
+			udp, usnap := live.Field(i), snap.FieldByName("UDP")
+			for j := 0; j < udp.NumField(); j++ {
+				udp.Field(j).Addr().Interface().(*atomic.Uint64).Store(uint64(2000 + j))
+			}
+			usnap = reflect.ValueOf(server.Stats().Snapshot().UDP)
+			for j := 0; j < udp.NumField(); j++ {
+				n := udp.Type().Field(j).Name
+				if f := usnap.FieldByName(n); !f.IsValid() || f.Uint() != uint64(2000+j) {
+					t.Errorf("StatsSnapshot.UDP.%s does not hold Stats.UDP.%s", n, n)
+				}
+			}
+			continue
+		}
 		if f := snap.FieldByName(name); !f.IsValid() || f.Uint() != uint64(1000+i) {
 			t.Errorf("StatsSnapshot.%s does not hold Stats.%s", name, name)
 		}

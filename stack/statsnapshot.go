@@ -32,6 +32,14 @@ type StatsSnapshot struct {
 	OrphanOverflows              uint64
 	OrphanMemoryOverflows        uint64
 	TCP                          tcp.CounterValues
+	UDP                          UDPStatsSnapshot
+}
+
+// UDPStatsSnapshot is UDPStats as plain numbers (see Stats.Snapshot).
+type UDPStatsSnapshot struct {
+	DatagramsReceived, DatagramsSent uint64
+	NoPort, Malformed, BadChecksums  uint64
+	ReceiveBufferDrops               uint64
 }
 
 // Snapshot returns the counters' values. Each is read atomically; the
@@ -59,17 +67,31 @@ func (st *Stats) Snapshot() StatsSnapshot {
 		OrphanOverflows:       st.OrphanOverflows.Load(),
 		OrphanMemoryOverflows: st.OrphanMemoryOverflows.Load(),
 		TCP:                   st.TCP.Snapshot(),
+		UDP: UDPStatsSnapshot{
+			DatagramsReceived:  st.UDP.DatagramsReceived.Load(),
+			DatagramsSent:      st.UDP.DatagramsSent.Load(),
+			NoPort:             st.UDP.NoPort.Load(),
+			Malformed:          st.UDP.Malformed.Load(),
+			BadChecksums:       st.UDP.BadChecksums.Load(),
+			ReceiveBufferDrops: st.UDP.ReceiveBufferDrops.Load(),
+		},
 	}
 }
 
 // String prints the counters that are not zero, one "Name value" a
-// line as nstat does, TCP's named "TCP.Name".
+// line as nstat does, TCP's named "TCP.Name" and UDP's "UDP.Name".
 func (v StatsSnapshot) String() string {
 	var b strings.Builder
 	rv := reflect.ValueOf(v)
 	for i := 0; i < rv.NumField(); i++ {
 		if f := rv.Field(i); f.Kind() == reflect.Uint64 && f.Uint() != 0 {
 			fmt.Fprintf(&b, "%s %d\n", rv.Type().Field(i).Name, f.Uint())
+		}
+	}
+	ru := reflect.ValueOf(v.UDP)
+	for i := 0; i < ru.NumField(); i++ {
+		if f := ru.Field(i); f.Uint() != 0 {
+			fmt.Fprintf(&b, "UDP.%s %d\n", ru.Type().Field(i).Name, f.Uint())
 		}
 	}
 	for _, line := range strings.SplitAfter(v.TCP.String(), "\n") {
