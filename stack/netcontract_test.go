@@ -376,11 +376,11 @@ func TestStatsSnapshot(t *testing.T) {
 			continue
 		}
 		if name == "UDP" {
-			udp, usnap := live.Field(i), snap.FieldByName("UDP")
+			udp := live.Field(i)
 			for j := 0; j < udp.NumField(); j++ {
 				udp.Field(j).Addr().Interface().(*atomic.Uint64).Store(uint64(2000 + j))
 			}
-			usnap = reflect.ValueOf(server.Stats().Snapshot().UDP)
+			usnap := reflect.ValueOf(server.Stats().Snapshot().UDP)
 			for j := 0; j < udp.NumField(); j++ {
 				n := udp.Type().Field(j).Name
 				if f := usnap.FieldByName(n); !f.IsValid() || f.Uint() != uint64(2000+j) {
