@@ -70,11 +70,17 @@ type Event struct {
 	// Packet is the IP packet as it crossed the network, when the
 	// recorder keeps packets (for pcap output); nil otherwise.
 	Packet []byte
-	// From and To are the states of a StateChanged event.
+	// From and To are the states of a StateChanged event. From == To
+	// says only which state Host was in when the record began (a
+	// capture that began mid-connection), and draws no transition.
 	From, To tcp.State
+	// Inferred marks a StateChanged event deduced from the segments of
+	// a capture rather than reported by the host (render.InferStates).
+	Inferred bool
 	// Timer is the timer of a TimerFired event.
 	Timer tcp.Timer
-	// Text is the call of an AppCall and the words of a Note.
+	// Text is the call of an AppCall, the words of a Note, and why an
+	// inferred StateChanged is known ("capture began mid-connection").
 	Text string
 	// Peer names the other end of a segment event or the connection of a
 	// state change, when recorded by a real stack rather than the

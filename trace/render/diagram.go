@@ -103,8 +103,8 @@ func buildDiagram(events []trace.Event, opts labelOptions) (*diagram, error) {
 	for i, e := range events {
 		switch e.Kind {
 		case trace.StateChanged:
-			if mine(e.Host) {
-				add(item{at: e.At, kind: itemState, host: e.Host, text: e.To.String(), from: e.From, to: e.To, event: i})
+			if mine(e.Host) && !startsOnly(e) {
+				add(item{at: e.At, kind: itemState, host: e.Host, text: stateName(e, e.To), from: e.From, to: e.To, event: i})
 			}
 		case trace.TimerFired:
 			if mine(e.Host) {

@@ -134,11 +134,11 @@ func writeMachine(b *strings.Builder, d *diagram, events []trace.Event, opts Mac
 	}
 	for _, h := range []string{d.left, d.right} {
 		if h != "" && d.initial[h] != "" {
-			visit(d.initial[h], h)
+			visit(bareState(d.initial[h]), h)
 		}
 	}
 	for _, e := range events {
-		if e.Kind == trace.StateChanged && (e.Host == d.left || e.Host == d.right) && e.Host != "" {
+		if e.Kind == trace.StateChanged && (e.Host == d.left || e.Host == d.right) && e.Host != "" && !startsOnly(e) {
 			taken = append(taken, transition{e.Host, e.From, e.To})
 			visit(machineNode(e.To, true), e.Host)
 		}

@@ -217,7 +217,7 @@ func writeSVG(b *strings.Builder, d *diagram, opts SVGOptions) {
 			if sp.to >= 0 {
 				y1 = l.rows[sp.to]
 			}
-			if fill := stateFill(sp.state, p); fill != "" && y1 > y0 {
+			if fill := stateFill(bareState(sp.state), p); fill != "" && y1 > y0 {
 				fmt.Fprintf(b, `<rect class="%s-band" data-state="%s" x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#444" stroke-width="0.7"/>`+"\n",
 					p, sp.state, num(x-svgBandW/2), num(y0), num(svgBandW), num(y1-y0), fill)
 			}

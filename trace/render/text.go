@@ -23,8 +23,12 @@ type TextOptions struct {
 	// by default they are relative to each side's ISN, learned from its
 	// latest SYN, as Wireshark shows them.
 	Absolute bool
-	// Window adds each segment's advertised window ("win 65535").
+	// Window adds each segment's advertised window ("win 65535"),
+	// scaled when the trace holds both SYNs with the window scale option.
 	Window bool
+	// Microseconds writes times to the microsecond (a capture's
+	// resolution) instead of the millisecond.
+	Microseconds bool
 	// Width is the width of the diagram in columns; 0 means 100.
 	Width int
 	// Title, if set, is printed above the diagram.
@@ -124,6 +128,7 @@ type renderer struct {
 	fate        map[int]trace.Kind // what became of each segment ID
 	isn         map[string]tcp.Seq
 	seen        map[string]bool // host|seq|len|flags of segments sent, to spot retransmissions
+	scales      windowScales
 	lastTime    time.Duration
 	timeShown   bool
 	out         strings.Builder
@@ -264,7 +269,7 @@ func (r *renderer) render(events []trace.Event) {
 func initialState(events []trace.Event, host string) string {
 	for _, e := range events {
 		if e.Kind == trace.StateChanged && e.Host == host {
-			return e.From.String()
+			return stateName(e, e.From)
 		}
 	}
 	if host == "" {
@@ -276,7 +281,9 @@ func initialState(events []trace.Event, host string) string {
 func (r *renderer) event(e trace.Event) {
 	switch e.Kind {
 	case trace.StateChanged:
-		r.side(e.At, e.Host, e.To.String(), styleBold)
+		if !startsOnly(e) {
+			r.side(e.At, e.Host, stateName(e, e.To), styleBold)
+		}
 	case trace.TimerFired:
 		r.side(e.At, e.Host, r.g.timer+" "+e.Timer.String(), styleTimer)
 	case trace.AppCall:
@@ -320,13 +327,16 @@ func (r *renderer) label(host string, seg tcp.Segment) string {
 	if seg.Flags.Has(wire.FlagSYN) {
 		r.isn[host] = seg.Seq
 	}
+	r.scales.see(host, peer, &seg)
 	var text string
 	if r.opts.Absolute {
 		text = seg.String()
 	} else {
 		text = seg.Format(r.isn[host], r.isn[peer])
 	}
-	if !r.opts.Window {
+	if r.opts.Window {
+		text = r.scales.scale(text, host, &seg)
+	} else {
 		if i := strings.Index(text, " win "); i >= 0 {
 			end := strings.IndexAny(text[i+5:], " ")
 			if end < 0 {
@@ -478,6 +488,10 @@ func (r *renderer) writeTime(at time.Duration) {
 		return
 	}
 	r.lastTime, r.timeShown = at, true
+	if r.opts.Microseconds {
+		r.out.WriteString(pad(fmt.Sprintf("%9.6f", at.Seconds()), timeWidth))
+		return
+	}
 	r.out.WriteString(pad(fmt.Sprintf("%8.3f", at.Seconds()), timeWidth))
 }
 
