@@ -78,9 +78,9 @@ type inference struct {
 	started bool
 	reply   tcp.Segment // the next segment the receiver of the segment at hand sends
 	replied bool        // if there is one
-	fin     [2]bool    // the end has sent a FIN
-	finEnd  [2]tcp.Seq // the sequence number after it
-	finAckd [2]bool    // and the other end has acknowledged it
+	fin     [2]bool     // the end has sent a FIN
+	finEnd  [2]tcp.Seq  // the sequence number after it
+	finAckd [2]bool     // and the other end has acknowledged it
 }
 
 // side returns the indices of the sender h and of the other end, or -1.
