@@ -44,6 +44,9 @@ type CutError struct {
 	// pcapng blocks).
 	Offset int64
 	Record int
+	// Unit names what Record counts: "record" (pcap) or "block"
+	// (pcapng).
+	Unit string
 	// Err says what is wrong with it (io.ErrUnexpectedEOF for a cut).
 	Err error
 }
@@ -53,7 +56,7 @@ func (e *CutError) Error() string {
 	if errors.Is(e.Err, io.ErrUnexpectedEOF) {
 		what = "is cut short"
 	}
-	return fmt.Sprintf("the capture ends at byte %d: record %d %s (%v)", e.Offset, e.Record, what, e.Err)
+	return fmt.Sprintf("the capture ends at byte %d: %s %d %s (%v)", e.Offset, e.Unit, e.Record, what, e.Err)
 }
 
 // Unwrap returns what is wrong with the record.
@@ -151,7 +154,7 @@ func ReadCapture(r io.Reader, opts ReadOptions) (*Capture, error) {
 			break
 		}
 		if err != nil {
-			c.Cut = &CutError{Offset: recs.offset(), Record: recs.record(), Err: err}
+			c.Cut = &CutError{Offset: recs.offset(), Record: recs.record(), Unit: recs.unit(), Err: err}
 			break
 		}
 		c.Records++

@@ -27,6 +27,8 @@ type recordSource interface {
 	// to): its byte offset in the file and its number, from 1.
 	offset() int64
 	record() int
+	// unit names what record counts: "record" or "block".
+	unit() string
 }
 
 // pcapngMagic begins a pcapng file: a Section Header Block's type, the
@@ -80,6 +82,7 @@ func (s *pcapSource) next() (record, error) {
 
 func (s *pcapSource) offset() int64 { return s.at }
 func (s *pcapSource) record() int   { return s.n + 1 }
+func (s *pcapSource) unit() string  { return "record" }
 
 // ngSource reads a pcapng file.
 type ngSource struct{ ng *ngReader }
@@ -94,6 +97,7 @@ func (s *ngSource) next() (record, error) {
 
 func (s *ngSource) offset() int64 { return s.ng.off }
 func (s *ngSource) record() int   { return s.ng.block + 1 }
+func (s *ngSource) unit() string  { return "block" }
 
 // countingReader counts the bytes read through it.
 type countingReader struct {
