@@ -3,6 +3,7 @@ package render
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"time"
@@ -46,38 +47,84 @@ func openRecords(r io.Reader) (recordSource, error) {
 		}
 		return &ngSource{ng: ng}, nil
 	}
-	cr := &countingReader{r: br}
-	pr, err := pcap.NewReader(cr)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := linkHeader(pr.LinkType()); !ok {
-		return nil, fmt.Errorf("render: link type %d is not read: want raw IP, Ethernet, Linux cooked or loopback", pr.LinkType())
-	}
-	res := time.Microsecond
-	if pr.Nanosecond() {
-		res = time.Nanosecond
-	}
-	return &pcapSource{pr: pr, cr: cr, res: res, at: cr.n}, nil
+	return newPcapSource(br)
 }
 
-// pcapSource reads a classic pcap file.
+// pcapSource reads a classic pcap file (www.tcpdump.org/manpages/pcap-
+// savefile.5.html) into one buffer it reuses, so that reading a large
+// file makes no garbage per record.
 type pcapSource struct {
-	pr  *pcap.Reader
-	cr  *countingReader
-	res time.Duration
-	at  int64 // offset of the next record
-	n   int   // records read
+	r        io.Reader
+	order    binary.ByteOrder
+	res      time.Duration
+	linkType pcap.LinkType
+	snapLen  uint32
+	buf      []byte
+	at       int64 // offset of the next record
+	n        int   // records read
+}
+
+// Classic pcap's magic numbers, as written in the writer's byte order.
+const (
+	pcapMagicMicro = 0xa1b2c3d4
+	pcapMagicNano  = 0xa1b23c4d
+	pcapMaxRecord  = 1 << 24 // bounds a record whatever the header says
+)
+
+// newPcapSource reads a classic pcap file's header.
+func newPcapSource(r io.Reader) (*pcapSource, error) {
+	var h [24]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return nil, fmt.Errorf("%w: file header: %w", pcap.ErrFormat, err)
+	}
+	s := &pcapSource{r: r, at: 24}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		switch order.Uint32(h[0:]) {
+		case pcapMagicMicro:
+			s.order, s.res = order, time.Microsecond
+		case pcapMagicNano:
+			s.order, s.res = order, time.Nanosecond
+		}
+	}
+	if s.order == nil {
+		return nil, fmt.Errorf("%w: magic number % x is neither pcap's nor pcapng's", pcap.ErrFormat, h[0:4])
+	}
+	if major := s.order.Uint16(h[4:]); major != 2 {
+		return nil, fmt.Errorf("%w: version %d.%d", pcap.ErrFormat, major, s.order.Uint16(h[6:]))
+	}
+	s.snapLen = s.order.Uint32(h[16:])
+	// The top bits of the link-type field may carry FCS information
+	// (draft-ietf-opsawg-pcap §4); the type is the low 28.
+	s.linkType = pcap.LinkType(s.order.Uint32(h[20:]) & 0x0fffffff)
+	if _, ok := linkHeader(s.linkType); !ok {
+		return nil, fmt.Errorf("render: link type %d is not read: want raw IP, Ethernet, Linux cooked or loopback", s.linkType)
+	}
+	return s, nil
 }
 
 func (s *pcapSource) next() (record, error) {
-	s.at = s.cr.n
-	p, err := s.pr.ReadPacket()
-	if err != nil {
-		return record{}, err
+	var h [16]byte
+	if k, err := io.ReadFull(s.r, h[:]); err != nil {
+		if k == 0 && err == io.EOF {
+			return record{}, io.EOF
+		}
+		return record{}, fmt.Errorf("%w: record header: %w", pcap.ErrFormat, noEOF(err))
 	}
+	sec, frac := s.order.Uint32(h[0:]), s.order.Uint32(h[4:])
+	incl := s.order.Uint32(h[8:])
+	if incl > pcapMaxRecord || incl > max(s.snapLen, pcap.SnapLen) {
+		return record{}, fmt.Errorf("%w: record of %d bytes, snapshot length %d", pcap.ErrFormat, incl, s.snapLen)
+	}
+	if cap(s.buf) < int(incl) {
+		s.buf = make([]byte, incl)
+	}
+	data := s.buf[:incl]
+	if _, err := io.ReadFull(s.r, data); err != nil {
+		return record{}, fmt.Errorf("%w: record data: %w", pcap.ErrFormat, noEOF(err))
+	}
+	s.at += 16 + int64(incl)
 	s.n++
-	return record{time: p.Time, data: p.Data, linkType: s.pr.LinkType(), resolution: s.res}, nil
+	return record{time: time.Unix(int64(sec), int64(frac)*int64(s.res)), data: data, linkType: s.linkType, resolution: s.res}, nil
 }
 
 func (s *pcapSource) offset() int64 { return s.at }
@@ -98,15 +145,3 @@ func (s *ngSource) next() (record, error) {
 func (s *ngSource) offset() int64 { return s.ng.off }
 func (s *ngSource) record() int   { return s.ng.block + 1 }
 func (s *ngSource) unit() string  { return "block" }
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
