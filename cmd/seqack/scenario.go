@@ -195,6 +195,8 @@ type drawFlags struct {
 	absolute, window, ascii, explain *bool
 	width                            *int
 	color, format, out, lang         *string
+	// micro writes a text diagram's times to the microsecond.
+	micro bool
 }
 
 func addDrawFlags(fs *flag.FlagSet) *drawFlags {
@@ -263,7 +265,7 @@ func (d *drawFlags) draw(stdout io.Writer, events []trace.Event, left, right, ti
 		}
 		err = render.Text(&doc, events, render.TextOptions{
 			Left: left, Right: right, Absolute: abs,
-			Window: *d.window, ASCII: *d.ascii, Width: w, Title: title,
+			Window: *d.window, ASCII: *d.ascii, Width: w, Title: title, Microseconds: d.micro,
 			Color: *d.color == "always" || (*d.color == "auto" && tty && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"),
 			Lang:  *d.lang,
 		})

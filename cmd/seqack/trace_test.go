@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +92,141 @@ func TestTraceCommand(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
 	}
+}
+
+// toPcapng rewrites a classic nanosecond pcap file as pcapng, as
+// Wireshark's dumpcap writes it: a section header, one interface
+// (nanosecond if_tsresol) and an Enhanced Packet Block per record.
+func toPcapng(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	var out []byte
+	block := func(typ uint32, body []byte) {
+		for len(body)%4 != 0 {
+			body = append(body, 0)
+		}
+		total := uint32(12 + len(body))
+		out = le.AppendUint32(le.AppendUint32(out, typ), total)
+		out = le.AppendUint32(append(out, body...), total)
+	}
+	shb := le.AppendUint32(nil, 0x1a2b3c4d)
+	shb = le.AppendUint64(le.AppendUint32(shb, 1), ^uint64(0))
+	block(0x0a0d0d0a, shb)
+	idb := le.AppendUint32(le.AppendUint32(nil, le.Uint32(data[20:])), 262144)
+	idb = append(le.AppendUint32(idb, 9<<0|1<<16), 9, 0, 0, 0, 0, 0, 0, 0) // if_tsresol 9, then end of options
+	block(1, idb)
+	for rest := data[24:]; len(rest) >= 16; {
+		sec, nsec, n := le.Uint32(rest), le.Uint32(rest[4:]), le.Uint32(rest[8:])
+		ts := uint64(sec)*1e9 + uint64(nsec)
+		epb := le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, 0), uint32(ts>>32)), uint32(ts))
+		epb = le.AppendUint32(le.AppendUint32(epb, n), n)
+		block(6, append(epb, rest[16:16+n]...))
+		rest = rest[16+n:]
+	}
+	ng := strings.TrimSuffix(path, ".pcap") + ".pcapng"
+	if err := os.WriteFile(ng, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ng
+}
+
+// What a network engineer's captures need (issue 17): pcapng, a capture
+// cut short, inferred states, microsecond times, labels without the
+// timestamps option, and windows scaled only when the handshake says how.
+func TestTraceRealCaptures(t *testing.T) {
+	raw := writeCapture(t, "lost-fin", false)
+	ng := toPcapng(t, raw)
+	data, _ := os.ReadFile(raw)
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, data[:len(data)-30], 0o644)
+	ts := writeScaledCapture(t, 0)
+	mid := writeScaledCapture(t, 3)
+	for _, c := range []cliCase{
+		{name: "pcapng", args: []string{"trace", ng}, status: exitOK,
+			stdout: []string{"connection 1 of 2: 10.0.0.1:40000 ↔ 10.0.0.2:80", "F. 1:1(0) ack 1 (retransmit)"}},
+		{name: "pcapng list", args: []string{"trace", "--list", ng}, status: exitOK,
+			stdout: []string{"2  10.0.0.3:5555 ↔ 10.0.0.2:80   1 packets"}},
+		{name: "cut short", args: []string{"trace", cut, "--ascii"}, status: exitOK,
+			stdout: []string{"S 0:0(0) <mss 1460>", "the capture ends at byte"},
+			stderr: []string{"warning: " + cut + ": the capture ends at byte", "record 9 is cut short"}},
+		{name: "inferred states", args: []string{"trace", raw}, status: exitOK,
+			stdout: []string{"CLOSED (inferred)", "LISTEN (inferred)", "SYN_SENT (inferred)", "FIN_WAIT_2 (inferred)", "TIME_WAIT (inferred)", "LAST_ACK (inferred)"}},
+		{name: "html states", args: []string{"trace", raw, "--format", "html"}, status: exitOK,
+			stdout: []string{"<td class=\"st\">FIN_WAIT_1 (inferred)</td>"}},
+		{name: "microseconds", args: []string{"trace", raw}, status: exitOK,
+			stdout: []string{" 0.010000 "}},
+		{name: "unscaled window", args: []string{"trace", raw, "--window"}, status: exitOK,
+			stdout: []string{". 1:1(0) ack 1 win 65535 ─"}},
+		{name: "window scale unknown", args: []string{"trace", mid, "--window"}, status: exitOK,
+			stdout: []string{"the capture does not hold the handshake: windows are shown as on the wire", "P. 1001:1101(100) ack 5001 win 502 ",
+				"ESTABLISHED (capture began mid-connection)"}},
+		{name: "no-ts", args: []string{"trace", ts, "--no-ts"}, status: exitOK,
+			stdout: []string{"S 0:0(0) <mss 1460,sackOK,wscale 7>", ". 1:1(0) ack 1 ─"}},
+		{name: "ts", args: []string{"trace", ts}, status: exitOK,
+			stdout: []string{". 1:1(0) ack 1 <TS val 101 ecr 7>"}},
+		{name: "scaled window", args: []string{"trace", ts, "--window", "--no-ts"}, status: exitOK,
+			stdout: []string{"S 0:0(0) win 64240 <mss", ". 1:1(0) ack 1 win 64256 ─", "F. 1:1(0) ack 101 win 65536 ─"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := runCase(t, c)
+			if c.name == "no-ts" && strings.Contains(out, "TS val") {
+				t.Errorf("--no-ts left timestamps in:\n%s", out)
+			}
+		})
+	}
+}
+
+// writeScaledCapture writes a capture of a handshake with window
+// scaling and timestamps, some data and a FIN, as Linux sends them,
+// leaving out the first skip packets.
+func writeScaledCapture(t *testing.T, skip int) string {
+	t.Helper()
+	a, b := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
+	packet := func(src, dst netip.Addr, sport, dport uint16, seq, ack uint32, flags wire.TCPFlags, win uint16, opts wire.TCPOptions, n int) []byte {
+		pkt := make([]byte, 2000)
+		h := wire.TCPHeader{SrcPort: sport, DstPort: dport, Seq: seq, Ack: ack, Flags: flags, Window: win, Options: opts}
+		k, err := wire.BuildTCPPacket(pkt, src, dst, 64, &h, make([]byte, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pkt[:k]
+	}
+	tsOpt := func(val, ecr uint32) wire.TCPOptions {
+		return wire.TCPOptions{HasTimestamps: true, TSVal: val, TSEcr: ecr}
+	}
+	var buf bytes.Buffer
+	w, err := pcap.NewWriter(&buf, pcap.LinkTypeRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, p := range []struct {
+		us  int
+		pkt []byte
+	}{
+		{0, packet(a, b, 40000, 443, 1000, 0, wire.FlagSYN, 64240, wire.TCPOptions{MSS: 1460, HasMSS: true, SACKPermitted: true, HasTimestamps: true, TSVal: 100, HasWindowScale: true, WindowScale: 7}, 0)},
+		{173, packet(b, a, 443, 40000, 5000, 1001, wire.FlagSYN|wire.FlagACK, 65160, wire.TCPOptions{MSS: 1460, HasMSS: true, HasWindowScale: true, WindowScale: 9, HasTimestamps: true, TSVal: 7, TSEcr: 100}, 0)},
+		{291, packet(a, b, 40000, 443, 1001, 5001, wire.FlagACK, 502, tsOpt(101, 7), 0)},
+		{1402, packet(a, b, 40000, 443, 1001, 5001, wire.FlagACK|wire.FlagPSH, 502, tsOpt(102, 7), 100)},
+		{1517, packet(b, a, 443, 40000, 5001, 1101, wire.FlagACK|wire.FlagFIN, 128, tsOpt(8, 102), 0)},
+	} {
+		if i < skip {
+			continue
+		}
+		if err := w.WritePacket(t0.Add(time.Duration(p.us)*time.Microsecond), p.pkt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("scaled-%d.pcap", skip))
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
