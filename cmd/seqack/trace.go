@@ -79,8 +79,12 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	// the packets of the one to draw. Memory grows with the number of
 	// connections and the size of the one drawn, not the file's.
 	keep := func(int) bool { return false }
-	if *conn > 0 && !*list {
+	_, seekErr := f.Seek(0, io.SeekCurrent)
+	switch {
+	case *conn > 0 && !*list:
 		keep = func(i int) bool { return i == *conn-1 }
+	case seekErr != nil && !*list:
+		keep = nil // a pipe is read once: keep every connection's packets
 	}
 	capture, err := render.ReadCapture(f, render.ReadOptions{Keep: keep})
 	if err != nil {
@@ -114,6 +118,8 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	case *conn != 0:
 		fmt.Fprintf(stderr, "seqack trace: --conn %d: the capture has %d connections (--list lists them)\n", *conn, len(conns))
 		return exitUsage
+	case keep == nil:
+		pick = capture.Main()
 	default:
 		pick = capture.Main()
 		if _, err := f.Seek(0, io.SeekStart); err != nil {

@@ -17,8 +17,11 @@
 //   - Explain says, for each notable event, why it happened, in English or
 //     Chinese; Segments lists the segments as the drawings label them.
 //   - Pcap writes the run's packets as a capture Wireshark opens;
-//     ReadPcap reads a capture (tcpdump's, Wireshark's or Pcap's) back
-//     into one trace per TCP connection, for the renderers to draw.
+//     ReadCapture reads a capture, pcap or pcapng (tcpdump's, Wireshark's
+//     or Pcap's), record by record back into one trace per TCP
+//     connection, keeping the packets of the connections asked for, with
+//     the states InferStates deduces from the segments, for the
+//     renderers to draw.
 //
 // SVG, Mermaid, HTML, StateMachine, Explain and Segments share one walk
 // over the events (the unexported diagram type: who is on which side,
