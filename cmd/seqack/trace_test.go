@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -229,4 +235,92 @@ func writeScaledCapture(t *testing.T, skip int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A capture that Wireshark's dumpcap takes of a Linux connection over
+// loopback (pcapng, timestamps and window scaling on) is drawn with the
+// states both ends went through and windows scaled. Skipped where
+// dumpcap is not installed or may not capture.
+func TestTraceDumpcapLoopback(t *testing.T) {
+	dumpcap, err := exec.LookPath("dumpcap")
+	if err != nil {
+		t.Skip("dumpcap (Wireshark) is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	path := filepath.Join(t.TempDir(), "lo.pcapng")
+	cmd := exec.Command(dumpcap, "-q", "-i", "lo", "-f", fmt.Sprintf("tcp port %d", port), "-w", path)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Skipf("dumpcap: %v", err)
+	}
+	defer cmd.Process.Kill()
+	started := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "File:") {
+				started <- true
+			}
+		}
+		started <- false
+	}()
+	select {
+	case ok := <-started:
+		if !ok {
+			t.Skip("dumpcap did not start capturing on lo")
+		}
+	case <-time.After(10 * time.Second):
+		t.Skip("dumpcap did not start capturing on lo within 10 s")
+	}
+	// A connection: hello, then the client closes first.
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.ReadAll(c)
+		c.Close()
+		done <- err
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("hello"))
+	c.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the last ACK, and dumpcap's write
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+
+	var stdout, errOut bytes.Buffer
+	if code := run([]string{"trace", path, "--window", "--ascii", "--width", "130"}, &stdout, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"LISTEN (inferred)", "SYN_SENT (inferred)", "FIN_WAIT_2 (inferred)", "TIME_WAIT (inferred)", "LAST_ACK (inferred)", "P. 1:6(5) ack 1 win "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("drawing lacks %q:\n%s", want, out)
+		}
+	}
+	// Linux scales its windows on loopback (wscale 7): unscaled they
+	// would be a few hundred.
+	segs := regexp.MustCompile(`(?m)^ .*--- ([^S]\S*) .* win (\d+) `).FindAllStringSubmatch(out, -1)
+	if len(segs) < 5 {
+		t.Errorf("%d segments after the handshake found in the drawing:\n%s", len(segs), out)
+	}
+	for _, m := range segs {
+		if n, _ := strconv.Atoi(m[2]); n < 4096 {
+			t.Errorf("%s segment with win %d: not scaled", m[1], n)
+		}
+	}
 }
