@@ -254,7 +254,11 @@ func writeSVG(b *strings.Builder, d *diagram, opts SVGOptions) {
 	// Initial states, then everything written beside a host.
 	for _, h := range []string{d.left, d.right} {
 		if st := d.initial[h]; st != "" {
-			l.sideText(b, d, h, l.initialY, st, `font-size="12" font-weight="bold"`, p+"-state")
+			l.sideText(b, d, h, l.initialY, bareState(st), `font-size="12" font-weight="bold"`, p+"-state")
+			if why := strings.TrimSpace(strings.TrimPrefix(st, bareState(st))); why != "" {
+				// "(inferred)", "(capture began mid-connection)": above, to fit the margin.
+				l.sideText(b, d, h, l.initialY-12, why, `font-size="10"`, p+"-state")
+			}
 		}
 	}
 	for i, it := range d.items {
