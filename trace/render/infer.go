@@ -78,6 +78,8 @@ type inference struct {
 	started bool
 	reply   tcp.Segment // the next segment the receiver of the segment at hand sends
 	replied bool        // if there is one
+	iss     [2]tcp.Seq  // the sequence number of the end's latest SYN
+	passive [2]bool     // the end came to SYN_RCVD from LISTEN
 	fin     [2]bool     // the end has sent a FIN
 	finEnd  [2]tcp.Seq  // the sequence number after it
 	finAckd [2]bool     // and the other end has acknowledged it
@@ -124,9 +126,17 @@ func (x *inference) to(out *[]trace.Event, e trace.Event, i int, st tcp.State) {
 func (x *inference) sending(out *[]trace.Event, e trace.Event, s, r int) {
 	seg := &e.Segment
 	f := seg.Flags
+	if f.Has(wire.FlagSYN) {
+		x.iss[s] = seg.Seq
+	}
 	switch {
 	case f.Has(wire.FlagRST):
-		x.to(out, e, s, tcp.Closed)
+		// In SYN_SENT a RST answers an unacceptable SYN+ACK and leaves
+		// the state as it was (RFC 9293 §3.10.7.3); elsewhere the end
+		// has no connection, or aborts it.
+		if x.state[s] != tcp.SynSent {
+			x.to(out, e, s, tcp.Closed)
+		}
 	case f.Has(wire.FlagSYN) && !f.Has(wire.FlagACK):
 		if x.state[s] == tcp.Closed || x.state[s] == tcp.TimeWait || x.state[s] == tcp.Listen {
 			// A new connection, maybe reusing the four-tuple.
@@ -161,7 +171,11 @@ func (x *inference) receiving(out *[]trace.Event, e trace.Event, s, r int) {
 	seg := &e.Segment
 	f := seg.Flags
 	if f.Has(wire.FlagRST) {
-		if x.state[r] != tcp.Listen {
+		switch {
+		case x.state[r] == tcp.Listen:
+		case x.state[r] == tcp.SynReceived && x.passive[r]:
+			x.to(out, e, r, tcp.Listen) // RFC 9293 §3.10.7.4
+		default:
 			x.to(out, e, r, tcp.Closed)
 		}
 		return
@@ -172,11 +186,15 @@ func (x *inference) receiving(out *[]trace.Event, e trace.Event, s, r int) {
 			x.to(out, e, r, tcp.SynSent) // simultaneous open (RFC 9293 Figure 7)
 		}
 		if x.state[r] == tcp.Listen || x.state[r] == tcp.SynSent || x.state[r] == tcp.TimeWait {
+			x.passive[r] = x.state[r] == tcp.Listen
 			x.to(out, e, r, tcp.SynReceived)
 		}
 		return
 	case f.Has(wire.FlagSYN): // SYN+ACK
-		if x.state[r] == tcp.SynSent {
+		// Accepted if it acknowledges the SYN; answered by a RST if not
+		// (an old duplicate's, RFC 9293 §3.5).
+		acceptable := seg.Ack == x.iss[r].Add(1) && !(x.replied && x.reply.Flags.Has(wire.FlagRST))
+		if x.state[r] == tcp.SynSent && acceptable {
 			x.to(out, e, r, tcp.Established)
 		}
 		return

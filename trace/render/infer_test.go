@@ -61,13 +61,18 @@ func stateSequence(events []trace.Event, host string) string {
 
 // The states inferred from a capture of what each end received are
 // the states the ends went through, except the changes that nothing on
-// the wire shows: TIME_WAIT's end, and a SYN_SENT that times out.
+// the wire shows, such as TIME_WAIT's end.
 func TestInferStatesAsTheHostsDid(t *testing.T) {
 	hostAddr := map[string]string{"client": "10.0.0.1:40000", "server": "10.0.0.2:80"}
 	for _, name := range []string{
 		"handshake", "client-closes-first", "server-closes-first", "half-close",
 		"lost-syn", "lost-syn-ack", "lost-third-ack", "lost-fin", "lost-final-ack",
 		"simultaneous-open", "simultaneous-close", "refused", "abort",
+		"old-duplicate-syn", "time-wait-reuse",
+		// Not here: half-open (the client's crash forgets the connection
+		// with no state change; the capture shows it CLOSED by its RST),
+		// last-ack-peer-vanished and syn-timeout (what ends them never
+		// reaches the wire).
 	} {
 		t.Run(name, func(t *testing.T) {
 			file, real := deliveredCapture(t, name)

@@ -488,8 +488,8 @@ func (r *renderer) writeTime(at time.Duration) {
 		return
 	}
 	r.lastTime, r.timeShown = at, true
-	if r.opts.Microseconds {
-		r.out.WriteString(pad(fmt.Sprintf("%9.6f", at.Seconds()), timeWidth))
+	if r.opts.Microseconds { // from 100 s on, one column wider than the margin
+		r.out.WriteString(pad(fmt.Sprintf("%9.6f ", at.Seconds()), timeWidth))
 		return
 	}
 	r.out.WriteString(pad(fmt.Sprintf("%8.3f", at.Seconds()), timeWidth))
