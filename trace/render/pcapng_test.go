@@ -354,9 +354,9 @@ func TestReadPcapngFromEditcap(t *testing.T) {
 	}
 }
 
-// FuzzReadPcapng: whatever the bytes, reading a pcapng file returns a
-// capture or an error, never panics, and a capture's packets are all
-// accounted for.
+// FuzzReadPcapng: whatever the bytes, reading a pcapng (or pcap) file
+// returns a capture or an error, never panics, a capture's packets are
+// all accounted for, and each connection draws.
 func FuzzReadPcapng(f *testing.F) {
 	ng := &ngFile{order: binary.LittleEndian}
 	ng.section()
@@ -373,6 +373,11 @@ func FuzzReadPcapng(f *testing.F) {
 	be.iface(101, -1)
 	be.packet(0, 12345, pkt[:n])
 	f.Add(be.b.Bytes())
+	var classic bytes.Buffer
+	w, _ := pcap.NewWriter(&classic, pcap.LinkTypeRaw)
+	w.WritePacket(time.Unix(1, 0), pkt[:n])
+	w.Flush()
+	f.Add(classic.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := render.ReadPcap(bytes.NewReader(data))
 		if err != nil {
@@ -384,6 +389,12 @@ func FuzzReadPcapng(f *testing.F) {
 		}
 		if total != c.Records {
 			t.Errorf("%d records, %d accounted for", c.Records, total)
+		}
+		// The inferred states and the drawing take any segments.
+		for _, cc := range c.Conns {
+			if err := render.Text(io.Discard, cc.Events, render.TextOptions{Window: true, Microseconds: true}); err != nil {
+				t.Errorf("drawing %v ↔ %v: %v", cc.First, cc.Second, err)
+			}
 		}
 	})
 }
