@@ -80,7 +80,8 @@ type CapturedConn struct {
 	// Packets counts the connection's packets.
 	Packets int
 	// Events are a SegmentSent and a SegmentDelivered per packet, with
-	// Host and Peer the two ends' addresses ("10.0.0.1:40000"), IDs
+	// Host and Peer the two ends' addresses ("10.0.0.1:40000"), Conn
+	// the connection as Host sees it, IDs
 	// unique in the capture, At the time since the capture's first TCP
 	// packet, and Packet the IP packet; among them, StateChanged events
 	// marked Inferred with the states the segments imply (see
@@ -216,8 +217,8 @@ func ReadCapture(r io.Reader, opts ReadOptions) (*Capture, error) {
 		seg := tcp.SegmentFromHeader(&h, append([]byte(nil), payload...))
 		pkt := append([]byte(nil), data...)
 		cc.Events = append(cc.Events,
-			trace.Event{At: at, Kind: trace.SegmentSent, Host: src.String(), Peer: dst.String(), ID: id, Segment: seg, Packet: pkt},
-			trace.Event{At: at, Kind: trace.SegmentDelivered, Host: dst.String(), Peer: src.String(), ID: id, Segment: seg},
+			trace.Event{At: at, Kind: trace.SegmentSent, Host: src.String(), Peer: dst.String(), ID: id, Segment: seg, Packet: pkt, Conn: trace.Tuple{Local: src, Remote: dst}},
+			trace.Event{At: at, Kind: trace.SegmentDelivered, Host: dst.String(), Peer: src.String(), ID: id, Segment: seg, Conn: trace.Tuple{Local: dst, Remote: src}},
 		)
 	}
 	if len(c.Conns) == 0 && anyBad {

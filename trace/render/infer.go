@@ -106,8 +106,8 @@ func (x *inference) start(out *[]trace.Event, e trace.Event, s int) {
 		return
 	}
 	x.state = [2]tcp.State{tcp.Established, tcp.Established}
-	for _, h := range x.hosts {
-		*out = append(*out, trace.Event{At: e.At, Kind: trace.StateChanged, Host: h,
+	for i, h := range x.hosts {
+		*out = append(*out, trace.Event{At: e.At, Kind: trace.StateChanged, Host: h, Peer: x.hosts[1-i], Conn: x.conn(e, i),
 			From: tcp.Established, To: tcp.Established, Inferred: true, Text: MidConnection})
 	}
 }
@@ -117,9 +117,17 @@ func (x *inference) to(out *[]trace.Event, e trace.Event, i int, st tcp.State) {
 	if x.state[i] == st {
 		return
 	}
-	*out = append(*out, trace.Event{At: e.At, Kind: trace.StateChanged, Host: x.hosts[i], Peer: x.hosts[1-i],
+	*out = append(*out, trace.Event{At: e.At, Kind: trace.StateChanged, Host: x.hosts[i], Peer: x.hosts[1-i], Conn: x.conn(e, i),
 		From: x.state[i], To: st, Inferred: true})
 	x.state[i] = st
+}
+
+// conn returns the connection of segment event e as end i sees it.
+func (x *inference) conn(e trace.Event, i int) trace.Tuple {
+	if e.Host == x.hosts[i] {
+		return e.Conn
+	}
+	return e.Conn.Reverse()
 }
 
 // sending applies what sending e says of its sender s.

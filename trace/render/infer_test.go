@@ -94,6 +94,9 @@ func TestInferStatesAsTheHostsDid(t *testing.T) {
 				if e.Kind == trace.StateChanged && !e.Inferred {
 					t.Errorf("state change not marked inferred: %+v", e)
 				}
+				if e.Kind != trace.Note && (e.Conn.Local.String() != e.Host || e.Conn.Remote.String() != e.Peer) {
+					t.Errorf("event of %s with peer %s names the connection %v", e.Host, e.Peer, e.Conn)
+				}
 			}
 		})
 	}
