@@ -52,6 +52,32 @@ func InferStates(events []trace.Event, first, second string) []trace.Event {
 		}
 		x.receiving(&out, e, s, r)
 	}
+	return x.settle(out)
+}
+
+// settle adds, for an end whose state never changed, an event that
+// says which state it was inferred to be in (a refused SYN's receiver
+// stays CLOSED), so that the drawings mark that one inferred too.
+func (x *inference) settle(out []trace.Event) []trace.Event {
+	for i, h := range x.hosts {
+		first := -1
+		for j, e := range out {
+			if e.Kind == trace.StateChanged && e.Host == h {
+				first = -2
+				break
+			}
+			if first == -1 && e.Kind == trace.SegmentSent {
+				first = j
+			}
+		}
+		if first < 0 {
+			continue
+		}
+		e := out[first]
+		start := trace.Event{At: e.At, Kind: trace.StateChanged, Host: h, Peer: x.hosts[1-i], Conn: x.conn(e, i),
+			From: x.state[i], To: x.state[i], Inferred: true} // it never changed
+		out = append(out[:first], append([]trace.Event{start}, out[first:]...)...)
+	}
 	return out
 }
 

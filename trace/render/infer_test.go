@@ -102,6 +102,25 @@ func TestInferStatesAsTheHostsDid(t *testing.T) {
 	}
 }
 
+// The receiver of a refused SYN stays CLOSED, and that is marked
+// inferred too.
+func TestInferStatesRefused(t *testing.T) {
+	const a, b = "10.0.0.1:40000", "10.0.0.2:80"
+	events := []trace.Event{
+		{At: 0, Kind: trace.SegmentSent, Host: a, ID: 1, Segment: seg(t, "S 0:0(0) win 512")},
+		{At: 0, Kind: trace.SegmentDelivered, Host: b, ID: 1, Segment: seg(t, "S 0:0(0) win 512")},
+		{At: time.Millisecond, Kind: trace.SegmentSent, Host: b, ID: 2, Segment: seg(t, "R. 0:0(0) ack 1 win 0")},
+		{At: time.Millisecond, Kind: trace.SegmentDelivered, Host: a, ID: 2, Segment: seg(t, "R. 0:0(0) ack 1 win 0")},
+	}
+	var text bytes.Buffer
+	if err := render.Text(&text, render.InferStates(events, a, b), render.TextOptions{ASCII: true}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(text.String(), "CLOSED (inferred)") != 3 || !strings.Contains(text.String(), "SYN_SENT (inferred)") {
+		t.Errorf("want the client CLOSED, SYN_SENT, CLOSED and the server CLOSED, all inferred:\n%s", text.String())
+	}
+}
+
 // A capture that begins after the handshake starts both ends in
 // ESTABLISHED, says why, and draws it so.
 func TestInferStatesMidConnection(t *testing.T) {
