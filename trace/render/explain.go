@@ -313,7 +313,9 @@ func (x *explainer) event(i int, e *trace.Event) {
 	case trace.SegmentDropped, trace.SegmentCorrupted:
 		x.lost(i, e)
 	case trace.StateChanged:
-		x.state(i, e)
+		if !startsOnly(*e) {
+			x.state(i, e)
+		}
 		x.host(e.Host).state = e.To
 	case trace.TimerFired:
 		v := x.host(e.Host)

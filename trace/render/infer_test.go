@@ -119,6 +119,12 @@ func TestInferStatesRefused(t *testing.T) {
 	if strings.Count(text.String(), "CLOSED (inferred)") != 3 || !strings.Contains(text.String(), "SYN_SENT (inferred)") {
 		t.Errorf("want the client CLOSED, SYN_SENT, CLOSED and the server CLOSED, all inferred:\n%s", text.String())
 	}
+	// The state the server was found in is no step of the explanation.
+	for _, st := range render.Explain(render.InferStates(events, a, b), "en") {
+		if strings.Contains(st.Text, "connection is CLOSED") {
+			t.Errorf("explained as a step: %q", st.Text)
+		}
+	}
 }
 
 // A capture that begins after the handshake starts both ends in
