@@ -52,6 +52,12 @@ type lossRecovery interface {
 	// pipe estimates the bytes in the network during fast recovery
 	// (RFC 6675 §4, SetPipe).
 	pipe(c *Conn) int
+	// limitedTransmit returns how far the congestion window is widened
+	// for new data by the duplicate ACKs counted before fast
+	// retransmit (limited transmit, RFC 3042): by as much as those
+	// ACKs took out of the network and the flight does not already
+	// leave out.
+	limitedTransmit(c *Conn) int
 	// nextRetransmission picks what fast recovery sends again next.
 	nextRetransmission(c *Conn) (Segment, bool)
 	// sent records a transmission of [start, end) (a SYN if syn) at the
@@ -172,6 +178,17 @@ func (*renoRecovery) pipe(c *Conn) int {
 	return p
 }
 
+// limitedTransmit implements lossRecovery: without SACK the flight
+// (SND.NXT - SND.UNA) does not know what left the network, so each of
+// the first two duplicate ACKs widens the window by a segment
+// (RFC 3042 §2), at most cwnd + 2·SMSS in flight.
+func (*renoRecovery) limitedTransmit(c *Conn) int {
+	if c.dupAcks > 0 && c.dupAcks < dupThresh {
+		return c.dupAcks * c.effectiveMSS()
+	}
+	return 0
+}
+
 // nextRetransmission implements lossRecovery: the segment at SND.UNA,
 // if it has not been resent since the last partial ACK.
 func (*renoRecovery) nextRetransmission(c *Conn) (Segment, bool) {
@@ -239,6 +256,15 @@ func (*sackRecovery) pipe(c *Conn) int {
 	}
 	return max(p, 0)
 }
+
+// limitedTransmit implements lossRecovery: nothing. The flight already
+// leaves out what the duplicate ACKs SACKed, so each one that SACKs a
+// segment lets one new segment out (RFC 6675 §5 step 3: cwnd - pipe
+// ≥ 1 SMSS); recovery starts once more than two segments are SACKed
+// (sackedPastDupThresh), so the flight never passes cwnd + 2·SMSS
+// (RFC 3042). Widening the window as well let two segments out per
+// duplicate ACK.
+func (*sackRecovery) limitedTransmit(*Conn) int { return 0 }
 
 // nextRetransmission implements lossRecovery: the first hole at or after
 // rtxNext below lostLimit (RFC 6675 §4, NextSeg rule 1).

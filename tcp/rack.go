@@ -399,6 +399,11 @@ func (r *rackState) pipe(c *Conn) int {
 	return max(p, 0)
 }
 
+// limitedTransmit implements lossRecovery as RFC 6675 does: nothing,
+// for the flight already leaves out what was SACKed (RFC 8985 §7.4
+// sends new data as the pipe allows while RACK waits for a loss).
+func (r *rackState) limitedTransmit(*Conn) int { return 0 }
+
 // nextRetransmission picks the next segment fast recovery resends: the
 // first hole in the first record RACK marked lost.
 func (r *rackState) nextRetransmission(c *Conn) (Segment, bool) {

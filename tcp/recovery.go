@@ -41,8 +41,9 @@ func (c *Conn) inFlight() int {
 func (c *Conn) pipe() int { return c.loss.pipe(c) }
 
 // windowAllows reports whether a segment of n sequence numbers may be
-// sent now: within the congestion window, widened by one segment per
-// duplicate ACK before fast retransmit (limited transmit, RFC 3042); in
+// sent now: within the congestion window, widened for new data as the
+// loss recovery says after duplicate ACKs before fast retransmit
+// (limited transmit, RFC 3042: one segment per duplicate ACK); in
 // fast recovery, as PRR allows (RFC 9937 §6, prr.go). With nothing in
 // flight one segment may always go.
 func (c *Conn) windowAllows(n int) bool {
@@ -57,8 +58,8 @@ func (c *Conn) windowAllows(n int) bool {
 		return true
 	}
 	w := c.cc.Window()
-	if !c.inRecovery && c.dupAcks > 0 && c.dupAcks < dupThresh && c.sndNxt == c.sndMax { // new data only
-		w += c.dupAcks * c.effectiveMSS()
+	if c.sndNxt == c.sndMax { // new data only
+		w += c.loss.limitedTransmit(c)
 	}
 	return flight+n <= w
 }

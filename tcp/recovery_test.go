@@ -84,6 +84,25 @@ func TestLimitedTransmit(t *testing.T) {
 	c.do(step{in: dup, out: []string{". 1001:2461(1460) ack 5001"}})
 }
 
+// Limited transmit with SACK (RFC 6675 §5 step 3, RFC 3042): each
+// duplicate ACK lets one new segment out, and no more than two go beyond
+// the window. The pipe already leaves out what the ACKs SACKed, so the
+// window must not be widened as well: that let two segments out per
+// duplicate ACK, and the flight reach cwnd + 4·SMSS.
+func TestLimitedTransmitSACK(t *testing.T) {
+	cfg := plain(tcp.Config{CongestionControl: tcp.NewNewReno}, withSACK)
+	c := established(t, cfg, "<mss 1460,sackOK>")
+	c.Write(make([]byte, 5840), c.now)
+	c.out() // the window is full: nothing new yet
+	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 2461:3921>", out: []string{". 15601:17061(1460) ack 5001"}})
+	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 2461:5381>", out: []string{". 17061:18521(1460) ack 5001"}})
+	if s := c.Stats(); s.InRecovery {
+		t.Fatal("two duplicate ACKs started fast recovery")
+	}
+	// The third starts fast recovery: the hole goes again, and nothing new.
+	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 2461:6841>", out: []string{". 1001:2461(1460) ack 5001"}})
+}
+
 // A timeout shrinks the window to one segment (RFC 5681 §3.1) and slow
 // start grows it again, resending from SND.UNA; duplicate ACKs for data
 // sent before the timeout do not start a fast retransmit (RFC 6582).
