@@ -93,7 +93,10 @@ func (r lossyResult) String() string {
 // loss-based congestion control is held near the Mathis bound
 // (1.22·MSS/(RTT·√p), 3.6 Mbit/s here), which NewReno already reaches:
 // each loss is repaired within one RTT and no timeout occurs, so CUBIC's
-// gentler backoff (β = 0.7) is what is left to gain — about 1.5×.
+// gentler backoff (β = 0.7) is what is left to gain — about 1.3×.
+// (It was 1.5× while limited transmit with SACK let the flight reach
+// cwnd + 4·SMSS: the reduction, β·FlightSize, started from two segments
+// more on each loss.)
 // SEQACK_LOSSY_MB sets the size (default 16 MiB; 64 for the figures in
 // bench/results).
 func TestLossyPathSACKCubicVersusNewReno(t *testing.T) {
@@ -115,8 +118,8 @@ func TestLossyPathSACKCubicVersusNewReno(t *testing.T) {
 	t.Logf("NewReno, no SACK: %v", slow)
 	t.Logf("ratio %.2f×", best.goodput/slow.goodput)
 	t.Logf("SACK+CUBIC+RACK-TLP: %v", lossyTransfer(t, rack, size, 1))
-	if best.goodput < 1.3*slow.goodput {
-		t.Errorf("SACK+CUBIC %.1f Mbit/s is not 1.3× NewReno's %.1f", best.goodput/1e6, slow.goodput/1e6)
+	if best.goodput < 1.2*slow.goodput {
+		t.Errorf("SACK+CUBIC %.1f Mbit/s is not 1.2× NewReno's %.1f", best.goodput/1e6, slow.goodput/1e6)
 	}
 	if float64(best.retransmitted) > 1.2*float64(best.lost) {
 		t.Errorf("SACK+CUBIC resent %d bytes for %d lost: over 1.2×", best.retransmitted, best.lost)
