@@ -259,7 +259,12 @@ func (x *executor) inject(ev *Event) {
 		}
 	}
 	if ep == nil {
-		// No connection: answer as a closed port does (RFC 9293 §3.10.7.1).
+		// No connection: answer as a closed port does (RFC 9293
+		// §3.10.7.1), or as a listener does, which resets only an ACK
+		// (§3.10.7.2).
+		if x.listener() != nil && !seg.Flags.Has(wire.FlagACK) {
+			return
+		}
 		if rst, ok := tcp.ResetFor(&seg); ok {
 			x.out = append(x.out, sent{at: x.now, seg: rst})
 		}

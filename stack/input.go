@@ -182,13 +182,20 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 	if l == nil {
 		return verdict{act: actReset}
 	}
-	switch seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST) {
-	case wire.FlagACK:
+	// LISTEN (RFC 9293 §3.10.7.2): a RST is ignored, an ACK is answered
+	// with a RST (unless it carries a SYN cookie), a SYN opens a
+	// connection, and anything else is dropped.
+	switch f := seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST); {
+	case f&wire.FlagRST != 0:
+		return verdict{act: actDrop}
+	case f == wire.FlagACK:
 		return s.cookieACK(l, t, seg, now)
-	case wire.FlagSYN:
+	case f&wire.FlagACK != 0:
+		return verdict{act: actReset}
+	case f == wire.FlagSYN:
 		return s.listenerSYN(l, t, nil, now)
 	}
-	return verdict{act: actReset}
+	return verdict{act: actDrop}
 }
 
 // timeWaitInput decides what becomes of seg, for a pair in TIME_WAIT:

@@ -129,6 +129,9 @@ func TestListen(t *testing.T) {
 		{name: "ACK → RST <SEQ=SEG.ACK>", from: LISTEN, steps: []step{
 			{in: ". 5000:5000(0) ack 4242 win 100", out: segs("R 4242:4242(0) win 0")}}},
 		{name: "no SYN, no ACK: dropped", from: LISTEN, steps: []step{{in: "F 5000:5000(0) win 100"}}},
+		{name: "no flags at all: dropped, not reset (§3.10.7.2 fourth)", from: LISTEN, steps: []step{
+			{in: "- 5000:5000(0) win 100"}, {in: "P 5000:5010(10) win 100"}, {in: "U 5000:5010(10) win 100"}}},
+		{name: "SYN with RST: ignored", from: LISTEN, steps: []step{{in: "SR 5000:5000(0) win 100"}}},
 	})
 }
 
