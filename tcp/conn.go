@@ -54,6 +54,7 @@ type Conn struct {
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
 	send    ring
 	blocks  *blockQueue // the send queue as framed blocks, when it is in that form (see queue)
+	push    pushMarks   // where the writes in the send queue end, for PSH
 	sendSeq Seq
 	finSeq  Seq // the FIN's sequence number, once closed
 
@@ -438,7 +439,10 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 		return 0, ErrClosing
 	}
 	n := min(len(p), c.Available())
-	c.queue(p[:n])
+	if n > 0 {
+		c.queue(p[:n])
+		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sndMax) // PSH on its last byte
+	}
 	c.output(now)
 	return n, nil
 }

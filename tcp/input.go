@@ -363,6 +363,7 @@ func (c *Conn) ackAdvanced(seg *Segment, ack Seq, now time.Time) {
 		n := min(int(acked), c.queued())
 		c.dequeue(n)
 		c.sendSeq = c.sendSeq.Add(uint32(n))
+		c.push.acked(c.sendSeq)
 		if n > 0 {
 			c.events |= EventWritable
 		}

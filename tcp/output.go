@@ -328,7 +328,7 @@ func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 		return Segment{}, false
 	}
 	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload, Frame: frame}
-	if n > 0 && off+n == c.queued() {
+	if n > 0 && c.push.covers(seq, seq.Add(uint32(n))) { // the last byte of a write
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {
