@@ -108,7 +108,7 @@ func TestScenarios(t *testing.T) {
 		{name: "abort",
 			client: []tcp.State{CLOSED, SYN_SENT, ESTABLISHED, CLOSED},
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, ESTABLISHED, CLOSED},
-			sent:   []sent{{"client", R, true, 1}, {"server", R, false, 0}}},
+			sent:   []sent{{"client", R | A, true, 1}, {"server", R, false, 0}}},
 		{name: "old-duplicate-syn", client: activeClose,
 			server: []tcp.State{CLOSED, LISTEN, SYN_RCVD, LISTEN, SYN_RCVD, ESTABLISHED, CLOSE_WAIT, LAST_ACK, CLOSED},
 			sent:   []sent{{"client", R, true, 1}, {"server", SA, true, 2}}},

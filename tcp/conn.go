@@ -501,11 +501,16 @@ func (c *Conn) queueFIN() {
 
 // Abort is the RFC's ABORT (RFC 9293 §3.10.5): in SYN_RCVD and the
 // synchronized states that still have a peer to tell, queue
-// <SEQ=SND.NXT><CTL=RST>; go to CLOSED.
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>; go to CLOSED.
 func (c *Conn) Abort(now time.Time) {
 	switch c.state {
 	case SynReceived, Established, FinWait1, FinWait2, CloseWait:
-		c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagRST})
+		// <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.5), with an ACK of
+		// RCV.NXT as Linux and gVisor send it: the ACK costs nothing,
+		// for a RST is checked by its sequence number alone
+		// (§3.10.7.4, RFC 5961 §3), and a script written against Linux
+		// expects it.
+		c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagRST | wire.FlagACK})
 	case Closed:
 		return
 	}

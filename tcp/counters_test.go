@@ -25,7 +25,7 @@ func TestCounters(t *testing.T) {
 	b.do(step{in: "R 5002:5002(0)", out: []string{". 1001:1001(0) ack 5001"}}) // in window, not exact: challenge
 	b.now = b.now.Add(time.Second)
 	b.do(step{in: ". 5001:5001(0) ack 9999 win 65535", out: []string{". 1001:1001(0) ack 5001"}}) // acks unsent data: challenge
-	b.do(step{call: "abort", out: []string{"R 1001:1001(0)"}, states: []tcp.State{tcp.Closed}})
+	b.do(step{call: "abort", out: []string{"R. 1001:1001(0) ack 5001"}, states: []tcp.State{tcp.Closed}})
 
 	for name, c := range map[string]struct{ got, want uint64 }{
 		"ActiveOpens":         {k.ActiveOpens.Load(), 1},

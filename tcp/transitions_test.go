@@ -244,8 +244,10 @@ func TestEstablished(t *testing.T) {
 		// RFC 5961 §5 / RFC 9293 §3.10.7.4 fifth.
 		{name: "ACK of data never sent → ACK, segment dropped", from: ESTABLISHED, steps: []step{
 			{in: "P. 5001:5011(10) ack 9999 win 100", out: segs(". 1001:1001(0) ack 5001")}}},
-		{name: "ABORT → RST, CLOSED", from: ESTABLISHED, steps: []step{
-			{call: "abort", out: segs("R 1001:1001(0) win 0"), states: states(CLOSED), events: tcp.EventClosed}},
+		// The RST carries an ACK, as Linux's (RFC 9293 §3.10.5 asks for
+		// <SEQ=SND.NXT><CTL=RST>; the ACK changes nothing for its checks).
+		{name: "ABORT → RST+ACK, CLOSED", from: ESTABLISHED, steps: []step{
+			{call: "abort", out: segs("R. 1001:1001(0) ack 5001 win 0"), states: states(CLOSED), events: tcp.EventClosed}},
 			err: tcp.ErrConnectionAborted},
 		// reach's handshake measured an RTT of zero, so the RTO is the
 		// 200 ms floor, doubling on each expiry (RFC 6298 §5.5).

@@ -14,10 +14,10 @@ import (
 )
 
 // linuxScripts are the connection-management scripts meant to hold on
-// Linux too; linuxPass are those that do (Linux 6.18). The others are
-// run and logged, not asserted, for Linux legitimately differs:
-//   - linger-abort: Linux's abort is "R. 1:1(0) ack 1", with ACK set;
-//     RFC 9293 §3.10.5 says <SEQ=SND.NXT><CTL=RST>, which seqack sends.
+// Linux too; linuxPass are those that do (Linux 6.18). The others would
+// be run and logged, not asserted, where Linux legitimately differs;
+// none does now (linger-abort did until seqack's abort carried an ACK,
+// as Linux's does).
 var (
 	linuxScripts = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -31,7 +31,7 @@ var (
 		"lost-syn", "lost-synack", "simultaneous-close", "half-close",
 		"lost-third-ack", "connect-refused", "delayed-ack",
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
-		"listen-flagless", "push-per-write",
+		"listen-flagless", "push-per-write", "linger-abort",
 	}
 )
 
