@@ -163,12 +163,14 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
 	if c.pawsReject(seg) {
 		c.count(outOfWindow)
+		c.oldData(seg)
 		c.replyUnacceptable(now)
 		return
 	}
 	if !acceptable(seg.Seq, seg.SeqLen(), c.rcvNxt, c.rcvWindow()) {
 		c.count(outOfWindow)
 		if !seg.Flags.Has(wire.FlagRST) {
+			c.oldData(seg)
 			c.replyUnacceptable(now)
 		}
 		return
@@ -406,6 +408,7 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		seq++
 	}
 	if seq.LessThan(c.rcvNxt) { // trim what we already have
+		c.recv.duplicate(seq, minSeq(seq.Add(uint32(len(payload))), c.rcvNxt))
 		skip := c.rcvNxt.Sub(seq)
 		if skip >= uint32(len(payload)) {
 			c.pendingAck = true // a duplicate: ACK at once, the peer may have missed ours
@@ -430,6 +433,19 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		c.events |= EventReadable
 	}
 	c.ackData(seq == before && !holes, now)
+}
+
+// oldData records the payload of seg, which is not acceptable, as a
+// duplicate for a D-SACK block (RFC 2883 §4) if it lies below RCV.NXT:
+// data received before, sent again.
+func (c *Conn) oldData(seg *Segment) {
+	seq := seg.Seq
+	if seg.Flags.Has(wire.FlagSYN) {
+		seq++
+	}
+	if len(seg.Payload) > 0 && seq.LessThan(c.rcvNxt) {
+		c.recv.duplicate(seq, minSeq(seq.Add(uint32(len(seg.Payload))), c.rcvNxt))
+	}
 }
 
 // maxQuickAcks is how many in-order segments are ACKed at once after the

@@ -87,8 +87,8 @@ func (c *Conn) emit(seg Segment) {
 	if seg.Flags.Has(wire.FlagACK) {
 		seg.Ack = c.rcvNxt
 		c.lastAckSent = c.rcvNxt
-		if c.sackOK && len(c.recv.ooo) > 0 {
-			seg.Options.NumSACK = c.recv.sackBlocks(seg.Options.SACK[:])
+		if c.sackOK {
+			seg.Options.NumSACK = c.recv.sackOption(seg.Options.SACK[:])
 		}
 	}
 	c.stampTimestamps(&seg)

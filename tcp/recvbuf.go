@@ -21,6 +21,30 @@ type receiveQueue struct {
 	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole, at oooFinSeq
+	dsack     seqRange   // bytes received twice, for the next ACK's D-SACK block (RFC 2883); empty if none
+}
+
+// duplicate records that [start, end) arrived again, for the D-SACK
+// block of the next ACK (RFC 2883 §4: the first block reports the
+// duplicate). The latest duplicate is reported, once.
+func (q *receiveQueue) duplicate(start, end Seq) {
+	if start.LessThan(end) {
+		q.dsack = seqRange{start, end}
+	}
+}
+
+// sackOption fills blocks with the SACK blocks of an ACK: the D-SACK
+// block first, if a duplicate arrived since the last ACK (RFC 2883 §4),
+// then the out-of-order pieces (sackBlocks). It returns how many it
+// filled.
+func (q *receiveQueue) sackOption(blocks []wire.SACKBlock) int {
+	n := 0
+	if q.dsack.start != q.dsack.end {
+		blocks[0] = wire.SACKBlock{Left: uint32(q.dsack.start), Right: uint32(q.dsack.end)}
+		q.dsack = seqRange{}
+		n = 1
+	}
+	return n + q.sackBlocks(blocks[n:])
 }
 
 func (q *receiveQueue) readable() int { return q.data.len() }
@@ -116,6 +140,7 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, sto
 		return b, keep
 	}
 	p := &q.ooo[i]
+	q.duplicate(maxSeq(start, p.seq), minSeq(end, p.end)) // what p holds already
 	if start.LessThan(p.seq) {
 		kept = p.pushFront(take(start, p.seq))
 	}
@@ -194,4 +219,12 @@ func (c *Conn) autoTune(now time.Time) {
 		c.rcvBuf = min(want, ceiling)
 	}
 	c.tuneSeq, c.tuneTime = read, c.at(now)
+}
+
+// maxSeq is max in sequence space (minSeq is in scoreboard.go).
+func maxSeq(a, b Seq) Seq {
+	if a.LessThan(b) {
+		return b
+	}
+	return a
 }

@@ -24,14 +24,14 @@ var (
 		"connect-refused", "lost-syn", "lost-synack", "simultaneous-close",
 		"half-close", "lost-third-ack", "delayed-ack", "linger-abort",
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
-		"listen-flagless", "push-per-write",
+		"listen-flagless", "push-per-write", "dsack",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
 		"lost-syn", "lost-synack", "simultaneous-close", "half-close",
 		"lost-third-ack", "connect-refused", "delayed-ack",
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
-		"listen-flagless", "push-per-write", "linger-abort",
+		"listen-flagless", "push-per-write", "linger-abort", "dsack",
 	}
 )
 
