@@ -192,7 +192,7 @@ func (c *Conn) dequeue(n int) {
 
 // releaseQueue drops the whole send queue.
 func (c *Conn) releaseQueue() {
-	c.push.reset()
+	c.push.reset(c.sendSeq)
 	c.send.release()
 	if c.blocks != nil {
 		c.blocks.release(c.cfg.ReleaseBuffer)

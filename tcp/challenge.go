@@ -99,10 +99,11 @@ func (l *replyLimit) allowChallenge(elapsed time.Duration, now time.Time, cfg *C
 }
 
 // replyUnacceptable answers an unacceptable segment with an ACK (RFC 9293
-// §3.10.7.4, first), unless the connection's limit holds it back.
-func (c *Conn) replyUnacceptable(now time.Time) {
+// §3.10.7.4, first), unless the connection's limit holds it back; dup
+// is what the segment brought again, for a D-SACK block (ackDSACK).
+func (c *Conn) replyUnacceptable(now time.Time, dup seqRange) {
 	if c.replies.allow(c.elapsed(now), c.cfg) {
-		c.ack()
+		c.ackDSACK(dup)
 	}
 }
 

@@ -54,7 +54,6 @@ type Conn struct {
 	// Send queue: bytes from sendSeq on, written but not yet acknowledged.
 	send    ring
 	blocks  *blockQueue // the send queue as framed blocks, when it is in that form (see queue)
-	push    pushMarks   // where the writes in the send queue end, for PSH
 	sendSeq Seq
 	finSeq  Seq // the FIN's sequence number, once closed
 
@@ -73,7 +72,6 @@ type Conn struct {
 	persist  timer // zero-window probes
 	kaTimer  timer // keepalive
 	delack   timer // delayed ACK (RFC 1122 §4.2.3.2)
-	retries  int   // consecutive expiries of rtx or persist
 	rtt      rttEstimator
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
@@ -92,7 +90,9 @@ type Conn struct {
 	tuneSeq      Seq
 	lastAcked    Seq // RCV.NXT as of the last ACK sent or counted (beside tuneSeq: they pack)
 	tuneTime     instant
-	unackedBytes int // in-order bytes received since our last ACK
+	unackedBytes int32     // in-order bytes received since our last ACK (within the window: under 2^30)
+	retries      int32     // consecutive expiries of rtx or persist
+	push         pushMarks // where writes end in the send queue, for PSH (beside the two above: they pack)
 	out          []Segment
 	stats        counters // what Stats reports beyond the live state
 
@@ -419,6 +419,7 @@ func (c *Conn) openSend(iss Seq) {
 	c.sndUna, c.sndNxt, c.sndMax = iss, iss, iss
 	c.recoverSeq = iss // no recovery yet (see recovering)
 	c.sendSeq = iss + 1
+	c.push.reset(c.sendSeq)
 	c.rtt.rto = c.cfg.initialRTO()
 	c.retries = 0
 }
@@ -440,8 +441,8 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 	}
 	n := min(len(p), c.Available())
 	if n > 0 {
+		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sendSeq, c.sndMax) // PSH on the last byte of the write before
 		c.queue(p[:n])
-		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sndMax) // PSH on its last byte
 	}
 	c.output(now)
 	return n, nil

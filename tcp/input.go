@@ -163,15 +163,13 @@ func (c *Conn) inputSynchronized(seg *Segment, now time.Time) {
 	// first: check the sequence number, after PAWS (RFC 7323 §5.3).
 	if c.pawsReject(seg) {
 		c.count(outOfWindow)
-		c.oldData(seg)
-		c.replyUnacceptable(now)
+		c.replyUnacceptable(now, c.oldData(seg))
 		return
 	}
 	if !acceptable(seg.Seq, seg.SeqLen(), c.rcvNxt, c.rcvWindow()) {
 		c.count(outOfWindow)
 		if !seg.Flags.Has(wire.FlagRST) {
-			c.oldData(seg)
-			c.replyUnacceptable(now)
+			c.replyUnacceptable(now, c.oldData(seg))
 		}
 		return
 	}
@@ -407,11 +405,11 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 	if seg.Flags.Has(wire.FlagSYN) {
 		seq++
 	}
+	dup := c.oldData(seg)       // bytes received before, for a D-SACK block (RFC 2883 §4)
 	if seq.LessThan(c.rcvNxt) { // trim what we already have
-		c.recv.duplicate(seq, minSeq(seq.Add(uint32(len(payload))), c.rcvNxt))
 		skip := c.rcvNxt.Sub(seq)
 		if skip >= uint32(len(payload)) {
-			c.pendingAck = true // a duplicate: ACK at once, the peer may have missed ours
+			c.ackDuplicate(dup) // a duplicate: ACK at once, the peer may have missed ours
 			return
 		}
 		payload, seq = payload[skip:], c.rcvNxt
@@ -423,6 +421,9 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		payload = payload[:room]
 	}
 	before, holes := c.rcvNxt, len(c.recv.ooo) > 0
+	if holes && c.sackOK && dup.len() == 0 {
+		dup = c.recv.held(seq, seq.Add(uint32(len(payload))))
+	}
 	var kept bool
 	c.rcvNxt, kept = c.recv.store(seq, c.rcvNxt, payload, seg.Buffer)
 	if kept {
@@ -433,19 +434,33 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		c.events |= EventReadable
 	}
 	c.ackData(seq == before && !holes, now)
+	if c.sackOK && dup.len() > 0 {
+		c.ackDSACK(dup) // at once: the D-SACK block goes in this ACK alone
+	}
 }
 
-// oldData records the payload of seg, which is not acceptable, as a
-// duplicate for a D-SACK block (RFC 2883 §4) if it lies below RCV.NXT:
-// data received before, sent again.
-func (c *Conn) oldData(seg *Segment) {
+// ackDuplicate acknowledges a segment that brought dup again: at once,
+// with a D-SACK block if SACK is on (RFC 2883 §4), else with the next
+// ACK, which goes at once too.
+func (c *Conn) ackDuplicate(dup seqRange) {
+	if c.sackOK && dup.len() > 0 {
+		c.ackDSACK(dup)
+		return
+	}
+	c.pendingAck = true
+}
+
+// oldData returns the part of seg's payload below RCV.NXT: data
+// received before and sent again, for a D-SACK block (RFC 2883 §4).
+func (c *Conn) oldData(seg *Segment) seqRange {
 	seq := seg.Seq
 	if seg.Flags.Has(wire.FlagSYN) {
 		seq++
 	}
-	if len(seg.Payload) > 0 && seq.LessThan(c.rcvNxt) {
-		c.recv.duplicate(seq, minSeq(seq.Add(uint32(len(seg.Payload))), c.rcvNxt))
+	if len(seg.Payload) == 0 || !seq.LessThan(c.rcvNxt) {
+		return seqRange{}
 	}
+	return seqRange{seq, minSeq(seq.Add(uint32(len(seg.Payload))), c.rcvNxt)}
 }
 
 // maxQuickAcks is how many in-order segments are ACKed at once after the
@@ -468,9 +483,9 @@ func (c *Conn) ackData(inOrder bool, now time.Time) {
 		c.pendingAck = true
 		return
 	}
-	c.unackedBytes += int(c.rcvNxt.Sub(c.lastAcked))
+	c.unackedBytes += int32(c.rcvNxt.Sub(c.lastAcked))
 	c.lastAcked = c.rcvNxt
-	if c.unackedBytes > c.effectiveMSS() {
+	if int(c.unackedBytes) > c.effectiveMSS() {
 		c.pendingAck = true
 		return
 	}

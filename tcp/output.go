@@ -87,8 +87,8 @@ func (c *Conn) emit(seg Segment) {
 	if seg.Flags.Has(wire.FlagACK) {
 		seg.Ack = c.rcvNxt
 		c.lastAckSent = c.rcvNxt
-		if c.sackOK {
-			seg.Options.NumSACK = c.recv.sackOption(seg.Options.SACK[:])
+		if n := seg.Options.NumSACK; c.sackOK && len(c.recv.ooo) > 0 { // after a D-SACK block ackDSACK put first
+			seg.Options.NumSACK = n + c.recv.sackBlocks(seg.Options.SACK[n:])
 		}
 	}
 	c.stampTimestamps(&seg)
@@ -127,6 +127,18 @@ func (c *Conn) sendReset(rst Segment) {
 // window and be refused, taking its acknowledgment with it.
 func (c *Conn) ack() {
 	c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagACK})
+}
+
+// ackDSACK sends an ACK whose first SACK block reports dup, bytes
+// received twice (D-SACK, RFC 2883 §4), if SACK is on and dup is not
+// empty; a plain ACK otherwise. The block goes in this ACK alone.
+func (c *Conn) ackDSACK(dup seqRange) {
+	seg := Segment{Seq: c.sndMax, Flags: wire.FlagACK}
+	if c.sackOK && dup.start.LessThan(dup.end) {
+		seg.Options.SACK[0] = wire.SACKBlock{Left: uint32(dup.start), Right: uint32(dup.end)}
+		seg.Options.NumSACK = 1
+	}
+	c.emit(seg)
 }
 
 // output sends what the state, the send queue and the peer's window allow,
@@ -328,7 +340,7 @@ func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 		return Segment{}, false
 	}
 	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload, Frame: frame}
-	if n > 0 && c.push.covers(seq, seq.Add(uint32(n))) { // the last byte of a write
+	if n > 0 && (off+n == c.queued() || c.push.covers(seq, seq.Add(uint32(n)), c.sendSeq)) { // the last byte of a write
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {

@@ -5,62 +5,62 @@ package tcp
 // PSH: RFC 9293 §3.9.1 gives SEND a PUSH flag, which the sockets API sets
 // on every write, and Linux marks the last segment of each write
 // (tcp_push), keeping the mark when that segment is sent again. A
-// segment reaching only the end of the queue, the engine's rule before,
+// segment reaching the end of the queue, the engine's only rule before,
 // lost PSH on the retransmission of a write that others had followed.
 //
-// A write appended while the end of the one before is still unsent takes
-// that one's mark, as Linux appends a write to the unsent tail of its
-// queue: so the marks kept are ends already sent, at most one per
-// segment in flight, and the newest. Only the last pushMarkCap are kept,
-// in the Conn itself, so that writes allocate nothing: an older one is
-// forgotten, and its segment, if sent again, goes without PSH.
+// The end of the newest write is the end of the queue, and needs no
+// mark. A write appended while the end of the one before is still
+// unsent joins it, as Linux appends a write to the unsent tail of its
+// queue; an end already sent is marked, if one of the two marks is
+// free. The two oldest are kept, for a retransmission starts at
+// SND.UNA; a later end is not, and its segment, if sent again, goes
+// without PSH. Two marks and no count keep the Conn in its allocation
+// class (size_test.go): a mark at or below the acknowledged end of the
+// queue is free, and acked moves free marks along with it, so that an
+// old one never looks new again once sequence numbers wrap.
 type pushMarks struct {
-	ends    [pushMarkCap]Seq // oldest first, from head, circularly
-	head, n uint8
+	ends [2]Seq // oldest first; free ones sit at or below the acknowledged end
 }
 
-// pushMarkCap is how many write ends pushMarks keeps.
-const pushMarkCap = 8
-
-// at returns the i-th mark, oldest first.
-func (p *pushMarks) at(i int) Seq { return p.ends[(int(p.head)+i)%pushMarkCap] }
-
-// wrote marks end, where a write just queued ends; sent is SND.MAX, the
-// end of what has been sent so far.
-func (p *pushMarks) wrote(end, sent Seq) {
-	if p.n > 0 {
-		last := (int(p.head) + int(p.n) - 1) % pushMarkCap
-		if p.ends[last].GreaterThan(sent) { // still unsent: the new write joins it
-			p.ends[last] = end
+// wrote notes a write appended to the queue, which ended at prev before
+// it: prev, if it holds data, ends the write before. sent is SND.MAX
+// and una the acknowledged end of the queue.
+func (p *pushMarks) wrote(prev, una, sent Seq) {
+	if !prev.GreaterThan(una) || prev.GreaterThan(sent) { // no write before, or it is unsent: the new one joins it
+		return
+	}
+	for i := range p.ends {
+		if !p.ends[i].GreaterThan(una) {
+			p.ends[i] = prev
 			return
 		}
 	}
-	if p.n == pushMarkCap {
-		p.head = (p.head + 1) % pushMarkCap // the oldest is forgotten
-		p.n--
-	}
-	p.ends[(int(p.head)+int(p.n))%pushMarkCap] = end
-	p.n++
 }
 
-// acked forgets the marks at or below una, which is acknowledged.
+// acked frees the marks at or below una, the new acknowledged end of the
+// queue, and keeps the others first.
 func (p *pushMarks) acked(una Seq) {
-	for p.n > 0 && p.at(0).LessThanEq(una) {
-		p.head = (p.head + 1) % pushMarkCap
-		p.n--
+	if !p.ends[0].GreaterThan(una) {
+		p.ends[0], p.ends[1] = p.ends[1], una
+	}
+	if !p.ends[0].GreaterThan(una) {
+		p.ends[0] = una
+	}
+	if !p.ends[1].GreaterThan(una) {
+		p.ends[1] = una
 	}
 }
 
 // covers reports whether the segment [start, end) carries the last byte
-// of a write.
-func (p *pushMarks) covers(start, end Seq) bool {
-	for i := int(p.n) - 1; i >= 0; i-- { // newest first: new data is the common case
-		if m := p.at(i); start.LessThan(m) && m.LessThanEq(end) {
+// of a write marked, given una, the acknowledged end of the queue.
+func (p *pushMarks) covers(start, end, una Seq) bool {
+	for _, m := range p.ends {
+		if m.GreaterThan(una) && start.LessThan(m) && m.LessThanEq(end) {
 			return true
 		}
 	}
 	return false
 }
 
-// reset forgets every mark, with the send queue.
-func (p *pushMarks) reset() { *p = pushMarks{} }
+// reset frees every mark, for a queue that starts at una.
+func (p *pushMarks) reset(una Seq) { p.ends = [2]Seq{una, una} }

@@ -21,30 +21,6 @@ type receiveQueue struct {
 	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole, at oooFinSeq
-	dsack     seqRange   // bytes received twice, for the next ACK's D-SACK block (RFC 2883); empty if none
-}
-
-// duplicate records that [start, end) arrived again, for the D-SACK
-// block of the next ACK (RFC 2883 §4: the first block reports the
-// duplicate). The latest duplicate is reported, once.
-func (q *receiveQueue) duplicate(start, end Seq) {
-	if start.LessThan(end) {
-		q.dsack = seqRange{start, end}
-	}
-}
-
-// sackOption fills blocks with the SACK blocks of an ACK: the D-SACK
-// block first, if a duplicate arrived since the last ACK (RFC 2883 §4),
-// then the out-of-order pieces (sackBlocks). It returns how many it
-// filled.
-func (q *receiveQueue) sackOption(blocks []wire.SACKBlock) int {
-	n := 0
-	if q.dsack.start != q.dsack.end {
-		blocks[0] = wire.SACKBlock{Left: uint32(q.dsack.start), Right: uint32(q.dsack.end)}
-		q.dsack = seqRange{}
-		n = 1
-	}
-	return n + q.sackBlocks(blocks[n:])
 }
 
 func (q *receiveQueue) readable() int { return q.data.len() }
@@ -140,7 +116,6 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, sto
 		return b, keep
 	}
 	p := &q.ooo[i]
-	q.duplicate(maxSeq(start, p.seq), minSeq(end, p.end)) // what p holds already
 	if start.LessThan(p.seq) {
 		kept = p.pushFront(take(start, p.seq))
 	}
@@ -153,6 +128,22 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, sto
 		kept = p.pushBack(take(p.end, end)) || kept
 	}
 	return kept, true
+}
+
+// held returns the part of [start, end) that the first out-of-order
+// piece it overlaps holds already: bytes received twice, for a D-SACK
+// block (RFC 2883 §4). It is empty if there is none.
+func (q *receiveQueue) held(start, end Seq) seqRange {
+	i, _ := slices.BinarySearchFunc(q.ooo, start, func(p oooPiece, s Seq) int {
+		if p.end.LessThanEq(s) {
+			return -1
+		}
+		return 1
+	})
+	if i == len(q.ooo) || !q.ooo[i].seq.LessThan(end) {
+		return seqRange{}
+	}
+	return seqRange{maxSeq(start, q.ooo[i].seq), minSeq(end, q.ooo[i].end)}
 }
 
 // sackBlocks fills blocks with the out-of-order pieces as SACK blocks

@@ -69,7 +69,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	case SynReceived:
 		limit = c.cfg.synAckRetries()
 	}
-	if c.retries >= limit {
+	if int(c.retries) >= limit {
 		// An ICMP error heard meanwhile says more than the timeout
 		// does (RFC 1122 §4.2.3.9), as Linux reports it.
 		c.count(timeOuts)
