@@ -66,7 +66,7 @@ func FuzzUDPInput(f *testing.F) {
 		before := udpTotal(&s.stats.UDP)
 		s.deliverBatch(s.nics[0], [][]byte{bytes.Clone(p), bytes.Clone(p)})
 		ip, err := wire.ParseIP(p)
-		if err != nil || ip.Protocol != wire.ProtocolUDP || !s.isLocal(ip.Dst) {
+		if err != nil || ip.Protocol != wire.ProtocolUDP || !s.accepts(s.nics[0], ip.Src, ip.Dst) {
 			return
 		}
 		if got := udpTotal(&s.stats.UDP) - before; got != 2 {
