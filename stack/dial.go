@@ -11,13 +11,21 @@ import (
 	"github.com/seqack/seqack/tcp"
 )
 
-// Dial connects to address ("ip:port") on network "tcp", "tcp4" or
-// "tcp6"; on "udp", "udp4" or "udp6" it returns a connected *UDPConn.
+// Dial connects to address ("host:port") on network "tcp", "tcp4" or
+// "tcp6"; on "udp", "udp4" or "udp6" it returns a connected *UDPConn;
+// on "ping", "ping4" or "ping6" (address a host alone) a connected
+// *PingConn. The host is an IP address, or a name looked up with the
+// stack's Resolver if it was given DNS servers (Options.DNSServers;
+// without them a name fails with ErrNoDNSServers).
 func (s *Stack) Dial(network, address string) (net.Conn, error) {
 	return s.DialContext(context.Background(), network, address)
 }
 
-// DialContext connects to address, giving up when ctx is done. Errors are
+// DialContext connects to address, giving up when ctx is done. A host
+// name's addresses are tried one after the other, those the stack has a
+// route to first and IPv6 before IPv4 (RFC 6724 §2.1), each given a
+// share of ctx's time as net.Dialer does; there is no Happy Eyeballs
+// (RFC 8305), and the first error is returned if none answers. Errors are
 // *net.OpError wrapping syscall.ECONNREFUSED, syscall.ETIMEDOUT,
 // syscall.ENETUNREACH (no route), ... as net.Dial's are; when ctx's
 // deadline passes, the error is package net's "i/o timeout", a net.Error
@@ -25,6 +33,16 @@ func (s *Stack) Dial(network, address string) (net.Conn, error) {
 // context.DeadlineExceeded (and os.ErrDeadlineExceeded); when ctx is
 // canceled, "operation was canceled", which is context.Canceled.
 func (s *Stack) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	if host, port, ok := hostName(network, address); ok {
+		return s.dialName(ctx, network, host, port)
+	}
+	if isPingNetwork(network) {
+		c, err := s.dialPing(ctx, network, address)
+		if err != nil {
+			return nil, err // not a nil *PingConn in a non-nil net.Conn
+		}
+		return c, nil
+	}
 	if isUDPNetwork(network) {
 		c, err := s.dialUDP(ctx, network, address)
 		if err != nil {

@@ -13,8 +13,9 @@ import (
 )
 
 // deliverICMP answers echo requests (RFC 792, RFC 4443 §4.1), so that
-// ping works against the stack, and hands errors that quote one of our
-// TCP segments to its connection.
+// ping works against the stack, hands echo replies to the ping socket
+// whose identifier they carry (ping.go), and hands errors that quote one
+// of our TCP segments or UDP datagrams to its connection.
 func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
 	var h wire.ICMPHeader
 	var body []byte
@@ -30,6 +31,10 @@ func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
 	}
 	if h.IsError(ip.Version) {
 		s.icmpError(ip, &h, body)
+		return
+	}
+	if ip.Version == 4 && h.Type == wire.ICMPv4EchoReply || ip.Version == 6 && h.Type == wire.ICMPv6EchoReply {
+		s.deliverEchoReply(ip, &h, ip.Payload)
 		return
 	}
 	reply := h

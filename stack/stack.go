@@ -77,6 +77,10 @@ type Options struct {
 	// goroutine doing the work, with the connection locked; it must be
 	// quick and must not call into the stack.
 	Trace func(trace.Event)
+	// DNSServers are the DNS servers the stack's Resolver asks, over the
+	// stack, and through it Dial when given a host name (a zero port
+	// means 53). With none, dialing a name fails with ErrNoDNSServers.
+	DNSServers []netip.AddrPort
 }
 
 // Stack is one host: interfaces, addresses, routes, connections and
@@ -106,7 +110,8 @@ type Stack struct {
 
 	stats     Stats
 	icmpLimit rateLimit
-	udp       udpTable // UDP sockets, under a lock of their own
+	udp       udpTable  // UDP sockets, under a lock of their own
+	ping      pingTable // ICMP echo sockets (ping.go), under a lock of their own
 }
 
 // Stats are a stack's live counters, in the spirit of `netstat -s`:
@@ -137,6 +142,12 @@ type Stats struct {
 	// OrphanOverflows and OrphanMemoryOverflows count connections reset
 	// when closed because MaxOrphans or MaxOrphanMemory was reached.
 	OrphanOverflows, OrphanMemoryOverflows atomic.Uint64
+	// The ping sockets' counters (PingConn): echo requests they sent
+	// [OutEchos], echo replies queued on one [InEchoReps], replies that
+	// no socket's identifier matched, and replies dropped because their
+	// socket's receive queue was full.
+	EchoRequestsSent, EchoRepliesReceived       atomic.Uint64
+	EchoRepliesUnclaimed, PingReceiveQueueDrops atomic.Uint64
 	// TCP counts what every connection did: opens, segments,
 	// retransmissions, resets, out-of-window drops, challenge ACKs.
 	TCP tcp.Counters
@@ -427,6 +438,7 @@ func (s *Stack) Close() error {
 		c.abort()
 	}
 	s.udp.closeAll()
+	s.ping.closeAll()
 	s.timers.close()
 	for _, n := range nics {
 		n.ep.Close()

@@ -31,6 +31,10 @@ type StatsSnapshot struct {
 	ConnectionLimitDrops         uint64
 	OrphanOverflows              uint64
 	OrphanMemoryOverflows        uint64
+	EchoRequestsSent             uint64
+	EchoRepliesReceived          uint64
+	EchoRepliesUnclaimed         uint64
+	PingReceiveQueueDrops        uint64
 	TCP                          tcp.CounterValues
 	UDP                          UDPStatsSnapshot
 }
@@ -66,6 +70,10 @@ func (st *Stats) Snapshot() StatsSnapshot {
 		ConnectionLimitDrops:  st.ConnectionLimitDrops.Load(),
 		OrphanOverflows:       st.OrphanOverflows.Load(),
 		OrphanMemoryOverflows: st.OrphanMemoryOverflows.Load(),
+		EchoRequestsSent:      st.EchoRequestsSent.Load(),
+		EchoRepliesReceived:   st.EchoRepliesReceived.Load(),
+		EchoRepliesUnclaimed:  st.EchoRepliesUnclaimed.Load(),
+		PingReceiveQueueDrops: st.PingReceiveQueueDrops.Load(),
 		TCP:                   st.TCP.Snapshot(),
 		UDP: UDPStatsSnapshot{
 			DatagramsReceived:  st.UDP.DatagramsReceived.Load(),
