@@ -54,6 +54,21 @@
 // table's lock and each socket's are taken after a connection's, never
 // with each other or the stack's.
 //
+// # Ping and names
+//
+// DialPing and ListenPing (and Dial on "ping4", "ping6") give a
+// *PingConn, an ICMP echo socket as Linux's ping sockets and
+// wireguard-go's netstack.PingConn: it writes whole echo requests, into
+// which the stack puts the socket's identifier and the checksum, and
+// reads the whole echo replies that carry that identifier back (ping.go;
+// icmp.go hands them over). Its table and each socket have locks of
+// their own, taken with no other.
+//
+// Resolver is Go's resolver (PreferGo) with its DNS queries over the
+// stack, UDP and TCP for truncated answers (resolver.go). With
+// Options.DNSServers set, Dial takes host names and tries their
+// addresses in turn.
+//
 // # Observing
 //
 // Stats holds netstat-style counters; Connections lists every socket;
