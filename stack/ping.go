@@ -420,9 +420,9 @@ func (c *PingConn) Read(p []byte) (int, error) {
 }
 
 // WriteTo implements net.PacketConn: it sends p, an ICMP echo request,
-// to addr, a *PingAddr, PingAddr or *net.IPAddr. An unconnected socket
-// sends to any address of its family; a connected one too, as Linux's
-// ping sockets do.
+// to addr, a *PingAddr, PingAddr or *net.IPAddr, of the socket's
+// family. A connected socket may send elsewhere too, as Linux's ping
+// sockets and wireguard-go's may, but only its peer's replies reach it.
 func (c *PingConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	var to netip.Addr
 	switch a := addr.(type) {
