@@ -57,6 +57,11 @@ func (s *Stack) deliverICMP(n *nic, ip wire.IPPacket) {
 func (s *Stack) icmpError(ip wire.IPPacket, h *wire.ICMPHeader, body []byte) {
 	s.stats.ICMPErrorsReceived.Add(1)
 	q, err := wire.ParseQuoted(body)
+	if err == nil && q.Version == ip.Version && (q.Protocol == wire.ProtocolICMPv4 || q.Protocol == wire.ProtocolICMPv6) &&
+		len(q.Payload) >= wire.ICMPHeaderLen {
+		s.pingICMPError(ip, h, q)
+		return
+	}
 	if err == nil && q.Version == ip.Version && q.Protocol == wire.ProtocolUDP && len(q.Payload) >= 4 {
 		s.udpICMPError(ip, h, q)
 		return

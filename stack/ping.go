@@ -75,6 +75,7 @@ type PingConn struct {
 	queued  int // bytes charged for the queue
 	limit   int // bound on queued (SetReadBuffer)
 	closed  bool
+	err     error         // from an ICMP error, for the next read
 	changed chan struct{} // made by a waiting read, closed (and dropped) by wake
 	rdl     deadline
 	wdl     deadline
@@ -228,6 +229,33 @@ func (s *Stack) deliverEchoReply(ip wire.IPPacket, h *wire.ICMPHeader, msg []byt
 	c.enqueue(ip.Src, msg)
 }
 
+// pingICMPError handles an ICMP error quoting q, an echo request we
+// sent. As Linux's ping_err for sockets without IP_RECVERR, only a
+// connected socket learns of it, and only of a hard error: destination
+// unreachable (but fragmentation needed) or parameter problem, the
+// errors Linux's icmp_err_convert and icmpv6_err_convert call fatal.
+// The quoted identifier and addresses must be the socket's (RFC 5927
+// §4.1's check, as far as ICMP has one). Its next read fails with the
+// error (EHOSTUNREACH, ENETUNREACH, ...).
+func (s *Stack) pingICMPError(ip wire.IPPacket, h *wire.ICMPHeader, q wire.Quoted) {
+	echo, hard := uint8(wire.ICMPv4EchoRequest), h.Type == wire.ICMPv4DestUnreachable && h.Code != wire.ICMPv4CodeFragNeeded
+	if ip.Version == 6 {
+		echo, hard = wire.ICMPv6EchoRequest, h.Type == wire.ICMPv6DestUnreachable || h.Type == wire.ICMPv6ParamProblem
+	}
+	var c *PingConn
+	if q.Payload[0] == echo {
+		c = s.ping.lookup(q.Dst, q.Src, binary.BigEndian.Uint16(q.Payload[4:]))
+	}
+	if c == nil || !c.remote.IsValid() || !hard {
+		s.stats.ICMPErrorsIgnored.Add(1)
+		return
+	}
+	c.mu.Lock()
+	c.err = classifyICMP(ip.Version, h).err
+	c.wake()
+	c.mu.Unlock()
+}
+
 // enqueue queues a copy of msg, from from, unless the queue is full (an
 // empty queue always takes one message, as a UDP socket's).
 func (c *PingConn) enqueue(from netip.Addr, msg []byte) {
@@ -292,6 +320,10 @@ func (c *PingConn) read(p []byte) (int, netip.Addr, error) {
 		switch {
 		case c.closed:
 			return 0, netip.Addr{}, c.opError("read", netip.Addr{}, net.ErrClosed)
+		case c.err != nil:
+			err := c.err
+			c.err = nil
+			return 0, netip.Addr{}, c.opError("read", netip.Addr{}, err)
 		case pastDeadline(c.rdl.time()):
 			return 0, netip.Addr{}, c.opError("read", netip.Addr{}, os.ErrDeadlineExceeded)
 		}

@@ -370,3 +370,44 @@ func TestPingDial(t *testing.T) {
 		t.Error("Dial(ping6, an IPv4 address) succeeded")
 	}
 }
+
+// An ICMP host unreachable quoting an echo request of a connected
+// socket makes its next read fail with EHOSTUNREACH, as ping reports
+// "Destination Host Unreachable"; an unconnected socket ignores it, as
+// Linux's do without IP_RECVERR.
+func TestPingUnreachable(t *testing.T) {
+	s, peer := newRawPeer(t)
+	c, err := s.DialPing(netip.Addr{}, netip.MustParseAddr("192.0.2.9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write(echoRequest(t, false, 1, "anyone?")); err != nil {
+		t.Fatal(err)
+	}
+	req := peer.next()
+	other := append([]byte(nil), req...)
+	binary.BigEndian.PutUint16(other[24:], c.Ident()+1) // the quoted identifier
+	peer.sendICMPv4(wire.ICMPv4DestUnreachable, wire.ICMPv4CodeHostUnreachable, 0, other)
+	peer.sendICMPv4(wire.ICMPv4DestUnreachable, wire.ICMPv4CodeHostUnreachable, 0, req)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 64)); !errors.Is(err, syscall.EHOSTUNREACH) {
+		t.Errorf("read after host unreachable: %v, want EHOSTUNREACH", err)
+	}
+	if got := s.Stats().ICMPErrorsIgnored.Load(); got != 1 {
+		t.Errorf("ICMPErrorsIgnored %d, want 1 (the one quoting another identifier)", got)
+	}
+
+	u, err := s.ListenPing(netip.IPv4Unspecified())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	u.WriteTo(echoRequest(t, false, 1, "anyone?"), stack.PingAddrFromAddr(netip.MustParseAddr("192.0.2.9")))
+	peer.sendICMPv4(wire.ICMPv4DestUnreachable, wire.ICMPv4CodeHostUnreachable, 0, peer.next())
+	waitFor(t, func() bool { return s.Stats().ICMPErrorsIgnored.Load() == 2 })
+	u.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	if _, err := u.Read(make([]byte, 64)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("unconnected socket's read: %v, want a timeout", err)
+	}
+}
