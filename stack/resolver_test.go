@@ -313,3 +313,40 @@ func TestDialByNameWithoutServers(t *testing.T) {
 		t.Errorf("Resolver without DNS servers: %v", err)
 	}
 }
+
+// A server that never answers: the lookup, and a dial by name, end
+// with the context, as timeouts.
+func TestResolverTimeout(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{DNSServers: []netip.AddrPort{netip.MustParseAddrPort("192.0.2.2:53")}})
+	server := stack.New(stack.Options{})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	t.Cleanup(func() { client.Close(); server.Close() })
+	silent := listenUDP(t, server, "udp", ":53")
+	go func() {
+		for {
+			if _, _, err := silent.ReadFromUDPAddrPort(make([]byte, 1500)); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := client.Resolver().LookupHost(ctx, "server.test")
+	var dnsErr *net.DNSError
+	if !errors.As(err, &dnsErr) || !dnsErr.IsTimeout {
+		t.Errorf("lookup from a silent server: %v, want a *net.DNSError that IsTimeout", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = client.DialContext(ctx, "tcp", "server.test:80")
+	var op *net.OpError
+	if !errors.As(err, &op) || !op.Timeout() {
+		t.Errorf("dial by name, the server silent: %v, want a *net.OpError that is a timeout", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v, the contexts allowed 400ms", d)
+	}
+}
