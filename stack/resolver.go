@@ -24,9 +24,9 @@ var ErrNoDNSServers = errors.New("no DNS servers configured (stack.Options.DNSSe
 // socket on the stack to a DNS server, and a TCP connection when an
 // answer comes truncated (RFC 7766 §5; Go's resolver retries over TCP
 // itself). The servers are servers, or the stack's Options.DNSServers
-// if none are given; a zero port means 53. Queries go to the first
-// server until one gets no answer in time or is refused, then to the
-// next, in turn.
+// if none are given (then the resolver is the one Dial uses, shared);
+// a zero port means 53. Queries go to the first server until one gets
+// no answer in time or is refused, then to the next, in turn.
 //
 // Go's resolver reads the host's /etc/resolv.conf for its options
 // (timeout, attempts, ndots, search domains) and /etc/hosts for names
@@ -34,8 +34,13 @@ var ErrNoDNSServers = errors.New("no DNS servers configured (stack.Options.DNSSe
 // names are not used.
 func (s *Stack) Resolver(servers ...netip.AddrPort) *net.Resolver {
 	if len(servers) == 0 {
-		servers = s.opts.DNSServers
+		return s.resolver
 	}
+	return s.newResolver(servers)
+}
+
+// newResolver returns a Resolver asking servers.
+func (s *Stack) newResolver(servers []netip.AddrPort) *net.Resolver {
 	d := &dnsDialer{s: s}
 	for _, a := range servers {
 		d.servers = append(d.servers, netip.AddrPortFrom(a.Addr().Unmap(), cmp.Or(a.Port(), 53)))
@@ -131,7 +136,7 @@ func (s *Stack) lookupNetIP(ctx context.Context, network, host string) ([]netip.
 	if len(s.opts.DNSServers) == 0 {
 		return nil, &net.DNSError{Err: ErrNoDNSServers.Error(), Name: host, UnwrapErr: ErrNoDNSServers}
 	}
-	found, err := s.Resolver().LookupNetIP(ctx, family, host)
+	found, err := s.resolver.LookupNetIP(ctx, family, host)
 	if err != nil {
 		return nil, err
 	}

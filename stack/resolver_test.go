@@ -350,3 +350,37 @@ func TestResolverTimeout(t *testing.T) {
 		t.Errorf("took %v, the contexts allowed 400ms", d)
 	}
 }
+
+// Dial keeps to the server that answered: a refusing first server is
+// asked once, not at every dial.
+func TestDialByNameRemembersServer(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{DNSServers: []netip.AddrPort{
+		netip.MustParseAddrPort("192.0.2.2:5353"), // nobody: port unreachable
+		netip.MustParseAddrPort("192.0.2.2:53"),
+	}})
+	server := stack.New(stack.Options{})
+	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	t.Cleanup(func() { client.Close(); server.Close() })
+	serveDNS(t, server, testZone())
+	ln, err := server.Listen("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var refused uint64
+	for i := 0; i < 3; i++ {
+		c, err := client.Dial("tcp4", "server.test:80")
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		c.Close()
+		if i == 0 {
+			refused = server.Stats().UDP.NoPort.Load()
+		}
+	}
+	if got := server.Stats().UDP.NoPort.Load(); refused == 0 || got != refused {
+		t.Errorf("queries to the refusing server: %d after the first dial, %d after three; want more than 0, then no more", refused, got)
+	}
+}

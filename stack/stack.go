@@ -110,8 +110,9 @@ type Stack struct {
 
 	stats     Stats
 	icmpLimit rateLimit
-	udp       udpTable  // UDP sockets, under a lock of their own
-	ping      pingTable // ICMP echo sockets (ping.go), under a lock of their own
+	udp       udpTable      // UDP sockets, under a lock of their own
+	ping      pingTable     // ICMP echo sockets (ping.go), under a lock of their own
+	resolver  *net.Resolver // for Options.DNSServers (resolver.go)
 }
 
 // Stats are a stack's live counters, in the spirit of `netstat -s`:
@@ -231,6 +232,7 @@ func New(opts Options) *Stack {
 		listeners: make(map[netip.AddrPort]*Listener),
 	}
 	cfg.Counters = &s.stats.TCP
+	s.resolver = s.newResolver(opts.DNSServers)
 	return s
 }
 
