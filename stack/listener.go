@@ -328,7 +328,7 @@ func parseAddr(network, address string, listen bool) (netip.AddrPort, error) {
 	default:
 		a, err = netip.ParseAddr(host)
 		if err != nil {
-			return netip.AddrPort{}, fmt.Errorf("host %q is not an IP address (seqack does no name lookups)", host)
+			return netip.AddrPort{}, fmt.Errorf("host %q is not an IP address (a listener binds an address, not a name)", host)
 		}
 		a = a.Unmap()
 	}
