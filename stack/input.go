@@ -74,7 +74,7 @@ func (s *Stack) deliver(n *nic, p []byte, b *inputBatch) (kept bool) {
 		s.logDrop("malformed IP packet", err)
 		return false
 	}
-	if !s.accepts(n, ip.Src, ip.Dst) {
+	if !s.accepts(n, ip.Src, ip.Dst) && !s.forwards(n, &ip) {
 		s.stats.NotForUs.Add(1)
 		s.logDrop("not for us", nil)
 		return false
@@ -134,6 +134,8 @@ func (s *Stack) deliverTCP(n *nic, ip wire.IPPacket, p []byte, b *inputBatch) bo
 		s.sendSegment(t.local, t.remote, &v.reply)
 	case actCookie:
 		s.sendCookie(v.nic, v.cfg, t, &seg, b.now)
+	case actDecide:
+		s.startTCPRequest(v.req)
 	case actReset:
 		if rst, ok := tcp.ResetFor(&seg); ok {
 			s.stats.ResetsSent.Add(1)
@@ -154,16 +156,18 @@ const (
 	actReply                // a TIME_WAIT record answers with the reply
 	actCookie               // a listener answers the SYN with a SYN cookie
 	actReset                // nobody takes the segment: a RST answers it, if it calls for one
+	actDecide               // a forwarder's handler decides (forward.go)
 )
 
 // verdict is what demux decided, under s.mu, to do with a segment;
 // deliverTCP acts on it once the lock is released.
 type verdict struct {
 	act   action
-	conn  *Conn       // actConn, actOpened
-	reply tcp.Segment // actReply
-	nic   *nic        // actCookie: the route of the SYN+ACK
-	cfg   *tcp.Config // actCookie: the options it may offer
+	conn  *Conn              // actConn, actOpened
+	reply tcp.Segment        // actReply
+	nic   *nic               // actCookie: the route of the SYN+ACK
+	cfg   *tcp.Config        // actCookie: the options it may offer
+	req   *TCPForwardRequest // actDecide
 }
 
 // demux finds who takes seg, which arrived for t at now: a connection,
@@ -180,6 +184,9 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 	}
 	l := s.listenerFor(t.local)
 	if l == nil {
+		if v, ok := s.forwardTCP(t, seg, now); ok {
+			return v
+		}
 		return verdict{act: actReset}
 	}
 	// LISTEN (RFC 9293 §3.10.7.2): a RST is ignored, an ACK is answered

@@ -113,6 +113,8 @@ type Stack struct {
 	udp       udpTable      // UDP sockets, under a lock of their own
 	ping      pingTable     // ICMP echo sockets (ping.go), under a lock of their own
 	resolver  *net.Resolver // for Options.DNSServers (resolver.go)
+
+	fwd forwarder // any-destination forwarding (forward.go)
 }
 
 // Stats are a stack's live counters, in the spirit of `netstat -s`:

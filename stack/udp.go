@@ -286,6 +286,11 @@ func (s *Stack) deliverUDP(n *nic, ip wire.IPPacket, p []byte) bool {
 	local := netip.AddrPortFrom(ip.Dst, h.DstPort)
 	remote := netip.AddrPortFrom(ip.Src, h.SrcPort)
 	c := s.udp.lookup(local, remote)
+	if c == nil && !s.isLocal(local.Addr()) && s.forwards(n, &ip) {
+		if c = s.forwardUDP(n, ip, p, local, remote); c == nil {
+			return false // dropped by the forwarder, and counted
+		}
+	}
 	if c == nil {
 		s.stats.UDP.NoPort.Add(1)
 		s.portUnreachable(n, p, ip)

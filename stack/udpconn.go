@@ -38,6 +38,7 @@ type UDPConn struct {
 	remote  netip.AddrPort // valid only on a connected socket
 	nic     *nic           // connected: the route to remote, looked up once
 	src     netip.Addr     // connected: the source address on that route
+	flow    *udpFlow       // a forwarded flow's idle timer (forward.go); nil for others
 
 	mu      sync.Mutex
 	queue   []udpDatagram // received, not yet read; from head on
@@ -90,6 +91,7 @@ func (c *UDPConn) enqueue(from netip.AddrPort, p, payload []byte) bool {
 	c.queue = append(c.queue, udpDatagram{from: from, payload: payload, buf: buf, cost: cost})
 	c.queued += cost
 	c.s.stats.UDP.DatagramsReceived.Add(1)
+	c.flow.touch()
 	c.wake()
 	return kept
 }
@@ -234,6 +236,7 @@ func (c *UDPConn) write(p []byte, to netip.AddrPort) (int, error) {
 	}
 	c.s.stats.PacketsSent.Add(1)
 	c.s.stats.UDP.DatagramsSent.Add(1)
+	c.flow.touch()
 	return len(p), nil
 }
 
@@ -352,6 +355,7 @@ func (c *UDPConn) Close() error {
 	}
 	c.wake()
 	c.mu.Unlock()
+	c.flow.stop()
 	c.s.udp.unbind(c)
 	return nil
 }
