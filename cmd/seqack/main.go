@@ -11,6 +11,7 @@
 //	seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
 //	seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
 //	seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
+//	seqack forward [flags]         a transparent proxy: relay every flow on a TUN device to the host
 //	seqack script FILE...          run packetdrill scripts against seqack's engine
 //	seqack help                    this text
 //
@@ -48,6 +49,7 @@ Usage:
   seqack listen [flags] PORT     netcat on seqack over a TUN device: accept one connection
   seqack dial [flags] HOST:PORT  netcat on seqack over a TUN device: connect
   seqack http [flags] [:PORT]    serve files over HTTP on seqack over a TUN device
+  seqack forward [flags]         a transparent proxy: relay every flow on a TUN device to the host
   seqack script FILE...          run packetdrill scripts against seqack's engine (exit 3: all skipped)
   seqack help                    show this text
 
@@ -76,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runDial(args[1:], os.Stdin, stdout, stderr)
 	case "http":
 		return runHTTP(args[1:], stdout, stderr)
+	case "forward":
+		return runForward(args[1:], stdout, stderr)
 	case "script":
 		return runScript(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
