@@ -186,6 +186,8 @@ type TCPForwardRequest struct {
 	t       tuple
 	syn     tcp.Segment // the SYN, without payload; or
 	conn    *Conn       // the connection a SYN cookie opened
+	iss     tcp.Seq     // the initial sequence number, if reopens is set
+	reopens bool        // the SYN reopens a pair in TIME_WAIT: iss follows its record
 	decided atomic.Bool
 	expiry  expiry // drops the request when the decision is overdue
 }
@@ -258,7 +260,11 @@ func (r *TCPForwardRequest) Accept(ctx context.Context) (*Conn, error) {
 		s.fwd.tcpDropped.Add(1)
 		return nil, opErr(err)
 	}
-	c := newConn(s, r.t, n, s.isn.ISN(r.t.local, r.t.remote, now)) // RFC 6528
+	iss := s.isn.ISN(r.t.local, r.t.remote, now) // RFC 6528
+	if r.reopens {
+		iss = r.iss
+	}
+	c := newConn(s, r.t, n, iss)
 	c.tcb.Listen()
 	// As in DialContext: c is locked before it is in the table.
 	c.mu.Lock()
@@ -380,6 +386,15 @@ func (s *Stack) forwardTCP(t tuple, seg *tcp.Segment, now time.Time) (v verdict,
 		return verdict{act: actDecide, req: r}, true
 	}
 	return verdict{}, false
+}
+
+// reuse sets the initial sequence number of r's connection from tw, the
+// TIME_WAIT record of the pair the SYN reopens (RFC 6191 §2). r may be
+// nil. s.mu is held.
+func (r *TCPForwardRequest) reuse(tw *timeWaitEntry) {
+	if r != nil {
+		r.iss, r.reopens = tw.rec.ReuseISS(), true
+	}
 }
 
 // addTCPRequest puts r in the table of requests waiting, with a timer

@@ -361,3 +361,41 @@ func TestForwardSynFlood(t *testing.T) {
 	}
 	mu.Unlock()
 }
+
+// A SYN that reuses a pair the forwarding stack holds in TIME_WAIT (its
+// handler closed first) reopens it, as it would for a listener (RFC
+// 6191): the handler gets the new connection at once.
+func TestForwardTCPReopensTimeWait(t *testing.T) {
+	a, b := pipe.New(1500)
+	client := stack.New(stack.Options{EphemeralPorts: [2]uint16{40000, 40000}}) // every dial from port 40000
+	fwd := stack.New(stack.Options{})
+	nic, _ := client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
+	client.AddRoute(stack.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), NIC: nic})
+	fwd.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))
+	t.Cleanup(func() { client.Close(); fwd.Close() })
+	fwd.SetTCPForwarder(stack.TCPForwarder{Handler: func(r *stack.TCPForwardRequest) {
+		c, err := r.Accept(context.Background())
+		if err == nil {
+			c.Write([]byte("bye"))
+			c.Close() // first: the forwarding stack keeps the pair in TIME_WAIT
+		}
+	}})
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		c, err := client.Dial("tcp", "198.51.100.7:443")
+		if err != nil {
+			t.Fatalf("dial %d: %v", i, err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if got, err := io.ReadAll(c); string(got) != "bye" || err != nil {
+			t.Fatalf("dial %d: read %q, %v", i, got, err)
+		}
+		c.Close()
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Errorf("dial %d took %v: the TIME_WAIT pair was not reopened", i, d)
+		}
+		if i == 0 {
+			waitFor(t, func() bool { return client.NumConns() == 0 && fwd.NumConns() == 0 })
+		}
+	}
+}

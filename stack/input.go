@@ -207,8 +207,8 @@ func (s *Stack) demux(t tuple, seg *tcp.Segment, now time.Time) verdict {
 
 // timeWaitInput decides what becomes of seg, for a pair in TIME_WAIT:
 // the record answers it, unless it is a SYN that may reopen the pair
-// and a listener takes it, as a new connection or with a SYN cookie.
-// If no listener takes it the record stays and the SYN gets the ACK
+// and a listener (or a forwarder) takes it, as a new connection or with
+// a SYN cookie. If no listener takes it the record stays and the SYN gets the ACK
 // TIME_WAIT answers with, not a RST (RFC 6191 §2). s.mu is held.
 func (s *Stack) timeWaitInput(tw *timeWaitEntry, t tuple, seg *tcp.Segment, now time.Time) verdict {
 	action, reply := tw.input(seg, now)
@@ -219,6 +219,10 @@ func (s *Stack) timeWaitInput(tw *timeWaitEntry, t tuple, seg *tcp.Segment, now 
 				tw.reopen()
 				return v
 			}
+		} else if v, ok := s.forwardTCP(t, seg, now); ok && (v.act == actDecide || v.act == actCookie) {
+			v.req.reuse(tw) // nil-safe: a cookie makes no request
+			tw.reopen()
+			return v
 		}
 		action, reply = tw.rec.Decline(now)
 	}
