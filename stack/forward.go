@@ -484,6 +484,9 @@ func (r *UDPForwardRequest) Accept() (*UDPConn, error) {
 		return nil, r.conn.opError("accept", netip.AddrPort{}, ErrDecided)
 	}
 	r.s.fwd.udpAccepted.Add(1)
+	r.conn.mu.Lock()
+	r.conn.limit = DefaultUDPReadBuffer
+	r.conn.mu.Unlock()
 	r.conn.flow.touch()
 	r.conn.flow.arm()
 	return r.conn, nil
@@ -511,6 +514,13 @@ func (r *UDPForwardRequest) Drop() {
 	r.conn.Close()
 }
 
+// udpPendingReadBuffer bounds the receive queue of a UDP flow waiting
+// for its handler's decision, so that a flood of datagrams to many
+// destinations holds at most MaxInFlight times this (an empty queue
+// still takes one datagram of any size); Accept gives the flow
+// DefaultUDPReadBuffer.
+const udpPendingReadBuffer = 16 << 10
+
 // forwardUDP makes the flow for a datagram in packet p, from remote to
 // local, an address the stack does not own, that no socket takes, and
 // starts its handler. It returns the flow's socket, for the datagram to
@@ -532,6 +542,7 @@ func (s *Stack) forwardUDP(n *nic, ip wire.IPPacket, p []byte, local, remote net
 	r.ip.Payload = nil
 	c := s.newUDPConn("udp", local)
 	c.remote, c.nic, c.src = remote, n, local.Addr()
+	c.limit = udpPendingReadBuffer
 	if out, _, err := s.route(remote.Addr()); err == nil {
 		c.nic = out
 	}

@@ -349,6 +349,9 @@ func TestForwardSynFlood(t *testing.T) {
 	if st.TCPRequests > 64+1 || st.TCPCookies < 19000 {
 		t.Errorf("stats %+v: want at most 65 requests and the rest answered with cookies", st)
 	}
+	if fwd.Stats().SynCookiesAccepted.Load() == 0 {
+		t.Error("the real client did not get in by a SYN cookie")
+	}
 	if n := fwd.NumConns(); n > 2 {
 		t.Errorf("%d connections held by the flood", n)
 	}
@@ -397,5 +400,90 @@ func TestForwardTCPReopensTimeWait(t *testing.T) {
 		if i == 0 {
 			waitFor(t, func() bool { return client.NumConns() == 0 && fwd.NumConns() == 0 })
 		}
+	}
+}
+
+// A flood of datagrams to random destinations, with a handler that
+// never decides, holds at most MaxInFlight flows; the rest are dropped
+// and counted, and memory stays bounded.
+func TestForwardUDPFlood(t *testing.T) {
+	_, fwd, link := forwardingPair(t)
+	var mu sync.Mutex
+	var held []*stack.UDPForwardRequest
+	fwd.SetUDPForwarder(stack.UDPForwarder{MaxInFlight: 64, Handler: func(r *stack.UDPForwardRequest) {
+		mu.Lock()
+		held = append(held, r)
+		mu.Unlock()
+	}})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	payload := make([]byte, 1000)
+	for i := 0; i < 20000; i++ {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i%100)}), uint16(10000+i))
+		dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, byte(i >> 8), byte(i)}), 53)
+		p := udpPacketFor(t, src, dst, string(payload))
+		for link.WritePacket(p) != nil {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(t, func() bool {
+		st := fwd.ForwardStats()
+		return st.UDPRequests+st.UDPDropped >= 20000
+	})
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	st := fwd.ForwardStats()
+	t.Logf("20000 datagrams to random destinations: %d flows, %d dropped, heap %+d KiB",
+		st.UDPRequests, st.UDPDropped, (int64(after.HeapAlloc)-int64(before.HeapAlloc))/1024)
+	if st.UDPRequests != 64 {
+		t.Errorf("%d flows made, want MaxInFlight (64)", st.UDPRequests)
+	}
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 8<<20 {
+		t.Errorf("heap grew by %d bytes", grew)
+	}
+	mu.Lock()
+	for _, r := range held {
+		r.Drop()
+	}
+	mu.Unlock()
+}
+
+// An ACK to a foreign address that matches nothing is answered with a
+// RST and opens nothing, while no SYN cookie was sent lately: it is not
+// even checked as one (RFC 4987 §3.6). A request decides once.
+func TestForwardTCPBlindACKAndDecideOnce(t *testing.T) {
+	client, fwd, link := forwardingPair(t)
+	decided := make(chan error, 1)
+	fwd.SetTCPForwarder(stack.TCPForwarder{Handler: func(r *stack.TCPForwardRequest) {
+		c, err := r.Accept(context.Background())
+		if err != nil {
+			decided <- err
+			return
+		}
+		r.Refuse() // too late: no effect
+		_, err = r.Accept(context.Background())
+		decided <- err
+		c.Close()
+	}})
+	ack := tcp.Segment{Seq: 1000, Ack: 5000, Flags: wire.FlagACK, Window: 65535}
+	h := ack.Header(40000, 443)
+	buf := make([]byte, 80)
+	size, _ := wire.BuildTCPPacket(buf, netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.7"), 64, &h, nil)
+	link.WritePacket(buf[:size])
+	waitFor(t, func() bool { return fwd.Stats().ResetsSent.Load() == 1 })
+	if n := fwd.NumConns(); n != 0 || fwd.ForwardStats().TCPRequests != 0 {
+		t.Errorf("a blind ACK made %d connections, %d requests", n, fwd.ForwardStats().TCPRequests)
+	}
+	c, err := client.Dial("tcp", "198.51.100.7:443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := <-decided; !errors.Is(err, stack.ErrDecided) {
+		t.Errorf("second Accept: %v, want ErrDecided", err)
+	}
+	if st := fwd.ForwardStats(); st.TCPAccepted != 1 || st.TCPRefused != 0 {
+		t.Errorf("stats %+v: want 1 accepted, none refused", st)
 	}
 }
