@@ -149,11 +149,12 @@ func (s *Stack) ForwardStats() ForwardStats {
 	}
 }
 
-// forwards reports whether a packet from src to dst that arrived on n,
-// to an address that is not the stack's, is taken for forwarding: a
-// forwarder is on for its protocol, it came from a link (never the
-// loopback interface, nor from or to a loopback address: RFC 1122
-// §3.2.1.3), and dst is a unicast address.
+// forwards reports whether a packet ip that arrived on n, to an address
+// that is not the stack's, is taken for forwarding: a forwarder is on
+// for its protocol (TCP, UDP, or ICMP errors, which may concern a
+// forwarded flow), it came from a link (never the loopback interface,
+// nor from or to a loopback address: RFC 1122 §3.2.1.3), and its
+// destination is a unicast address.
 func (s *Stack) forwards(n *nic, ip *wire.IPPacket) bool {
 	if n.loopback || ip.Src.IsLoopback() || ip.Dst.IsLoopback() || !forwardable(ip.Dst) {
 		return false
@@ -167,6 +168,26 @@ func (s *Stack) forwards(n *nic, ip *wire.IPPacket) bool {
 	case wire.ProtocolUDP:
 		s.fwd.udpMu.Lock()
 		on := s.fwd.udp.Handler != nil
+		s.fwd.udpMu.Unlock()
+		return on
+	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
+		// Errors only, which may concern a forwarded flow (a packet too
+		// big, a port unreachable: RFC 1122 §4.2.3.9, §4.1.3.3), and
+		// which are believed only if they quote one (icmpError). An echo
+		// request to an address the stack does not own is not answered
+		// as if it were.
+		if len(ip.Payload) == 0 {
+			return false
+		}
+		h := wire.ICMPHeader{Type: ip.Payload[0]}
+		if !h.IsError(ip.Version) {
+			return false
+		}
+		s.mu.Lock()
+		on := s.fwd.tcp.Handler != nil
+		s.mu.Unlock()
+		s.fwd.udpMu.Lock()
+		on = on || s.fwd.udp.Handler != nil
 		s.fwd.udpMu.Unlock()
 		return on
 	}

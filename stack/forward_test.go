@@ -487,3 +487,47 @@ func TestForwardTCPBlindACKAndDecideOnce(t *testing.T) {
 		t.Errorf("stats %+v: want 1 accepted, none refused", st)
 	}
 }
+
+// ICMP errors about a forwarded flow reach it: the client's port
+// unreachable, for a datagram the flow sent after the client's socket
+// closed, fails the flow's next Read with ECONNREFUSED. An echo request
+// to a foreign address is not answered.
+func TestForwardICMPErrors(t *testing.T) {
+	client, fwd, link := forwardingPair(t)
+	flow := make(chan *stack.UDPConn, 1)
+	fwd.SetUDPForwarder(stack.UDPForwarder{Handler: func(r *stack.UDPForwardRequest) {
+		c, err := r.Accept()
+		if err == nil {
+			flow <- c
+		}
+	}})
+	u, err := client.Dial("udp", "198.51.100.7:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write([]byte("hi"))
+	c := <-flow
+	if got := readWithin(t, c); got != "hi" {
+		t.Fatalf("flow read %q", got)
+	}
+	u.Close()
+	c.Write([]byte("reply")) // to a port the client no longer has
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(make([]byte, 10)); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("flow's read after the client's port unreachable: %v, want ECONNREFUSED", err)
+	}
+	c.Close()
+
+	echo := wire.ICMPHeader{Type: wire.ICMPv4EchoRequest}
+	before := fwd.Stats().EchoRequests.Load()
+	buf := make([]byte, 100)
+	hdr := wire.IPv4Header{TTL: 64, Protocol: wire.ProtocolICMPv4, Src: netip.MustParseAddr("192.0.2.1"), Dst: netip.MustParseAddr("198.51.100.7")}
+	off, _ := hdr.Marshal(buf, wire.ICMPHeaderLen)
+	wire.BuildICMPv4(buf[off:], &echo, nil)
+	notForUs := fwd.Stats().NotForUs.Load()
+	link.WritePacket(buf[:off+wire.ICMPHeaderLen])
+	waitFor(t, func() bool { return fwd.Stats().NotForUs.Load() == notForUs+1 })
+	if fwd.Stats().EchoRequests.Load() != before {
+		t.Error("an echo request to a foreign address was answered")
+	}
+}
