@@ -69,6 +69,18 @@
 // Options.DNSServers set, Dial takes host names and tries their
 // addresses in turn.
 //
+// # Forwarding
+//
+// SetTCPForwarder and SetUDPForwarder make a stack transparent, as a
+// tun2socks-style proxy needs (forward.go): TCP connections and UDP flows
+// to addresses the stack does not own, routed to it, go to a handler that
+// sees the original destination and accepts (a Conn or UDPConn whose
+// LocalAddr is that destination, replies leaving from it), refuses (RST,
+// ICMP port unreachable) or drops them. SYNs waiting for a decision are
+// bounded and deduplicated, past the bound SYN cookies answer; a waiting
+// request is under s.mu in a table of its own, so that a retransmitted
+// SYN and the handler's Accept never both make a connection.
+//
 // # Observing
 //
 // Stats holds netstat-style counters; Connections lists every socket;
