@@ -102,6 +102,7 @@ type ForwardStats struct {
 // lock, so that UDP input does not take s.mu.
 type forwarder struct {
 	tcp          TCPForwarder
+	tcpOn, udpOn atomic.Bool // a handler is set: read without a lock on every packet not for us
 	tcpPending   map[connKey]*TCPForwardRequest
 	lastOverflow time.Time // when a SYN last got a cookie
 
@@ -122,6 +123,7 @@ func (s *Stack) SetTCPForwarder(f TCPForwarder) {
 	f.Decision = cmp.Or(f.Decision, DefaultForwardDecision)
 	s.mu.Lock()
 	s.fwd.tcp = f
+	s.fwd.tcpOn.Store(f.Handler != nil)
 	s.mu.Unlock()
 }
 
@@ -134,6 +136,7 @@ func (s *Stack) SetUDPForwarder(f UDPForwarder) {
 	f.IdleTimeout = cmp.Or(f.IdleTimeout, DefaultForwardUDPIdleAfter)
 	s.fwd.udpMu.Lock()
 	s.fwd.udp = f
+	s.fwd.udpOn.Store(f.Handler != nil)
 	s.fwd.udpMu.Unlock()
 }
 
@@ -161,15 +164,9 @@ func (s *Stack) forwards(n *nic, ip *wire.IPPacket) bool {
 	}
 	switch ip.Protocol {
 	case wire.ProtocolTCP:
-		s.mu.Lock()
-		on := s.fwd.tcp.Handler != nil
-		s.mu.Unlock()
-		return on
+		return s.fwd.tcpOn.Load()
 	case wire.ProtocolUDP:
-		s.fwd.udpMu.Lock()
-		on := s.fwd.udp.Handler != nil
-		s.fwd.udpMu.Unlock()
-		return on
+		return s.fwd.udpOn.Load()
 	case wire.ProtocolICMPv4, wire.ProtocolICMPv6:
 		// Errors only, which may concern a forwarded flow (a packet too
 		// big, a port unreachable: RFC 1122 §4.2.3.9, §4.1.3.3), and
@@ -183,13 +180,7 @@ func (s *Stack) forwards(n *nic, ip *wire.IPPacket) bool {
 		if !h.IsError(ip.Version) {
 			return false
 		}
-		s.mu.Lock()
-		on := s.fwd.tcp.Handler != nil
-		s.mu.Unlock()
-		s.fwd.udpMu.Lock()
-		on = on || s.fwd.udp.Handler != nil
-		s.fwd.udpMu.Unlock()
-		return on
+		return s.fwd.tcpOn.Load() || s.fwd.udpOn.Load()
 	}
 	return false
 }

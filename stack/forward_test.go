@@ -531,3 +531,36 @@ func TestForwardICMPErrors(t *testing.T) {
 		t.Error("an echo request to a foreign address was answered")
 	}
 }
+
+// BenchmarkForwardedBulk is BenchmarkBulk through a forwarding stack,
+// to a destination it does not own: the cost of the forwarding path on
+// every segment, side by side with a connection to a listener.
+func BenchmarkForwardedBulk(b *testing.B) {
+	for _, forwarded := range []bool{false, true} {
+		b.Run(map[bool]string{false: "listener", true: "forwarded"}[forwarded], func(b *testing.B) {
+			client, fwd, _ := forwardingPair(b)
+			sink := func(c net.Conn) { io.Copy(io.Discard, c) }
+			dst := "192.0.2.2:80"
+			if forwarded {
+				dst = "198.51.100.7:80"
+				fwd.SetTCPForwarder(stack.TCPForwarder{Handler: func(r *stack.TCPForwardRequest) {
+					if c, err := r.Accept(context.Background()); err == nil {
+						sink(c)
+					}
+				}})
+			} else {
+				ln, _ := fwd.Listen("tcp", ":80")
+				go func() {
+					if c, err := ln.Accept(); err == nil {
+						sink(c)
+					}
+				}()
+			}
+			conn, err := client.Dial("tcp", dst)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchmarkWrites(b, conn)
+		})
+	}
+}
