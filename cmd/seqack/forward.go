@@ -28,13 +28,17 @@ end after --udp-idle without a datagram.
 Route what is to be proxied into the device, and make sure seqack's own
 sockets are not routed there too: run seqack in another network namespace
 than the programs whose traffic it relays (move the device there with
-ip link set DEV netns NS), or give its sockets a route of their own.
+ip link set DEV netns NS), or mark its sockets (--mark) and give the mark
+a route of its own (ip rule add fwmark MARK lookup TABLE).
 
 Flags:
   --udp-idle D        close a UDP flow after D without a datagram (default 60s)
   --max-pending N     handshakes waiting for their upstream dial (default 1024);
                       past it, SYNs are answered with SYN cookies
   --dial-timeout D    give up an upstream dial after D (default 10s)
+  --mark N            set SO_MARK N on the upstream sockets (Linux, needs
+                      CAP_NET_ADMIN), for a policy route that keeps them
+                      out of the device
   -v                  log every flow on stderr
 ` + tunFlagsUsage + `
 Example, relaying 203.0.113.0/24 for programs in namespace "client":
@@ -56,6 +60,7 @@ func runForward(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&r.maxPending, "max-pending", stack.DefaultForwardMaxInFlight, "")
 	fs.DurationVar(&r.dialTimeout, "dial-timeout", 10*time.Second, "")
 	fs.BoolVar(&r.verbose, "v", false, "")
+	fs.IntVar(&r.mark, "mark", 0, "")
 	positional, err := parseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, forwardUsage)
@@ -69,6 +74,8 @@ func runForward(args []string, stdout, stderr io.Writer) int {
 		err = errors.New("--udp-idle and --dial-timeout must be positive")
 	case r.maxPending <= 0:
 		err = errors.New("--max-pending must be positive")
+	case r.mark < 0 || r.mark > 1<<32-1:
+		err = fmt.Errorf("--mark %d: want 0 to %d", r.mark, uint32(1<<32-1))
 	default:
 		err = nf.check()
 	}
@@ -105,6 +112,7 @@ type relay struct {
 	maxPending  int
 	dialTimeout time.Duration
 	verbose     bool
+	mark        int // SO_MARK of the upstream sockets; 0: none
 	log         io.Writer
 
 	logMu  sync.Mutex
@@ -123,6 +131,15 @@ func (r *relay) start(s *stack.Stack) {
 // themselves.
 func (r *relay) stop() { r.cancel() }
 
+// dialer returns the dialer of the upstream sockets.
+func (r *relay) dialer() *net.Dialer {
+	d := &net.Dialer{Timeout: r.dialTimeout}
+	if r.mark != 0 {
+		d.Control = markControl(r.mark)
+	}
+	return d
+}
+
 // logf writes a line on the log if -v was given.
 func (r *relay) logf(format string, args ...any) {
 	if !r.verbose {
@@ -139,8 +156,7 @@ func (r *relay) logf(format string, args ...any) {
 func (r *relay) tcp(req *stack.TCPForwardRequest) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.dialTimeout)
 	defer cancel()
-	var d net.Dialer
-	up, err := d.DialContext(ctx, "tcp", req.LocalAddr().String())
+	up, err := r.dialer().DialContext(ctx, "tcp", req.LocalAddr().String())
 	if err != nil {
 		r.logf("tcp %v -> %v: %v", req.RemoteAddr(), req.LocalAddr(), err)
 		if errors.Is(err, syscall.ECONNREFUSED) {
@@ -196,7 +212,7 @@ func splice(a, b halfCloser) {
 // destination, accepts the flow and copies datagrams both ways until the
 // flow is idle.
 func (r *relay) udp(req *stack.UDPForwardRequest) {
-	up, err := net.Dial("udp", req.LocalAddr().String())
+	up, err := r.dialer().DialContext(r.ctx, "udp", req.LocalAddr().String())
 	if err != nil {
 		r.logf("udp %v -> %v: %v", req.RemoteAddr(), req.LocalAddr(), err)
 		req.Refuse()

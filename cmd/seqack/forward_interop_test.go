@@ -93,3 +93,45 @@ func TestForwardCommand(t *testing.T) {
 		}
 	}
 }
+
+// seqack forward --mark in one namespace with the programs it relays for:
+// the namespace routes 203.0.113.5 into the TUN device, and packets
+// marked 7 (seqack's upstream sockets) by a table of their own over a
+// veth pair to the server's namespace. Without the mark, seqack's dial
+// would go back into its own device.
+func TestForwardCommandMark(t *testing.T) {
+	netns.Require(t, "curl", "sysctl")
+	client, server := netns.New(t), netns.New(t)
+	client.Run(t, "ip", "link", "add", "vc", "type", "veth", "peer", "name", "vs")
+	client.Run(t, "ip", "link", "set", "vs", "netns", server.Name)
+	client.Run(t, "ip", "addr", "add", "203.0.113.1/24", "dev", "vc")
+	client.Run(t, "ip", "link", "set", "vc", "up")
+	server.Run(t, "ip", "addr", "add", "203.0.113.5/24", "dev", "vs")
+	server.Run(t, "ip", "link", "set", "vs", "up")
+	// Replies to seqack's sockets come in over vc, though the main table
+	// routes their source into the TUN device: strict reverse-path
+	// filtering would drop them.
+	client.Run(t, "sysctl", "-qw", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.vc.rp_filter=0")
+
+	var ln net.Listener
+	kernelDo(t, server, func() (err error) { ln, err = net.Listen("tcp", "203.0.113.5:8080"); return err })
+	defer ln.Close()
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "hello from %s to %s", r.Host, r.RemoteAddr[:strings.LastIndex(r.RemoteAddr, ":")])
+	}))
+
+	p := startSeqack(t, client, nil, "forward", "-v", "--mark", "7", "--tun", "sq0", "--kernel-addr", "192.0.2.1/24")
+	p.waitFor(t, "forwarding every TCP connection")
+	client.Run(t, "ip", "route", "add", "203.0.113.5/32", "dev", "sq0")
+	client.Run(t, "ip", "route", "add", "203.0.113.0/24", "dev", "vc", "table", "100")
+	client.Run(t, "ip", "rule", "add", "fwmark", "7", "lookup", "100", "priority", "100")
+
+	out, err := client.Output("curl", "-sS", "--max-time", "10", "http://203.0.113.5:8080/")
+	// The server sees seqack's socket, from the veth's address, not curl's.
+	if want := "hello from 203.0.113.5:8080 to 203.0.113.1"; err != nil || out != want {
+		t.Errorf("curl: %q, %v; want %q\n%s", out, err, want, p.errText())
+	}
+	if !strings.Contains(p.errText(), "tcp 192.0.2.1:") {
+		t.Errorf("seqack did not relay curl's connection:\n%s", p.errText())
+	}
+}
