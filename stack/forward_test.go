@@ -564,3 +564,61 @@ func BenchmarkForwardedBulk(b *testing.B) {
 		})
 	}
 }
+
+// Many flows at once, each to a destination of its own, each handled
+// on its own goroutine.
+func TestForwardManyConcurrent(t *testing.T) {
+	client, fwd, _ := forwardingPair(t)
+	fwd.SetTCPForwarder(stack.TCPForwarder{Handler: echoTCPRequests(nil)})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}), uint16(1000+i))
+			c, err := client.Dial("tcp", dst.String())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			msg := []byte(dst.String())
+			c.Write(msg)
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(c, got); err != nil || string(got) != string(msg) {
+				errs <- errors.Join(err, errors.New("echo "+string(got)))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if st := fwd.ForwardStats(); st.TCPAccepted != 100 {
+		t.Errorf("stats %+v: want 100 accepted", st)
+	}
+}
+
+// A request decided after its stack closed fails with net.ErrClosed.
+func TestForwardAcceptAfterClose(t *testing.T) {
+	client, fwd, _ := forwardingPair(t)
+	got := make(chan error, 1)
+	closed := make(chan struct{})
+	fwd.SetTCPForwarder(stack.TCPForwarder{Handler: func(r *stack.TCPForwardRequest) {
+		<-closed
+		_, err := r.Accept(context.Background())
+		got <- err
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	go client.DialContext(ctx, "tcp", "198.51.100.7:443")
+	waitFor(t, func() bool { return fwd.ForwardStats().TCPRequests == 1 })
+	fwd.Close()
+	close(closed)
+	if err := <-got; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
