@@ -18,6 +18,9 @@ var (
 	ErrProtocol        = errors.New("unexpected upper-layer protocol")
 	ErrBufferTooSmall  = errors.New("buffer too small")
 	ErrAddressFamily   = errors.New("source and destination address families differ")
+	// ErrFragment marks a packet that is one fragment of a larger one:
+	// ParseIP refuses it, ParseFragment parses it for reassembly.
+	ErrFragment = errors.New("a fragment of a larger packet")
 )
 
 // ParseError says which layer rejected a packet and why. Kind is one of

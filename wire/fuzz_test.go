@@ -87,6 +87,13 @@ func FuzzParseICMP(f *testing.F) {
 		wire.ParseIPv4(b)
 		wire.ParseIPv6(b)
 		wire.IPv6ProtocolOffset(b)
+		if f, err := wire.ParseFragment(b); err == nil {
+			if len(f.Header)+len(f.Data) > len(b) || f.End() > 0xffff {
+				t.Fatalf("fragment %+v past the packet", f)
+			}
+			wire.BuildFragment(make([]byte, len(b)+8), b, 1, 0, len(f.Data)&^7)
+			f.PutReassembledHeader(make([]byte, len(f.Header)), 8)
+		}
 		if q, err := wire.ParseQuoted(b); err == nil && len(q.Payload) > len(b) {
 			t.Fatal("quoted payload longer than the quote")
 		}

@@ -43,7 +43,7 @@ type IPv4Header struct {
 func (h *IPv4Header) FragmentOffset() int { return int(h.FlagsFragment&ipv4OffsetMask) * 8 }
 
 // IsFragment reports whether the packet is a fragment (MF set or a
-// non-zero offset). seqack does not reassemble fragments.
+// non-zero offset).
 func (h *IPv4Header) IsFragment() bool {
 	return h.FlagsFragment&(IPv4MoreFragments|ipv4OffsetMask) != 0
 }

@@ -35,8 +35,9 @@ type IPv6Header struct {
 
 // ParseIPv6 parses the fixed header, walks the extension headers
 // (RFC 8200 §4.1) and returns the header, the upper-layer protocol and
-// its data (a view into b). A fragment header with a non-zero offset
-// or the M flag yields ErrExtensionHeader: seqack does not reassemble.
+// its data (a view into b). A Fragment header with a non-zero offset
+// or the M flag yields ErrFragment (see ParseFragment); one with
+// neither, an atomic fragment (RFC 6946), is skipped.
 func ParseIPv6(b []byte) (h IPv6Header, protocol uint8, payload []byte, err error) {
 	if len(b) < IPv6HeaderLen {
 		return h, 0, nil, parseError("ipv6", ErrTruncated, "shorter than 40 bytes")
@@ -96,7 +97,7 @@ func skipExtensionHeaders(next uint8, b []byte) (protocol uint8, fieldOffset int
 				return 0, 0, nil, parseError("ipv6", ErrTruncated, "fragment header")
 			}
 			if binary.BigEndian.Uint16(rest[2:])&0xfff9 != 0 {
-				return 0, 0, nil, parseError("ipv6", ErrExtensionHeader, "fragmented packet")
+				return 0, 0, nil, parseError("ipv6", ErrFragment, "")
 			}
 			n = 8 // an atomic fragment (RFC 6946): offset 0, no M flag
 		default:

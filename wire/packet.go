@@ -18,8 +18,9 @@ type IPPacket struct {
 }
 
 // ParseIP parses an IPv4 or IPv6 packet (by its version nibble), checking
-// lengths and the IPv4 header checksum. IPv4 fragments are reported with
-// ErrProtocol: seqack does not reassemble.
+// lengths and the IPv4 header checksum. Fragments, IPv4 or IPv6, are
+// refused with ErrFragment: they are ParseFragment's, for reassembly. An
+// IPv6 atomic fragment (RFC 6946) is parsed as the whole packet it is.
 func ParseIP(b []byte) (IPPacket, error) {
 	if len(b) == 0 {
 		return IPPacket{}, parseError("ip", ErrTruncated, "empty packet")
@@ -31,7 +32,7 @@ func ParseIP(b []byte) (IPPacket, error) {
 			return IPPacket{}, err
 		}
 		if h.IsFragment() {
-			return IPPacket{}, parseError("ipv4", ErrProtocol, "fragment")
+			return IPPacket{}, parseError("ipv4", ErrFragment, "")
 		}
 		return IPPacket{Version: 4, Src: h.Src, Dst: h.Dst, Protocol: h.Protocol, TTL: h.TTL, Payload: payload}, nil
 	case 6:

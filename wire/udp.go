@@ -75,8 +75,9 @@ func UDPPacketLen(v6 bool, n int) int {
 // and dst's addresses) carrying a UDP datagram with payload into b,
 // checksums computed, and returns its length. ttl is the TTL or hop
 // limit (0 means 64). A computed checksum of zero is sent as 0xffff
-// (RFC 768). IPv4 packets carry DF and ID 0, as TCP's do (RFC 6864):
-// seqack does not fragment. payload may already lie in b where it
+// (RFC 768). IPv4 packets carry DF and ID 0, as TCP's do (RFC 6864);
+// one too large for its link is cut by BuildFragment, which clears DF
+// and sets an ID. payload may already lie in b where it
 // belongs, just past the headers: it is then left where it is.
 func BuildUDPPacket(b []byte, src, dst netip.AddrPort, ttl uint8, payload []byte) (int, error) {
 	if ttl == 0 {
