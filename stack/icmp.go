@@ -242,9 +242,8 @@ func (s *Stack) sendICMP(n *nic, src, dst netip.Addr, h *wire.ICMPHeader, body [
 	if out, _, err := s.route(dst); err == nil {
 		n = out
 	}
-	if n.ep.WritePacket(buf[:off+wire.ICMPHeaderLen+len(body)]) == nil {
-		s.stats.PacketsSent.Add(1)
-	}
+	sent, _ := s.writeIP(n, buf[:off+wire.ICMPHeaderLen+len(body)]) // an echo reply may need fragments
+	s.stats.PacketsSent.Add(uint64(sent))
 }
 
 // rateLimit is a token bucket: ICMP errors a stack sends are limited as

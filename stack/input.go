@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -68,7 +69,16 @@ func (b *inputBatch) release() {
 // until read); if not, p is the caller's again.
 func (s *Stack) deliver(n *nic, p []byte, b *inputBatch) (kept bool) {
 	s.stats.PacketsReceived.Add(1)
+	return s.deliverIP(n, p, b)
+}
+
+// deliverIP handles packet p, arrived on n or reassembled from
+// fragments that did, as deliver does.
+func (s *Stack) deliverIP(n *nic, p []byte, b *inputBatch) (kept bool) {
 	ip, err := wire.ParseIP(p)
+	if errors.Is(err, wire.ErrFragment) {
+		return s.deliverFragment(n, p, b) // reassembly.go
+	}
 	if err != nil {
 		s.stats.MalformedPackets.Add(1)
 		s.logDrop("malformed IP packet", err)

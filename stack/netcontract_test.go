@@ -375,16 +375,20 @@ func TestStatsSnapshot(t *testing.T) {
 		if name == "TCP" {
 			continue
 		}
-		if name == "UDP" {
-			udp := live.Field(i)
-			for j := 0; j < udp.NumField(); j++ {
-				udp.Field(j).Addr().Interface().(*atomic.Uint64).Store(uint64(2000 + j))
+		if group := live.Field(i); group.Kind() == reflect.Struct && group.Type() != reflect.TypeOf(atomic.Uint64{}) {
+			// A group of counters (UDP, Frag): each in the snapshot's group.
+			for j := 0; j < group.NumField(); j++ {
+				group.Field(j).Addr().Interface().(*atomic.Uint64).Store(uint64(2000 + j))
 			}
-			usnap := reflect.ValueOf(server.Stats().Snapshot().UDP)
-			for j := 0; j < udp.NumField(); j++ {
-				n := udp.Type().Field(j).Name
-				if f := usnap.FieldByName(n); !f.IsValid() || f.Uint() != uint64(2000+j) {
-					t.Errorf("StatsSnapshot.UDP.%s does not hold Stats.UDP.%s", n, n)
+			gsnap := reflect.ValueOf(server.Stats().Snapshot()).FieldByName(name)
+			for j := 0; j < group.NumField(); j++ {
+				n := group.Type().Field(j).Name
+				if !gsnap.IsValid() {
+					t.Errorf("StatsSnapshot has no %s", name)
+					break
+				}
+				if f := gsnap.FieldByName(n); !f.IsValid() || f.Uint() != uint64(2000+j) {
+					t.Errorf("StatsSnapshot.%s.%s does not hold Stats.%s.%s", name, n, name, n)
 				}
 			}
 			continue

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/seqack/seqack/link"
@@ -80,4 +81,49 @@ func (s *Stack) sendCookie(n *nic, cfg *tcp.Config, t tuple, syn *tcp.Segment, n
 	synAck := s.cookies.SynAck(cfg, syn, t.local, t.remote, now)
 	s.stats.SynCookiesSent.Add(1)
 	s.sendSegments(n, t.local, t.remote, []tcp.Segment{synAck}, nil)
+}
+
+// writeIP hands the IP packet p to n, in fragments if it is larger than
+// n's MTU: a host fragments what it sends, for IPv4 (RFC 791 §2.3) and
+// IPv6 (RFC 8200 §4.5). The link owns p afterwards, or its fragments,
+// p then being recycled. It returns the packets the link took.
+func (s *Stack) writeIP(n *nic, p []byte) (int, error) {
+	mtu := n.ep.MTU()
+	if len(p) <= mtu {
+		if err := n.ep.WritePacket(p); err != nil {
+			return 0, err
+		}
+		return 1, nil
+	}
+	v6 := p[0]>>4 == 6
+	hdr := wire.IPv4MinHeaderLen
+	if v6 {
+		hdr = wire.IPv6HeaderLen
+	}
+	per := wire.FragmentDataLen(p, mtu)
+	if per == 0 {
+		return 0, syscall.EMSGSIZE
+	}
+	id := s.frag.nextID(v6)
+	batch := make([][]byte, 0, (len(p)-hdr+per-1)/per)
+	for off := 0; off < len(p)-hdr; off += per {
+		buf := link.Buffer(mtu)
+		size, err := wire.BuildFragment(buf, p, id, off, min(per, len(p)-hdr-off))
+		if err != nil {
+			link.Recycle(buf)
+			for _, f := range batch {
+				link.Recycle(f)
+			}
+			return 0, err
+		}
+		batch = append(batch, buf[:size])
+	}
+	link.Recycle(p)
+	s.stats.Frag.DatagramsFragmented.Add(1)
+	s.stats.Frag.FragmentsCreated.Add(uint64(len(batch)))
+	sent, err := n.ep.WritePackets(batch)
+	for _, f := range batch[sent:] {
+		link.Recycle(f) // not taken: still ours
+	}
+	return sent, err
 }

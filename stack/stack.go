@@ -70,6 +70,9 @@ type Options struct {
 	// (tcp_orphan_retries), Retries retransmissions (tcp_retries2) and
 	// FinWait2Timeout (tcp_fin_timeout).
 	MaxOrphanMemory int
+	// Reassembly bounds the memory and time IP reassembly takes; the
+	// zero value has Linux's defaults (4 MiB, 30 s; 60 s for IPv6).
+	Reassembly ReassemblyOptions
 	// Trace, if set, is given an event for every segment the stack sends
 	// or receives and every state change and timer expiry of its
 	// connections, so that the simulator's diagrams can be drawn of real
@@ -113,6 +116,7 @@ type Stack struct {
 	udp       udpTable      // UDP sockets, under a lock of their own
 	ping      pingTable     // ICMP echo sockets (ping.go), under a lock of their own
 	resolver  *net.Resolver // for Options.DNSServers (resolver.go)
+	frag      fragments     // IP reassembly and fragment IDs, under a lock of their own
 
 	fwd forwarder // any-destination forwarding (forward.go)
 }
@@ -156,6 +160,9 @@ type Stats struct {
 	TCP tcp.Counters
 	// UDP counts datagrams in and out and those dropped, by cause.
 	UDP UDPStats
+	// Frag counts IP fragments reassembled and made, and those dropped,
+	// by cause.
+	Frag FragStats
 }
 
 // tuple identifies a connection.

@@ -37,6 +37,17 @@ type StatsSnapshot struct {
 	PingReceiveQueueDrops        uint64
 	TCP                          tcp.CounterValues
 	UDP                          UDPStatsSnapshot
+	Frag                         FragStatsSnapshot
+}
+
+// FragStatsSnapshot is FragStats as plain numbers (see Stats.Snapshot).
+type FragStatsSnapshot struct {
+	FragmentsReceived, Reassembled        uint64
+	FragmentsDropped                      uint64
+	Timeouts, Overlaps, Duplicates        uint64
+	Malformed, Evictions                  uint64
+	TooManyFragments                      uint64
+	DatagramsFragmented, FragmentsCreated uint64
 }
 
 // UDPStatsSnapshot is UDPStats as plain numbers (see Stats.Snapshot).
@@ -83,11 +94,25 @@ func (st *Stats) Snapshot() StatsSnapshot {
 			BadChecksums:       st.UDP.BadChecksums.Load(),
 			ReceiveBufferDrops: st.UDP.ReceiveBufferDrops.Load(),
 		},
+		Frag: FragStatsSnapshot{
+			FragmentsReceived:   st.Frag.FragmentsReceived.Load(),
+			Reassembled:         st.Frag.Reassembled.Load(),
+			FragmentsDropped:    st.Frag.FragmentsDropped.Load(),
+			Timeouts:            st.Frag.Timeouts.Load(),
+			Overlaps:            st.Frag.Overlaps.Load(),
+			Duplicates:          st.Frag.Duplicates.Load(),
+			Malformed:           st.Frag.Malformed.Load(),
+			Evictions:           st.Frag.Evictions.Load(),
+			TooManyFragments:    st.Frag.TooManyFragments.Load(),
+			DatagramsFragmented: st.Frag.DatagramsFragmented.Load(),
+			FragmentsCreated:    st.Frag.FragmentsCreated.Load(),
+		},
 	}
 }
 
 // String prints the counters that are not zero, one "Name value" a
-// line as nstat does, TCP's named "TCP.Name" and UDP's "UDP.Name".
+// line as nstat does, TCP's named "TCP.Name", UDP's "UDP.Name" and
+// the fragments' "Frag.Name".
 func (v StatsSnapshot) String() string {
 	var b strings.Builder
 	rv := reflect.ValueOf(v)
@@ -96,10 +121,15 @@ func (v StatsSnapshot) String() string {
 			fmt.Fprintf(&b, "%s %d\n", rv.Type().Field(i).Name, f.Uint())
 		}
 	}
-	ru := reflect.ValueOf(v.UDP)
-	for i := 0; i < ru.NumField(); i++ {
-		if f := ru.Field(i); f.Uint() != 0 {
-			fmt.Fprintf(&b, "UDP.%s %d\n", ru.Type().Field(i).Name, f.Uint())
+	for _, g := range []struct {
+		name  string
+		group any
+	}{{"UDP", v.UDP}, {"Frag", v.Frag}} {
+		rg := reflect.ValueOf(g.group)
+		for i := 0; i < rg.NumField(); i++ {
+			if f := rg.Field(i); f.Uint() != 0 {
+				fmt.Fprintf(&b, "%s.%s %d\n", g.name, rg.Type().Field(i).Name, f.Uint())
+			}
 		}
 	}
 	for _, line := range strings.SplitAfter(v.TCP.String(), "\n") {

@@ -219,7 +219,7 @@ func (c *UDPConn) write(p []byte, to netip.AddrPort) (int, error) {
 	}
 	v6 := to.Addr().Is6()
 	size := wire.UDPPacketLen(v6, len(p))
-	if len(p) > wire.UDPMaxPayload(v6) || size > n.ep.MTU() {
+	if len(p) > wire.UDPMaxPayload(v6) {
 		return 0, c.opError("write", to, syscall.EMSGSIZE)
 	}
 	buf := link.Buffer(size)
@@ -227,14 +227,15 @@ func (c *UDPConn) write(p []byte, to netip.AddrPort) (int, error) {
 		link.Recycle(buf)
 		return 0, c.opError("write", to, err)
 	}
-	if err := n.ep.WritePacket(buf); err != nil {
+	sent, err := c.s.writeIP(n, buf) // in fragments past the MTU
+	c.s.stats.PacketsSent.Add(uint64(sent))
+	if err != nil {
 		c.s.stats.SendErrors.Add(1)
 		if errors.Is(err, link.ErrClosed) {
 			return 0, c.opError("write", to, err)
 		}
 		return len(p), nil
 	}
-	c.s.stats.PacketsSent.Add(1)
 	c.s.stats.UDP.DatagramsSent.Add(1)
 	c.flow.touch()
 	return len(p), nil
@@ -299,7 +300,9 @@ func (c *UDPConn) Read(p []byte) (int, error) {
 
 // WriteToUDPAddrPort sends p as one datagram to addr. It fails with
 // net.ErrWriteToConnected on a connected socket, and with
-// syscall.EMSGSIZE when the datagram does not fit the route's MTU.
+// syscall.EMSGSIZE when the datagram is larger than an IP packet can
+// carry (65,507 bytes over IPv4, 65,527 over IPv6). One larger than the
+// route's MTU leaves in fragments.
 func (c *UDPConn) WriteToUDPAddrPort(p []byte, addr netip.AddrPort) (int, error) {
 	if c.remote.IsValid() {
 		return 0, c.opError("write", addr, net.ErrWriteToConnected)
