@@ -188,9 +188,19 @@ type reassembler struct {
 	opts   ReassemblyOptions // with defaults
 	stats  *FragStats
 	queues map[fragKey]*fragQueue
-	order  [2]fragList // IPv4's and IPv6's datagrams, each oldest first: the order they expire in
-	mem    int         // bytes charged, at most opts.HighThresh
+	order  [2]fragList  // IPv4's and IPv6's datagrams, each oldest first: the order they expire in
+	mem    int          // bytes charged, at most opts.HighThresh
+	free   []*fragQueue // datagrams done with, for reuse with their slices
 }
+
+// Bounds on what the reassembler keeps for reuse: datagrams done with,
+// and the room for pieces each keeps (enough for 64 KiB in 256-byte
+// fragments).
+const (
+	fragFreeQueues    = 16
+	fragFreePieces    = 256
+	fragFreeHeaderCap = 128
+)
 
 func newReassembler(opts ReassemblyOptions, stats *FragStats) *reassembler {
 	return &reassembler{opts: opts.withDefaults(), stats: stats, queues: make(map[fragKey]*fragQueue)}
@@ -225,7 +235,8 @@ func (r *reassembler) add(f *wire.Fragment, now time.Time) []byte {
 		if len(r.queues) >= r.opts.MaxDatagrams {
 			r.evictOldest()
 		}
-		q = &fragQueue{key: key, created: now, expires: now.Add(r.timeout(key.v6)), total: -1, mem: fragQueueOverhead}
+		q = r.newQueue()
+		q.key, q.created, q.expires, q.total, q.mem = key, now, now.Add(r.timeout(key.v6)), -1, fragQueueOverhead
 		r.queues[key] = q
 		r.order[family(key.v6)].pushBack(q)
 		r.mem += q.mem
@@ -266,9 +277,9 @@ func (r *reassembler) insert(q *fragQueue, f *wire.Fragment, buf []byte) []byte 
 		q.total = end
 	}
 	if off == 0 && q.first.Version == 0 {
+		hdr := append(q.first.Header[:0], f.Header...) // reusing a header's room
 		q.first = *f
-		q.first.Header = bytes.Clone(f.Header)
-		q.first.Data = nil
+		q.first.Header, q.first.Data = hdr, nil
 		r.charge(q, len(f.Header))
 	}
 	if q.first.Version == 0 || q.total < 0 || q.received != q.total {
@@ -328,7 +339,22 @@ func (r *reassembler) remove(q *fragQueue) {
 	for _, p := range q.pieces {
 		link.Recycle(p.buf)
 	}
-	q.pieces = nil
+	if len(r.free) < fragFreeQueues && cap(q.pieces) <= fragFreePieces && cap(q.first.Header) <= fragFreeHeaderCap {
+		clear(q.pieces)
+		*q = fragQueue{pieces: q.pieces[:0], first: wire.Fragment{Header: q.first.Header[:0]}}
+		r.free = append(r.free, q)
+	}
+}
+
+// newQueue returns an empty datagram, one done with if there is one.
+func (r *reassembler) newQueue() *fragQueue {
+	if n := len(r.free); n > 0 {
+		q := r.free[n-1]
+		r.free[n-1] = nil
+		r.free = r.free[:n-1]
+		return q
+	}
+	return &fragQueue{pieces: make([]fragPiece, 0, 8)}
 }
 
 // evictOldest abandons the datagram in progress that began first; it
