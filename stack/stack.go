@@ -474,7 +474,7 @@ func (s *Stack) configFor(dst netip.Addr, n *nic) *tcp.Config {
 	}
 	// On a link too small for the options beside a useful payload,
 	// connections go without them: a packet may not exceed the MTU,
-	// and the stack does not fragment.
+	// and the stack does not fragment TCP.
 	small := mss < smallMSS
 	// Segments of several MSS for a link that cuts them up, leaving room
 	// for the headers at their longest (IP options aside).
