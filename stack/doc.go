@@ -48,7 +48,7 @@
 // an ICMP port unreachable, under the stack's ICMP rate limit, which in
 // turn makes a connected socket's next Read fail with ECONNREFUSED.
 // Receive queues are bounded in bytes; a datagram larger than the MTU
-// fails with EMSGSIZE, as nothing is fragmented. UDP input runs on the
+// leaves in IP fragments. UDP input runs on the
 // link's goroutine like TCP's, under a table lock of its own (udp.go
 // holds the table, binding and input; udpconn.go the socket). The UDP
 // table's lock and each socket's are taken after a connection's, never
@@ -80,6 +80,18 @@
 // bounded and deduplicated, past the bound SYN cookies answer; a waiting
 // request is under s.mu in a table of its own, so that a retransmitted
 // SYN and the handler's Accept never both make a connection.
+//
+// # Fragments
+//
+// Fragments addressed to the stack, IPv4 (RFC 791) or IPv6 (RFC 8200
+// §4.5), are put together before protocol dispatch (reassembly.go), and
+// the whole packet goes through input as if it had arrived so. An
+// overlap abandons the datagram (RFC 5722, for IPv4 too); memory is
+// bounded by Options.Reassembly, and an unfinished datagram times out.
+// The reassembler is sans-IO, under a lock of its own, under which no
+// other is taken but the timer heap's, which runs its timeouts. What
+// the stack sends past a link's MTU, UDP datagrams and echo replies, it
+// cuts into fragments (output.go's writeIP); TCP keeps within the MTU.
 //
 // # Observing
 //
