@@ -22,8 +22,9 @@ type ReassemblyOptions struct {
 	// hold, each charged its buffer and bookkeeping; 0 means 4 MiB
 	// (ipfrag_high_thresh). A fragment that would pass it makes room
 	// first: the oldest datagrams in progress are abandoned until
-	// LowThresh is reached (0 means 3 MiB, ipfrag_low_thresh; at most
-	// HighThresh). Under a flood, newer datagrams win over older ones.
+	// LowThresh is reached (0 means 3 MiB, ipfrag_low_thresh, or ¾ of
+	// a HighThresh set; at most HighThresh). Under a flood, newer
+	// datagrams win over older ones.
 	HighThresh, LowThresh int
 	// MaxDatagrams bounds the datagrams in progress at once; 0 means
 	// 1024. A new one past it abandons the oldest.
@@ -51,7 +52,13 @@ const (
 // withDefaults returns o with every zero field at its default.
 func (o ReassemblyOptions) withDefaults() ReassemblyOptions {
 	o.HighThresh = cmp.Or(o.HighThresh, DefaultReassemblyHighThresh)
-	o.LowThresh = min(cmp.Or(o.LowThresh, DefaultReassemblyLowThresh), o.HighThresh)
+	switch {
+	case o.LowThresh == 0 && o.HighThresh == DefaultReassemblyHighThresh:
+		o.LowThresh = DefaultReassemblyLowThresh
+	case o.LowThresh == 0:
+		o.LowThresh = o.HighThresh / 4 * 3 // as the defaults are
+	}
+	o.LowThresh = min(o.LowThresh, o.HighThresh)
 	o.MaxDatagrams = cmp.Or(o.MaxDatagrams, DefaultReassemblyMaxDatagrams)
 	o.MaxFragments = cmp.Or(o.MaxFragments, DefaultReassemblyMaxFragments)
 	o.Timeout = cmp.Or(o.Timeout, DefaultReassemblyTimeout)

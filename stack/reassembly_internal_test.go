@@ -299,6 +299,22 @@ func TestReassemblyFlood(t *testing.T) {
 	}
 }
 
+// The thresholds' defaults, alone or with one of them set.
+func TestReassemblyOptionsDefaults(t *testing.T) {
+	for _, c := range []struct{ in, want ReassemblyOptions }{
+		{ReassemblyOptions{}, ReassemblyOptions{HighThresh: 4 << 20, LowThresh: 3 << 20}},
+		{ReassemblyOptions{HighThresh: 1 << 20}, ReassemblyOptions{HighThresh: 1 << 20, LowThresh: 768 << 10}},
+		{ReassemblyOptions{LowThresh: 1 << 20}, ReassemblyOptions{HighThresh: 4 << 20, LowThresh: 1 << 20}},
+		{ReassemblyOptions{HighThresh: 1 << 20, LowThresh: 2 << 20}, ReassemblyOptions{HighThresh: 1 << 20, LowThresh: 1 << 20}},
+	} {
+		got := c.in.withDefaults()
+		if got.HighThresh != c.want.HighThresh || got.LowThresh != c.want.LowThresh ||
+			got.Timeout != 30*time.Second || got.TimeoutIPv6 != time.Minute || got.MaxDatagrams != 1024 || got.MaxFragments != 2048 {
+			t.Errorf("%+v: %+v", c.in, got)
+		}
+	}
+}
+
 // BenchmarkReassembly puts a 64 KiB datagram together from 1480-byte
 // fragments.
 func BenchmarkReassembly(b *testing.B) {
