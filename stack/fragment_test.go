@@ -299,3 +299,29 @@ func TestAtomicFragment(t *testing.T) {
 		t.Errorf("%+v", f)
 	}
 }
+
+// A ping socket's echo request of 3000 bytes leaves in fragments, and
+// the reply, in fragments too, reaches it whole, IPv4 and IPv6.
+func TestPingSocketFragmented(t *testing.T) {
+	client, _ := twoStacks(t, 1500)
+	data := string(bytes.Repeat([]byte("0123456789"), 300))
+	for _, peer := range []netip.Addr{netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("2001:db8::2")} {
+		c, err := client.DialPing(netip.Addr{}, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(echoRequest(t, peer.Is6(), 1, data)); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 4000)
+		n, err := c.Read(buf)
+		if err != nil || n != 8+len(data) || string(buf[8:n]) != data {
+			t.Errorf("%v: a reply of %d bytes, %v", peer, n, err)
+		}
+	}
+	if f := client.Stats().Snapshot().Frag; f.DatagramsFragmented != 2 || f.Reassembled != 2 {
+		t.Errorf("%+v", f)
+	}
+}

@@ -383,8 +383,14 @@ func (c *PingConn) write(msg []byte, to netip.Addr) (int, error) {
 	if c.v6 {
 		hdr = wire.IPv6HeaderLen
 	}
-	if hdr+len(msg) > n.ep.MTU() {
-		return 0, c.opError("write", to, syscall.EMSGSIZE) // seqack does not fragment ping messages
+	maxMsg := 0xffff - hdr // IPv4's total length
+	if c.v6 {
+		maxMsg = 0xffff // IPv6's payload length (no jumbograms)
+	}
+	if len(msg) > maxMsg {
+		// Past the largest IP packet; past the MTU a message leaves in
+		// fragments (writeIP), as from Linux's ping sockets.
+		return 0, c.opError("write", to, syscall.EMSGSIZE)
 	}
 	h := wire.ICMPHeader{Type: msg[0], Rest: [4]byte(msg[4:8])}
 	binary.BigEndian.PutUint16(h.Rest[0:], c.ident)
@@ -406,14 +412,15 @@ func (c *PingConn) write(msg []byte, to netip.Addr) (int, error) {
 		link.Recycle(buf)
 		return 0, c.opError("write", to, err)
 	}
-	if err := n.ep.WritePacket(buf[:off+len(msg)]); err != nil {
+	sent, err := c.s.writeIP(n, buf[:off+len(msg)])
+	c.s.stats.PacketsSent.Add(uint64(sent))
+	if err != nil {
 		c.s.stats.SendErrors.Add(1)
 		if errors.Is(err, link.ErrClosed) {
 			return 0, c.opError("write", to, err)
 		}
 		return len(msg), nil
 	}
-	c.s.stats.PacketsSent.Add(1)
 	c.s.stats.EchoRequestsSent.Add(1)
 	return len(msg), nil
 }

@@ -219,7 +219,7 @@ func TestPingAPIErrors(t *testing.T) {
 	peer := stack.PingAddrFromAddr(netip.MustParseAddr("192.0.2.2"))
 	reply := echoRequest(t, false, 1, "")
 	reply[0] = 0 // an echo reply
-	big := echoRequest(t, false, 1, string(make([]byte, 1500)))
+	big := echoRequest(t, false, 1, string(make([]byte, 65535-28+1)))
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -229,7 +229,7 @@ func TestPingAPIErrors(t *testing.T) {
 		{"short", nil, func() (int, error) { return c.WriteTo([]byte{8, 0, 0}, peer) }},
 		{"IPv6 request on IPv4", nil, func() (int, error) { return c.WriteTo(echoRequest(t, true, 1, ""), peer) }},
 		{"unconnected Write", syscall.EDESTADDRREQ, func() (int, error) { return c.Write(echoRequest(t, false, 1, "")) }},
-		{"over the MTU", syscall.EMSGSIZE, func() (int, error) { return c.WriteTo(big, peer) }},
+		{"past 65535 bytes", syscall.EMSGSIZE, func() (int, error) { return c.WriteTo(big, peer) }},
 		{"no address", syscall.EINVAL, func() (int, error) { return c.WriteTo(echoRequest(t, false, 1, ""), nil) }},
 		{"no route", syscall.ENETUNREACH, func() (int, error) {
 			return c.WriteTo(echoRequest(t, false, 1, ""), stack.PingAddrFromAddr(netip.MustParseAddr("198.51.100.1")))
