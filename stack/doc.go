@@ -90,8 +90,9 @@
 // bounded by Options.Reassembly, and an unfinished datagram times out.
 // The reassembler is sans-IO, under a lock of its own, under which no
 // other is taken but the timer heap's, which runs its timeouts. What
-// the stack sends past a link's MTU, UDP datagrams and echo replies, it
-// cuts into fragments (output.go's writeIP); TCP keeps within the MTU.
+// the stack sends past a link's MTU (UDP datagrams, echo requests and
+// replies) it cuts into fragments (output.go's writeIP); TCP keeps
+// within the MTU.
 //
 // # Observing
 //
