@@ -326,3 +326,42 @@ func TestPingSocketFragmented(t *testing.T) {
 		t.Errorf("%+v", f)
 	}
 }
+
+// A forwarded UDP flow (any destination) takes datagrams in fragments,
+// and its replies leave in fragments too, IPv4 and IPv6.
+func TestForwardUDPFragmented(t *testing.T) {
+	client, fwd, _ := forwardingPair(t)
+	fwd.SetUDPForwarder(stack.UDPForwarder{Handler: func(r *stack.UDPForwardRequest) {
+		c, err := r.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, 10000)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			c.Write(buf[:n])
+		}
+	}})
+	msg := bytes.Repeat([]byte("fragmented "), 700)
+	for _, dst := range []string{"198.51.100.7:53", "[2001:db8::99]:5353"} {
+		c, err := client.Dial("udp", dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if _, err := c.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 10000)
+		if n, err := c.Read(buf); err != nil || !bytes.Equal(buf[:n], msg) {
+			t.Errorf("%s: echo of %d bytes, %v", dst, n, err)
+		}
+	}
+	if f := fwd.Stats().Snapshot().Frag; f.Reassembled != 2 || f.DatagramsFragmented != 2 {
+		t.Errorf("%+v", f)
+	}
+}

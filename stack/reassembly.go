@@ -505,9 +505,10 @@ const (
 	icmpv6CodeReassemblyTimeExceeded = 1
 )
 
-// deliverFragment takes the fragment p, which arrived on n, to
-// reassembly, and delivers the packet it completes, if it does. It
-// reports false: a fragment's data is copied, never kept.
+// deliverFragment takes the fragment p, which arrived on n for the
+// stack or a flow it forwards, to reassembly, and delivers the packet
+// it completes, if it does. It reports false: a fragment's data is
+// copied, never kept.
 func (s *Stack) deliverFragment(n *nic, p []byte, b *inputBatch) bool {
 	f, err := wire.ParseFragment(p)
 	if err != nil {
@@ -517,7 +518,15 @@ func (s *Stack) deliverFragment(n *nic, p []byte, b *inputBatch) bool {
 		s.logDrop("malformed fragment", err)
 		return false
 	}
-	if !s.accepts(n, f.Src, f.Dst) {
+	// Fragments of a flow the stack forwards are put together too: its
+	// handler takes whole datagrams. Whether a fragmented ICMP message
+	// is an error only its first fragment tells: later ones of ICMP are
+	// taken for the stack's own addresses only.
+	probe := wire.IPPacket{Version: f.Version, Src: f.Src, Dst: f.Dst, Protocol: f.Protocol}
+	if f.Offset == 0 {
+		probe.Payload = f.Data
+	}
+	if !s.accepts(n, f.Src, f.Dst) && !s.forwards(n, &probe) {
 		s.stats.NotForUs.Add(1)
 		s.logDrop("not for us", nil)
 		return false
