@@ -83,8 +83,9 @@
 //
 // # Fragments
 //
-// Fragments addressed to the stack, IPv4 (RFC 791) or IPv6 (RFC 8200
-// §4.5), are put together before protocol dispatch (reassembly.go), and
+// Fragments addressed to the stack or to a flow it forwards, IPv4
+// (RFC 791) or IPv6 (RFC 8200 §4.5), are put together before protocol
+// dispatch (reassembly.go), and
 // the whole packet goes through input as if it had arrived so. An
 // overlap abandons the datagram (RFC 5722, for IPv4 too); memory is
 // bounded by Options.Reassembly, and an unfinished datagram times out.
