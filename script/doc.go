@@ -14,7 +14,13 @@
 // options), Numbers (relative to absolute sequence numbers and back) and
 // Call.Check (a call's result against the script's).
 //
-// A script that uses something the runner cannot do (inline Python,
-// shell commands, tcp_info, options seqack lacks) is Skipped, never
-// passed: the reasons are listed in Result.Unsupported.
+// Backtick shell lines are understood when they run packetdrill's shared
+// prologue (../common/defaults.sh: DefaultsSysctls lists what it sets)
+// or only set known TCP sysctls: on the engine each maps to a tcp.Config
+// field (Sysctl.Apply), and the Linux target runs the prologue, or writes
+// the settings, in its namespace.
+//
+// A script that uses something the runner cannot do (other shell
+// commands, options seqack lacks) is Skipped, never passed: the reasons
+// are listed in Result.Unsupported.
 package script

@@ -152,12 +152,34 @@ func (x *executor) event(ev *Event) {
 	case ev.Packet != nil:
 		x.expect(ev, start, end, false)
 		x.lastInbound = false
+	case ev.Shell != nil:
+		x.advance(start)
+		x.shell(ev)
+		x.lastInbound = false
+	case ev.Python != nil:
+		x.advance(start)
+		x.python(ev)
+		x.lastInbound = false
 	default:
 		x.advance(start)
 		x.call(ev, end)
 		x.lastInbound = false
 	}
 	x.last = x.now
+}
+
+// shell applies a backtick line's sysctls to the configuration of the
+// connections opened from now on, as a sysctl changes a kernel's.
+func (x *executor) shell(ev *Event) {
+	cfg := *x.cfg // connections already open keep theirs
+	for _, sc := range ev.Shell.Sysctls {
+		if err := sc.Apply(&cfg); err != nil {
+			x.failf(ev.Line, "%w: %w", ErrUnsupported, err)
+			return
+		}
+	}
+	x.cfg = &cfg
+	x.log("`%s`", ev.Shell.Text)
 }
 
 // advance runs the timers due up to to and sets the clock to it (or

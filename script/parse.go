@@ -54,12 +54,16 @@ type Time struct {
 	EndRelative bool // the end was written "+b": relative to the start
 }
 
-// Event is one timed line: a packet or a socket call.
+// Event is one timed line: a packet, a socket call, a shell command or
+// an inline Python block. A backtick line before the first timed event
+// (the shared prologue) is an event at +0.
 type Event struct {
 	Line   int
 	Time   Time
-	Packet *Packet // one of Packet and Call is set
+	Packet *Packet // one of Packet, Call, Shell and Python is set
 	Call   *Call
+	Shell  *Shell
+	Python *Python
 }
 
 // Packet is a "<" (injected) or ">" (expected) line. Sequence, ack and
@@ -135,8 +139,13 @@ func Parse(path string, src []byte) (*Script, error) {
 			}
 			continue
 		case strings.HasPrefix(line, "`"):
-			unsupported("shell command " + line)
-			i = skipBackticks(lines, i)
+			end := skipBackticks(lines, i)
+			text := strings.Join(lines[i:end+1], "\n")
+			i = end
+			if sh := parseShellLine(text, unsupported); sh != nil {
+				sh.Init = !seenEvent
+				s.Events = append(s.Events, Event{Line: lineNo, Time: Time{Kind: Relative}, Shell: sh})
+			}
 			continue
 		case strings.HasPrefix(line, "--"):
 			if seenEvent {
@@ -175,8 +184,18 @@ func Parse(path string, src []byte) (*Script, error) {
 		case rest == "":
 			return fail("event has no action")
 		case strings.HasPrefix(rest, "`"):
-			unsupported("shell command " + rest)
-			continue
+			end := skipBackticks(lines, i)
+			text := rest
+			if end > i {
+				text = strings.Join(append([]string{rest}, lines[i+1:end+1]...), "\n")
+			}
+			i = end
+			if t.Kind == AnyTime || t.Range || t.Blocking {
+				return fail("a shell command needs an exact time")
+			}
+			if ev.Shell = parseShellLine(text, unsupported); ev.Shell == nil {
+				continue
+			}
 		case strings.HasPrefix(rest, "%{"):
 			unsupported("inline Python %{ }%")
 			for ; i < len(lines) && !strings.Contains(lines[i], "}%"); i++ {
@@ -256,6 +275,23 @@ func stripComments(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// parseShellLine reads a backtick line (text from its first backtick),
+// or reports it unsupported, naming the line, and returns nil.
+func parseShellLine(text string, unsupported func(string)) *Shell {
+	body := strings.TrimSpace(text)
+	open, close := strings.IndexByte(body, '`'), strings.LastIndexByte(body, '`')
+	if open < 0 || close <= open || strings.TrimSpace(body[close+1:]) != "" {
+		unsupported("shell command " + body)
+		return nil
+	}
+	sh, err := parseShell(body[open+1 : close])
+	if err != nil {
+		unsupported(fmt.Sprintf("shell command %s (%v)", body, err))
+		return nil
+	}
+	return sh
 }
 
 // skipBackticks returns the index of the line that closes the backtick

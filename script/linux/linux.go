@@ -4,6 +4,7 @@ package linux
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,8 +40,9 @@ var (
 const (
 	linuxLocalPort  = 8080
 	linuxRemotePort = 48000
-	// linuxDevice is the TUN device's name inside the namespace.
-	linuxDevice = "sqs0"
+	// linuxDevice is the TUN device's name inside the namespace:
+	// packetdrill's, which its shared prologue (defaults.sh) names.
+	linuxDevice = "tun0"
 	// linuxMinTolerance is the least timing tolerance in real time: the
 	// runner, the kernel and the scheduler of a shared machine add
 	// delays that virtual time does not have.
@@ -135,8 +138,11 @@ type linuxExec struct {
 	in  chan received
 	t0  time.Time
 
-	fds       map[int]*linuxSocket // by the number the script uses
-	localPort uint16               // the kernel socket's port
+	fds map[int]*linuxSocket // by the number the script uses
+	// cc is the congestion control a shell line chose, set on every
+	// socket made after it (see shell).
+	cc        string
+	localPort uint16 // the kernel socket's port
 
 	// nums translates the script's relative numbers; its Local (the
 	// kernel's ISN) is learned from the kernel's SYN or SYN+ACK.
@@ -192,6 +198,14 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 	}
 	if err := ns.Do(linuxSysctls); err != nil {
 		return nil, fmt.Errorf("script: %w", err)
+	}
+	// The prologue runs before the clock starts (it may take a while).
+	for i := range s.Events {
+		if ev := &s.Events[i]; ev.Shell != nil && ev.Shell.Init {
+			if lx.shell(ev); lx.err != nil {
+				return nil, lx.err
+			}
+		}
 	}
 	lx.t0 = time.Now()
 	lx.dev.Attach(func(p []byte) {
@@ -265,6 +279,9 @@ func (lx *linuxExec) log(format string, args ...any) {
 // reader started, and is read by it.
 func (lx *linuxExec) run() error {
 	for i := range lx.s.Events {
+		if ev := &lx.s.Events[i]; ev.Shell != nil && ev.Shell.Init {
+			continue // run by newLinuxExec
+		}
 		lx.event(&lx.s.Events[i])
 		if lx.err != nil {
 			return lx.err
@@ -338,12 +355,77 @@ func (lx *linuxExec) event(ev *script.Event) {
 	case ev.Packet != nil:
 		lx.expect(ev, start, end, false)
 		lx.lastInbound = false
+	case ev.Shell != nil:
+		lx.sleepUntil(start)
+		lx.shell(ev)
+		lx.lastInbound = false
+	case ev.Python != nil:
+		lx.sleepUntil(start)
+		lx.python(ev)
+		lx.lastInbound = false
 	default:
 		lx.sleepUntil(start)
 		lx.startCall(ev, start, end)
 		lx.lastInbound = false
 	}
 	lx.last = lx.now
+}
+
+// shell runs a backtick line inside the namespace: the shared prologue
+// itself when the script's ../common/defaults.sh is there (with the
+// script's directory as the working directory, as packetdrill is run),
+// else the settings the parser read from the line, written to /proc/sys
+// (a setting this kernel lacks is left out, as defaults.sh does).
+func (lx *linuxExec) shell(ev *script.Event) {
+	sh := ev.Shell
+	dir := filepath.Dir(lx.s.Path)
+	lx.log("`%s`", sh.Text)
+	lx.noteCongestion(sh.Sysctls)
+	if _, err := os.Stat(filepath.Join(dir, script.DefaultsScript)); sh.Defaults && err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := lx.ns.Command(ctx, "bash", "-c", sh.Text)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			lx.failf(ev.Line, "shell command %s: %w: %s", sh.Text, err, bytes.TrimSpace(out))
+		}
+		return
+	}
+	err := lx.ns.Do(func() error { return writeSysctls(sh.Sysctls) })
+	if err != nil {
+		lx.failf(ev.Line, "shell command %s: %w", sh.Text, err)
+	}
+}
+
+// noteCongestion remembers the congestion control a shell line sets.
+// Outside the first namespace Linux lets tcp_congestion_control name
+// only the algorithms of tcp_allowed_congestion_control (cubic is not
+// always one), so the runner sets it on each socket with TCP_CONGESTION
+// instead, which root may; children of a listener inherit it.
+func (lx *linuxExec) noteCongestion(list []script.Sysctl) {
+	for _, s := range list {
+		if s.Name == congestionSysctl {
+			lx.cc = s.Value
+		}
+	}
+}
+
+// congestionSysctl names the default congestion control.
+const congestionSysctl = "net.ipv4.tcp_congestion_control"
+
+// writeSysctls writes settings to /proc/sys, in the calling thread's
+// namespace; those this kernel does not have are left out.
+func writeSysctls(list []script.Sysctl) error {
+	for _, s := range list {
+		if s.Name == congestionSysctl {
+			continue // set per socket: see noteCongestion
+		}
+		path := "/proc/sys/" + strings.ReplaceAll(s.Name, ".", "/")
+		if err := os.WriteFile(path, []byte(s.Value), 0); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("sysctl %s=%q: %w", s.Name, s.Value, err)
+		}
+	}
+	return nil
 }
 
 // inject writes an injected packet to the device, its numbers made
@@ -575,8 +657,15 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 		if nonblock {
 			typ |= unix.SOCK_NONBLOCK
 		}
+		cc := lx.cc
 		return func() callResult {
 			fd, err := unix.Socket(unix.AF_INET, typ, 0)
+			if err == nil && cc != "" {
+				if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc); err != nil {
+					unix.Close(fd)
+					return callResult{ret: -1, fail: fmt.Errorf("setting congestion control %s: %w", cc, err)}
+				}
+			}
 			res := result(c.Result, err)
 			if err == nil {
 				res.apply = func() { lx.fds[int(c.Result)] = &linuxSocket{fd: fd, nonblock: nonblock} }
@@ -753,3 +842,5 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 // secs prints a duration since the start as seconds, as packetdrill
 // prints times.
 func secs(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }
+
+func (lx *linuxExec) python(ev *script.Event) {}

@@ -25,6 +25,7 @@ var (
 		"half-close", "lost-third-ack", "delayed-ack", "linger-abort",
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 		"listen-flagless", "push-per-write", "dsack",
+		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -32,6 +33,7 @@ var (
 		"lost-third-ack", "connect-refused", "delayed-ack",
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 		"listen-flagless", "push-per-write", "linger-abort", "dsack",
+		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 	}
 )
 
@@ -94,5 +96,42 @@ func TestLinuxTargetNeedsRoot(t *testing.T) {
 	r := script.RunSource("x.pkt", []byte("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"), Run)
 	if r.Status != script.Skipped || !slices.Equal(r.Unsupported, []string{ReasonNeedsRoot}) {
 		t.Fatalf("got %v %v %v, want SKIP %q", r.Status, r.Err, r.Unsupported, ReasonNeedsRoot)
+	}
+}
+
+// TestLinuxDefaultsFile runs a prologue script next to a
+// ../common/defaults.sh of its own: the target runs the file in the
+// namespace (here one that sets the buffers packetdrill's sets and puts
+// the qdisc on tun0, which must exist) rather than the known settings.
+func TestLinuxDefaultsFile(t *testing.T) {
+	netns.Require(t)
+	dir := t.TempDir()
+	for _, d := range []string{"common", "scripts"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := "#!/bin/bash\nsysctl -q net.ipv4.tcp_rmem=\"4096 540000 15728640\"\ntc qdisc add dev tun0 root pfifo\n"
+	if err := os.WriteFile(filepath.Join(dir, "common", "defaults.sh"), []byte(sh), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../../testdata/scripts/prologue-defaults.pkt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "scripts", "prologue.pkt")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runTimed(t, path); r.Status != script.Passed {
+		t.Fatalf("%v: %v %v", r.Status, r.Err, r.Unsupported)
+	}
+	// A defaults.sh that fails fails the script at the prologue's line.
+	if err := os.WriteFile(filepath.Join(dir, "common", "defaults.sh"), []byte("#!/bin/bash\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := script.RunFile(path, Run)
+	if r.Status != script.Failed || !strings.Contains(r.Err.Error(), "prologue.pkt:8: shell command") {
+		t.Fatalf("got %v %v, want a failure at line 8", r.Status, r.Err)
 	}
 }

@@ -1,0 +1,8 @@
+package script
+
+// Python is an inline Python block %{ ... }% of assertions.
+type Python struct {
+	Text string
+}
+
+func (x *executor) python(ev *Event) {}
