@@ -20,7 +20,14 @@
 // field (Sysctl.Apply), and the Linux target runs the prologue, or writes
 // the settings, in its namespace.
 //
+// Inline Python blocks %{ ... }% are evaluated when they are assert
+// statements on tcp_info (Python): the expressions' subset (integers,
+// arithmetic, chained comparisons, and/or/not, the TCP_* names) and the
+// fields of InfoFields, read on the engine from tcp.Conn's Stats and on
+// Linux from getsockopt(TCP_INFO) of the socket under test.
+//
 // A script that uses something the runner cannot do (other shell
-// commands, options seqack lacks) is Skipped, never passed: the reasons
+// commands, other Python, tcp_info fields seqack does not keep, options
+// seqack lacks) is Skipped, never passed: the reasons
 // are listed in Result.Unsupported.
 package script

@@ -133,9 +133,10 @@ func Parse(path string, src []byte) (*Script, error) {
 		}
 		switch {
 		case strings.HasPrefix(line, "%{"):
-			// Inline Python runs until "}%".
-			unsupported("inline Python %{ }%")
-			for ; i < len(lines) && !strings.Contains(lines[i], "}%"); i++ {
+			// Untimed inline Python: at +0.
+			var py *Python
+			if i, py = pythonBlock(lines, i, line, unsupported); py != nil {
+				s.Events = append(s.Events, Event{Line: lineNo, Time: Time{Kind: Relative}, Python: py})
 			}
 			continue
 		case strings.HasPrefix(line, "`"):
@@ -165,7 +166,7 @@ func Parse(path string, src []byte) (*Script, error) {
 		}
 		seenEvent = true
 		// A call's arguments may run over several lines.
-		for strings.Count(line, "(")+strings.Count(line, "{")+strings.Count(line, "[") >
+		for !strings.ContainsAny(line, "%`") && strings.Count(line, "(")+strings.Count(line, "{")+strings.Count(line, "[") >
 			strings.Count(line, ")")+strings.Count(line, "}")+strings.Count(line, "]") && i+1 < len(lines) {
 			i++
 			line += " " + strings.TrimSpace(lines[i])
@@ -197,10 +198,12 @@ func Parse(path string, src []byte) (*Script, error) {
 				continue
 			}
 		case strings.HasPrefix(rest, "%{"):
-			unsupported("inline Python %{ }%")
-			for ; i < len(lines) && !strings.Contains(lines[i], "}%"); i++ {
+			if t.Kind == AnyTime || t.Range || t.Blocking {
+				return fail("inline Python needs an exact time")
 			}
-			continue
+			if i, ev.Python = pythonBlock(lines, i, rest, unsupported); ev.Python == nil {
+				continue
+			}
 		case rest[0] == '<' || rest[0] == '>':
 			p, what, err := parsePacket(rest)
 			if err != nil {
@@ -275,6 +278,30 @@ func stripComments(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// pythonBlock reads the inline Python block that starts with first
+// (from its "%{", on line i) and returns the index of the line that
+// closes it, and the block, or nil when the runner cannot evaluate it
+// (reported with unsupported, naming why).
+func pythonBlock(lines []string, i int, first string, unsupported func(string)) (int, *Python) {
+	start := i
+	body := strings.TrimPrefix(first, "%{")
+	for !strings.Contains(body, "}%") && i+1 < len(lines) {
+		i++
+		body += "\n" + lines[i]
+	}
+	body, _, closed := strings.Cut(body, "}%")
+	if !closed {
+		unsupported("inline Python %{ without }%")
+		return i, nil
+	}
+	py, err := parsePython(body, start+1)
+	if err != nil {
+		unsupported(err.Error())
+		return i, nil
+	}
+	return i, py
 }
 
 // parseShellLine reads a backtick line (text from its first backtick),

@@ -141,7 +141,11 @@ type linuxExec struct {
 	fds map[int]*linuxSocket // by the number the script uses
 	// cc is the congestion control a shell line chose, set on every
 	// socket made after it (see shell).
-	cc        string
+	cc string
+	// testFd is the kernel descriptor of the socket under test, whose
+	// TCP_INFO inline Python reads: the connection last accepted or
+	// connected; -1 before.
+	testFd    int
 	localPort uint16 // the kernel socket's port
 
 	// nums translates the script's relative numbers; its Local (the
@@ -172,7 +176,7 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 	}
 	lx := &linuxExec{
 		s: s, set: set, ns: ns, in: make(chan received, 4096),
-		fds: make(map[int]*linuxSocket),
+		fds: make(map[int]*linuxSocket), testFd: -1,
 	}
 	defer func() {
 		if err != nil {
@@ -705,11 +709,13 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 						return
 					}
 					lx.fds[int(c.Result)] = &linuxSocket{fd: nfd}
+					lx.testFd = nfd
 				}
 			}
 			return res
 		}, nil
 	case "connect":
+		lx.testFd = fd
 		return func() callResult {
 			return result(0, unix.Connect(fd, &unix.SockaddrInet4{Port: linuxRemotePort, Addr: linuxRemote.As4()}))
 		}, nil
@@ -843,4 +849,55 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 // prints times.
 func secs(d time.Duration) string { return fmt.Sprintf("%.6f", d.Seconds()) }
 
-func (lx *linuxExec) python(ev *script.Event) {}
+// python checks an inline Python block against TCP_INFO of the socket
+// under test: the connection last accepted or connected.
+func (lx *linuxExec) python(ev *script.Event) {
+	if lx.testFd < 0 {
+		lx.failf(ev.Line, "%w: inline Python with no connection to read tcp_info from", script.ErrMismatch)
+		return
+	}
+	ti, err := unix.GetsockoptTCPInfo(lx.testFd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		lx.failf(ev.Line, "getsockopt TCP_INFO: %w", err)
+		return
+	}
+	lx.log("%%{ %s }%%", strings.TrimSpace(ev.Python.Text))
+	if err := ev.Python.Check(lx.s.Path, tcpInfo(ti)); err != nil && lx.err == nil {
+		lx.err = err
+	}
+}
+
+// tcpInfo gives the fields of script.InfoFields from Linux's tcp_info.
+func tcpInfo(ti *unix.TCPInfo) func(field string) (int64, bool) {
+	return func(field string) (int64, bool) {
+		switch field {
+		case "state":
+			return int64(ti.State), true
+		case "rto":
+			return int64(ti.Rto), true
+		case "rtt":
+			return int64(ti.Rtt), true
+		case "rttvar":
+			return int64(ti.Rttvar), true
+		case "snd_mss":
+			return int64(ti.Snd_mss), true
+		case "snd_cwnd":
+			return int64(ti.Snd_cwnd), true
+		case "snd_ssthresh":
+			return int64(ti.Snd_ssthresh), true
+		case "total_retrans":
+			return int64(ti.Total_retrans), true
+		case "bytes_received":
+			return int64(ti.Bytes_received), true
+		case "bytes_sent":
+			return int64(ti.Bytes_sent), true
+		case "bytes_retrans":
+			return int64(ti.Bytes_retrans), true
+		case "segs_in":
+			return int64(ti.Segs_in), true
+		case "snd_wnd":
+			return int64(ti.Snd_wnd), true
+		}
+		return 0, false
+	}
+}

@@ -26,6 +26,7 @@ var (
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 		"listen-flagless", "push-per-write", "dsack",
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
+		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -34,6 +35,7 @@ var (
 		"lost-fin", "lost-final-ack", "simultaneous-open", "nonblocking", "nonblocking-accept",
 		"listen-flagless", "push-per-write", "linger-abort", "dsack",
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
+		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 	}
 )
 
