@@ -316,7 +316,15 @@ func (x *executor) listener() *socket {
 // open makes a connection, with the socket options set on l (a
 // listening socket's options are inherited by what it accepts).
 func (x *executor) open(l *socket) *endpoint {
-	c := tcp.NewConn(x.cfg, x.nextISS)
+	cfg := x.cfg
+	if l.maxSeg != 0 {
+		// TCP_MAXSEG: the MSS offered and the largest sent (Linux's
+		// user_mss), inherited by what a listener accepts.
+		c := *cfg
+		c.MSS = min(c.MSS, uint16(l.maxSeg))
+		cfg = &c
+	}
+	c := tcp.NewConn(cfg, x.nextISS)
 	x.nums.Local = x.nextISS
 	x.nextISS += 100_000_000
 	ep := &endpoint{conn: c}

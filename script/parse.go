@@ -102,6 +102,7 @@ var supportedCalls = map[string]bool{
 	"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"write": true, "send": true, "read": true, "recv": true, "close": true,
 	"shutdown": true, "setsockopt": true, "getsockopt": true, "fcntl": true,
+	"ioctl": true,
 }
 
 // knownOptions are header options the runner uses or that do not change
@@ -433,12 +434,38 @@ func parsePacket(text string) (p *Packet, what string, err error) {
 	if p.Inbound && !p.HasWindow {
 		return nil, "", fmt.Errorf("injected packet %q needs a window (win N)", body)
 	}
+	segText, rawAck, hasRawAck := cutBareAck(segText)
 	seg, err := tcp.ParseSegment(segText)
 	if err != nil {
 		return nil, "", fmt.Errorf("packet: %w", err)
 	}
+	if hasRawAck {
+		seg.Ack = rawAck
+	}
 	p.Seg = seg
 	return p, "", nil
+}
+
+// cutBareAck takes "ack N" out of a segment whose flags lack '.', as
+// packetdrill accepts it: the header's acknowledgment field carries N
+// as written (not relative: without ACK the field means nothing to the
+// receiver, RFC 9293 §3.1), and on expected packets it is not compared.
+func cutBareAck(text string) (rest string, ack tcp.Seq, ok bool) {
+	f := strings.Fields(text)
+	if len(f) == 0 || strings.ContainsRune(f[0], '.') {
+		return text, 0, false
+	}
+	for i := 2; i+1 < len(f); i++ {
+		if f[i] != "ack" {
+			continue
+		}
+		v, err := strconv.ParseUint(f[i+1], 10, 32)
+		if err != nil {
+			return text, 0, false // ParseSegment says why
+		}
+		return strings.Join(append(f[:i:i], f[i+2:]...), " "), tcp.Seq(v), true
+	}
+	return text, 0, false
 }
 
 // parseCall parses "name(args) = result [ERRNO] [(text)]".
@@ -519,6 +546,11 @@ func splitArgs(s string) []string {
 	return args
 }
 
+// ioctlRequests are the ioctl requests the runner knows: the bytes
+// queued to read (SIOCINQ, or FIONREAD) and written but not yet
+// acknowledged (SIOCOUTQ, or TIOCOUTQ).
+var ioctlRequests = map[string]bool{"SIOCINQ": true, "FIONREAD": true, "SIOCOUTQ": true, "TIOCOUTQ": true}
+
 // unsupportedCall names what of c the seqack target cannot do, or "".
 func unsupportedCall(c *Call) string {
 	if !supportedCalls[c.Name] {
@@ -530,18 +562,26 @@ func unsupportedCall(c *Call) string {
 			return "tcp_info in " + c.Name
 		case a == "SOCK_DGRAM" || a == "IPPROTO_UDP" || a == "IPPROTO_SCTP":
 			return "non-TCP socket " + a
-		case strings.Contains(a, "MSG_"):
+		case strings.Contains(a, "MSG_") && a != "MSG_DONTWAIT":
 			return "send/recv flag " + a
 		}
 	}
-	if c.Name == "setsockopt" || c.Name == "getsockopt" {
+	switch c.Name {
+	case "setsockopt", "getsockopt":
 		if len(c.Args) < 3 {
 			return ""
 		}
-		switch c.Args[2] {
-		case "TCP_NODELAY", "SO_RCVBUF", "SO_SNDBUF", "SO_LINGER", "SO_KEEPALIVE", "SO_REUSEADDR", "SO_ERROR":
+		known := map[string]bool{"TCP_NODELAY": true, "TCP_MAXSEG": true, "SO_LINGER": true, "SO_KEEPALIVE": true, "SO_REUSEADDR": true}
+		switch {
+		case known[c.Args[2]]:
+		case c.Name == "setsockopt" && (c.Args[2] == "SO_RCVBUF" || c.Args[2] == "SO_SNDBUF"):
+		case c.Name == "getsockopt" && c.Args[2] == "SO_ERROR":
 		default:
-			return "socket option " + c.Args[2]
+			return "socket option " + c.Args[2] + " in " + c.Name
+		}
+	case "ioctl":
+		if len(c.Args) > 1 && !ioctlRequests[c.Args[1]] {
+			return "ioctl " + c.Args[1]
 		}
 	}
 	return ""

@@ -193,3 +193,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestBareAck checks that "ack N" without the '.' flag parses, as in
+// packetdrill: the field holds N, the flag stays off.
+func TestBareAck(t *testing.T) {
+	s, err := Parse("t.pkt", []byte("0 < R 1:1(0) ack 7 win 0\n0 > S 0:0(0) ack 3 <...>\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []uint32{7, 3} {
+		seg := s.Events[i].Packet.Seg
+		if uint32(seg.Ack) != want || seg.Flags.Has(wire.FlagACK) {
+			t.Errorf("event %d: ack %d flags %v, want ack %d without ACK", i, seg.Ack, seg.Flags, want)
+		}
+	}
+	if _, err := Parse("t.pkt", []byte("0 < R 1:1(0) ack x win 0\n")); err == nil {
+		t.Error("ack x parsed")
+	}
+}

@@ -23,7 +23,10 @@ type socket struct {
 	rcvBuf, sndBuf int
 	linger0        bool
 	keepalive      bool
+	reuseAddr      bool
+	maxSeg         int  // TCP_MAXSEG before the connection exists: the MSS it offers and takes
 	errTaken       bool // the connection's error has been reported (SO_ERROR reads 0 after)
+	rdShut         bool // shutdown(SHUT_RD): reads return 0 once the queue is empty
 }
 
 // apply sets the socket's options on a new connection.
@@ -173,7 +176,12 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			ep := s.backlog[0]
 			s.backlog = s.backlog[1:]
 			ep.listener = nil
-			child := &socket{ep: ep}
+			// The new socket has the listener's options (Linux
+			// copies them when it clones the listener).
+			child := &socket{
+				ep: ep, noDelay: s.noDelay, rcvBuf: s.rcvBuf, sndBuf: s.sndBuf,
+				linger0: s.linger0, keepalive: s.keepalive, reuseAddr: s.reuseAddr, maxSeg: s.maxSeg,
+			}
 			if c.Result >= 0 {
 				x.sockets[int(c.Result)] = child
 			}
@@ -205,13 +213,15 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
 		}
-		return x.write(s, n), nil
+		return x.write(s, n, s.nonblock || dontWait(c)), nil
 	case "read", "recv":
 		n, err := strconv.Atoi(arg(2))
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
 		}
-		return x.read(s, n), nil
+		return x.read(s, n, s.nonblock || dontWait(c)), nil
+	case "ioctl":
+		return x.ioctl(s, c)
 	case "close":
 		delete(x.sockets, fd)
 		switch {
@@ -234,7 +244,17 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 		if s.ep == nil {
 			return fail("ENOTCONN"), nil
 		}
-		if how := arg(1); how == "SHUT_WR" || how == "SHUT_RDWR" {
+		how := arg(1)
+		if how != "SHUT_RD" && how != "SHUT_WR" && how != "SHUT_RDWR" {
+			return nil, fmt.Errorf("%w: shutdown how %q", ErrSyntax, how)
+		}
+		if how == "SHUT_RD" || how == "SHUT_RDWR" {
+			// Nothing is sent (RFC 9293 has no receive-side close);
+			// data queued, or arriving later, is still read, and
+			// then reads return 0 (Linux).
+			s.rdShut = true
+		}
+		if how == "SHUT_WR" || how == "SHUT_RDWR" {
 			// A half-close: our FIN; reading goes on (RFC 9293 §3.10.4).
 			if err := s.ep.conn.Close(x.now); err != nil {
 				return fail(errnoOf(err)), nil
@@ -276,8 +296,12 @@ func (x *executor) connectAgain(s *socket) func() (bool, int64, string) {
 	return fail("EALREADY")
 }
 
-// write queues n bytes, blocking (unless non-blocking) until all fit.
-func (x *executor) write(s *socket, n int) func() (bool, int64, string) {
+// dontWait reports whether a send or recv has MSG_DONTWAIT: that call
+// does not block.
+func dontWait(c *Call) bool { return len(c.Args) > 3 && c.Args[3] == "MSG_DONTWAIT" }
+
+// write queues n bytes, blocking (unless nonblock) until all fit.
+func (x *executor) write(s *socket, n int, nonblock bool) func() (bool, int64, string) {
 	if s.ep == nil {
 		return fail("EPIPE")
 	}
@@ -300,23 +324,26 @@ func (x *executor) write(s *socket, n int) func() (bool, int64, string) {
 		switch {
 		case done == n:
 			return true, int64(n), ""
-		case s.nonblock && done > 0:
+		case nonblock && done > 0:
 			return true, int64(done), ""
-		case s.nonblock:
+		case nonblock:
 			return true, -1, "EAGAIN"
 		}
 		return false, 0, ""
 	}
 }
 
-// read returns up to n bytes, blocking (unless non-blocking) until some
+// read returns up to n bytes, blocking (unless nonblock) until some
 // arrive or the peer's FIN does (0).
-func (x *executor) read(s *socket, n int) func() (bool, int64, string) {
+func (x *executor) read(s *socket, n int, nonblock bool) func() (bool, int64, string) {
 	if s.ep == nil {
 		return fail("ENOTCONN")
 	}
 	buf := make([]byte, n)
 	return func() (bool, int64, string) {
+		if s.rdShut && s.ep.conn.Buffered() == 0 {
+			return true, 0, ""
+		}
 		k, err := s.ep.conn.Read(buf, x.now)
 		x.out = append(x.out, x.drain(s.ep, x.now)...)
 		switch {
@@ -326,7 +353,7 @@ func (x *executor) read(s *socket, n int) func() (bool, int64, string) {
 			return true, 0, ""
 		case err != nil:
 			return true, -1, errnoOf(err)
-		case s.nonblock:
+		case nonblock:
 			return true, -1, "EAGAIN"
 		}
 		return false, 0, ""
@@ -343,6 +370,38 @@ func (x *executor) drain(ep *endpoint, at time.Time) []sent {
 		x.log("> %s", x.nums.Format(seg))
 	}
 	return out
+}
+
+func boolValue(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// ioctl answers SIOCINQ (bytes ready to read) and SIOCOUTQ (bytes
+// written and not yet acknowledged), comparing the value with the
+// script's "[N]" as getsockopt does.
+func (x *executor) ioctl(s *socket, c *Call) (func() (bool, int64, string), error) {
+	if len(c.Args) < 3 {
+		return nil, fmt.Errorf("%w: ioctl needs 3 arguments", ErrSyntax)
+	}
+	if s.listening {
+		return fail("EINVAL"), nil // Linux: no queue to measure
+	}
+	got := 0
+	if s.ep != nil {
+		switch c.Args[1] {
+		case "SIOCINQ", "FIONREAD":
+			got = s.ep.conn.Buffered()
+		default:
+			got = s.ep.conn.Stats().SendQueue
+		}
+	}
+	if want := strings.Trim(c.Args[2], "[] "); want != "..." && want != strconv.Itoa(got) {
+		return nil, fmt.Errorf("%w in ioctl %s: expected value %s but got %d", ErrMismatch, c.Args[1], want, got)
+	}
+	return now(0, ""), nil
 }
 
 // intArg reads "[N]" or "N".
@@ -365,8 +424,6 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		v := strings.ReplaceAll(val, " ", "")
 		s.linger0 = strings.Contains(v, "onoff=1") && strings.Contains(v, "linger=0")
 		return now(0, ""), nil
-	case "SO_REUSEADDR":
-		return now(0, ""), nil
 	}
 	n, ok := intArg(val)
 	if !ok {
@@ -379,6 +436,20 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		if conn != nil {
 			conn.SetNoDelay(on, x.now)
 		}
+	case "SO_REUSEADDR":
+		s.reuseAddr = n != 0
+		return now(0, ""), nil
+	case "TCP_MAXSEG":
+		// Linux takes 88 (TCP_MIN_MSS) to 32767 (MAX_TCP_WINDOW), and
+		// only before the handshake changes what is offered.
+		if n < 88 || n > 32767 {
+			return fail("EINVAL"), nil
+		}
+		if conn != nil {
+			return nil, fmt.Errorf("%w: setsockopt TCP_MAXSEG on a connection", ErrUnsupported)
+		}
+		s.maxSeg = n
+		return now(0, ""), nil
 	case "SO_RCVBUF":
 		s.rcvBuf = n
 	case "SO_SNDBUF":
@@ -416,9 +487,21 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 			s.errTaken = true
 		}
 	case "TCP_NODELAY":
-		got = "0"
-		if s.noDelay != nil && *s.noDelay {
-			got = "1"
+		got = boolValue(s.noDelay != nil && *s.noDelay)
+	case "SO_KEEPALIVE":
+		got = boolValue(s.keepalive)
+	case "SO_REUSEADDR":
+		got = boolValue(s.reuseAddr)
+	case "TCP_MAXSEG":
+		// Linux: the MSS in use once connected (options taken off);
+		// before, the one set, or 536 (RFC 9293 §3.7.1's default).
+		switch {
+		case s.ep != nil && s.ep.conn.State().Synchronized():
+			got = strconv.Itoa(s.ep.conn.Stats().MSS)
+		case s.maxSeg != 0:
+			got = strconv.Itoa(s.maxSeg)
+		default:
+			got = "536"
 		}
 	default:
 		return nil, fmt.Errorf("%w: getsockopt %s", ErrUnsupported, name)

@@ -725,10 +725,24 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 			return nil, fmt.Errorf("%w: %s: length %q", script.ErrSyntax, c.Name, arg(2))
 		}
 		buf := make([]byte, k)
-		if c.Name == "write" || c.Name == "send" {
+		flags := 0
+		if arg(3) == "MSG_DONTWAIT" {
+			flags = unix.MSG_DONTWAIT
+		}
+		switch c.Name {
+		case "write":
 			return func() callResult { m, err := unix.Write(fd, buf); return result(int64(m), err) }, nil
+		case "send":
+			return func() callResult {
+				m, err := unix.SendmsgN(fd, buf, nil, nil, flags|unix.MSG_NOSIGNAL)
+				return result(int64(m), err)
+			}, nil
+		case "recv":
+			return func() callResult { m, _, err := unix.Recvfrom(fd, buf, flags); return result(int64(m), err) }, nil
 		}
 		return func() callResult { m, err := unix.Read(fd, buf); return result(int64(m), err) }, nil
+	case "ioctl":
+		return linuxIoctl(fd, c)
 	case "close":
 		delete(lx.fds, n)
 		return func() callResult { return result(0, unix.Close(fd)) }, nil
@@ -807,14 +821,16 @@ func linuxSetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		opt = unix.SO_KEEPALIVE
 	case "SO_REUSEADDR":
 		opt = unix.SO_REUSEADDR
+	case "TCP_MAXSEG":
+		level, opt = unix.IPPROTO_TCP, unix.TCP_MAXSEG
 	default:
 		return nil, fmt.Errorf("%w: socket option %s", script.ErrUnsupported, name)
 	}
 	return func() callResult { return result(0, unix.SetsockoptInt(fd, level, opt, v)) }, nil
 }
 
-// linuxGetsockopt is getsockopt for SO_ERROR and TCP_NODELAY, comparing
-// the value with the script's.
+// linuxGetsockopt is getsockopt for the integer options the parser
+// accepts, comparing the value with the script's.
 func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 	if len(c.Args) < 4 {
 		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", script.ErrSyntax)
@@ -823,8 +839,14 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 	level, opt := unix.SOL_SOCKET, unix.SO_ERROR
 	switch name {
 	case "SO_ERROR":
+	case "SO_KEEPALIVE":
+		opt = unix.SO_KEEPALIVE
+	case "SO_REUSEADDR":
+		opt = unix.SO_REUSEADDR
 	case "TCP_NODELAY":
 		level, opt = unix.IPPROTO_TCP, unix.TCP_NODELAY
+	case "TCP_MAXSEG":
+		level, opt = unix.IPPROTO_TCP, unix.TCP_MAXSEG
 	default:
 		return nil, fmt.Errorf("%w: getsockopt %s", script.ErrUnsupported, name)
 	}
@@ -840,6 +862,28 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		}
 		if want != "..." && want != got {
 			res.fail = fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", script.ErrMismatch, name, want, got)
+		}
+		return res
+	}, nil
+}
+
+// linuxIoctl is ioctl for SIOCINQ (FIONREAD) and SIOCOUTQ (TIOCOUTQ),
+// comparing the value with the script's "[N]".
+func linuxIoctl(fd int, c *script.Call) (func() callResult, error) {
+	if len(c.Args) < 3 {
+		return nil, fmt.Errorf("%w: ioctl needs 3 arguments", script.ErrSyntax)
+	}
+	req := map[string]uint{"SIOCINQ": unix.SIOCINQ, "FIONREAD": unix.SIOCINQ, "SIOCOUTQ": unix.SIOCOUTQ, "TIOCOUTQ": unix.SIOCOUTQ}
+	r, ok := req[c.Args[1]]
+	if !ok {
+		return nil, fmt.Errorf("%w: ioctl %s", script.ErrUnsupported, c.Args[1])
+	}
+	want := strings.Trim(c.Args[2], "[] ")
+	return func() callResult {
+		v, err := unix.IoctlGetInt(fd, r)
+		res := result(0, err)
+		if err == nil && want != "..." && want != strconv.Itoa(v) {
+			res.fail = fmt.Errorf("%w in ioctl %s: expected value %s but got %d", script.ErrMismatch, c.Args[1], want, v)
 		}
 		return res
 	}, nil

@@ -27,6 +27,7 @@ var (
 		"listen-flagless", "push-per-write", "dsack",
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
+		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -36,6 +37,7 @@ var (
 		"listen-flagless", "push-per-write", "linger-abort", "dsack",
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
+		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
 	}
 )
 
