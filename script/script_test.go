@@ -2,6 +2,7 @@ package script
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,31 @@ func TestScripts(t *testing.T) {
 				t.Skip(r.Unsupported)
 			}
 		})
+	}
+}
+
+// TestCloseUnreadResets checks that close() with received data unread
+// resets the connection (RFC 1122 §4.2.2.13), where it sent a FIN. The
+// RST's flags are not asserted: whether it carries an ACK is the
+// engine's choice (RFC 9293 §3.10.5 gives none; Linux sets one).
+func TestCloseUnreadResets(t *testing.T) {
+	src := `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0 accept(3, ..., ...) = 4
++0 < P. 1:101(100) ack 1 win 65535
++0 > . 1:1(0) ack 101
++0 close(4) = 0
+`
+	r := RunSource("t.pkt", []byte(src), Engine)
+	if r.Status != Passed {
+		t.Fatalf("%v %v %v", r.Status, r.Err, r.Unsupported)
+	}
+	last := r.Trace[len(r.Trace)-2] // the segment close sent, then close's return
+	if !strings.Contains(last, "> R") || strings.Contains(last, "F") {
+		t.Fatalf("close sent %q, want a RST; trace:\n%s", last, strings.Join(r.Trace, "\n"))
 	}
 }

@@ -231,8 +231,21 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 				ep.conn.Abort(x.now)
 				x.flush(ep)
 			}
+			// Those still in their handshake are forgotten, without a
+			// word (Linux drops its request sockets): the peer's ACK
+			// then finds no connection and is answered with a RST.
+			for _, ep := range append([]*endpoint(nil), x.eps...) {
+				if ep.listener == s && !ep.queued {
+					x.drop(ep)
+				}
+			}
 		case s.ep != nil && s.linger0:
 			// SO_LINGER with a zero timeout: abort (RFC 9293 §3.10.5).
+			s.ep.conn.Abort(x.now)
+			x.flush(s.ep)
+		case s.ep != nil && s.ep.conn.Buffered() > 0:
+			// Received data nobody will read: RFC 1122 §4.2.2.13 says a
+			// RST SHOULD tell the peer it was lost (as Linux does).
 			s.ep.conn.Abort(x.now)
 			x.flush(s.ep)
 		case s.ep != nil:
