@@ -28,6 +28,8 @@ type executor struct {
 	set Settings
 	cfg *tcp.Config
 	now time.Time
+	// congestion names cfg's congestion control, for getsockopt.
+	congestion string
 
 	sockets map[int]*socket // by the descriptor the script uses
 	eps     []*endpoint     // every connection with a pulse, for timers
@@ -69,7 +71,7 @@ func newExecutor(s *Script) (*executor, error) {
 		return nil, err
 	}
 	return &executor{
-		s: s, set: set, cfg: linuxConfig(set.MTU), now: epoch,
+		s: s, set: set, cfg: linuxConfig(set.MTU), now: epoch, congestion: "cubic",
 		sockets: make(map[int]*socket), nextISS: firstISS, last: epoch,
 	}, nil
 }
@@ -179,6 +181,11 @@ func (x *executor) shell(ev *Event) {
 		}
 	}
 	x.cfg = &cfg
+	for _, sc := range ev.Shell.Sysctls {
+		if sc.Name == congestionSysctl {
+			x.congestion = sc.Value
+		}
+	}
 	x.log("`%s`", ev.Shell.Text)
 }
 
@@ -317,11 +324,17 @@ func (x *executor) listener() *socket {
 // listening socket's options are inherited by what it accepts).
 func (x *executor) open(l *socket) *endpoint {
 	cfg := x.cfg
-	if l.maxSeg != 0 {
+	if l.maxSeg != 0 || l.congestion != "" {
 		// TCP_MAXSEG: the MSS offered and the largest sent (Linux's
-		// user_mss), inherited by what a listener accepts.
+		// user_mss); TCP_CONGESTION: the algorithm. Both are inherited
+		// by what a listener accepts.
 		c := *cfg
-		c.MSS = min(c.MSS, uint16(l.maxSeg))
+		if l.maxSeg != 0 {
+			c.MSS = min(c.MSS, uint16(l.maxSeg))
+		}
+		if l.congestion != "" {
+			(Sysctl{congestionSysctl, l.congestion}).Apply(&c) // cubic or reno: checked by setsockopt
+		}
 		cfg = &c
 	}
 	c := tcp.NewConn(cfg, x.nextISS)

@@ -102,7 +102,7 @@ var supportedCalls = map[string]bool{
 	"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"write": true, "send": true, "read": true, "recv": true, "close": true,
 	"shutdown": true, "setsockopt": true, "getsockopt": true, "fcntl": true,
-	"ioctl": true,
+	"ioctl": true, "sendto": true, "recvfrom": true, "writev": true, "readv": true,
 }
 
 // knownOptions are header options the runner uses or that do not change
@@ -562,8 +562,12 @@ func unsupportedCall(c *Call) string {
 			return "tcp_info in " + c.Name
 		case a == "SOCK_DGRAM" || a == "IPPROTO_UDP" || a == "IPPROTO_SCTP":
 			return "non-TCP socket " + a
-		case strings.Contains(a, "MSG_") && a != "MSG_DONTWAIT":
-			return "send/recv flag " + a
+		case strings.Contains(a, "MSG_"):
+			for _, f := range strings.Split(a, "|") {
+				if f = strings.TrimSpace(f); f != "MSG_DONTWAIT" && f != "MSG_PEEK" {
+					return "send/recv flag " + f
+				}
+			}
 		}
 	}
 	switch c.Name {
@@ -571,7 +575,10 @@ func unsupportedCall(c *Call) string {
 		if len(c.Args) < 3 {
 			return ""
 		}
-		known := map[string]bool{"TCP_NODELAY": true, "TCP_MAXSEG": true, "SO_LINGER": true, "SO_KEEPALIVE": true, "SO_REUSEADDR": true}
+		known := map[string]bool{
+			"TCP_NODELAY": true, "TCP_MAXSEG": true, "TCP_CONGESTION": true,
+			"SO_LINGER": true, "SO_KEEPALIVE": true, "SO_REUSEADDR": true,
+		}
 		switch {
 		case known[c.Args[2]]:
 		case c.Name == "setsockopt" && (c.Args[2] == "SO_RCVBUF" || c.Args[2] == "SO_SNDBUF"):

@@ -68,6 +68,9 @@ var DefaultsSysctls = []Sysctl{
 	{"net.mptcp.enabled", "1"},
 }
 
+// congestionSysctl names the default congestion control.
+const congestionSysctl = "net.ipv4.tcp_congestion_control"
+
 // sysctlSetters maps each sysctl the runner knows to how it sets the
 // engine's configuration. A setter returns an error for a value the
 // engine cannot take, which skips the script.
@@ -111,7 +114,7 @@ var sysctlSetters = map[string]func(cfg *tcp.Config, v string) error{
 	"net.ipv4.tcp_fin_timeout": countSetter(func(cfg *tcp.Config, n int) {
 		cfg.FinWait2Timeout = time.Duration(n) * time.Second
 	}),
-	"net.ipv4.tcp_congestion_control": func(cfg *tcp.Config, v string) error {
+	congestionSysctl: func(cfg *tcp.Config, v string) error {
 		switch v {
 		case "cubic":
 			cfg.CongestionControl = tcp.NewCubic

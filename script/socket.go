@@ -22,6 +22,8 @@ type socket struct {
 	noDelay        *bool
 	rcvBuf, sndBuf int
 	linger0        bool
+	linger         [2]int // SO_LINGER's onoff and linger, as set
+	congestion     string // TCP_CONGESTION before the connection exists, or ""
 	keepalive      bool
 	reuseAddr      bool
 	maxSeg         int  // TCP_MAXSEG before the connection exists: the MSS it offers and takes
@@ -180,7 +182,8 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			// copies them when it clones the listener).
 			child := &socket{
 				ep: ep, noDelay: s.noDelay, rcvBuf: s.rcvBuf, sndBuf: s.sndBuf,
-				linger0: s.linger0, keepalive: s.keepalive, reuseAddr: s.reuseAddr, maxSeg: s.maxSeg,
+				linger0: s.linger0, linger: s.linger, keepalive: s.keepalive, reuseAddr: s.reuseAddr,
+				maxSeg: s.maxSeg, congestion: s.congestion,
 			}
 			if c.Result >= 0 {
 				x.sockets[int(c.Result)] = child
@@ -208,18 +211,31 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			}
 			return false, 0, ""
 		}, nil
-	case "write", "send":
+	case "write", "send", "sendto":
 		n, err := strconv.Atoi(arg(2))
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
 		}
 		return x.write(s, n, s.nonblock || dontWait(c)), nil
-	case "read", "recv":
+	case "read", "recv", "recvfrom":
 		n, err := strconv.Atoi(arg(2))
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
 		}
-		return x.read(s, n, s.nonblock || dontWait(c)), nil
+		return x.read(s, n, s.nonblock || dontWait(c), hasFlag(c, "MSG_PEEK")), nil
+	case "writev", "readv":
+		lens, err := IovecLengths(arg(1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrSyntax, c.Name, err)
+		}
+		n := 0
+		for _, k := range lens {
+			n += k
+		}
+		if c.Name == "writev" {
+			return x.write(s, n, s.nonblock), nil
+		}
+		return x.read(s, n, s.nonblock, false), nil
 	case "ioctl":
 		return x.ioctl(s, c)
 	case "close":
@@ -309,9 +325,85 @@ func (x *executor) connectAgain(s *socket) func() (bool, int64, string) {
 	return fail("EALREADY")
 }
 
+// hasFlag reports whether a send or recv call's flags (its fourth
+// argument, "MSG_PEEK|MSG_DONTWAIT") include flag.
+func hasFlag(c *Call, flag string) bool {
+	if len(c.Args) < 4 {
+		return false
+	}
+	for _, f := range strings.Split(c.Args[3], "|") {
+		if strings.TrimSpace(f) == flag {
+			return true
+		}
+	}
+	return false
+}
+
 // dontWait reports whether a send or recv has MSG_DONTWAIT: that call
 // does not block.
-func dontWait(c *Call) bool { return len(c.Args) > 3 && c.Args[3] == "MSG_DONTWAIT" }
+func dontWait(c *Call) bool { return hasFlag(c, "MSG_DONTWAIT") }
+
+// enclosed returns s, trimmed, without its opening and closing
+// brackets, and whether it had them.
+func enclosed(s, open, close string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < len(open)+len(close) || !strings.HasPrefix(s, open) || !strings.HasSuffix(s, close) {
+		return "", false
+	}
+	return s[len(open) : len(s)-len(close)], true
+}
+
+// IovecLengths reads the lengths of an iovec list, as writev and readv
+// take it: "[{..., 100}, {..., 200}]".
+func IovecLengths(list string) ([]int, error) {
+	in, ok := enclosed(list, "[", "]")
+	if !ok {
+		return nil, fmt.Errorf("iovec list %q", list)
+	}
+	var lens []int
+	total := 0
+	for _, v := range splitArgs(in) {
+		body, ok := enclosed(v, "{", "}")
+		if !ok {
+			return nil, fmt.Errorf("iovec %q", v)
+		}
+		parts := splitArgs(body)
+		n, err := strconv.Atoi(parts[len(parts)-1])
+		if len(parts) != 2 || err != nil || n < 0 || n > 1<<30-total {
+			return nil, fmt.Errorf("iovec %q", v)
+		}
+		lens, total = append(lens, n), total+n
+	}
+	return lens, nil
+}
+
+// ParseLinger reads SO_LINGER's value "{onoff=1, linger=0}".
+func ParseLinger(v string) (onoff, linger int, err error) {
+	body, ok := enclosed(v, "{", "}")
+	if !ok {
+		return 0, 0, fmt.Errorf("SO_LINGER value %q", v)
+	}
+	seen := 0
+	for _, f := range strings.Split(body, ",") {
+		k, val, _ := strings.Cut(strings.TrimSpace(f), "=")
+		n, err := strconv.Atoi(strings.TrimSpace(val))
+		if err != nil {
+			return 0, 0, fmt.Errorf("SO_LINGER value %q", v)
+		}
+		switch strings.TrimSpace(k) {
+		case "onoff":
+			onoff, seen = n, seen|1
+		case "linger":
+			linger, seen = n, seen|2
+		default:
+			return 0, 0, fmt.Errorf("SO_LINGER value %q", v)
+		}
+	}
+	if seen != 3 {
+		return 0, 0, fmt.Errorf("SO_LINGER value %q", v)
+	}
+	return onoff, linger, nil
+}
 
 // write queues n bytes, blocking (unless nonblock) until all fit.
 func (x *executor) write(s *socket, n int, nonblock bool) func() (bool, int64, string) {
@@ -348,7 +440,9 @@ func (x *executor) write(s *socket, n int, nonblock bool) func() (bool, int64, s
 
 // read returns up to n bytes, blocking (unless nonblock) until some
 // arrive or the peer's FIN does (0).
-func (x *executor) read(s *socket, n int, nonblock bool) func() (bool, int64, string) {
+// With peek (MSG_PEEK) the bytes stay queued: a script's payloads are
+// zeros, so the count is all a peek has to give.
+func (x *executor) read(s *socket, n int, nonblock, peek bool) func() (bool, int64, string) {
 	if s.ep == nil {
 		return fail("ENOTCONN")
 	}
@@ -356,6 +450,9 @@ func (x *executor) read(s *socket, n int, nonblock bool) func() (bool, int64, st
 	return func() (bool, int64, string) {
 		if s.rdShut && s.ep.conn.Buffered() == 0 {
 			return true, 0, ""
+		}
+		if k := s.ep.conn.Buffered(); peek && k > 0 {
+			return true, int64(min(k, n)), ""
 		}
 		k, err := s.ep.conn.Read(buf, x.now)
 		x.out = append(x.out, x.drain(s.ep, x.now)...)
@@ -434,8 +531,22 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	}
 	switch name {
 	case "SO_LINGER":
-		v := strings.ReplaceAll(val, " ", "")
-		s.linger0 = strings.Contains(v, "onoff=1") && strings.Contains(v, "linger=0")
+		on, secs, err := ParseLinger(val)
+		if err != nil {
+			return nil, fmt.Errorf("%w: setsockopt %w", ErrSyntax, err)
+		}
+		s.linger = [2]int{on, secs}
+		s.linger0 = on != 0 && secs == 0
+		return now(0, ""), nil
+	case "TCP_CONGESTION":
+		name := strings.Trim(val, `"`)
+		if name != "cubic" && name != "reno" {
+			return nil, fmt.Errorf("%w: congestion control %q", ErrUnsupported, name)
+		}
+		if conn != nil {
+			return nil, fmt.Errorf("%w: setsockopt TCP_CONGESTION on a connection", ErrUnsupported)
+		}
+		s.congestion = name
 		return now(0, ""), nil
 	}
 	n, ok := intArg(val)
@@ -491,6 +602,21 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
 	var got string
 	switch name {
+	case "SO_LINGER":
+		on, secs, err := ParseLinger(c.Args[3])
+		if err != nil {
+			return nil, fmt.Errorf("%w: getsockopt %w", ErrSyntax, err)
+		}
+		if [2]int{on, secs} != s.linger {
+			return nil, fmt.Errorf("%w in getsockopt SO_LINGER: expected value %s but got {onoff=%d, linger=%d}",
+				ErrMismatch, c.Args[3], s.linger[0], s.linger[1])
+		}
+		return now(0, ""), nil
+	case "TCP_CONGESTION":
+		want, got = strings.Trim(want, `"`), x.congestion
+		if s.congestion != "" {
+			got = s.congestion
+		}
 	case "SO_ERROR":
 		// A pending error is reported once: by the call that fails with
 		// it, or else here, which clears it (as Linux's sock_error).

@@ -719,30 +719,48 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 		return func() callResult {
 			return result(0, unix.Connect(fd, &unix.SockaddrInet4{Port: linuxRemotePort, Addr: linuxRemote.As4()}))
 		}, nil
-	case "write", "send", "read", "recv":
+	case "write", "send", "sendto", "read", "recv", "recvfrom":
 		k, err := strconv.Atoi(arg(2))
 		if err != nil || k < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", script.ErrSyntax, c.Name, arg(2))
 		}
 		buf := make([]byte, k)
 		flags := 0
-		if arg(3) == "MSG_DONTWAIT" {
-			flags = unix.MSG_DONTWAIT
+		for _, f := range strings.Split(arg(3), "|") {
+			switch strings.TrimSpace(f) {
+			case "MSG_DONTWAIT":
+				flags |= unix.MSG_DONTWAIT
+			case "MSG_PEEK":
+				flags |= unix.MSG_PEEK
+			}
 		}
 		switch c.Name {
 		case "write":
 			return func() callResult { m, err := unix.Write(fd, buf); return result(int64(m), err) }, nil
-		case "send":
+		case "send", "sendto":
 			return func() callResult {
 				m, err := unix.SendmsgN(fd, buf, nil, nil, flags|unix.MSG_NOSIGNAL)
 				return result(int64(m), err)
 			}, nil
-		case "recv":
+		case "recv", "recvfrom":
 			return func() callResult { m, _, err := unix.Recvfrom(fd, buf, flags); return result(int64(m), err) }, nil
 		}
 		return func() callResult { m, err := unix.Read(fd, buf); return result(int64(m), err) }, nil
 	case "ioctl":
 		return linuxIoctl(fd, c)
+	case "writev", "readv":
+		lens, err := script.IovecLengths(arg(1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", script.ErrSyntax, c.Name, err)
+		}
+		iov := make([][]byte, len(lens))
+		for i, n := range lens {
+			iov[i] = make([]byte, n)
+		}
+		if c.Name == "writev" {
+			return func() callResult { m, err := unix.Writev(fd, iov); return result(int64(m), err) }, nil
+		}
+		return func() callResult { m, err := unix.Readv(fd, iov); return result(int64(m), err) }, nil
 	case "close":
 		delete(lx.fds, n)
 		return func() callResult { return result(0, unix.Close(fd)) }, nil
@@ -788,22 +806,19 @@ func linuxSetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", script.ErrSyntax)
 	}
 	name, val := c.Args[2], c.Args[3]
-	if name == "SO_LINGER" {
-		l := &unix.Linger{}
-		for _, f := range strings.Split(strings.Trim(strings.ReplaceAll(val, " ", ""), "{}"), ",") {
-			k, v, _ := strings.Cut(f, "=")
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return nil, fmt.Errorf("%w: setsockopt SO_LINGER value %q", script.ErrSyntax, val)
-			}
-			switch k {
-			case "onoff":
-				l.Onoff = int32(n)
-			case "linger":
-				l.Linger = int32(n)
-			}
+	switch name {
+	case "SO_LINGER":
+		on, secs, err := script.ParseLinger(val)
+		if err != nil {
+			return nil, fmt.Errorf("%w: setsockopt %w", script.ErrSyntax, err)
 		}
+		l := &unix.Linger{Onoff: int32(on), Linger: int32(secs)}
 		return func() callResult { return result(0, unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, l)) }, nil
+	case "TCP_CONGESTION":
+		cc := strings.Trim(val, `"`)
+		return func() callResult {
+			return result(0, unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc))
+		}, nil
 	}
 	v, err := strconv.Atoi(strings.Trim(val, "[] ")) // "[N]" or "N"
 	if err != nil {
@@ -836,6 +851,32 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", script.ErrSyntax)
 	}
 	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
+	switch name {
+	case "SO_LINGER":
+		on, secs, err := script.ParseLinger(c.Args[3])
+		if err != nil {
+			return nil, fmt.Errorf("%w: getsockopt %w", script.ErrSyntax, err)
+		}
+		return func() callResult {
+			l, err := unix.GetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER)
+			res := result(0, err)
+			if err == nil && (int(l.Onoff) != on || int(l.Linger) != secs) {
+				res.fail = fmt.Errorf("%w in getsockopt SO_LINGER: expected value %s but got {onoff=%d, linger=%d}",
+					script.ErrMismatch, c.Args[3], l.Onoff, l.Linger)
+			}
+			return res
+		}, nil
+	case "TCP_CONGESTION":
+		want = strings.Trim(want, `"`)
+		return func() callResult {
+			got, err := unix.GetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION)
+			res := result(0, err)
+			if err == nil && want != "..." && got != want {
+				res.fail = fmt.Errorf("%w in getsockopt TCP_CONGESTION: expected value %q but got %q", script.ErrMismatch, want, got)
+			}
+			return res
+		}, nil
+	}
 	level, opt := unix.SOL_SOCKET, unix.SO_ERROR
 	switch name {
 	case "SO_ERROR":
