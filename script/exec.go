@@ -42,6 +42,7 @@ type executor struct {
 
 	out     []sent // segments sent and not yet matched by ">" lines
 	pending *pendingCall
+	pollErr error // what the last poll's revents got wrong, for retryPending
 	err     error // the first failure
 
 	trace []string // what happened, for Result.Trace
@@ -235,6 +236,13 @@ func (x *executor) fireTimers(limit time.Time, stop func() bool) bool {
 				next, at = ep, d
 			}
 		}
+		if p := x.pending; p != nil && !p.wake.IsZero() && !p.wake.After(limit) && (next == nil || p.wake.Before(at)) {
+			// A blocked call's own timeout comes first.
+			x.now = maxTime(x.now, p.wake)
+			p.wake = time.Time{}
+			x.retryPending()
+			continue
+		}
 		if next == nil || at.After(limit) {
 			break
 		}
@@ -252,6 +260,13 @@ func (x *executor) fireTimers(limit time.Time, stop func() bool) bool {
 		x.now = limit
 	}
 	return x.err == nil && stop()
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // flush collects what a connection sent and what happened to it, and

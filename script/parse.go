@@ -102,7 +102,7 @@ var supportedCalls = map[string]bool{
 	"socket": true, "bind": true, "listen": true, "accept": true, "connect": true,
 	"write": true, "send": true, "read": true, "recv": true, "close": true,
 	"shutdown": true, "setsockopt": true, "getsockopt": true, "fcntl": true,
-	"ioctl": true, "sendto": true, "recvfrom": true, "writev": true, "readv": true,
+	"ioctl": true, "poll": true, "sendto": true, "recvfrom": true, "writev": true, "readv": true,
 }
 
 // knownOptions are header options the runner uses or that do not change

@@ -49,6 +49,9 @@ type pendingCall struct {
 	end      time.Time // when the script says it returns
 	deadline time.Time // end plus tolerance: later is a failure
 	try      func() (done bool, ret int64, errno string)
+	// wake, if set, is when try wants to be asked again though nothing
+	// happened (a poll's timeout).
+	wake time.Time
 }
 
 // errnoText gives the text Linux prints for the errno names we return.
@@ -109,6 +112,11 @@ func (x *executor) retryPending() {
 		x.failf(p.line, "%w", err)
 		return
 	}
+	if err := x.pollErr; err != nil {
+		x.pollErr = nil
+		x.failf(p.line, "%w", err)
+		return
+	}
 	if tol := x.tolerance(p.end); x.now.Before(p.end.Add(-tol)) {
 		x.failf(p.line, "%w in %s: timing error: expected it to return at %s sec but it returned at %s sec; tolerance %s sec",
 			ErrMismatch, c.Name, seconds(p.end), seconds(x.now), secs(tol))
@@ -142,6 +150,9 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			return c.Args[i]
 		}
 		return "..."
+	}
+	if c.Name == "poll" {
+		return x.poll(c)
 	}
 	if c.Name == "socket" {
 		if c.Result < 0 {

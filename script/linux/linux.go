@@ -677,6 +677,9 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 			return res
 		}, nil
 	}
+	if c.Name == "poll" {
+		return lx.poll(c)
+	}
 	n, err := strconv.Atoi(arg(0))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: descriptor %q", script.ErrSyntax, c.Name, arg(0))
@@ -903,6 +906,35 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		}
 		if want != "..." && want != got {
 			res.fail = fmt.Errorf("%w in getsockopt %s: expected value %s but got %s", script.ErrMismatch, name, want, got)
+		}
+		return res
+	}, nil
+}
+
+// poll is poll(2) on the script's descriptors, comparing each revents
+// with the script's.
+func (lx *linuxExec) poll(c *script.Call) (func() callResult, error) {
+	p, err := script.ParsePoll(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", script.ErrSyntax, err)
+	}
+	fds := make([]unix.PollFd, len(p.FDs))
+	for i, f := range p.FDs {
+		fds[i] = unix.PollFd{Fd: 1 << 20, Events: f.Events} // not open: POLLNVAL
+		if s := lx.fds[f.FD]; s != nil {
+			fds[i].Fd = int32(s.fd)
+		}
+	}
+	ms := int(p.Timeout / time.Millisecond)
+	return func() callResult {
+		n, err := unix.Poll(fds, ms)
+		res := result(int64(n), err)
+		if err == nil {
+			got := make([]int16, len(fds))
+			for i := range fds {
+				got[i] = fds[i].Revents
+			}
+			res.fail = p.Check(got)
 		}
 		return res
 	}, nil

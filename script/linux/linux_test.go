@@ -28,7 +28,7 @@ var (
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
-		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc",
+		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -39,7 +39,7 @@ var (
 		"prologue-defaults", "prologue-defaults-more", "sysctl-sack-off", "sysctl-echo-proc",
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
-		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc",
+		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
 	}
 )
 
