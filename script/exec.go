@@ -134,6 +134,10 @@ func (x *executor) when(ev *Event) (start, end time.Time) {
 }
 
 func (x *executor) event(ev *Event) {
+	// A relative time counts from the previous event, not from when a
+	// call still blocked returns (packetdrill's adjust_relative_event_times
+	// takes the time the event is reached; the Linux target the same).
+	start, end := x.when(ev)
 	if ev.Call != nil && x.pending != nil {
 		// Calls are serialized: a call waits for the blocked one.
 		x.waitPending()
@@ -146,7 +150,6 @@ func (x *executor) event(ev *Event) {
 		x.lastInbound = false
 		return
 	}
-	start, end := x.when(ev)
 	switch {
 	case ev.Packet != nil && ev.Packet.Inbound:
 		x.advance(start)

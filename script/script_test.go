@@ -54,3 +54,26 @@ func TestCloseUnreadResets(t *testing.T) {
 		t.Fatalf("close sent %q, want a RST; trace:\n%s", last, strings.Join(r.Trace, "\n"))
 	}
 }
+
+// TestRelativeAfterBlockingCall checks that "+t" after a blocking call
+// counts from when the event is reached, not from when the call returns,
+// as packetdrill and the Linux target count it: the second poll is
+// scripted to return at 0.15 s but cannot start before the first returns
+// at 0.2 s.
+func TestRelativeAfterBlockingCall(t *testing.T) {
+	src := `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 65535 <mss 1460>
++0 > S. 0:0(0) ack 1 <mss 1460>
++.1 < . 1:1(0) ack 1 win 65535
++0 accept(3, ..., ...) = 4
++0...0.1 poll([{fd=4, events=POLLIN, revents=0}], 1, 100) = 0
++0...0.05 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 1000) = 1
++.05 < P. 1:101(100) ack 1 win 65535
+`
+	r := RunSource("t.pkt", []byte(src), Engine)
+	if r.Status != Failed || !strings.Contains(r.Err.Error(), "t.pkt:9: error in poll: expected it to return at 0.150000 sec, still blocked") {
+		t.Fatalf("got %v %v %v", r.Status, r.Err, r.Unsupported)
+	}
+}
