@@ -314,6 +314,7 @@ func (x *executor) inject(ev *Event) {
 		}
 		if rst, ok := tcp.ResetFor(&seg); ok {
 			x.out = append(x.out, sent{at: x.now, seg: rst})
+			x.log("> %s", x.nums.Format(rst)) // -v shows it as any other
 		}
 		return
 	}

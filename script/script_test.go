@@ -77,3 +77,15 @@ func TestRelativeAfterBlockingCall(t *testing.T) {
 		t.Fatalf("got %v %v %v", r.Status, r.Err, r.Unsupported)
 	}
 }
+
+// TestTraceShowsClosedPortReset checks that the trace (-v) lists the RST
+// a segment for no connection gets, as it lists every other segment.
+func TestTraceShowsClosedPortReset(t *testing.T) {
+	r := RunSource("t.pkt", []byte("0 < . 1:1(0) ack 1 win 65535\n+0 > R 1:1(0)\n"), Engine)
+	if r.Status != Passed {
+		t.Fatalf("%v %v", r.Status, r.Err)
+	}
+	if !strings.Contains(strings.Join(r.Trace, "\n"), "> R") {
+		t.Fatalf("trace has no RST:\n%s", strings.Join(r.Trace, "\n"))
+	}
+}
