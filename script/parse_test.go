@@ -186,6 +186,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(handshake))
 	f.Add([]byte("--mtu=1500\n/* x */ 0.1~+0.2 > S. 0:0(0) ack 1 <...>\n`ls`\n%{ x }%"))
 	f.Add([]byte("0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0"))
+	f.Add([]byte("`../common/defaults.sh; sysctl -q net.ipv4.tcp_sack=0`\n" + handshake +
+		"\n+0 %{\nassert tcpi_snd_cwnd == 10 and 0 < tcpi_rtt <= 100000, tcpi_rtt\n}%\n" +
+		"+0 ioctl(3, SIOCOUTQ, [0]) = 0\n+0 writev(3, [{..., 10}, {..., 20}], 2) = 30\n" +
+		"+0...0.1 poll([{fd=3, events=POLLIN, revents=0}], 1, 100) = 0\n" +
+		"+0 recv(3, ..., 10, MSG_PEEK|MSG_DONTWAIT) = -1 EAGAIN\n+0 < R 1:1(0) ack 5 win 0\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		s, err := Parse("f.pkt", src)
 		if err == nil && len(src) < 2000 {

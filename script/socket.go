@@ -379,8 +379,11 @@ func IovecLengths(list string) ([]int, error) {
 			return nil, fmt.Errorf("iovec %q", v)
 		}
 		parts := splitArgs(body)
-		n, err := strconv.Atoi(parts[len(parts)-1])
-		if len(parts) != 2 || err != nil || n < 0 || n > 1<<30-total {
+		if len(parts) != 2 {
+			return nil, fmt.Errorf("iovec %q", v)
+		}
+		n, err := strconv.Atoi(parts[1])
+		if err != nil || n < 0 || n > 1<<30-total {
 			return nil, fmt.Errorf("iovec %q", v)
 		}
 		lens, total = append(lens, n), total+n
