@@ -203,7 +203,9 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 	if err := ns.Do(linuxSysctls); err != nil {
 		return nil, fmt.Errorf("script: %w", err)
 	}
-	// The prologue runs before the clock starts (it may take a while).
+	// The prologue runs before the clock starts (it may take a while);
+	// its trace lines are timed from when it began.
+	lx.t0 = time.Now()
 	for i := range s.Events {
 		if ev := &s.Events[i]; ev.Shell != nil && ev.Shell.Init {
 			if lx.shell(ev); lx.err != nil {
