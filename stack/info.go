@@ -69,7 +69,9 @@ func (s *Stack) Connections() []Info {
 // String formats the socket as one line of `ss -tni`: state, queues,
 // addresses, then the TCP details of a live connection, times in
 // milliseconds as ss prints them (%g of whole microseconds; rtt left
-// out before the first sample).
+// out before the first sample), rates in bits per second as ss prints
+// them without -n (delivery_rate 1.2Gbps; none before the first
+// sample).
 func (i Info) String() string {
 	local, remote := i.Local.String(), "*:*"
 	switch {
@@ -97,7 +99,30 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, " mss:%d bytes_sent:%d bytes_received:%d segs_out:%d segs_in:%d retrans:%d snd_wnd:%d rcv_wnd:%d",
 		i.MSS, i.BytesSent, i.BytesReceived,
 		i.SegmentsSent, i.SegmentsReceived, i.Retransmissions, i.SendWindow, i.ReceiveWindow)
+	if i.DeliveryRate > 0 {
+		fmt.Fprintf(&b, " delivery_rate %sbps", ssBandwidth(8*float64(i.DeliveryRate)))
+		if i.DeliveryRateAppLimited {
+			b.WriteString(" app_limited")
+		}
+	}
+	if i.MinRTT > 0 {
+		fmt.Fprintf(&b, " minrtt:%s", ssMillis(i.MinRTT))
+	}
 	return b.String()
+}
+
+// ssBandwidth prints bits per second as ss prints rates without -n:
+// three significant digits and a unit, 1.2G, 946M, 12.5k.
+func ssBandwidth(bps float64) string {
+	for _, u := range []struct {
+		unit string
+		size float64
+	}{{"T", 1e12}, {"G", 1e9}, {"M", 1e6}, {"k", 1e3}} {
+		if bps >= u.size {
+			return strconv.FormatFloat(bps/u.size, 'g', 3, 64) + u.unit
+		}
+	}
+	return strconv.FormatFloat(bps, 'g', -1, 64)
 }
 
 // ssMillis prints d as ss prints tcp_info's times: microseconds divided

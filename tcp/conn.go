@@ -76,14 +76,14 @@ type Conn struct {
 
 	// Congestion control and loss recovery (RFC 5681, RFC 6582,
 	// RFC 6675).
-	cc         UndoableCongestionControl // made with the first data
-	sb         scoreboard                // what the peer SACKed above SND.UNA
-	dupAcks    int                       // duplicate ACKs in a row (RFC 5681 §2)
-	recoverSeq Seq                       // RecoveryPoint: SND.MAX when recovery began
-	rtxNext    Seq                       // in recovery, where to look for the next hole to resend
-	lastSend   instant                   // for restart after idle
-	loss       lossRecovery              // NewReno, RFC 6675 or RACK-TLP (loss.go): chosen when the peer's SYN settles SACK
-	prr        *prrState                 // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
+	cc         *congestion  // the controller and the delivery-rate sampler (rate.go): made with the first data
+	sb         scoreboard   // what the peer SACKed above SND.UNA
+	dupAcks    int          // duplicate ACKs in a row (RFC 5681 §2)
+	recoverSeq Seq          // RecoveryPoint: SND.MAX when recovery began
+	rtxNext    Seq          // in recovery, where to look for the next hole to resend
+	lastSend   instant      // for restart after idle
+	loss       lossRecovery // NewReno, RFC 6675 or RACK-TLP (loss.go): chosen when the peer's SYN settles SACK
+	prr        *prrState    // PRR (RFC 9937, prr.go): made at the first fast recovery, else nil
 
 	// Receive buffer auto-tuning: what the application had read at the
 	// start of the current round trip, and when that was.
@@ -173,6 +173,13 @@ type Stats struct {
 	// handshake completes.
 	CongestionWindow, SlowStartThreshold int
 	InRecovery                           bool // in fast recovery
+	// DeliveryRate is the latest delivery-rate sample, in bytes per
+	// second (draft-cheng-iccrg-delivery-rate-estimation, rate.go), 0
+	// before the first; DeliveryRateAppLimited says the application
+	// limited it. MinRTT is the least round trip measured.
+	DeliveryRate           uint64
+	DeliveryRateAppLimited bool
+	MinRTT                 time.Duration
 }
 
 // counters are a connection's own counts, kept small: Stats adds the
@@ -282,6 +289,7 @@ func (c *Conn) Stats() Stats {
 		s.CongestionWindow = initialWindow(c.effectiveMSS()) // what the first data will have
 	}
 	s.InRecovery = c.inRecovery
+	c.rateStats(&s)
 	return s
 }
 
@@ -334,6 +342,7 @@ func (c *Conn) Compact() {
 	if r := c.rack(); r != nil && len(r.outstanding()) == 0 {
 		r.release()
 	}
+	c.rateCompact()
 }
 
 // Events returns the application events since the last call and clears
@@ -441,6 +450,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 	}
 	n := min(len(p), c.Available())
 	if n > 0 {
+		c.checkAppLimited() // before the data joins the queue (rate.go)
 		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sendSeq, c.sndMax) // PSH on the last byte of the write before
 		c.queue(p[:n])
 	}

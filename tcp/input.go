@@ -317,6 +317,9 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		c.duplicateAck(now)
 	}
 	c.loss.ackProcessed(c, ackInfoOf(seg, advanced), now) // RACK's loss detection and TLP (RFC 8985)
+	if advanced || newSACK {
+		c.rateAcked(now) // a delivery-rate sample (rate.go)
+	}
 	// Window update, if this segment is newer than the last that set it.
 	if ack.GreaterThanEq(c.sndUna) && (c.sndWl1.LessThan(seg.Seq) || c.sndWl1 == seg.Seq && c.sndWl2.LessThanEq(ack)) {
 		opened := c.sndWnd == 0 && seg.Window > 0

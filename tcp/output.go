@@ -291,6 +291,7 @@ func (c *Conn) synSegment() Segment {
 // counters, the RTT measurement and the retransmission timer.
 func (c *Conn) transmit(seg Segment, now time.Time) {
 	at := c.at(now)
+	flight := c.rateInFlight() // before seg, for the delivery-rate sampler's copies (rate.go)
 	retransmission := seg.Seq.LessThan(c.sndMax)
 	if retransmission {
 		c.stats.retransmissions++
@@ -317,6 +318,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	// (RFC 8985 §6.2); the other loss recoveries need no record.
 	syn := seg.Flags.Has(wire.FlagSYN)
 	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at, now)
+	c.rateSent(seg.Seq, seg.End(), syn, flight, c.lastSend)
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

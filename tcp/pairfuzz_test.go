@@ -161,6 +161,9 @@ func FuzzPair(f *testing.F) {
 				if err := c.checkRACK(); err != nil {
 					t.Fatalf("after op %d (%d) in %v: %v", i, op%13, c.state, err)
 				}
+				if err := c.checkRate(); err != nil {
+					t.Fatalf("after op %d (%d) in %v: %v", i, op%13, c.state, err)
+				}
 			}
 			if !bytes.HasPrefix(wroteA, readB) || !bytes.HasPrefix(wroteB, readA) {
 				t.Fatalf("after op %d: data read is not what was written", i)
@@ -287,6 +290,9 @@ func lossyPair(t *testing.T, seed uint64, rack bool) (timeouts int, probes uint6
 					t.Fatalf("seed %d, step %d: %v", seed, steps, err)
 				}
 				if err := c.checkRACK(); err != nil {
+					t.Fatalf("seed %d, step %d: %v", seed, steps, err)
+				}
+				if err := c.checkRate(); err != nil {
 					t.Fatalf("seed %d, step %d: %v", seed, steps, err)
 				}
 			}

@@ -15,9 +15,9 @@ const dupThresh = 3
 func (c *Conn) newCongestionControl() {
 	mss := c.effectiveMSS()
 	if f := c.cfg.CongestionControl; f != nil {
-		c.cc = undoable(f(mss))
+		c.cc = newCongestion(f(mss), c.sndUna)
 	} else {
-		c.cc = undoable(NewCubic(mss))
+		c.cc = newCongestion(NewCubic(mss), c.sndUna)
 	}
 }
 

@@ -8,12 +8,19 @@ import "time"
 // timing of one segment at a time without samples from retransmitted
 // ones (Karn's algorithm, §3). It knows sequence numbers and instants,
 // not the connection: the Conn tells it what was sent and acknowledged,
-// and reads srtt, rttvar and rto directly. 40 bytes, held by value.
+// and reads srtt, rttvar, rto and min directly. 48 bytes, held by value.
 type rttEstimator struct {
 	srtt, rttvar time.Duration // 0 until the first sample
 	rto          time.Duration
-	start        instant // when the segment being timed was sent; 0: none is
-	seq          Seq     // the acknowledgment that ends its timing
+	// min is the least round trip measured to the nanosecond: by the
+	// timing of a segment (the handshake's included) or by the
+	// delivery-rate sampler (rate.go), not by a timestamp echo, whose
+	// milliseconds would round it down. 0 before the first. It is the
+	// min_rtt of draft-cheng-iccrg-delivery-rate-estimation §3.3 and of
+	// ss's minrtt; unlike BBR's min_rtt filter it never expires.
+	min   time.Duration
+	start instant // when the segment being timed was sent; 0: none is
+	seq   Seq     // the acknowledgment that ends its timing
 }
 
 // rtoBounds are the least and the greatest RTO (RFC 6298 §2.4, §2.5).
@@ -106,13 +113,24 @@ func (e *rttEstimator) acked(at instant, b rtoBounds) time.Duration {
 	r := time.Duration(at - e.start)
 	e.start = 0
 	e.sample(r, b)
+	e.noteMin(r)
 	return r
+}
+
+// noteMin keeps the least round trip r measured to the nanosecond.
+func (e *rttEstimator) noteMin(r time.Duration) {
+	if r > 0 && (e.min == 0 || r < e.min) {
+		e.min = r
+	}
 }
 
 // echoed samples r, a round trip measured by a timestamp echo that
 // arrived at at (samples said it gives one), and times the round trip
 // until next (SND.MAX) is acknowledged.
 func (e *rttEstimator) echoed(r time.Duration, next Seq, at instant, b rtoBounds) {
+	if e.start != 0 {
+		e.noteMin(time.Duration(at - e.start)) // the timing ended too, to the nanosecond
+	}
 	e.sample(r, b)
 	e.start, e.seq = at, next
 }

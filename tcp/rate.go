@@ -1,0 +1,428 @@
+package tcp
+
+import (
+	"fmt"
+	"time"
+)
+
+// Delivery-rate estimation (draft-cheng-iccrg-delivery-rate-estimation-02,
+// "DRE" below), as Linux's tcp_rate.c runs it for every connection: the
+// rate at which the network delivered the most recent flight, measured
+// on each ACK, for a model-based congestion control (BBR) and for Stats.
+//
+// At each transmission (§3.2) the connection's count of bytes delivered
+// so far (C.delivered), when it last grew (C.delivered_time), and when
+// the flight being measured began (C.first_sent_time) are copied into a
+// record of the transmission, with whether the application was the
+// limit (C.app_limited). On an ACK (§3.3), of the transmissions it
+// delivers — cumulatively ACKed or SACKed — the one sent last gives the
+// sample: the bytes delivered since its copy, over the longer of the
+// time its flight took to send and the time its ACKs took to come back.
+// The longer interval guards against ACK compression and stretch ACKs.
+//
+// The records are kept as RACK keeps its own (rack.go): one per
+// transmission outstanding, in sequence order, each covering the
+// sequence numbers from the previous record's end; a retransmission
+// splits the records it covers part of and takes fresh copies for the
+// ones it covers whole (a retransmission is a transmission, §3.2). The
+// records' array is reused while the connection sends and given back by
+// Compact once the flight drains, so the data path allocates nothing.
+//
+// A record counts as delivered once all of it is cumulatively ACKed or
+// SACKed; a cumulative ACK inside a record (a segment offload's record
+// ACKed in parts) counts the part below it at once.
+//
+// Retransmissions: as DRE §3.3 says, a sample whose interval is shorter
+// than min_rtt is discarded. That is what happens when the ACK of an
+// original transmission is taken for the ACK of its retransmission (the
+// retransmission's fresh copy makes the interval short, the rate too
+// high); a retransmission that was needed gives a sample as any
+// transmission does, which keeps the estimate alive through heavy loss.
+// A retransmission's round trip is not taken for min_rtt (Karn).
+//
+// min_rtt is the RTT estimator's (rtt.go): the least round trip
+// measured, the handshake's included.
+//
+// Left out: min_rtt is not a windowed minimum; bytes newly lost (BBR's
+// rs.lost) are not counted yet.
+
+// RateSample is one delivery-rate sample (DRE §3.3), taken from an ACK
+// that delivered data: what a RateSampleConsumer is given. Its rate is
+// Delivered/Interval; an ACK that gives no valid rate (no transmission
+// to measure from, or an interval shorter than min_rtt) has Interval 0.
+type RateSample struct {
+	// Delivered is the bytes delivered over Interval (RS.delivered).
+	Delivered int64
+	// Interval is max(SendElapsed, AckElapsed) (RS.interval), or 0 if
+	// the sample is not valid.
+	Interval time.Duration
+	// SendElapsed is the time the measured flight took to send, from its
+	// first transmission to the one delivered last (RS.send_elapsed);
+	// AckElapsed the time between the ACKs that delivered them
+	// (RS.ack_elapsed).
+	SendElapsed, AckElapsed time.Duration
+	// PriorDelivered is the bytes delivered before the measured
+	// transmission was sent (RS.prior_delivered); TotalDelivered the
+	// bytes delivered now (C.delivered). A round trip has passed since
+	// a transmission once the count reaches what it was when that
+	// transmission was sent: BBR's round counting.
+	PriorDelivered, TotalDelivered int64
+	// NewlyDelivered is the bytes this ACK newly ACKed or SACKed.
+	NewlyDelivered int64
+	// TxInFlight is the bytes that were in flight when the measured
+	// transmission was sent, itself included (draft-ietf-ccwg-bbr's
+	// P.tx_in_flight).
+	TxInFlight int
+	// RTT is the round trip of the measured transmission, or 0 if it was
+	// a retransmission.
+	RTT time.Duration
+	// AppLimited says the measured transmission was sent while the
+	// application, not the congestion control, limited the sending
+	// (RS.is_app_limited, DRE §3.4): its rate says less than the path
+	// could carry, and a bandwidth filter should take it only if it is
+	// higher than what it has.
+	AppLimited bool
+}
+
+// Rate returns the sample's delivery rate in bytes per second, or 0 if
+// the sample is not valid.
+func (s RateSample) Rate() float64 {
+	if s.Interval <= 0 {
+		return 0
+	}
+	return float64(s.Delivered) / s.Interval.Seconds()
+}
+
+// RateSampleConsumer is a CongestionControl that takes delivery-rate
+// samples: a model-based controller such as BBR. It is optional; the
+// engine looks for it once, when it makes the connection's congestion
+// control, and then gives it a sample after every acceptable ACK that
+// delivered data, once the ACK has been processed (SACK blocks,
+// cumulative ACK, RACK's verdicts), after Acked.
+type RateSampleConsumer interface {
+	CongestionControl
+	// OnRateSample takes the sample of an ACK that arrived at now.
+	OnRateSample(rs RateSample, now time.Time)
+}
+
+// congestion is a connection's congestion control and what feeds it:
+// the controller (with its Undo), the delivery-rate sampler, and the
+// controller's sample consumer if it has one. It is made with the first
+// data (newCongestionControl), so an idle or receive-only connection
+// pays one nil pointer for it.
+type congestion struct {
+	UndoableCongestionControl
+	rate rateSampler
+}
+
+// newCongestion returns the congestion state for controller cc, with
+// the sampler's records starting at una.
+func newCongestion(cc CongestionControl, una Seq) *congestion {
+	g := &congestion{UndoableCongestionControl: undoable(cc)}
+	_, g.rate.consumer = cc.(RateSampleConsumer)
+	g.rate.head = una
+	// Nothing was written before the first write: the connection starts
+	// application-limited, as Linux's does (its first sendmsg finds
+	// nothing unsent, DRE §3.4), until a byte is delivered.
+	g.rate.appLimited = 1
+	return g
+}
+
+// rateSampler is a connection's delivery-rate estimator (DRE §2.2's
+// per-connection state) and its records of the transmissions
+// outstanding.
+type rateSampler struct {
+	records  fifo[rateSeg]
+	head     Seq  // where the first record begins: SND.UNA, or inside a record ACKed in part
+	consumer bool // the controller is a RateSampleConsumer (see congestion.consumer)
+	// lastAppLimited says the latest valid sample was app-limited.
+	lastAppLimited bool
+	delivered      int64   // C.delivered: bytes ACKed or SACKed so far
+	deliveredAt    instant // C.delivered_time: when delivered last grew
+	firstSentAt    instant // C.first_sent_time: when the flight being measured was first sent
+	appLimited     int64   // C.app_limited: 0, or the count delivered must pass for samples to stop being app-limited
+	lastRate       uint64  // the latest valid sample's rate, bytes per second, for Stats
+}
+
+// rateSeg is one transmission outstanding, from the previous record's
+// end (or head) to end, with the copies its transmission took (DRE
+// §3.2: P.delivered, P.delivered_time, P.first_sent_time,
+// P.is_app_limited) and its send time (P.sent_time). 48 bytes.
+type rateSeg struct {
+	end         Seq
+	txInFlight  int32   // bytes in flight after it was sent
+	sentAt      instant // P.sent_time
+	delivered   int64   // P.delivered
+	deliveredAt instant // P.delivered_time
+	firstSentAt instant // P.first_sent_time
+	flags       rateFlags
+}
+
+type rateFlags uint8
+
+const (
+	rateAppLimited rateFlags = 1 << iota // P.is_app_limited
+	rateAgain                            // a retransmission: its round trip is ambiguous
+	rateDelivered                        // SACKed, and counted in delivered (DRE's P.delivered_time = 0)
+)
+
+// rateInFlight is the bytes in flight before a transmission, for the
+// sampler's copies (DRE §3.2 needs to know whether any are); 0 without
+// a congestion control, which means no sampler either.
+func (c *Conn) rateInFlight() int {
+	if c.cc == nil {
+		return 0
+	}
+	return c.inFlight()
+}
+
+// rateSent records a transmission of [start, end) at the instant at,
+// with flight bytes in flight before it (DRE §3.2, OnPacketSent). SYNs
+// are not recorded: they carry no data to measure.
+func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant) {
+	if c.cc == nil || syn {
+		return
+	}
+	r := &c.cc.rate
+	if flight == 0 {
+		// Nothing in flight: the flight to measure starts here, and a
+		// delivered_time from before the idle spell must not stretch
+		// its ack_elapsed.
+		r.firstSentAt, r.deliveredAt = at, at
+	}
+	rec := rateSeg{
+		end: end, sentAt: at, delivered: r.delivered, deliveredAt: r.deliveredAt, firstSentAt: r.firstSentAt,
+		txInFlight: int32(min(flight+int(end.Sub(start)), 1<<30)),
+	}
+	if r.appLimited != 0 {
+		rec.flags |= rateAppLimited
+	}
+	r.record(start, rec)
+}
+
+// record puts rec in the records: new data gets a record of its own, a
+// retransmission the copies of rec in the records it covers, split
+// where it starts or ends inside one.
+func (r *rateSampler) record(start Seq, rec rateSeg) {
+	last := r.head
+	if b := r.records.back(); b != nil {
+		last = b.end
+	}
+	if start.LessThan(last) {
+		stop := minSeq(rec.end, last)
+		r.split(start)
+		r.split(stop)
+		from := r.head
+		sent := r.records.all()
+		for i := range sent {
+			if from.GreaterThanEq(start) && sent[i].end.LessThanEq(stop) {
+				again := rec
+				again.end = sent[i].end
+				again.flags |= rateAgain
+				sent[i] = again
+			}
+			from = sent[i].end
+		}
+	}
+	if rec.end.GreaterThan(last) {
+		r.records.push(rec)
+	}
+}
+
+// split makes seq a boundary between records, if a record spans it.
+func (r *rateSampler) split(seq Seq) {
+	from := r.head
+	for i, rec := range r.records.all() {
+		if from.LessThan(seq) && seq.LessThan(rec.end) {
+			r.records.push(rateSeg{})
+			sent := r.records.all() // push may have moved them
+			copy(sent[i+1:], sent[i:])
+			sent[i].end = seq
+			return
+		}
+		from = rec.end
+	}
+}
+
+// rateAcked takes an acceptable ACK that moved SND.UNA or SACKed
+// something new, once both are taken: what it delivered makes a sample
+// (DRE §3.3). Kept small so that it is inlined: a receiver pays a test.
+func (c *Conn) rateAcked(now time.Time) {
+	if c.cc != nil && c.cc.rate.records.len() > 0 {
+		c.cc.rate.acked(c, now)
+	}
+}
+
+// acked delivers the records the cumulative ACK and the scoreboard
+// cover (DRE §3.3, UpdateRateSample for each), makes the ACK's sample
+// (GenerateRateSample) and gives it to the consumer, if there is one.
+func (r *rateSampler) acked(c *Conn, now time.Time) {
+	at := max(c.at(now), c.lastSend) // never before a send (see rackState.clockNow)
+	ack := c.sndUna
+	sacked := c.sb.highest(ack) // nothing beyond it is delivered
+	var newly int64
+	newest := -1
+	from, acked := r.head, 0
+	sent := r.records.all()
+	for i := range sent {
+		rec := &sent[i]
+		start := from
+		from = rec.end
+		before := newly
+		if rec.end.LessThanEq(ack) {
+			acked = i + 1
+			if rec.flags&rateDelivered != 0 {
+				continue // counted when it was SACKed
+			}
+			newly += int64(rec.end.Sub(start))
+		} else {
+			if !start.LessThan(sacked) {
+				break // beyond the cumulative ACK and every SACK block
+			}
+			if rec.flags&rateDelivered != 0 {
+				continue
+			}
+			lo := start
+			if lo.LessThan(ack) {
+				lo = ack
+			}
+			if end, ok := c.sb.sackedEnd(lo); ok && end.GreaterThanEq(rec.end) {
+				newly += int64(rec.end.Sub(start))
+				rec.flags |= rateDelivered
+			} else if start.LessThan(ack) {
+				newly += int64(ack.Sub(start)) // the part below the ACK; the rest counts when delivered
+			}
+		}
+		if newly > before && (newest < 0 || sentAfter(rec.sentAt, rec.end, sent[newest].sentAt, sent[newest].end)) {
+			newest = i
+		}
+	}
+	if newest < 0 {
+		r.drop(acked, ack)
+		return
+	}
+	p := sent[newest]
+	r.drop(acked, ack)
+	rs := r.sample(p, newly, at, &c.rtt)
+	if r.consumer {
+		c.cc.consumer().OnRateSample(rs, now)
+	}
+}
+
+// consumer returns the controller as a RateSampleConsumer; it must be
+// one. Asked on each sample rather than kept, to keep the congestion
+// state, which every sending connection holds, 16 bytes smaller.
+func (g *congestion) consumer() RateSampleConsumer {
+	var cc CongestionControl = g.UndoableCongestionControl
+	if n, ok := cc.(noUndo); ok {
+		cc = n.CongestionControl
+	}
+	return cc.(RateSampleConsumer)
+}
+
+// drop lets go of the n records the cumulative ACK of ack covers, and
+// moves head to ack.
+func (r *rateSampler) drop(n int, ack Seq) {
+	r.records.drop(n)
+	if ack.GreaterThan(r.head) {
+		r.head = ack
+	}
+}
+
+// sample counts newly delivered bytes and makes the ACK's sample from p,
+// the transmission it delivered that was sent last (DRE §3.3,
+// UpdateRateSample and GenerateRateSample), at the time at; e keeps
+// min_rtt.
+func (r *rateSampler) sample(p rateSeg, newly int64, at instant, e *rttEstimator) RateSample {
+	r.delivered += newly
+	r.deliveredAt = at
+	if r.appLimited != 0 && r.delivered > r.appLimited {
+		r.appLimited = 0 // the bubble the application left is delivered
+	}
+	rs := RateSample{
+		PriorDelivered: p.delivered, TotalDelivered: r.delivered, NewlyDelivered: newly,
+		Delivered: r.delivered - p.delivered, TxInFlight: int(p.txInFlight),
+		SendElapsed: time.Duration(p.sentAt - p.firstSentAt),
+		AckElapsed:  time.Duration(at - p.deliveredAt),
+		AppLimited:  p.flags&rateAppLimited != 0,
+	}
+	r.firstSentAt = p.sentAt // the next flight is measured from here
+	if p.flags&rateAgain == 0 {
+		rs.RTT = time.Duration(at - p.sentAt)
+		e.noteMin(rs.RTT)
+	}
+	interval := max(rs.SendElapsed, rs.AckElapsed)
+	if interval < e.min || interval <= 0 {
+		// Shorter than a round trip: the ACK of an original taken for its
+		// retransmission's, or of a flight too short to measure (§3.3).
+		return rs
+	}
+	rs.Interval = interval
+	r.lastRate, r.lastAppLimited = uint64(rs.Rate()), rs.AppLimited
+	return rs
+}
+
+// checkAppLimited marks the connection application-limited (DRE §3.4,
+// CheckIfApplicationLimited) when the application writes after leaving
+// the connection with less than a segment unsent, nothing waiting to be
+// collected, room in the congestion window, and every segment deemed
+// lost sent again: the flight now in the network is smaller than the
+// congestion control allows, and samples of it must say so until it
+// has been delivered.
+func (c *Conn) checkAppLimited() {
+	if c.cc == nil {
+		return // the congestion state, when made, starts app-limited
+	}
+	unsent := int(c.sendSeq.Add(uint32(c.queued())).Sub(c.sndNxt))
+	if unsent >= c.payloadMSS() || len(c.out) > 0 {
+		return
+	}
+	flight := c.inFlight()
+	if flight >= c.cc.Window() {
+		return
+	}
+	if c.inRecovery {
+		if _, ok := c.loss.nextRetransmission(c); ok {
+			return
+		}
+	}
+	r := &c.cc.rate
+	r.appLimited = max(r.delivered+int64(flight), 1)
+}
+
+// rateCompact gives back the records' array once nothing is in flight.
+func (c *Conn) rateCompact() {
+	if c.cc != nil && c.cc.rate.records.len() == 0 {
+		c.cc.rate.records = fifo[rateSeg]{}
+	}
+}
+
+// rateStats fills in the delivery rate and min_rtt of s.
+func (c *Conn) rateStats(s *Stats) {
+	s.MinRTT = c.rtt.min
+	if c.cc == nil {
+		return
+	}
+	s.DeliveryRate, s.DeliveryRateAppLimited = c.cc.rate.lastRate, c.cc.rate.lastAppLimited
+}
+
+// checkRate reports the first broken invariant of the sampler's
+// records, for tests and fuzzing: their ends ascend above head, and the
+// last is SND.MAX.
+func (c *Conn) checkRate() error {
+	if c.cc == nil {
+		return nil
+	}
+	r := &c.cc.rate
+	prev := r.head
+	for i, rec := range r.records.all() {
+		if !rec.end.GreaterThan(prev) {
+			return fmt.Errorf("rate record %d ends at %d, not after %d (head %d, snd.una %d)", i, rec.end, prev, r.head, c.sndUna)
+		}
+		prev = rec.end
+	}
+	if r.records.len() > 0 && prev != c.sndMax {
+		return fmt.Errorf("rate records end at %d, snd.max is %d", prev, c.sndMax)
+	}
+	return nil
+}
