@@ -49,6 +49,12 @@
 // opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
 // plain connection without them.
 //
+// Every sending connection estimates its delivery rate
+// (draft-cheng-iccrg-delivery-rate-estimation): each ACK that delivers
+// data gives a RateSample, which a congestion control that implements
+// RateSampleConsumer receives, and Stats reports the latest rate and the
+// least RTT measured.
+//
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue
 // keeps the packet itself, handing it to Config.ReleaseBuffer once read.
