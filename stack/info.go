@@ -70,8 +70,8 @@ func (s *Stack) Connections() []Info {
 // addresses, then the TCP details of a live connection, times in
 // milliseconds as ss prints them (%g of whole microseconds; rtt left
 // out before the first sample), rates in bits per second as ss prints
-// them without -n (delivery_rate 1.2Gbps; none before the first
-// sample).
+// them without -n (pacing_rate 2.4Gbps delivery_rate 1.2Gbps; none
+// when there is none).
 func (i Info) String() string {
 	local, remote := i.Local.String(), "*:*"
 	switch {
@@ -99,6 +99,9 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, " mss:%d bytes_sent:%d bytes_received:%d segs_out:%d segs_in:%d retrans:%d snd_wnd:%d rcv_wnd:%d",
 		i.MSS, i.BytesSent, i.BytesReceived,
 		i.SegmentsSent, i.SegmentsReceived, i.Retransmissions, i.SendWindow, i.ReceiveWindow)
+	if i.PacingRate > 0 {
+		fmt.Fprintf(&b, " pacing_rate %sbps", ssBandwidth(8*float64(i.PacingRate)))
+	}
 	if i.DeliveryRate > 0 {
 		fmt.Fprintf(&b, " delivery_rate %sbps", ssBandwidth(8*float64(i.DeliveryRate)))
 		if i.DeliveryRateAppLimited {

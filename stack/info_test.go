@@ -32,6 +32,8 @@ func TestInfoStringRates(t *testing.T) {
 		{"app-limited", conn(12_500_000, true, 0), " delivery_rate 100Mbps app_limited", ""},
 		{"no sample yet", conn(0, false, 0), "", "delivery_rate"},
 		{"min RTT", conn(0, false, 50*time.Microsecond), " minrtt:0.05", ""},
+		{"pacing", func() stack.Info { i := conn(150_000_000, false, 0); i.PacingRate = 300_000_000; return i }(), " pacing_rate 2.4Gbps delivery_rate 1.2Gbps", ""},
+		{"unpaced", conn(150_000_000, false, 0), "", "pacing_rate"},
 		{"no min RTT yet", conn(0, false, 0), "", "minrtt"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

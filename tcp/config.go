@@ -123,6 +123,11 @@ type Config struct {
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
 	CongestionControl func(mss int) CongestionControl
+	// Pacing paces data at a rate derived from the congestion window and
+	// SRTT, as Linux does with the fq qdisc (pacing.go). Off by default;
+	// a congestion control that implements Pacer is paced at its own rate
+	// whatever this says.
+	Pacing bool
 	// ReleaseBuffer takes back a packet buffer the engine kept instead
 	// of copying its payload (see Segment.Buffer), once the application
 	// has read the payload. nil leaves such buffers to the garbage

@@ -180,6 +180,9 @@ type Stats struct {
 	DeliveryRate           uint64
 	DeliveryRateAppLimited bool
 	MinRTT                 time.Duration
+	// PacingRate is the rate data is paced at (pacing.go), in bytes per
+	// second; 0 if the connection is not paced.
+	PacingRate uint64
 }
 
 // counters are a connection's own counts, kept small: Stats adds the
@@ -361,7 +364,7 @@ func (c *Conn) Deadline() time.Time {
 	if r := c.rack(); r != nil {
 		rackAt = r.timer.at
 	}
-	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at, rackAt} {
+	for _, t := range [...]instant{c.rtx.at, c.timeWait.at, c.persist.at, c.kaTimer.at, c.delack.at, rackAt, c.pacingDeadline()} {
 		if t != 0 && (first == 0 || t < first) {
 			first = t
 		}

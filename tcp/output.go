@@ -193,6 +193,9 @@ func (c *Conn) sendOne(now time.Time) bool {
 			if !c.prrAllows(int(seg.SeqLen())) && !c.mustResend {
 				return false
 			}
+			if !c.pacingAllows(now) { // pacing.go
+				return false
+			}
 			c.mustResend = false
 			c.transmit(seg, now)
 			c.rtxNext = seg.End()
@@ -214,6 +217,9 @@ func (c *Conn) sendOne(now time.Time) bool {
 		c.newCongestionControl() // made with the first data: an idle connection has none
 	}
 	if !ok || !c.windowAllows(int(seg.SeqLen())) || c.holdSmallSegment(&seg) {
+		return false
+	}
+	if !c.pacingAllows(now) { // pacing.go
 		return false
 	}
 	if !c.probe(&seg, now) { // a larger segment, if a path MTU search wants one (plpmtud.go)
@@ -319,6 +325,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	syn := seg.Flags.Has(wire.FlagSYN)
 	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at, now)
 	c.rateSent(seg.Seq, seg.End(), syn, flight, c.lastSend)
+	c.pacingSent(int(seg.SeqLen()), c.lastSend)
 }
 
 // dataSegment builds the data and/or FIN segment starting at seq, within

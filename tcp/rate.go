@@ -113,13 +113,15 @@ type RateSampleConsumer interface {
 type congestion struct {
 	UndoableCongestionControl
 	rate rateSampler
+	pace pacer // pacing.go
 }
 
-// newCongestion returns the congestion state for controller cc, with
-// the sampler's records starting at una.
-func newCongestion(cc CongestionControl, una Seq) *congestion {
+// newCongestion returns the congestion state for controller cc under
+// cfg, with the sampler's records starting at una.
+func newCongestion(cc CongestionControl, cfg *Config, una Seq) *congestion {
 	g := &congestion{UndoableCongestionControl: undoable(cc)}
 	_, g.rate.consumer = cc.(RateSampleConsumer)
+	g.pace.mode = pacingMode(cc, cfg)
 	g.rate.head = una
 	// Nothing was written before the first write: the connection starts
 	// application-limited, as Linux's does (its first sendmsg finds
@@ -312,13 +314,7 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 // consumer returns the controller as a RateSampleConsumer; it must be
 // one. Asked on each sample rather than kept, to keep the congestion
 // state, which every sending connection holds, 16 bytes smaller.
-func (g *congestion) consumer() RateSampleConsumer {
-	var cc CongestionControl = g.UndoableCongestionControl
-	if n, ok := cc.(noUndo); ok {
-		cc = n.CongestionControl
-	}
-	return cc.(RateSampleConsumer)
-}
+func (g *congestion) consumer() RateSampleConsumer { return g.controller().(RateSampleConsumer) }
 
 // drop lets go of the n records the cumulative ACK of ack covers, and
 // moves head to ack.
@@ -404,6 +400,7 @@ func (c *Conn) rateStats(s *Stats) {
 		return
 	}
 	s.DeliveryRate, s.DeliveryRateAppLimited = c.cc.rate.lastRate, c.cc.rate.lastAppLimited
+	s.PacingRate = uint64(c.pacingRate())
 }
 
 // checkRate reports the first broken invariant of the sampler's

@@ -15,9 +15,9 @@ const dupThresh = 3
 func (c *Conn) newCongestionControl() {
 	mss := c.effectiveMSS()
 	if f := c.cfg.CongestionControl; f != nil {
-		c.cc = newCongestion(f(mss), c.sndUna)
+		c.cc = newCongestion(f(mss), c.cfg, c.sndUna)
 	} else {
-		c.cc = newCongestion(NewCubic(mss), c.sndUna)
+		c.cc = newCongestion(NewCubic(mss), c.cfg, c.sndUna)
 	}
 }
 

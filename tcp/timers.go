@@ -47,6 +47,7 @@ func (c *Conn) HandleTimer(now time.Time) {
 		c.fired(TimerKeepalive)
 		c.keepaliveTimeout(now)
 	}
+	c.pacingTimer(now) // not a timer of the RFCs: no Observer call
 }
 
 func (c *Conn) fired(t Timer) {

@@ -1,0 +1,145 @@
+package tcp
+
+import "time"
+
+// Pacing: segments leave spread over the round trip at a pacing rate
+// rather than in bursts as ACKs open the window, as Linux paces them
+// (its internal pacing, or the fq qdisc). The engine keeps the earliest
+// departure time of the next segment and adds each data segment's
+// length at the pacing rate to it; a segment whose time has not come
+// waits, and Deadline includes that time, so a driver that calls
+// HandleTimer at the Deadline — the stack, the simulator, the script
+// runner — honours the pacing without knowing of it.
+//
+// The rate is the congestion control's own if it implements Pacer
+// (BBR); otherwise, with Config.Pacing, the one Linux derives from the
+// window (tcp_update_pacing_rate): twice cwnd/SRTT in slow start (cwnd
+// below half of ssthresh), 1.2 times after, with cwnd at least the data
+// in flight; none before the first RTT sample. Off otherwise: a CUBIC
+// or NewReno connection sends as its window allows, as Linux's does
+// without fq.
+//
+// A segment may leave up to pacingSlack before its time: as Linux sends
+// about a millisecond of data at once (TSO autosizing), the engine lets
+// a millisecond's worth go together, so that fast paths, whose segments
+// are nanoseconds apart at their pacing rate, never wait for a timer.
+// Pure ACKs, SYNs and window probes are not paced.
+
+// Pacer is a CongestionControl that sets its own pacing rate: a
+// model-based controller such as BBR. It is optional; the engine looks
+// for it once, when it makes the connection's congestion control, and
+// then paces the connection's data at the rate it gives, whatever
+// Config.Pacing says.
+type Pacer interface {
+	CongestionControl
+	// PacingRate returns the rate, in bytes per second, at which data
+	// should leave now; 0 means unpaced.
+	PacingRate() float64
+}
+
+// pacingSlack is how far ahead of its time a segment may leave.
+const pacingSlack = time.Millisecond
+
+// pacing modes: how a connection's pacing rate is set.
+const (
+	pacingOff        uint8 = iota
+	pacingWindow           // Config.Pacing: from cwnd and SRTT
+	pacingController       // the controller is a Pacer
+)
+
+// pacer is a connection's pacing state, part of its congestion state.
+type pacer struct {
+	next instant // earliest departure time of the next data segment; 0: none yet
+	mode uint8
+	held bool // a segment waits for next: Deadline includes it
+}
+
+// pacingMode returns how cc paces under cfg.
+func pacingMode(cc CongestionControl, cfg *Config) uint8 {
+	switch _, ok := cc.(Pacer); {
+	case ok:
+		return pacingController
+	case cfg.Pacing:
+		return pacingWindow
+	}
+	return pacingOff
+}
+
+// controller returns the congestion control the Config made, without
+// the Undo the engine may have wrapped it in.
+func (g *congestion) controller() CongestionControl {
+	var cc CongestionControl = g.UndoableCongestionControl
+	if n, ok := cc.(noUndo); ok {
+		cc = n.CongestionControl
+	}
+	return cc
+}
+
+// pacingRate is the connection's pacing rate in bytes per second, 0 if
+// it is not paced.
+func (c *Conn) pacingRate() float64 {
+	if c.cc == nil {
+		return 0
+	}
+	switch c.cc.pace.mode {
+	case pacingController:
+		return c.cc.controller().(Pacer).PacingRate()
+	case pacingWindow:
+		if c.rtt.srtt <= 0 {
+			return 0
+		}
+		cwnd := c.cc.Window()
+		gain := 1.2
+		if cwnd < c.cc.SlowStartThreshold()/2 {
+			gain = 2
+		}
+		return gain * float64(max(cwnd, c.inFlight())) / c.rtt.srtt.Seconds()
+	}
+	return 0
+}
+
+// pacingAllows reports whether a data segment may leave now; if not, it
+// marks one as waiting, for Deadline.
+func (c *Conn) pacingAllows(now time.Time) bool {
+	if c.cc == nil || c.cc.pace.next == 0 {
+		return true
+	}
+	p := &c.cc.pace
+	if c.at(now)+instant(pacingSlack) >= p.next {
+		p.held = false
+		return true
+	}
+	p.held = true
+	return false
+}
+
+// pacingSent moves the earliest departure time on by a data segment of
+// n sequence numbers sent at the instant at.
+func (c *Conn) pacingSent(n int, at instant) {
+	if c.cc == nil || c.cc.pace.mode == pacingOff {
+		return
+	}
+	p := &c.cc.pace
+	rate := c.pacingRate()
+	if rate <= 0 {
+		p.next = 0
+		return
+	}
+	p.next = max(p.next, at) + instant(float64(n)/rate*float64(time.Second))
+}
+
+// pacingDeadline is when a segment held by pacing may leave, or 0.
+func (c *Conn) pacingDeadline() instant {
+	if c.cc == nil || !c.cc.pace.held || c.state == TimeWait || c.state == Closed {
+		return 0
+	}
+	return max(c.cc.pace.next-instant(pacingSlack), 1)
+}
+
+// pacingTimer sends what pacing held, once its time has come.
+func (c *Conn) pacingTimer(now time.Time) {
+	if at := c.pacingDeadline(); at != 0 && c.at(now) >= at {
+		c.cc.pace.held = false
+		c.output(now)
+	}
+}

@@ -1,0 +1,121 @@
+package tcp_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// Pacing (pacing.go). The connections have the 20 ms RTT of the rate
+// tables (rate_test.go): SRTT is 20 ms when data is first written.
+
+// fixedPacer is a congestion control (NewReno's window) that sets its
+// own pacing rate.
+type fixedPacer struct {
+	tcp.CongestionControl
+	rate float64
+}
+
+// PacingRate implements tcp.Pacer.
+func (p *fixedPacer) PacingRate() float64 { return p.rate }
+
+func pacedConn(t *testing.T, cfg tcp.Config) *testConn {
+	t.Helper()
+	cfg.DelayedAck = -1
+	if cfg.CongestionControl == nil {
+		cfg.CongestionControl = tcp.NewNewReno
+	}
+	c := newTestConn(t, plain(cfg, withoutNagle), ourISS)
+	c.Connect(c.now)
+	c.later(20 * time.Millisecond)
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460>")
+	c.settle()
+	return c
+}
+
+// With Config.Pacing, slow start paces at twice cwnd/SRTT: 14600 bytes
+// per 10 ms, a segment a millisecond. A millisecond's worth may leave
+// early, so two go at once, then one each millisecond, each at the
+// deadline the engine gives.
+func TestPacingFromWindow(t *testing.T) {
+	c := pacedConn(t, tcp.Config{Pacing: true})
+	c.do(step{call: "write 5840", out: []string{". 1001:2461(1460) ack 5001", ". 2461:3921(1460) ack 5001"}})
+	if s := c.Stats(); s.PacingRate != 1_460_000 {
+		t.Errorf("pacing rate %d bytes/s, want 1460000", s.PacingRate)
+	}
+	c.do(step{call: "timer", wait: time.Millisecond, out: []string{". 3921:5381(1460) ack 5001"}})
+	c.do(step{call: "timer", wait: time.Millisecond, out: []string{"P. 5381:6841(1460) ack 5001"}})
+	if len(c.timers) != 0 {
+		t.Errorf("timers fired %v: pacing is no timer of the RFCs, and tells the observer nothing", c.timers)
+	}
+	// Everything sent: the deadline is the retransmission timer's, 200
+	// ms after the first segment left.
+	if d := c.Deadline().Sub(epoch); d != 220*time.Millisecond {
+		t.Errorf("deadline %v after the last segment, want the RTO's at 220ms", d)
+	}
+}
+
+// Without Config.Pacing a window-based controller sends its window at
+// once, as Linux does without fq.
+func TestPacingOff(t *testing.T) {
+	c := pacedConn(t, tcp.Config{})
+	c.do(step{call: "write 5840", out: []string{". 1001:2461(1460) ack 5001", ". 2461:3921(1460) ack 5001",
+		". 3921:5381(1460) ack 5001", "P. 5381:6841(1460) ack 5001"}})
+	if s := c.Stats(); s.PacingRate != 0 {
+		t.Errorf("pacing rate %d, want 0", s.PacingRate)
+	}
+}
+
+// A controller that implements Pacer is paced at its rate, whatever
+// Config.Pacing says: 146000 bytes/s is a segment each 10 ms, and the
+// millisecond of slack lets none go early.
+func TestPacingByController(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: func(mss int) tcp.CongestionControl {
+		return &fixedPacer{CongestionControl: tcp.NewNewReno(mss), rate: 146000}
+	}})
+	c.do(step{call: "write 4380", out: []string{". 1001:2461(1460) ack 5001"}})
+	c.do(step{call: "timer", wait: 9 * time.Millisecond, out: []string{". 2461:3921(1460) ack 5001"}})
+	c.do(step{call: "timer", wait: 10 * time.Millisecond, out: []string{"P. 3921:5381(1460) ack 5001"}})
+	if s := c.Stats(); s.PacingRate != 146000 {
+		t.Errorf("pacing rate %d, want 146000", s.PacingRate)
+	}
+}
+
+// An ACK while a segment waits does not let it go early; pure ACKs are
+// not paced.
+func TestPacingHoldsThroughACK(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: func(mss int) tcp.CongestionControl {
+		return &fixedPacer{CongestionControl: tcp.NewNewReno(mss), rate: 146000}
+	}})
+	c.do(step{call: "write 2920", out: []string{". 1001:2461(1460) ack 5001"}})
+	c.later(5 * time.Millisecond)
+	c.do(step{in: "P. 5001:5101(100) ack 1001 win 65535", out: []string{". 2461:2461(0) ack 5101"}})
+	c.do(step{call: "timer", wait: 4 * time.Millisecond, out: []string{"P. 2461:3921(1460) ack 5101"}})
+}
+
+// rateAndPace is a controller that takes rate samples and paces.
+type rateAndPace struct {
+	tcp.CongestionControl
+	samples int
+}
+
+func (r *rateAndPace) OnRateSample(tcp.RateSample, time.Time) { r.samples++ }
+func (r *rateAndPace) PacingRate() float64                    { return 1e12 }
+
+// Pacing, rate samples and their consumer allocate nothing per segment.
+func TestNoAllocationsPerSegmentPacedAndSampled(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	ctl := &rateAndPace{}
+	cfg := plain(tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, Pacing: true,
+		CongestionControl: func(mss int) tcp.CongestionControl { ctl.CongestionControl = tcp.NewCubic(mss); return ctl }},
+		withSACK, withTimestamps, withoutNagle)
+	if n := allocsPerSegment(cfg); n != 0 {
+		t.Errorf("%.2f allocations per segment, want 0", n)
+	}
+	if ctl.samples == 0 {
+		t.Error("the controller got no rate samples")
+	}
+}
