@@ -12,7 +12,7 @@ import (
 
 // The stack honours the engine's pacing through its deadline: a paced
 // sender over the in-memory pipe delivers every byte, and its Info shows
-// the pacing rate and the delivery rate it measured.
+// the pacing rate and the min RTT.
 func TestPacedTransfer(t *testing.T) {
 	client, server := stacksWith(t, stack.Options{TCP: &tcp.Config{Pacing: true}}, stack.Options{})
 	ln, err := server.Listen("tcp", ":9")
@@ -46,7 +46,7 @@ func TestPacedTransfer(t *testing.T) {
 	}
 	line := info.String()
 	t.Log(line)
-	if info.PacingRate == 0 || info.DeliveryRate == 0 || !strings.Contains(line, " pacing_rate ") || !strings.Contains(line, " delivery_rate ") {
-		t.Errorf("pacing rate %d, delivery rate %d in %q: want both", info.PacingRate, info.DeliveryRate, line)
+	if info.PacingRate == 0 || info.MinRTT == 0 || !strings.Contains(line, " pacing_rate ") || !strings.Contains(line, " minrtt:") {
+		t.Errorf("pacing rate %d, min RTT %v in %q: want both", info.PacingRate, info.MinRTT, line)
 	}
 }

@@ -175,7 +175,8 @@ type Stats struct {
 	InRecovery                           bool // in fast recovery
 	// DeliveryRate is the latest delivery-rate sample, in bytes per
 	// second (draft-cheng-iccrg-delivery-rate-estimation, rate.go), 0
-	// before the first; DeliveryRateAppLimited says the application
+	// before the first or if the congestion control takes no samples
+	// (RateSampleConsumer); DeliveryRateAppLimited says the application
 	// limited it. MinRTT is the least round trip measured.
 	DeliveryRate           uint64
 	DeliveryRateAppLimited bool

@@ -49,11 +49,12 @@
 // opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
 // plain connection without them.
 //
-// Every sending connection estimates its delivery rate
-// (draft-cheng-iccrg-delivery-rate-estimation): each ACK that delivers
-// data gives a RateSample, which a congestion control that implements
-// RateSampleConsumer receives, and Stats reports the latest rate and the
-// least RTT measured.
+// A connection whose congestion control implements RateSampleConsumer
+// estimates its delivery rate (draft-cheng-iccrg-delivery-rate-estimation):
+// each ACK that delivers data gives the controller a RateSample, and
+// Stats reports the latest rate. A controller that implements Pacer
+// paces the connection at its rate (Config.Pacing paces any other from
+// its window); the pacing time is part of Deadline.
 //
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue

@@ -102,8 +102,13 @@ func (c *Conn) pacingRate() float64 {
 // marks one as waiting, for Deadline.
 func (c *Conn) pacingAllows(now time.Time) bool {
 	if c.cc == nil || c.cc.pace.next == 0 {
-		return true
+		return true // kept small, so that this is inlined
 	}
+	return c.pacingWait(now)
+}
+
+// pacingWait is pacingAllows for a connection that is paced.
+func (c *Conn) pacingWait(now time.Time) bool {
 	p := &c.cc.pace
 	if c.at(now)+instant(pacingSlack) >= p.next {
 		p.held = false
@@ -116,9 +121,13 @@ func (c *Conn) pacingAllows(now time.Time) bool {
 // pacingSent moves the earliest departure time on by a data segment of
 // n sequence numbers sent at the instant at.
 func (c *Conn) pacingSent(n int, at instant) {
-	if c.cc == nil || c.cc.pace.mode == pacingOff {
-		return
+	if c.cc != nil && c.cc.pace.mode != pacingOff {
+		c.pacingMove(n, at)
 	}
+}
+
+// pacingMove is pacingSent for a connection that is paced.
+func (c *Conn) pacingMove(n int, at instant) {
 	p := &c.cc.pace
 	rate := c.pacingRate()
 	if rate <= 0 {

@@ -249,3 +249,15 @@ func TestRateStats(t *testing.T) {
 		t.Errorf("delivery rate %d after a sample with no rate, want the last valid one's, %d", s.DeliveryRate, 1460*1000/19)
 	}
 }
+
+// A congestion control that takes no samples pays for none: no rate in
+// Stats, though min_rtt is kept.
+func TestRateOnlyForConsumers(t *testing.T) {
+	c := pacedConn(t, tcp.Config{}) // NewReno
+	c.do(step{call: "write 2920", out: []string{". 1001:2461(1460) ack 5001", "P. 2461:3921(1460) ack 5001"}})
+	c.later(19 * time.Millisecond)
+	c.do(step{in: ". 5001:5001(0) ack 3921 win 65535"})
+	if s := c.Stats(); s.DeliveryRate != 0 || s.MinRTT != 19*time.Millisecond {
+		t.Errorf("delivery rate %d, min RTT %v; want 0, 19ms", s.DeliveryRate, s.MinRTT)
+	}
+}
