@@ -454,7 +454,8 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 	}
 	n := min(len(p), c.Available())
 	if n > 0 {
-		c.checkAppLimited() // before the data joins the queue (rate.go)
+		// Before the data joins the queue: was the application the limit? (rate.go)
+		c.checkAppLimited()
 		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sendSeq, c.sndMax) // PSH on the last byte of the write before
 		c.queue(p[:n])
 	}
