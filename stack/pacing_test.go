@@ -50,3 +50,45 @@ func TestPacedTransfer(t *testing.T) {
 		t.Errorf("pacing rate %d, min RTT %v in %q: want both", info.PacingRate, info.MinRTT, line)
 	}
 }
+
+// BenchmarkPacing moves 4 MiB per op over the in-memory pipe, paced
+// (Config.Pacing) and not: on a path with no bottleneck pacing must not
+// cost throughput.
+func BenchmarkPacing(b *testing.B) {
+	for _, paced := range []bool{false, true} {
+		name := "unpaced"
+		if paced {
+			name = "paced"
+		}
+		b.Run(name, func(b *testing.B) {
+			client, server := stacksWith(b, stack.Options{TCP: &tcp.Config{Pacing: paced}}, stack.Options{})
+			ln, err := server.Listen("tcp", ":9")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					io.Copy(io.Discard, c)
+					c.Close()
+				}
+			}()
+			data := make([]byte, 4<<20)
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				c, err := client.Dial("tcp", "192.0.2.2:9")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Write(data); err != nil {
+					b.Fatal(err)
+				}
+				c.Close()
+			}
+		})
+	}
+}
