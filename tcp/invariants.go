@@ -19,7 +19,7 @@ func (c *Conn) checkInvariants() error {
 			return fmt.Errorf("snd.nxt %d after the highest sent %d", c.sndNxt, c.sndMax)
 		}
 	}
-	if c.owesPeer() && !c.rtx.running() && !c.persist.running() {
+	if c.owesPeer() && !c.rtx.running() && !c.persist.running() && c.pacingDeadline() == 0 { // pacing: the segment leaves at its deadline
 		return fmt.Errorf("in %v with %d bytes queued and [%d, %d) unacknowledged (FIN queued: %v), but no retransmission or persist timer runs: the connection would never send again nor give up", c.state, c.queued(), c.sndUna, c.sndMax, c.closed)
 	}
 	if c.queued() > c.sndBufSize() {
