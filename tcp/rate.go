@@ -279,7 +279,7 @@ func (c *Conn) rateAcked(now time.Time) {
 
 // acked delivers the records the cumulative ACK and the scoreboard
 // cover (DRE §3.3, UpdateRateSample for each), makes the ACK's sample
-// (GenerateRateSample) and gives it to the consumer, if there is one.
+// (GenerateRateSample) and gives it to the controller.
 func (r *rateSampler) acked(c *Conn, now time.Time) {
 	if r.records.len() == 0 {
 		return
