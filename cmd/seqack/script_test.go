@@ -55,8 +55,20 @@ func TestScriptCommand(t *testing.T) {
 // root, and is skipped (exit status 3) without.
 func TestScriptCommandLinux(t *testing.T) {
 	good := filepath.Join("..", "..", "testdata", "scripts", "active-open.pkt")
+	if os.Geteuid() == 0 {
+		netns.Exclusive(t) // real time: not beside other packages' real-time tests
+	}
 	var stdout, stderr bytes.Buffer
 	got := run([]string{"script", "--target", "linux", good}, &stdout, &stderr)
+	// On a loaded machine the runner itself can be scheduled too late
+	// for the kernel's timing; a failure on timing alone is run again
+	// (as in script/linux), any other fails at once.
+	for try := 1; try < 3 && got == exitError && onTiming(stdout.String()+stderr.String()); try++ {
+		t.Logf("try %d failed on timing alone, running again:\n%s%s", try, &stdout, &stderr)
+		stdout.Reset()
+		stderr.Reset()
+		got = run([]string{"script", "--target", "linux", good}, &stdout, &stderr)
+	}
 	if os.Geteuid() != 0 {
 		if got != exitSkipped || !strings.Contains(stdout.String(), linux.ReasonNeedsRoot) {
 			t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, exitSkipped, &stdout, &stderr)
@@ -67,4 +79,11 @@ func TestScriptCommandLinux(t *testing.T) {
 	if got != exitOK || !strings.Contains(stdout.String(), "1 passed") {
 		t.Errorf("status %d, want %d\nstdout: %s\nstderr: %s", got, exitOK, &stdout, &stderr)
 	}
+}
+
+// onTiming reports whether the script command's output tells of a
+// failure on timing alone: a packet or a call's return later than the
+// script allows, or a call still blocked when it should have returned.
+func onTiming(out string) bool {
+	return strings.Contains(out, "timing error") || strings.Contains(out, ", still blocked at ")
 }

@@ -160,6 +160,7 @@ func kernelDo(t *testing.T, ns *netns.NS, f func() error) {
 // connection drawn on its stderr.
 func TestListenCommand(t *testing.T) {
 	netns.Require(t)
+	netns.Exclusive(t)
 	ns := netns.New(t)
 	p := startSeqack(t, ns, strings.NewReader("from seqack\n"), withKernel("listen", "--trace", "9000")...)
 	p.waitFor(t, "listening on port 9000")
@@ -193,6 +194,7 @@ func TestListenCommand(t *testing.T) {
 // half-closes and prints the reply; and a closed port is refused.
 func TestDialCommand(t *testing.T) {
 	netns.Require(t)
+	netns.Exclusive(t)
 	ns := netns.New(t)
 	var ln net.Listener
 	kernelDo(t, ns, func() (err error) { ln, err = net.Listen("tcp", ":9000"); return err })
@@ -239,6 +241,7 @@ func TestDialCommand(t *testing.T) {
 // told to stop, and then exits 0.
 func TestHTTPCommand(t *testing.T) {
 	netns.Require(t, "curl")
+	netns.Exclusive(t)
 	ns := netns.New(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello over seqack\n"), 0o644); err != nil {

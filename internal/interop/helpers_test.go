@@ -61,6 +61,9 @@ type options struct {
 func newEnv(t *testing.T, o options, tools ...string) *env {
 	t.Helper()
 	netns.Require(t, tools...)
+	// One real-time test at a time on the machine: another package's
+	// (or another subtest's transfer) would starve this one of CPU.
+	netns.Exclusive(t)
 	e := &env{ns: netns.New(t)}
 	err := e.ns.Do(func() (err error) {
 		// An impaired link loses and delays packets the size they

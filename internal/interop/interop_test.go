@@ -88,6 +88,7 @@ func TestThroughputWithKernel(t *testing.T) {
 	}
 	t.Run("kernel-over-veth", func(t *testing.T) {
 		netns.Require(t)
+		netns.Exclusive(t)
 		a, b := netns.New(t), netns.New(t)
 		if out, err := exec.Command("ip", "link", "add", "sqv0", "netns", a.Name, "type", "veth", "peer", "name", "sqv1", "netns", b.Name).CombinedOutput(); err != nil {
 			t.Fatalf("ip link add veth: %v\n%s", err, out)

@@ -273,6 +273,7 @@ const (
 // size bytes from one kernel to the other.
 func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int) linuxResult {
 	t.Helper()
+	netns.Exclusive(t)
 	a, b := netns.New(t), netns.New(t) // a sends, b receives
 	sackVal := "0"
 	if sack {

@@ -44,9 +44,11 @@ var (
 )
 
 // TestLinuxTarget runs linuxScripts against the kernel in a namespace,
-// one after the other: real time wants an idle machine.
+// one after the other: real time wants an idle machine, so it also
+// waits for other packages' real-time tests (netns.Exclusive).
 func TestLinuxTarget(t *testing.T) {
 	netns.Require(t)
+	netns.Exclusive(t)
 	for _, name := range linuxScripts {
 		t.Run(name, func(t *testing.T) {
 			r := runTimed(t, filepath.Join("../../testdata/scripts", name+".pkt"))
