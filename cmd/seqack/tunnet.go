@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +37,7 @@ const tunFlagsUsage = `  --tun NAME          TUN device to create or attach to (
   --addr CIDR         seqack's address on it, repeatable
                       (default 192.0.2.2/24 and 2001:db8::2/64)
   --kernel-addr CIDR  give the kernel's side of the device this address and
-                      bring it up (runs ip(8)), repeatable, e.g.
+                      bring it up (by netlink, as ip(8) would), repeatable, e.g.
                       --kernel-addr 192.0.2.1/24 --kernel-addr 2001:db8::1/64
   --mtu N             MTU of the device (default 1500)
   --no-offload        open the device without the kernel's offloads: every
@@ -54,9 +53,11 @@ const tunFlagsUsage = `  --tun NAME          TUN device to create or attach to (
 `
 
 // tunSetupUsage tells how to set up the kernel's side by hand.
-const tunSetupUsage = `Creating a TUN device needs root (or CAP_NET_ADMIN). The device seqack
-creates is down and has no address on the kernel's side until you run
-(or pass --kernel-addr, which does it):
+const tunSetupUsage = `Creating a TUN device needs root (or CAP_NET_ADMIN: sudo setcap
+cap_net_admin+ep PATH-TO-SEQACK). A device made beforehand for you
+(sudo ip tuntap add seqack0 mode tun user $USER) needs neither, if --mtu is
+the MTU it has. The device is down and has no address on the kernel's side
+until you run (or pass --kernel-addr, which does it, with CAP_NET_ADMIN):
 
   ip addr add 192.0.2.1/24 dev seqack0
   ip addr add 2001:db8::1/64 dev seqack0 nodad
@@ -238,29 +239,12 @@ func kernelSetupHint(dev string, addrs []netip.Prefix) string {
 }
 
 // configureKernelSide gives the kernel's side of the device its
-// addresses and brings it up, with ip(8).
+// addresses and brings it up, through rtnetlink from this process
+// (tun.ConfigureKernel): a binary given CAP_NET_ADMIN with setcap keeps
+// it, where an ip(8) child would not inherit it.
 func configureKernelSide(dev string, addrs []netip.Prefix) error {
-	for _, a := range addrs {
-		args := []string{"addr", "add", a.String(), "dev", dev}
-		if a.Addr().Is6() {
-			// No Duplicate Address Detection (RFC 4862 §5.4): the
-			// address is usable at once rather than a second later.
-			args = append(args, "nodad")
-		}
-		if err := runIP(args...); err != nil {
-			return err
-		}
-	}
-	return runIP("link", "set", dev, "up")
-}
-
-// runIP runs ip(8) with args.
-func runIP(args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "ip", args...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("--kernel-addr: ip %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	if err := tun.ConfigureKernel(dev, addrs); err != nil {
+		return fmt.Errorf("--kernel-addr: %w", err)
 	}
 	return nil
 }

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/seqack/seqack/internal/netns"
 	"github.com/seqack/seqack/link/tun"
 )
@@ -69,15 +71,37 @@ func startSeqack(t *testing.T, ns *netns.NS, stdin io.Reader, args ...string) *s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	p := &seqackProc{lines: make(chan string, 100), done: make(chan error, 1)}
-	p.cmd = ns.Command(ctx, "env", append([]string{helperEnv + "=1", exe, "-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd := ns.Command(ctx, "env", append([]string{helperEnv + "=1", exe, "-test.run=^TestHelperProcess$", "--"}, args...)...)
+	return runSeqack(t, cmd, stdin, cmd.Start)
+}
+
+// startSeqackAsNobody starts `seqack args...` inside ns as user nobody,
+// from exe, a copy of the test binary (netns.CopyExecutable), with
+// stdin as its standard input, and kills it when the test ends.
+func startSeqackAsNobody(t *testing.T, ns *netns.NS, exe string, stdin io.Reader, args ...string) *seqackProc {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, exe, append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd.Env = append(os.Environ(), helperEnv+"=1")
+	cmd.Dir = filepath.Dir(exe)
+	cmd.SysProcAttr = netns.AsNobody()
+	// Started from a thread inside ns, the process is inside it too.
+	return runSeqack(t, cmd, stdin, func() error { return ns.Do(cmd.Start) })
+}
+
+// runSeqack starts cmd, a seqack command, with start, collecting its
+// output, and kills it when the test ends.
+func runSeqack(t *testing.T, cmd *exec.Cmd, stdin io.Reader, start func() error) *seqackProc {
+	t.Helper()
+	p := &seqackProc{cmd: cmd, lines: make(chan string, 100), done: make(chan error, 1)}
 	p.cmd.Stdin = stdin
 	p.cmd.Stdout = &p.stdout
 	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Start(); err != nil {
+	if err := start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() {
@@ -301,5 +325,36 @@ func TestCommandTUNErrors(t *testing.T) {
 	if !errors.As(err, &exit) || exit.ExitCode() != exitError ||
 		!strings.Contains(string(out), "opening /dev/net/tun needs root or CAP_NET_ADMIN") || !strings.Contains(string(out), "setcap cap_net_admin") {
 		t.Errorf("as nobody: %v\n%s", err, out)
+	}
+}
+
+// With CAP_NET_ADMIN given by a file capability (sudo setcap
+// cap_net_admin+ep seqack), a user without root runs seqack with
+// --kernel-addr: the kernel's side gets its addresses and comes up, and
+// the kernel reaches seqack. (CAP_DAC_OVERRIDE only opens /dev/net/tun,
+// which on this machine is for root alone, where distributions make it
+// 0666.)
+func TestKernelAddrWithFileCapability(t *testing.T) {
+	netns.Require(t)
+	netns.Exclusive(t)
+	ns := netns.New(t)
+	exe := netns.CopyExecutable(t, unix.CAP_NET_ADMIN, unix.CAP_DAC_OVERRIDE)
+	p := startSeqackAsNobody(t, ns, exe, strings.NewReader("from seqack\n"), withKernel("listen", "--mtu", "1400", "9000")...)
+	p.waitFor(t, "listening on port 9000")
+	if out := ns.Run(t, "ip", "addr", "show", "dev", "sq0"); !strings.Contains(out, "mtu 1400") || !strings.Contains(out, ",UP") ||
+		!strings.Contains(out, "inet 192.0.2.1/24") || !strings.Contains(out, "inet6 2001:db8::1/64") {
+		t.Errorf("kernel's side of sq0:\n%s", out)
+	}
+	var c net.Conn
+	kernelDo(t, ns, func() (err error) { c, err = net.DialTimeout("tcp", "192.0.2.2:9000", 5*time.Second); return err })
+	defer c.Close()
+	c.Write([]byte("from the kernel\n"))
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if got, err := io.ReadAll(c); err != nil || string(got) != "from seqack\n" {
+		t.Errorf("kernel received %q, %v", got, err)
+	}
+	if status := p.wait(t); status != 0 || p.stdout.String() != "from the kernel\n" {
+		t.Errorf("status %d, stdout %q\n%s", status, p.stdout.String(), p.errText())
 	}
 }

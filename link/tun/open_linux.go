@@ -13,7 +13,10 @@ import (
 const cloneDevice = "/dev/net/tun"
 
 // Open creates the TUN device name, or attaches to it if it exists and is
-// persistent and free, and sets its MTU (0 means DefaultMTU). An empty
+// persistent and free, and gives it the MTU mtu (0 means DefaultMTU),
+// changing a persistent device's MTU only if it differs: a user that a
+// device was made for (ip tuntap add ... user NAME) can open it without
+// CAP_NET_ADMIN when asking for the MTU it has. An empty
 // name lets the kernel pick one ("tun0", "tun1", ...); Name tells which.
 //
 // The device is created in the network namespace of the calling thread,
@@ -23,7 +26,7 @@ const cloneDevice = "/dev/net/tun"
 //
 // The device is deleted when the endpoint is closed, unless it was made
 // persistent (ip tuntap add). It is down, with no address, until the
-// kernel's side is configured with ip(8).
+// kernel's side is configured, with ConfigureKernel or ip(8).
 //
 // The device comes with the kernel's offloads (see Config); Open is
 // OpenConfig with only the MTU set.
@@ -33,6 +36,17 @@ func Open(name string, mtu int) (*Endpoint, error) {
 
 // OpenConfig is Open with the settings in cfg.
 func OpenConfig(name string, cfg Config) (*Endpoint, error) {
+	s, err := newIoctlSocket()
+	if err != nil {
+		return nil, fmt.Errorf("tun: open %q: %w", name, err)
+	}
+	defer s.close()
+	return openConfig(name, cfg, s)
+}
+
+// openConfig is OpenConfig, reading and setting the device's MTU with
+// dev.
+func openConfig(name string, cfg Config, dev deviceMTU) (*Endpoint, error) {
 	mtu, err := checkMTU(cfg.MTU)
 	if err != nil {
 		return nil, err
@@ -59,7 +73,7 @@ func OpenConfig(name string, cfg Config) (*Endpoint, error) {
 		return nil, setIffError(name, err)
 	}
 	name = ifr.Name()
-	if err := setMTU(name, mtu); err != nil {
+	if err := ensureMTU(dev, name, mtu); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -121,23 +135,83 @@ func FromFD(fd int, mtu int) (*Endpoint, error) {
 	return wrap(os.NewFile(uintptr(fd), cloneDevice), ifr.Name(), mtu, vnet)
 }
 
-// setMTU sets the MTU of the device name with SIOCSIFMTU, which any
-// socket of the device's network namespace can carry.
-func setMTU(name string, mtu int) error {
-	s, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("tun: set MTU of %s: %w", name, err)
+// deviceMTU reads and sets the MTU of a device by name. OpenConfig uses
+// the ioctls of ioctlSocket; a test substitutes one that records or
+// refuses a change.
+type deviceMTU interface {
+	mtu(name string) (int, error)
+	setMTU(name string, mtu int) error
+}
+
+// ensureMTU gives the device name the MTU mtu, changing it only if it
+// differs: a device made beforehand for a user without CAP_NET_ADMIN
+// (ip tuntap add ... user NAME) can be opened by that user, but not
+// changed, so asking for the MTU it has must not try to set it.
+func ensureMTU(dev deviceMTU, name string, mtu int) error {
+	cur, err := dev.mtu(name)
+	if err == nil && cur == mtu {
+		return nil
 	}
-	defer unix.Close(s)
+	serr := dev.setMTU(name, mtu)
+	if serr != nil && err == nil && errors.Is(serr, unix.EPERM) {
+		return fmt.Errorf("%w (%s has MTU %d: ask for that one, or have root change it)", serr, name, cur)
+	}
+	return serr
+}
+
+// ioctlSocket is a datagram socket that carries interface ioctls
+// (SIOCGIFMTU, SIOCSIFMTU, SIOCGIFINDEX) for the devices of the network
+// namespace it was created in.
+type ioctlSocket struct{ fd int }
+
+// newIoctlSocket opens an ioctlSocket in the calling thread's network
+// namespace.
+func newIoctlSocket() (ioctlSocket, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return ioctlSocket{}, fmt.Errorf("socket for interface ioctls: %w", err)
+	}
+	return ioctlSocket{fd}, nil
+}
+
+func (s ioctlSocket) close() { unix.Close(s.fd) }
+
+// mtu returns the MTU of the device name (SIOCGIFMTU).
+func (s ioctlSocket) mtu(name string) (int, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("tun: MTU of %s: %w", name, err)
+	}
+	if err := unix.IoctlIfreq(s.fd, unix.SIOCGIFMTU, ifr); err != nil {
+		return 0, fmt.Errorf("tun: MTU of %s: %w", name, err)
+	}
+	return int(ifr.Uint32()), nil
+}
+
+// setMTU sets the MTU of the device name (SIOCSIFMTU), which needs
+// CAP_NET_ADMIN.
+func (s ioctlSocket) setMTU(name string, mtu int) error {
 	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		return fmt.Errorf("tun: set MTU of %s: %w", name, err)
 	}
 	ifr.SetUint32(uint32(mtu))
-	if err := unix.IoctlIfreq(s, unix.SIOCSIFMTU, ifr); err != nil {
+	if err := unix.IoctlIfreq(s.fd, unix.SIOCSIFMTU, ifr); err != nil {
 		return fmt.Errorf("tun: set MTU of %s to %d: %w", name, mtu, err)
 	}
 	return nil
+}
+
+// index returns the interface index of the device name (SIOCGIFINDEX).
+func (s ioctlSocket) index(name string) (uint32, error) {
+	ifr, err := unix.NewIfreq(name)
+	if err != nil {
+		return 0, fmt.Errorf("tun: index of %s: %w", name, err)
+	}
+	if err := unix.IoctlIfreq(s.fd, unix.SIOCGIFINDEX, ifr); err != nil {
+		return 0, fmt.Errorf("tun: index of %s: %w", name, err)
+	}
+	return ifr.Uint32(), nil
 }
 
 // openError explains why /dev/net/tun could not be opened.

@@ -5,6 +5,7 @@ package tun
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 )
 
 // errUnsupported is what Open and FromFD return where TUN devices are
@@ -22,3 +23,7 @@ func FromFD(fd int, mtu int) (*Endpoint, error) { return nil, errUnsupported }
 // OpenConfig creates or attaches to the TUN device name with the settings
 // in cfg. It is implemented on Linux only.
 func OpenConfig(name string, cfg Config) (*Endpoint, error) { return nil, errUnsupported }
+
+// ConfigureKernel gives the kernel's side of a TUN device addresses and
+// brings it up. It is implemented on Linux only.
+func ConfigureKernel(name string, addrs []netip.Prefix) error { return errUnsupported }
