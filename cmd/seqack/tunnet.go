@@ -222,17 +222,27 @@ func openTunNet(f *netFlags, stderr io.Writer) (*tunNet, error) {
 // kernelSetupHint returns the ip(8) commands that give the kernel's side
 // of the device an address next to each of seqack's and bring it up.
 func kernelSetupHint(dev string, addrs []netip.Prefix) string {
-	var b strings.Builder
+	var peers []netip.Prefix
 	for _, a := range addrs {
 		peer := a.Masked().Addr().Next()
 		if peer == a.Addr() {
 			peer = peer.Next()
 		}
+		peers = append(peers, netip.PrefixFrom(peer, a.Bits()))
+	}
+	return ipCommands(dev, peers)
+}
+
+// ipCommands returns the ip(8) commands that give the kernel's side of
+// the device the addresses kernelAddrs and bring it up.
+func ipCommands(dev string, kernelAddrs []netip.Prefix) string {
+	var b strings.Builder
+	for _, a := range kernelAddrs {
 		nodad := ""
-		if peer.Is6() {
+		if a.Addr().Is6() {
 			nodad = " nodad"
 		}
-		fmt.Fprintf(&b, "  ip addr add %s dev %s%s\n", netip.PrefixFrom(peer, a.Bits()), dev, nodad)
+		fmt.Fprintf(&b, "  ip addr add %s dev %s%s\n", a, dev, nodad)
 	}
 	fmt.Fprintf(&b, "  ip link set %s up\n", dev)
 	return b.String()
@@ -243,7 +253,11 @@ func kernelSetupHint(dev string, addrs []netip.Prefix) string {
 // (tun.ConfigureKernel): a binary given CAP_NET_ADMIN with setcap keeps
 // it, where an ip(8) child would not inherit it.
 func configureKernelSide(dev string, addrs []netip.Prefix) error {
-	if err := tun.ConfigureKernel(dev, addrs); err != nil {
+	err := tun.ConfigureKernel(dev, addrs)
+	if errors.Is(err, os.ErrPermission) {
+		return fmt.Errorf("--kernel-addr: %w\n(giving the kernel's side addresses needs root or CAP_NET_ADMIN: sudo setcap cap_net_admin+ep PATH-TO-SEQACK; or leave out --kernel-addr and have root run\n%s)", err, ipCommands(dev, addrs))
+	}
+	if err != nil {
 		return fmt.Errorf("--kernel-addr: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -356,5 +357,41 @@ func TestKernelAddrWithFileCapability(t *testing.T) {
 	}
 	if status := p.wait(t); status != 0 || p.stdout.String() != "from the kernel\n" {
 		t.Errorf("status %d, stdout %q\n%s", status, p.stdout.String(), p.errText())
+	}
+}
+
+// A device made beforehand for a user (ip tuntap add ... user NAME)
+// serves that user without any capability when --mtu is the device's;
+// --kernel-addr then fails, saying what root should run instead.
+// (CAP_DAC_OVERRIDE only opens /dev/net/tun, as in
+// TestKernelAddrWithFileCapability.)
+func TestPremadeDeviceAsItsUser(t *testing.T) {
+	netns.Require(t)
+	netns.Exclusive(t)
+	ns := netns.New(t)
+	ns.Run(t, "ip", "tuntap", "add", "dev", "sq0", "mode", "tun", "user", strconv.Itoa(netns.Nobody))
+	ns.Run(t, "ip", "link", "set", "sq0", "mtu", "1400")
+	exe := netns.CopyExecutable(t, unix.CAP_DAC_OVERRIDE)
+
+	p := startSeqackAsNobody(t, ns, exe, nil, withKernel("listen", "--mtu", "1400", "9000")...)
+	if status := p.wait(t); status != exitError || !strings.Contains(p.errText(), "operation not permitted") ||
+		!strings.Contains(p.errText(), "have root run\n  ip addr add 192.0.2.1/24 dev sq0\n  ip addr add 2001:db8::1/64 dev sq0 nodad\n  ip link set sq0 up") {
+		t.Errorf("--kernel-addr without CAP_NET_ADMIN: status %d\n%s", status, p.errText())
+	}
+
+	p = startSeqackAsNobody(t, ns, exe, strings.NewReader("from seqack\n"), "listen", "--tun", "sq0", "--mtu", "1400", "9000")
+	p.waitFor(t, "listening on port 9000")
+	ns.Run(t, "ip", "addr", "add", "192.0.2.1/24", "dev", "sq0")
+	ns.Run(t, "ip", "link", "set", "sq0", "up")
+	var c net.Conn
+	kernelDo(t, ns, func() (err error) { c, err = net.DialTimeout("tcp", "192.0.2.2:9000", 5*time.Second); return err })
+	defer c.Close()
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if got, err := io.ReadAll(c); err != nil || string(got) != "from seqack\n" {
+		t.Errorf("kernel received %q, %v", got, err)
+	}
+	if status := p.wait(t); status != 0 {
+		t.Errorf("status %d\n%s", status, p.errText())
 	}
 }
