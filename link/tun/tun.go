@@ -17,8 +17,14 @@
 //	ip addr add 2001:db8::1/64 dev seqack0 nodad
 //	ip link set seqack0 up
 //
+// or from the program itself with ConfigureKernel, which does the same
+// through rtnetlink (so that a binary given CAP_NET_ADMIN by setcap keeps
+// it; ip(8), run as a child, would not).
+//
 // Creating a device needs root or CAP_NET_ADMIN. Open creates it (or
-// attaches to an existing persistent one); FromFD wraps a file descriptor
+// attaches to an existing persistent one: the user a device was made for
+// with `ip tuntap add ... user NAME` needs no capability, as long as it
+// asks for the MTU the device has); FromFD wraps a file descriptor
 // opened by someone else, such as a privileged parent process.
 package tun
 
