@@ -38,6 +38,7 @@ func holdLock(t *testing.T, path, pid string) *os.File {
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		t.Fatal(err)
 	}
+	f.Truncate(0) // a shorter pid must not leave digits of a longer one
 	f.WriteAt([]byte(pid), 0)
 	return f
 }
