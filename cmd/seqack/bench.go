@@ -68,7 +68,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		selected, err = parseOnly(*only)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack bench: %v\n\n%s", err, benchUsage)
+		fmt.Fprintln(stderr, flagError("seqack bench", args, err))
 		return exitUsage
 	}
 

@@ -44,8 +44,8 @@ func TestBenchUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"bench", "--colour"}, "flag provided but not defined: -colour"},
-		{[]string{"bench", "--time", "forever"}, "invalid value"},
+		{[]string{"bench", "--colour"}, "--colour is not a flag of seqack bench"},
+		{[]string{"bench", "--time", "forever"}, `--time "forever": not a valid value`},
 		{[]string{"bench", "--time", "0s"}, "must be positive"},
 		{[]string{"bench", "--conns", "0"}, "must be positive"},
 		{[]string{"bench", "--only", "bulk,latency"}, `unknown workload "latency"`},

@@ -56,7 +56,7 @@ func runDial(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = nf.check()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack dial: %v\n\n%s", err, dialUsage)
+		fmt.Fprintln(stderr, flagError("seqack dial", args, err))
 		return exitUsage
 	}
 

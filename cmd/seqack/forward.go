@@ -80,7 +80,7 @@ func runForward(args []string, stdout, stderr io.Writer) int {
 		err = nf.check()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack forward: %v\n\n%s", err, forwardUsage)
+		fmt.Fprintln(stderr, flagError("seqack forward", args, err))
 		return exitUsage
 	}
 

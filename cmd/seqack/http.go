@@ -53,7 +53,7 @@ func runHTTP(args []string, stdout, stderr io.Writer) int {
 		err = nf.check()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack http: %v\n\n%s", err, httpUsage)
+		fmt.Fprintln(stderr, flagError("seqack http", args, err))
 		return exitUsage
 	}
 	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {

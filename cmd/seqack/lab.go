@@ -36,7 +36,7 @@ func runLab(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, labUsage)
 		return exitOK
 	} else if err != nil {
-		fmt.Fprintf(stderr, "seqack lab: %v\n\n%s", err, labUsage)
+		fmt.Fprintln(stderr, flagError("seqack lab", args, err))
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

@@ -62,7 +62,7 @@ func TestLabCommandLine(t *testing.T) {
 		out    string
 	}{
 		{[]string{"lab", "--help"}, exitOK, "Usage: seqack lab"},
-		{[]string{"lab", "--colour"}, exitUsage, "flag provided but not defined"},
+		{[]string{"lab", "--colour"}, exitUsage, "--colour is not a flag of seqack lab"},
 		{[]string{"lab", "extra"}, exitUsage, `unexpected argument "extra"`},
 		{[]string{"lab", "--listen", "256.0.0.1:0"}, exitError, "seqack lab:"},
 	} {

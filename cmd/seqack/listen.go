@@ -51,7 +51,7 @@ func runListen(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = nf.check()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack listen: %v\n\n%s", err, listenUsage)
+		fmt.Fprintln(stderr, flagError("seqack listen", args, err))
 		return exitUsage
 	}
 

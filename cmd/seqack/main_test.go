@@ -72,3 +72,18 @@ func TestRun(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) { runCase(t, c) })
 	}
 }
+
+// Every command answers a flag error with one line naming the flag as
+// written, never the whole usage (which --help prints).
+func TestFlagErrorsAreOneLine(t *testing.T) {
+	for _, cmd := range []string{"scenario", "bench", "lab", "trace", "script", "listen", "dial", "http", "forward"} {
+		var stdout, stderr bytes.Buffer
+		if status := run([]string{cmd, "--colour"}, &stdout, &stderr); status != exitUsage {
+			t.Errorf("%s --colour: status %d, want %d", cmd, status, exitUsage)
+		}
+		want := "seqack " + cmd + ": --colour is not a flag of seqack " + cmd + " (seqack " + cmd + " --help lists the flags)\n"
+		if got := stderr.String(); got != want {
+			t.Errorf("%s --colour: stderr %q, want %q", cmd, got, want)
+		}
+	}
+}

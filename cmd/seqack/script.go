@@ -51,7 +51,7 @@ func runScript(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, scriptUsage)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "seqack script: %v\n\n%s", err, scriptUsage)
+		fmt.Fprintln(stderr, flagError("seqack script", args, err))
 		return exitUsage
 	}
 	files := fs.Args()

@@ -56,7 +56,7 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "seqack trace: %v\n\n%s", err, traceUsage)
+		fmt.Fprintln(stderr, flagError("seqack trace", args, err))
 		return exitUsage
 	}
 	if len(files) != 1 {

@@ -36,7 +36,7 @@ func TestNetCommandsUsage(t *testing.T) {
 		{"long tun name", []string{"listen", "--tun", "a-very-long-name0", "9000"}, exitUsage, "1 to 15 characters"},
 		{"empty tun name", []string{"dial", "--tun", "", "192.0.2.1:9"}, exitUsage, "1 to 15 characters"},
 		{"kernel addr is ours", []string{"listen", "--kernel-addr", "192.0.2.2/24", "9000"}, exitUsage, "is seqack's own address"},
-		{"unknown flag", []string{"listen", "--colour", "9000"}, exitUsage, "flag provided but not defined: -colour"},
+		{"unknown flag", []string{"listen", "--colour", "9000"}, exitUsage, "--colour is not a flag of seqack listen"},
 		{"dial nothing", []string{"dial"}, exitUsage, "want one HOST:PORT"},
 		{"dial host name", []string{"dial", "localhost:80"}, exitUsage, "host names are not resolved"},
 		{"dial no port", []string{"dial", "192.0.2.1"}, exitUsage, "want an IP address and a port"},
