@@ -90,7 +90,7 @@ func HTML(w io.Writer, events []trace.Event, opts HTMLOptions) error {
 		if h == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "<table class=\"timeline\"><caption>%s</caption>\n<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n", esc(h), words.state, words.entered, words.lasted)
+		fmt.Fprintf(&b, "<table class=\"timeline\"><caption>%s</caption>\n<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n", esc(textWordsFor(lang).column(h)), words.state, words.entered, words.lasted)
 		spans := d.spans(h)
 		for i, sp := range spans {
 			entered := "—"

@@ -321,7 +321,7 @@ func TestRenderHTML(t *testing.T) {
 	checkHTML(t, b.Bytes())
 	out := b.String()
 	for _, want := range []string{
-		`<html lang="zh-Hans">`, "时序图", "<caption>client</caption>", "<td class=\"st\">TIME_WAIT</td>",
+		`<html lang="zh-Hans">`, "时序图", "<caption>客户端</caption>", "<td class=\"st\">TIME_WAIT</td>",
 		"<code>F. 1:1(0) ack 2 （重传）</code>", "丢失", "重新开始 2MSL 计时", "see https://example.com/ for more",
 	} {
 		if !strings.Contains(out, want) {

@@ -353,7 +353,11 @@ func (l *svgLayout) arrow(b *strings.Builder, d *diagram, s *segment, opts SVGOp
 	if s.retransmit {
 		classes += " " + p + "-rexmit"
 	}
-	desc := fmt.Sprintf("%s → %s: %s — %s", s.from, s.to, s.label, s.fateWord())
+	tw, fate := textWordsFor(opts.Lang), s.fateWord()
+	if w, ok := htmlWordsFor(opts.Lang).fates[fate]; ok {
+		fate = w
+	}
+	desc := fmt.Sprintf("%s → %s: %s — %s", tw.column(s.from), tw.column(s.to), s.label, fate)
 	fmt.Fprintf(b, `<g class="%s" data-id="%d" data-from="%s" data-kind="%s"`, classes, s.id, esc(s.from), segmentKind(&s.seg))
 	if opts.Interactive {
 		fmt.Fprintf(b, ` tabindex="0" role="button" aria-label="%s"`, esc(desc))
