@@ -18,7 +18,7 @@ func TestREADMESnippetsAreExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	var examples strings.Builder
-	for _, f := range []string{"example_test.go", "../sim/example_test.go"} {
+	for _, f := range []string{"example_test.go", "../sim/example_test.go", "../adapter/wgnet/example_test.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
