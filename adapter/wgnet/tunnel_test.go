@@ -435,3 +435,103 @@ func TestCloseLeavesNoGoroutine(t *testing.T) {
 		t.Errorf("%d goroutines after closing, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// UDP datagrams longer than the tunnel's MTU go through fragmented and
+// come back whole from an echo server on the far end, IPv4 and IPv6.
+func TestUDPFragmentedEcho(t *testing.T) {
+	for _, p := range pairs {
+		t.Run(pairName(p), func(t *testing.T) {
+			ends := tunnel(t, p[0], p[1], nil)
+			for _, to := range []netip.Addr{tunV4[1], tunV6[1]} {
+				pc, err := ends[1].listenUDP(netip.AddrPortFrom(to, 7))
+				if err != nil {
+					t.Fatal(err)
+				}
+				go func() {
+					buf := make([]byte, 65536)
+					for {
+						n, from, err := pc.ReadFrom(buf)
+						if err != nil {
+							return
+						}
+						pc.WriteTo(buf[:n], from)
+					}
+				}()
+				c, err := ends[0].dial(ctxFor(t, 5*time.Second), "udp", netip.AddrPortFrom(to, 7).String())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, size := range []int{100, 3000, 9000} {
+					msg := make([]byte, size)
+					rand.Read(msg)
+					got := make([]byte, 65536)
+					var n int
+					// Datagrams may be lost while the handshake is under
+					// way: ask again until one comes back.
+					for try := 0; ; try++ {
+						if _, err := c.Write(msg); err != nil {
+							t.Fatal(err)
+						}
+						c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+						if n, err = c.Read(got); err == nil || try == 5 {
+							break
+						}
+					}
+					if err != nil || !bytes.Equal(got[:n], msg) {
+						t.Errorf("%v: echo of %d bytes: %d bytes back, %v", to, size, n, err)
+					}
+				}
+				c.Close()
+				pc.Close()
+			}
+		})
+	}
+}
+
+// Many connections at once, each an echo of its own bytes.
+func TestManyConnections(t *testing.T) {
+	const conns = 100
+	for _, p := range pairs {
+		t.Run(pairName(p), func(t *testing.T) {
+			ends := tunnel(t, p[0], p[1], nil)
+			ln, err := ends[1].listenTCP(netip.AddrPortFrom(tunV4[1], 7))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() { io.Copy(c, c); c.Close() }()
+				}
+			}()
+			ctx := ctxFor(t, 10*time.Second)
+			var wg sync.WaitGroup
+			for i := range conns {
+				wg.Go(func() {
+					c, err := ends[0].dial(ctx, "tcp", netip.AddrPortFrom(tunV4[1], 7).String())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer c.Close()
+					stop := context.AfterFunc(ctx, func() { c.Close() })
+					defer stop()
+					msg := bytes.Repeat([]byte{byte(i)}, 10000)
+					go func() {
+						c.Write(msg)
+						c.(interface{ CloseWrite() error }).CloseWrite()
+					}()
+					got, err := io.ReadAll(c)
+					if err != nil || !bytes.Equal(got, msg) {
+						t.Errorf("connection %d: %d bytes back of %d, %v", i, len(got), len(msg), err)
+					}
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
