@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -152,39 +153,56 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 }
 
 // An HTTP request from end 0 is answered by a server on end 1, over
-// IPv4 and IPv6 inside the tunnel.
+// IPv4 and IPv6 inside the tunnel, in clear and over TLS.
 func TestHTTP(t *testing.T) {
 	for _, p := range pairs {
-		t.Run(pairName(p), func(t *testing.T) {
-			ends := tunnel(t, p[0], p[1], nil)
-			ln, err := ends[1].listenTCP(netip.AddrPortFrom(netip.Addr{}, 80))
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				fmt.Fprintf(w, "hello %s from %s", r.RemoteAddr, p[1])
-			})}
-			go srv.Serve(ln)
-			t.Cleanup(func() { srv.Close() })
-			client := &http.Client{Transport: &http.Transport{DialContext: ends[0].dial}, Timeout: 5 * time.Second}
-			defer client.CloseIdleConnections()
-			for i, to := range []netip.Addr{tunV4[1], tunV6[1]} {
-				url := "http://" + netip.AddrPortFrom(to, 80).String() + "/"
-				resp, err := client.Get(url)
-				if err != nil {
-					t.Fatalf("GET %s: %v", url, err)
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
+		for _, scheme := range []string{"http", "https"} {
+			t.Run(pairName(p)+"/"+scheme, func(t *testing.T) {
+				ends := tunnel(t, p[0], p[1], nil)
+				ln, err := ends[1].listenTCP(netip.AddrPortFrom(netip.Addr{}, 443))
 				if err != nil {
 					t.Fatal(err)
 				}
-				from := []netip.Addr{tunV4[0], tunV6[0]}[i]
-				if want := "hello " + from.String(); !strings.HasPrefix(strings.ReplaceAll(string(body), "[", ""), want) {
-					t.Errorf("GET %s: %q, want it to start %q", url, body, want)
+				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					fmt.Fprintf(w, "hello %s from %s", r.RemoteAddr, p[1])
+				}))
+				srv.Listener.Close()
+				srv.Listener = ln
+				if scheme == "https" {
+					srv.StartTLS()
+				} else {
+					srv.Start()
 				}
-			}
-		})
+				defer srv.Close()
+				client := srv.Client()
+				client.Timeout = 5 * time.Second
+				tr := client.Transport.(*http.Transport)
+				tr.DialContext = ends[0].dial
+				if tr.TLSClientConfig != nil {
+					tr.TLSClientConfig.ServerName = "example.com" // in httptest's certificate
+				}
+				defer client.CloseIdleConnections()
+				for i, to := range []netip.Addr{tunV4[1], tunV6[1]} {
+					url := scheme + "://" + netip.AddrPortFrom(to, 443).String() + "/"
+					resp, err := client.Get(url)
+					if err != nil {
+						t.Fatalf("GET %s: %v", url, err)
+					}
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if (resp.TLS != nil) != (scheme == "https") {
+						t.Errorf("GET %s: TLS state %v", url, resp.TLS)
+					}
+					from := []netip.Addr{tunV4[0], tunV6[0]}[i]
+					if want := "hello " + from.String(); !strings.HasPrefix(strings.ReplaceAll(string(body), "[", ""), want) {
+						t.Errorf("GET %s: %q, want it to start %q", url, body, want)
+					}
+				}
+			})
+		}
 	}
 }
 
