@@ -48,7 +48,7 @@ type end struct {
 }
 
 // newNet makes the netstack of kind for end i of a tunnel.
-func newNet(t *testing.T, kind string, i int, dns []netip.Addr) (tun.Device, *end) {
+func newNet(t testing.TB, kind string, i int, dns []netip.Addr) (tun.Device, *end) {
 	t.Helper()
 	addrs := []netip.Addr{tunV4[i], tunV6[i]}
 	e := &end{kind: kind}
@@ -82,7 +82,7 @@ func newNet(t *testing.T, kind string, i int, dns []netip.Addr) (tun.Device, *en
 // key is a WireGuard key pair, hex as wireguard-go's UAPI takes it.
 type key struct{ private, public string }
 
-func newKey(t *testing.T) key {
+func newKey(t testing.TB) key {
 	k, err := ecdh.X25519().GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func newKey(t *testing.T) key {
 }
 
 // listenPort returns the UDP port a device listens on.
-func listenPort(t *testing.T, d *device.Device) string {
+func listenPort(t testing.TB, d *device.Device) string {
 	t.Helper()
 	cfg, err := d.IpcGet()
 	if err != nil {
@@ -109,7 +109,7 @@ func listenPort(t *testing.T, d *device.Device) string {
 // tunnel joins two wireguard-go devices by UDP on 127.0.0.1, end 0 of
 // kind a and end 1 of kind b; dns are end 0's DNS servers. The devices
 // are closed at the end of the test.
-func tunnel(t *testing.T, a, b string, dns []netip.Addr) [2]*end {
+func tunnel(t testing.TB, a, b string, dns []netip.Addr) [2]*end {
 	t.Helper()
 	var ends [2]*end
 	keys := [2]key{newKey(t), newKey(t)}
@@ -146,7 +146,7 @@ var pairs = [][2]string{{"seqack", "gvisor"}, {"gvisor", "seqack"}, {"seqack", "
 
 func pairName(p [2]string) string { return p[0] + "-" + p[1] }
 
-func ctxFor(t *testing.T, d time.Duration) context.Context {
+func ctxFor(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
