@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -99,6 +100,54 @@ func BenchmarkTunnelConnect(b *testing.B) {
 				c.Close()
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+		})
+	}
+}
+
+// The heap an idle connection through the tunnel holds, per end (both
+// ends are in the process): 500 connections opened and left idle.
+func BenchmarkTunnelIdleMemory(b *testing.B) {
+	const conns = 500
+	for _, kind := range benchKinds {
+		b.Run(kind, func(b *testing.B) {
+			for range b.N {
+				ends := tunnel(b, kind, kind, nil)
+				to := netip.AddrPortFrom(tunV4[1], 7)
+				ln, err := ends[1].listenTCP(to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx := ctxFor(b, time.Minute)
+				var held []net.Conn
+				heap := func() uint64 {
+					var m runtime.MemStats
+					runtime.GC()
+					runtime.GC()
+					runtime.ReadMemStats(&m)
+					return m.HeapAlloc
+				}
+				before := heap()
+				for range conns {
+					c, err := ends[0].dial(ctx, "tcp", to.String())
+					if err != nil {
+						b.Fatal(err)
+					}
+					a, err := ln.Accept()
+					if err != nil {
+						b.Fatal(err)
+					}
+					held = append(held, c, a)
+				}
+				time.Sleep(50 * time.Millisecond) // the last ACKs
+				after := heap()
+				b.ReportMetric(float64(int64(after)-int64(before))/(2*conns), "B/conn-end")
+				for _, c := range held {
+					c.Close()
+				}
+				ln.Close()
+				ends[0].dev.Close()
+				ends[1].dev.Close()
+			}
 		})
 	}
 }
