@@ -14,11 +14,11 @@ import (
 // of its encryption goroutines carries a full batch.
 const BatchSize = 128
 
-// queueLen bounds the packets the stack has sent that the device's Read
+// QueueLen bounds the packets the stack has sent that the device's Read
 // has not taken yet; past it the stack's writes are dropped, as a full
 // interface queue drops (TCP retransmits). 4096 packets of an MTU of 1420
 // are under 6 MiB.
-const queueLen = 4096
+const QueueLen = 4096
 
 // Counters are a device's own counts of what it dropped.
 type Counters struct {
@@ -79,9 +79,8 @@ func (e *endpoint) WritePackets(packets [][]byte) (int, error) {
 		n++
 	}
 	tooBig := n < len(packets)
-	room := queueLen - len(e.queue)
-	full := n > room
-	n = min(n, room)
+	fit := n
+	n = min(n, QueueLen-len(e.queue))
 	wasEmpty := len(e.queue) == 0
 	e.queue = append(e.queue, packets[:n]...)
 	e.mu.Unlock()
@@ -92,8 +91,8 @@ func (e *endpoint) WritePackets(packets [][]byte) (int, error) {
 		}
 	}
 	switch {
-	case full:
-		e.counters.QueueFull.Add(1)
+	case n < fit:
+		e.counters.QueueFull.Add(uint64(fit - n))
 		return n, link.ErrQueueFull
 	case tooBig:
 		return n, link.ErrTooBig

@@ -175,3 +175,33 @@ func TestDeviceClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// Past QueueLen packets unread, what the stack sends is dropped and
+// counted packet by packet, and the stack's send errors count it too:
+// here a datagram's fragments, of which only the first finds room.
+func TestDeviceQueueBound(t *testing.T) {
+	a, na := newDevice(t, "10.99.0.1")
+	tx, err := na.DialUDPAddrPort(netip.AddrPort{}, netip.MustParseAddrPort("10.99.0.2:9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range wgnet.QueueLen - 1 {
+		tx.Write([]byte("x"))
+	}
+	tx.Write(make([]byte, 9000))
+	frags := a.Stack().Stats().Frag.FragmentsCreated.Load()
+	if frags < 2 {
+		t.Fatalf("%d fragments made of a 9000-byte datagram", frags)
+	}
+	if got := a.Counters().QueueFull.Load(); got != frags-1 {
+		t.Errorf("QueueFull = %d, want %d (the fragments past the first)", got, frags-1)
+	}
+	read := 0
+	for read < wgnet.QueueLen {
+		_, _, n := readBatch(t, a)
+		read += n
+	}
+	if read != wgnet.QueueLen {
+		t.Errorf("read %d packets, want %d", read, wgnet.QueueLen)
+	}
+}
