@@ -205,3 +205,15 @@ func TestDeviceQueueBound(t *testing.T) {
 		t.Errorf("read %d packets, want %d", read, wgnet.QueueLen)
 	}
 }
+
+// A name looked up with no DNS servers fails with ErrNoDNSServers,
+// whatever the host's /etc/hosts holds; an address is its own answer.
+func TestLookupWithoutServers(t *testing.T) {
+	_, n := newDevice(t, "10.99.0.1")
+	if _, err := n.LookupHost("localhost"); !errors.Is(err, stack.ErrNoDNSServers) {
+		t.Errorf("LookupHost(localhost) with no DNS servers: %v, want ErrNoDNSServers", err)
+	}
+	if addrs, err := n.LookupHost("10.99.0.7"); err != nil || len(addrs) != 1 || addrs[0] != "10.99.0.7" {
+		t.Errorf("LookupHost(10.99.0.7) = %v, %v", addrs, err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 type Net struct {
 	s            *stack.Stack
 	hasV4, hasV6 bool
+	hasDNS       bool // DNS servers were given
 }
 
 // PingAddr is the address of a ping socket, as netstack.PingAddr.
@@ -143,7 +144,8 @@ func (n *Net) LookupHost(host string) ([]string, error) {
 // LookupContextHost looks host up with the tunnel's DNS servers, asking
 // only for the families the stack has an address of, IPv6 addresses
 // first, as netstack.Net.LookupContextHost. An IP address is returned as
-// it is.
+// it is. Without DNS servers a name fails with a *net.DNSError that
+// errors.Is finds to be stack.ErrNoDNSServers.
 func (n *Net) LookupContextHost(ctx context.Context, host string) ([]string, error) {
 	if a, err := netip.ParseAddr(host); err == nil {
 		return []string{a.String()}, nil
@@ -152,6 +154,8 @@ func (n *Net) LookupContextHost(ctx context.Context, host string) ([]string, err
 	switch {
 	case !n.hasV4 && !n.hasV6:
 		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	case !n.hasDNS:
+		return nil, &net.DNSError{Err: stack.ErrNoDNSServers.Error(), Name: host, UnwrapErr: stack.ErrNoDNSServers}
 	case !n.hasV6:
 		family = "ip4"
 	case !n.hasV4:

@@ -18,6 +18,15 @@
 // netstack's are gVisor's gonet types; both are net.Conn, net.Listener
 // and net.PacketConn.
 //
+// Where it differs from netstack: names are looked up by Go's own
+// resolver over the stack (stack.Stack.Resolver), which, as for every Go
+// program, also reads the host's /etc/hosts and the options and search
+// domains of /etc/resolv.conf (not its servers); a lookup with no DNS
+// servers fails with stack.ErrNoDNSServers where netstack returns no
+// addresses; ListenPing(nil) fails as netstack's does, ListenPingAddr
+// takes an unspecified address for any. The device has no segmentation
+// offload: the stack hands it packets of the MTU.
+//
 // This package is an adapter (see ARCHITECTURE.md): it alone imports
 // wireguard-go, so that a program using package stack compiles no
 // wireguard-go or gVisor.
@@ -60,7 +69,7 @@ func CreateNetTUNOptions(localAddresses, dnsServers []netip.Addr, mtu int, opts 
 	}
 	s := stack.New(opts)
 	ep := newEndpoint(mtu)
-	n := &Net{s: s}
+	n := &Net{s: s, hasDNS: len(dnsServers) > 0}
 	var prefixes []netip.Prefix
 	for _, a := range localAddresses {
 		a = a.Unmap()
