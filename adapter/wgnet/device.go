@@ -20,11 +20,18 @@ const BatchSize = 128
 // are under 6 MiB.
 const QueueLen = 4096
 
+// QueueBytes bounds the bytes of those packets as well: with segments
+// of up to 64 KiB (SegmentOffload), QueueLen alone would allow 256 MiB.
+const QueueBytes = 8 << 20
+
 // Counters are a device's own counts of what it dropped.
 type Counters struct {
 	// Oversize counts packets the stack sent that did not fit the
-	// buffer Read was given, dropped.
+	// buffers Read was given, dropped.
 	Oversize atomic.Uint64
+	// SegmentsCut counts the TCP segments longer than the MTU that Read
+	// cut into MTU-sized packets (link.SegmentOffloader).
+	SegmentsCut atomic.Uint64
 	// QueueFull counts packets the stack sent while Read's queue was
 	// full, dropped.
 	QueueFull atomic.Uint64
@@ -41,6 +48,7 @@ type endpoint struct {
 
 	mu      sync.Mutex
 	queue   [][]byte      // packets the stack sent, waiting for Read
+	queued  int           // their bytes
 	ready   chan struct{} // signalled when queue becomes non-empty
 	closed  bool
 	done    chan struct{} // closed by Close
@@ -75,12 +83,19 @@ func (e *endpoint) WritePackets(packets [][]byte) (int, error) {
 		return 0, link.ErrClosed
 	}
 	n := 0
-	for n < len(packets) && len(packets[n]) <= e.mtu {
+	for n < len(packets) && len(packets[n]) <= max(e.mtu, maxSegment) {
 		n++
 	}
 	tooBig := n < len(packets)
 	fit := n
 	n = min(n, QueueLen-len(e.queue))
+	for i := range n {
+		if e.queued+len(packets[i]) > QueueBytes {
+			n = i
+			break
+		}
+		e.queued += len(packets[i])
+	}
 	wasEmpty := len(e.queue) == 0
 	e.queue = append(e.queue, packets[:n]...)
 	e.mu.Unlock()
@@ -129,7 +144,7 @@ func (e *endpoint) Close() error {
 	for _, p := range e.queue {
 		link.Recycle(p)
 	}
-	e.queue = nil
+	e.queue, e.queued = nil, 0
 	e.mu.Unlock()
 	close(e.done)
 	return nil
@@ -158,6 +173,25 @@ func (e *endpoint) read(bufs [][]byte, sizes []int, offset int) (int, error) {
 	n, taken := 0, 0
 	for taken < len(e.queue) && n < len(bufs) && n < len(sizes) {
 		p := e.queue[taken]
+		e.queued -= len(p) // given back below if p stays
+		if len(p) > e.mtu {
+			// A segment to cut (SegmentOffload): it goes whole or
+			// waits for the next Read if the bufs left are too few.
+			pieces, _, _ := segmentPieces(p, e.mtu)
+			if pieces > 0 && n > 0 && pieces > min(len(bufs), len(sizes))-n {
+				e.queued += len(p)
+				break
+			}
+			taken++
+			if cut := cutSegment(p, e.mtu, bufs[n:], sizes[n:], offset); cut > 0 {
+				e.counters.SegmentsCut.Add(1)
+				n += cut
+			} else {
+				e.counters.Oversize.Add(1)
+			}
+			link.Recycle(p)
+			continue
+		}
 		taken++
 		if len(p) > len(bufs[n])-offset {
 			e.counters.Oversize.Add(1)
@@ -222,7 +256,8 @@ func (e *endpoint) write(bufs [][]byte, offset int) (int, error) {
 }
 
 var (
-	_ link.Endpoint      = (*endpoint)(nil)
-	_ link.BatchAttacher = (*endpoint)(nil)
-	_ tun.Device         = (*Device)(nil)
+	_ link.Endpoint         = (*endpoint)(nil)
+	_ link.BatchAttacher    = (*endpoint)(nil)
+	_ link.SegmentOffloader = (*endpoint)(nil)
+	_ tun.Device            = (*Device)(nil)
 )

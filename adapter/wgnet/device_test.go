@@ -1,7 +1,10 @@
 package wgnet_test
 
 import (
+	"bytes"
+	"crypto/rand"
 	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"testing"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/seqack/seqack/adapter/wgnet"
 	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/wire"
 	"golang.zx2c4.com/wireguard/tun"
 )
 
@@ -215,5 +219,86 @@ func TestLookupWithoutServers(t *testing.T) {
 	}
 	if addrs, err := n.LookupHost("10.99.0.7"); err != nil || len(addrs) != 1 || addrs[0] != "10.99.0.7" {
 		t.Errorf("LookupHost(10.99.0.7) = %v, %v", addrs, err)
+	}
+}
+
+// pump carries packets from one device's Read to another's Write until
+// from is closed, checking that each is at most the MTU and has right
+// IPv4 and TCP checksums.
+func pump(t *testing.T, from, to *wgnet.Device) {
+	bufs := make([][]byte, from.BatchSize())
+	for i := range bufs {
+		bufs[i] = make([]byte, 16+65536)
+	}
+	sizes := make([]int, len(bufs))
+	for {
+		n, err := from.Read(bufs, sizes, 16)
+		if err != nil {
+			return
+		}
+		out := make([][]byte, n)
+		for i := range n {
+			p := bufs[i][16 : 16+sizes[i]]
+			if len(p) > tunMTU {
+				t.Errorf("a packet of %d bytes, over the MTU of %d", len(p), tunMTU)
+			}
+			var src, dst netip.Addr
+			tcp := p[20:]
+			if p[0]>>4 == 4 {
+				if wire.Checksum(p[:20], 0) != 0 {
+					t.Errorf("IPv4 header checksum wrong: % x", p[:20])
+				}
+				src, dst = netip.AddrFrom4([4]byte(p[12:16])), netip.AddrFrom4([4]byte(p[16:20]))
+			} else {
+				src, dst, tcp = netip.AddrFrom16([16]byte(p[8:24])), netip.AddrFrom16([16]byte(p[24:40])), p[40:]
+			}
+			if !wire.VerifyTCPChecksum(tcp, src, dst) {
+				t.Errorf("TCP checksum wrong in a packet of %d bytes", len(p))
+			}
+			out[i] = bufs[i][:16+sizes[i]]
+		}
+		to.Write(out, 16)
+	}
+}
+
+// The stack hands the device TCP segments of up to 64 KiB
+// (link.SegmentOffloader); Read cuts them into packets of the MTU with
+// right headers and checksums, which the stack at the far end puts
+// back together, over IPv4 and IPv6.
+func TestDeviceCutsSegments(t *testing.T) {
+	for _, addrs := range [][2]string{{"10.99.0.1", "10.99.0.2"}, {"fd99::1", "fd99::2"}} {
+		t.Run(addrs[0], func(t *testing.T) {
+			a, na := newDevice(t, addrs[0])
+			b, nb := newDevice(t, addrs[1])
+			go pump(t, a, b)
+			go pump(t, b, a)
+			to := netip.AddrPortFrom(netip.MustParseAddr(addrs[1]), 80)
+			ln, err := nb.ListenTCPAddrPort(to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := na.DialTCPAddrPort(to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := make([]byte, 1<<20)
+			rand.Read(data)
+			go func() { c.Write(data); c.Close() }()
+			s.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, err := io.ReadAll(s)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("received %d bytes of %d (equal: %v), %v", len(got), len(data), bytes.Equal(got, data), err)
+			}
+			if a.Counters().SegmentsCut.Load() == 0 {
+				t.Error("no segment was cut: the stack sent only MTU-sized packets")
+			}
+			if n := b.Stack().Stats().BadChecksums.Load(); n != 0 {
+				t.Errorf("the receiving stack counted %d bad checksums", n)
+			}
+		})
 	}
 }
