@@ -24,8 +24,11 @@
 // domains of /etc/resolv.conf (not its servers); a lookup with no DNS
 // servers fails with stack.ErrNoDNSServers where netstack returns no
 // addresses; ListenPing(nil) fails as netstack's does, ListenPingAddr
-// takes an unspecified address for any. The device has no segmentation
-// offload: the stack hands it packets of the MTU.
+// takes an unspecified address for any.
+//
+// The stack hands the device TCP segments of up to 64 KiB, which Read
+// cuts into packets of the MTU (link.SegmentOffloader), as a network
+// card's segmentation offload: one trip down the stack for many packets.
 //
 // This package is an adapter (see ARCHITECTURE.md): it alone imports
 // wireguard-go, so that a program using package stack compiles no
