@@ -60,17 +60,26 @@ func TestUDPFragmentsWithKernel(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if _, err := c.Write(msg); err != nil {
-			t.Fatalf("%v: %v", to, err)
-		}
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		// UDP promises nothing: a datagram sent while the kernel's new
+		// address is still settling (IPv6 DAD on a loaded machine) may be
+		// lost, so the echo is asked for up to five times.
+		var n int
 		buf := make([]byte, 10000)
-		n, err := c.Read(buf)
+		for try := 1; try <= 5; try++ {
+			if _, err = c.Write(msg); err != nil {
+				t.Fatalf("%v: %v", to, err)
+			}
+			c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			if n, err = c.Read(buf); err == nil {
+				break
+			}
+			t.Logf("%v: try %d: %v", to, try, err)
+		}
 		if err != nil || !bytes.Equal(buf[:n], msg) {
 			t.Errorf("%v: echo of %d bytes, %v", to, n, err)
 		}
 	}
-	if f := e.stack.Stats().Snapshot().Frag; f.Reassembled != 2 || f.DatagramsFragmented != 2 || f.FragmentsDropped != 0 {
+	if f := e.stack.Stats().Snapshot().Frag; f.Reassembled < 2 || f.DatagramsFragmented < 2 || f.FragmentsDropped != 0 {
 		t.Errorf("seqack's fragment counters: %+v", f)
 	}
 }
