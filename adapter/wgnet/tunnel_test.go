@@ -45,6 +45,9 @@ type end struct {
 	listenUDP func(netip.AddrPort) (net.PacketConn, error)
 	lookup    func(ctx context.Context, host string) ([]string, error)
 	ping      func(raddr netip.Addr) (net.Conn, error)
+	// echoes counts the echo requests a seqack end answered; nil for
+	// gVisor.
+	echoes func() uint64
 }
 
 // newNet makes the netstack of kind for end i of a tunnel.
@@ -63,6 +66,7 @@ func newNet(t testing.TB, kind string, i int, dns []netip.Addr) (tun.Device, *en
 		e.listenUDP = func(a netip.AddrPort) (net.PacketConn, error) { return n.ListenUDPAddrPort(a) }
 		e.lookup = n.LookupContextHost
 		e.ping = func(r netip.Addr) (net.Conn, error) { return n.DialPingAddr(netip.Addr{}, r) }
+		e.echoes = n.Stack().Stats().EchoRequests.Load
 		return d, e
 	case "gvisor":
 		d, n, err := netstack.CreateNetTUN(addrs, dns, tunMTU)
@@ -206,11 +210,19 @@ func TestHTTP(t *testing.T) {
 	}
 }
 
-// streamSize is what each end sends at once in TestStream.
-const streamSize = 4 << 20
+// streamSize is what each end sends at once in TestStream: 64 MiB, as
+// the issue asks (2 to 4 s a tunnel here). Under the race detector
+// one tunnel of 64 MiB takes 13 s and the six over a minute, so there
+// it is 8 MiB.
+func streamSize() int64 {
+	if raceEnabled {
+		return 8 << 20
+	}
+	return 64 << 20
+}
 
-// Each end sends 4 MiB to the other at once; both check the SHA-256 of
-// what arrives.
+// Each end sends streamSize bytes to the other at once; both check the
+// SHA-256 of what arrives.
 func TestStream(t *testing.T) {
 	for _, p := range pairs {
 		for _, fam := range []string{"v4", "v6"} {
@@ -225,7 +237,7 @@ func TestStream(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer ln.Close()
-				ctx := ctxFor(t, 20*time.Second)
+				ctx := ctxFor(t, time.Minute)
 				accepted := make(chan net.Conn, 1)
 				go func() {
 					c, err := ln.Accept()
@@ -249,8 +261,9 @@ func TestStream(t *testing.T) {
 				stop := context.AfterFunc(ctx, func() { c0.Close(); c1.Close() })
 				defer stop()
 				var wg sync.WaitGroup
+				size := streamSize()
 				for _, pair := range [][2]net.Conn{{c0, c1}, {c1, c0}} {
-					data := make([]byte, streamSize)
+					data := make([]byte, size)
 					rand.Read(data)
 					want := sha256.Sum256(data)
 					wg.Add(2)
@@ -268,8 +281,8 @@ func TestStream(t *testing.T) {
 						if err != nil {
 							t.Errorf("read: %v", err)
 						}
-						if got := h.Sum(nil); n != streamSize || !bytes.Equal(got, want[:]) {
-							t.Errorf("received %d bytes, SHA-256 %x; want %d, %x", n, got, streamSize, want)
+						if got := h.Sum(nil); n != size || !bytes.Equal(got, want[:]) {
+							t.Errorf("received %d bytes, SHA-256 %x; want %d, %x", n, got, size, want)
 						}
 					}()
 				}
@@ -374,13 +387,12 @@ func echoRequest(v6 bool, seq uint16) []byte {
 	return []byte{typ, 0, 0, 0, 0, 0, byte(seq >> 8), byte(seq), 'w', 'g', 'n', 'e', 't'}
 }
 
-// End 0 pings end 1 through the tunnel, over IPv4 and IPv6.
+// End 0 pings end 1 through the tunnel, over IPv4 and IPv6: seqack's
+// ping socket answered by gVisor and by seqack, and gVisor's
+// (netstack.Net.DialPingAddr) answered by seqack's stack.
 func TestPing(t *testing.T) {
 	for _, p := range pairs {
 		t.Run(pairName(p), func(t *testing.T) {
-			if p[0] == "gvisor" {
-				t.Skip("the seqack end is the pinger here")
-			}
 			ends := tunnel(t, p[0], p[1], nil)
 			for _, to := range []netip.Addr{tunV4[1], tunV6[1]} {
 				c, err := ends[0].ping(to)
@@ -403,6 +415,11 @@ func TestPing(t *testing.T) {
 				}
 				if n < 8 || buf[0] != reply || !bytes.HasSuffix(buf[:n], []byte("wgnet")) {
 					t.Errorf("ping %v: got % x, want an echo reply ending in %q", to, buf[:n], "wgnet")
+				}
+			}
+			if ends[1].echoes != nil {
+				if got := ends[1].echoes(); got != 2 {
+					t.Errorf("the seqack end answered %d echo requests, want 2", got)
 				}
 			}
 		})

@@ -1,0 +1,5 @@
+//go:build race
+
+package wgnet_test
+
+const raceEnabled = true
