@@ -49,6 +49,9 @@ type Net struct {
 	// port, because workloads dial the listener's Addr: ":80" would
 	// yield the unspecified address.
 	Addr string
+	// ListenPacket opens a UDP socket as net.ListenPacket does, for
+	// Datagrams; nil where the Net has no UDP.
+	ListenPacket func(network, addr string) (net.PacketConn, error)
 }
 
 // Seqack returns a Net of two seqack stacks joined by a pipe with the
@@ -75,6 +78,13 @@ func SeqackWith(mtu int, opts stack.Options) (Net, func()) {
 			return client.DialContext(ctx, network, addr)
 		},
 		Addr: "192.0.2.2:80",
+		ListenPacket: func(network, addr string) (net.PacketConn, error) {
+			c, err := server.ListenPacket(network, addr)
+			if err != nil {
+				return nil, err // not a nil *UDPConn in a non-nil interface
+			}
+			return c, nil
+		},
 	}
 	return n, func() { client.Close(); server.Close() }
 }
@@ -83,7 +93,7 @@ func SeqackWith(mtu int, opts stack.Options) (Net, func()) {
 // the baseline seqack is quoted against.
 func Kernel() Net {
 	d := &net.Dialer{Timeout: Timeout}
-	return Net{Listen: net.Listen, Dial: d.Dial, Addr: "127.0.0.1:0"}
+	return Net{Listen: net.Listen, Dial: d.Dial, Addr: "127.0.0.1:0", ListenPacket: net.ListenPacket}
 }
 
 // Bulk sends over one connection for d, 64 KiB per Write, while the
