@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/internal/workload"
+	"github.com/seqack/seqack/internal/workload/tunnel"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/tcp"
 )
@@ -28,24 +29,37 @@ Workloads:
   handshake  connect, one-byte echo, close; four dialers at once
   idle       Go heap per idle ESTABLISHED connection end (seqack only:
              the kernel's socket memory is not in the Go heap)
+  udp        UDP datagrams of 64 and 1024 bytes per second, at most 64
+             unread (MTU 1500)
+
+Through a WireGuard tunnel (two wireguard-go devices in this process
+joined by UDP on 127.0.0.1, MTU 1420), seqack against wireguard-go's
+gVisor netstack at both ends rather than against the kernel:
+  tunnel        one connection, 64 KiB writes, throughput at the receiver
+  tunnel-conns  connect, one-byte echo, close; four dialers at once
 
 Flags:
   --time D     how long each throughput measurement runs (default 2s)
-  --only LIST  comma-separated workloads to run (default bulk,handshake,idle)
+  --only LIST  comma-separated workloads to run (default bulk,handshake,idle;
+               all: bulk,handshake,idle,udp,tunnel,tunnel-conns)
   --conns N    connections the idle measurement opens (default 1000)
   --rack       run seqack's stacks with RACK-TLP loss detection (RFC 8985),
                which the stack leaves off by default, to measure its cost
 `
 
-// benchWorkloads are the workloads --only accepts, in the order they run.
-var benchWorkloads = []string{"bulk", "handshake", "idle"}
+// benchWorkloads are the workloads --only accepts, in the order they
+// run: those quoted against the kernel, then those against gVisor.
+var benchWorkloads = []string{"bulk", "handshake", "idle", "udp", "tunnel", "tunnel-conns"}
+
+// benchDefault are the workloads run without --only.
+var benchDefault = []string{"bulk", "handshake", "idle"}
 
 func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("seqack bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
 		d     = fs.Duration("time", 2*time.Second, "")
-		only  = fs.String("only", strings.Join(benchWorkloads, ","), "")
+		only  = fs.String("only", strings.Join(benchDefault, ","), "")
 		conns = fs.Int("conns", 1000, "")
 		rack  = fs.Bool("rack", false, "")
 	)
@@ -77,7 +91,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// columns are therefore fixed widths, not a tabwriter's.
 	opts := stack.Options{TCP: &tcp.Config{RACKTLP: *rack}}
 	fmt.Fprintf(stdout, benchRow, "workload", "seqack", "kernel", "ratio")
+	againstGVisor := false
 	for _, w := range selected {
+		if strings.HasPrefix(w, "tunnel") && !againstGVisor {
+			// The tunnel rows compare with gVisor: a header says so.
+			fmt.Fprintf(stdout, benchRow, "in a tunnel", "seqack", "gVisor", "ratio")
+			againstGVisor = true
+		}
 		var err error
 		switch w {
 		case "bulk":
@@ -90,6 +110,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			err = benchHandshake(stdout, *d, opts)
 		case "idle":
 			err = benchIdle(stdout, *conns, opts)
+		case "udp":
+			for _, size := range []int{64, 1024} {
+				if err = benchUDP(stdout, size, *d, opts); err != nil {
+					break
+				}
+			}
+		case "tunnel":
+			err = benchTunnel(stdout, "tunnel", workload.Bulk, bitRate, *d)
+		case "tunnel-conns":
+			err = benchTunnel(stdout, "tunnel-conns", workload.Handshake, connRate, *d)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "seqack bench: %v\n", err)
@@ -153,6 +183,47 @@ func benchHandshake(stdout io.Writer, d time.Duration, opts stack.Options) error
 	return nil
 }
 
+// benchUDP quotes datagrams of size bytes through two stacks over a
+// pipe against the kernel's over loopback.
+func benchUDP(stdout io.Writer, size int, d time.Duration, opts stack.Options) error {
+	n, closeNet := workload.SeqackWith(1500, opts)
+	s, err := workload.Datagrams(n, size, d)
+	closeNet()
+	if err != nil {
+		return fmt.Errorf("on seqack: %w", err)
+	}
+	k, err := workload.Datagrams(workload.Kernel(), size, d)
+	if err != nil {
+		return fmt.Errorf("on the kernel: %w", err)
+	}
+	fmt.Fprintf(stdout, benchRow, fmt.Sprintf("udp %d B", size), sig3(s)+" dgram/s", sig3(k)+" dgram/s", ratio(s, k))
+	return nil
+}
+
+// benchTunnel runs measure through a WireGuard tunnel with seqack at
+// both ends, then with gVisor, and prints the row name, both figures
+// formatted by unit, and their ratio. The stacks run with their
+// defaults (--rack does not reach them).
+func benchTunnel(stdout io.Writer, name string, measure func(workload.Net, time.Duration) (float64, error), unit func(float64) string, d time.Duration) error {
+	var figures [2]float64
+	for i, kind := range []string{tunnel.Seqack, tunnel.GVisor} {
+		n, closeNet, err := tunnel.New(kind)
+		if err != nil {
+			return err
+		}
+		figures[i], err = measure(n, d)
+		closeNet()
+		if err != nil {
+			return fmt.Errorf("%s through a tunnel on %s: %w", name, kind, err)
+		}
+	}
+	fmt.Fprintf(stdout, benchRow, name, unit(figures[0]), unit(figures[1]), ratio(figures[0], figures[1]))
+	return nil
+}
+
+// connRate formats connections per second.
+func connRate(perSec float64) string { return sig3(perSec) + " conn/s" }
+
 // benchIdle reports seqack's figure only: measuring the kernel the same
 // way would show Go's few hundred bytes of file descriptor bookkeeping
 // and hide the socket buffers the kernel keeps, a comparison that would
@@ -191,7 +262,7 @@ func sig3(x float64) string {
 	return fmt.Sprintf("%.3g", x)
 }
 
-// ratio formats seqack's figure over the kernel's.
+// ratio formats seqack's figure over the kernel's (or gVisor's).
 func ratio(s, k float64) string {
 	if k == 0 {
 		return "—"

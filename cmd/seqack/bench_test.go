@@ -24,6 +24,37 @@ func TestBench(t *testing.T) {
 			t.Errorf("stdout lacks a row matching %s:\n%s", row, stdout.String())
 		}
 	}
+	// The default run is the three workloads against the kernel alone.
+	for _, w := range []string{"udp", "tunnel"} {
+		if strings.Contains(stdout.String(), w) {
+			t.Errorf("the default run printed %q:\n%s", w, stdout.String())
+		}
+	}
+}
+
+// The tunnel workloads are quoted against gVisor under a header of
+// their own; the udp workload against the kernel, before them whatever
+// order --only names them in.
+func TestBenchTunnelAndUDP(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := run([]string{"bench", "--only", "tunnel,tunnel-conns,udp", "--time", "50ms"}, &stdout, &stderr)
+	if status != exitOK {
+		t.Fatalf("status %d, want %d\nstdout:\n%s\nstderr:\n%s", status, exitOK, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, row := range []string{
+		`(?m)^workload +seqack +kernel +ratio\nudp 64 B +[0-9.]+ dgram/s +[0-9.]+ dgram/s +[0-9.]+×$`,
+		`(?m)^udp 1024 B +[0-9.]+ dgram/s +[0-9.]+ dgram/s +[0-9.]+×\nin a tunnel +seqack +gVisor +ratio$`,
+		`(?m)^tunnel +[0-9.]+ [kMG]bit/s +[0-9.]+ [kMG]bit/s +[0-9.]+×$`,
+		`(?m)^tunnel-conns +[0-9.]+ conn/s +[0-9.]+ conn/s +[0-9.]+×$`,
+	} {
+		if !regexp.MustCompile(row).MatchString(out) {
+			t.Errorf("stdout lacks a row matching %s:\n%s", row, out)
+		}
+	}
+	if strings.Contains(out, "bulk") || strings.Contains(out, "handshake") {
+		t.Errorf("--only tunnel,tunnel-conns,udp printed more:\n%s", out)
+	}
 }
 
 func TestBenchOnly(t *testing.T) {
