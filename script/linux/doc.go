@@ -4,6 +4,22 @@
 // engine. Running the same scripts on both is how seqack's scripts are
 // known to state TCP's behaviour rather than seqack's habits.
 //
+// Timing: the tolerance is the engine runner's (the larger of
+// --tolerance_usecs, 4 ms by default, and --tolerance_percent of the
+// scripted gap) with a floor of 20 ms, where the engine's virtual clock
+// needs none: the runner, the kernel and the scheduler of a shared
+// machine add delays in real time. A script that passes on the engine
+// with 4 ms therefore passes here with 20 ms; the reverse is not
+// promised. Unless --strict_segments is given, consecutive segments the
+// kernel sent are merged to match a larger scripted one (PSH ORed in, a
+// FIN ending it) when they follow within a quiet interval of 5 ms.
+// Every socket uses cubic unless the script's shell lines name another
+// congestion control (a new namespace inherits the first one's default,
+// bbr on recent kernels); listeners pass it to accepted sockets. The
+// TUN device takes packets of up to 65535 bytes, so a script may
+// inject packets larger than its --mtu; the route to the script's side
+// carries the MTU, from which the kernel takes its MSS.
+//
 // Each run makes a network namespace of its own (root needed), with a
 // TUN device (link/tun) whose kernel side is 192.168.0.1/24 and the
 // script's side 192.0.2.1; socket calls are system calls made inside the
@@ -24,4 +40,8 @@ const (
 	ReasonNeedsRoot = "needs root to create a network namespace"
 	// ReasonNotLinux: the target needs Linux network namespaces.
 	ReasonNotLinux = "the linux target needs Linux network namespaces"
+	// ReasonIPv6: the target builds and reads IPv4 packets only; a
+	// script with --ip_version=ipv6 (or ipv4-mapped-ipv6) is not run
+	// rather than run over IPv4.
+	ReasonIPv6 = "the linux target runs IPv4 only (--ip_version)"
 )

@@ -47,6 +47,20 @@ const (
 	// runner, the kernel and the scheduler of a shared machine add
 	// delays that virtual time does not have.
 	linuxMinTolerance = 20 * time.Millisecond
+	// linuxCongestion is the congestion control every socket gets
+	// unless the script's shell lines name another: the one packetdrill
+	// scripts are written for. A new namespace inherits the first one's
+	// default, which on this kernel is bbr.
+	linuxCongestion = "cubic"
+	// linuxQuiet is how long coalesce waits for the next packet of a
+	// burst before it decides a segment is complete: the device's reader
+	// hands packets over one by one, so a burst the kernel sent at once
+	// is otherwise split wherever the reader happens to be.
+	linuxQuiet = 5 * time.Millisecond
+	// linuxDeviceMTU is the TUN device's MTU: the largest IPv4 packet,
+	// so that an injected packet larger than the script's MTU still
+	// reaches the kernel (a receiver does not check a sender's MTU).
+	linuxDeviceMTU = 65535
 	// linuxMaxWait bounds how long "*" waits for a packet.
 	linuxMaxWait = 10 * time.Second
 	// linuxCleanupWait bounds how long the runner waits, at the end, for
@@ -70,6 +84,12 @@ func Run(s *script.Script) script.Result {
 	if os.Geteuid() != 0 {
 		r.Status, r.Unsupported = script.Skipped, []string{ReasonNeedsRoot}
 		return r
+	}
+	for _, o := range s.Options {
+		if o.Name == "ip_version" && o.Value != "ipv4" {
+			r.Status, r.Unsupported = script.Skipped, []string{ReasonIPv6}
+			return r
+		}
 	}
 	set, err := s.Settings()
 	if err != nil {
@@ -175,7 +195,8 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 		return nil, fmt.Errorf("script: ip netns add %s: %w: %s", ns.Name, err, bytes.TrimSpace(out))
 	}
 	lx := &linuxExec{
-		s: s, set: set, ns: ns, in: make(chan received, 4096),
+		cc: linuxCongestion,
+		s:  s, set: set, ns: ns, in: make(chan received, 4096),
 		fds: make(map[int]*linuxSocket), testFd: -1,
 	}
 	defer func() {
@@ -184,7 +205,10 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 		}
 	}()
 	err = ns.Do(func() (err error) {
-		lx.dev, err = tun.OpenConfig(linuxDevice, tun.Config{MTU: set.MTU, Plain: true}) // the kernel's segments one by one, as the script states them
+		// The device takes packets of any size the script injects;
+		// the route to the script's side carries the script's MTU, from
+		// which the kernel derives its MSS and the size of what it sends.
+		lx.dev, err = tun.OpenConfig(linuxDevice, tun.Config{MTU: linuxDeviceMTU, Plain: true}) // the kernel's segments one by one, as the script states them
 		return err
 	})
 	if err != nil {
@@ -194,7 +218,7 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 		{"ip", "link", "set", "lo", "up"},
 		{"ip", "addr", "add", linuxLocal.String() + "/24", "dev", linuxDevice},
 		{"ip", "link", "set", linuxDevice, "up"},
-		{"ip", "route", "add", "192.0.2.0/24", "dev", linuxDevice},
+		{"ip", "route", "add", "192.0.2.0/24", "dev", linuxDevice, "mtu", strconv.Itoa(set.MTU)},
 	} {
 		if _, err := ns.Output(cmd[0], cmd[1:]...); err != nil {
 			return nil, fmt.Errorf("script: %w", err)
@@ -528,12 +552,16 @@ func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool
 // --strict_segments is given, and returns when the last of them came.
 func (lx *linuxExec) coalesce(got *tcp.Segment, at time.Duration, want int) time.Duration {
 	for len(got.Payload) < want {
-		r, next, ok := lx.next(time.Since(lx.t0)) // only what has come already
+		r, next, ok := lx.next(time.Since(lx.t0) + linuxQuiet) // what has come, or comes within the quiet interval
 		if !ok {
 			return at
 		}
-		if len(next.Payload) == 0 || next.Seq != got.Seq.Add(uint32(len(got.Payload))) ||
-			next.Ack != got.Ack || next.Flags&^wire.FlagPSH != got.Flags&^wire.FlagPSH ||
+		// PSH is ORed into the merged segment; a FIN may end it (data
+		// then data+FIN is one scripted data+FIN), but nothing follows
+		// a FIN.
+		extra := next.Flags &^ got.Flags
+		if len(next.Payload) == 0 || got.Flags.Has(wire.FlagFIN) || next.Seq != got.Seq.Add(uint32(len(got.Payload))) ||
+			next.Ack != got.Ack || extra&^(wire.FlagPSH|wire.FlagFIN) != 0 || got.Flags&^next.Flags&^wire.FlagPSH != 0 ||
 			len(got.Payload)+len(next.Payload) > want {
 			lx.held = &r
 			return at
