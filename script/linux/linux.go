@@ -172,7 +172,11 @@ type linuxExec struct {
 	// kernel's ISN) is learned from the kernel's SYN or SYN+ACK.
 	nums script.Numbers
 
-	held    *received // a packet read ahead while coalescing
+	held *received // a packet read ahead while coalescing
+	// lag is the most the runner has been late injecting a packet: the
+	// kernel's answers, and its timers, move by as much, so the late
+	// side of every later deadline does too (never the early side).
+	lag     time.Duration
 	pending *linuxCall
 	calls   sync.WaitGroup
 	err     error
@@ -381,6 +385,7 @@ func (lx *linuxExec) event(ev *script.Event) {
 	case ev.Packet != nil && ev.Packet.Inbound:
 		lx.sleepUntil(start)
 		lx.inject(ev)
+		lx.lag = max(lx.lag, time.Since(lx.t0)-start)
 		lx.lastInbound, lx.lastInAt = true, start
 	case ev.Packet != nil:
 		lx.expect(ev, start, end, false)
@@ -512,7 +517,7 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 
 // expect matches the next segment the kernel sent against a ">" line.
 func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool) {
-	limit := end + 2*time.Second
+	limit := end + lx.lag + 2*time.Second
 	if any {
 		limit = time.Since(lx.t0) + linuxMaxWait
 	}
@@ -533,7 +538,7 @@ func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
 				script.ErrMismatch, secs(start), secs(r.at), secs(tol), format())
 			return
-		case r.at > end+tol:
+		case r.at > end+tol+lx.lag:
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
 				script.ErrMismatch, secs(end), secs(r.at), secs(tol), format())
 			return
@@ -612,7 +617,7 @@ func (lx *linuxExec) pollPending() {
 	case res := <-p.done:
 		lx.finish(p, res)
 	default:
-		if time.Since(lx.t0) > p.end+p.tol {
+		if time.Since(lx.t0) > p.end+p.tol+lx.lag {
 			lx.failf(p.line, "%w in %s: expected it to return at %s sec, still blocked at %s sec",
 				script.ErrMismatch, p.call.Name, secs(p.end), secs(time.Since(lx.t0)))
 		}
@@ -625,7 +630,7 @@ func (lx *linuxExec) waitPending() {
 	if p == nil || lx.err != nil {
 		return
 	}
-	timer := time.NewTimer(max(p.end+p.tol-time.Since(lx.t0), 0))
+	timer := time.NewTimer(max(p.end+p.tol+lx.lag-time.Since(lx.t0), 0))
 	defer timer.Stop()
 	select {
 	case res := <-p.done:
