@@ -22,7 +22,9 @@
 //
 // Each run makes a network namespace of its own (root needed), with a
 // TUN device (link/tun) whose kernel side is 192.168.0.1/24 and the
-// script's side 192.0.2.1; socket calls are system calls made inside the
+// script's side 192.0.2.1 (with --ip_version=ipv6, fd3d:fa7b:d17d::1/48
+// and 2001:db8::1, the route's MTU 20 bytes larger so that the MSS is
+// the same: packetdrill's defaults); socket calls are system calls made inside the
 // namespace, "<" packets are written to the device and ">" packets read
 // from it, all in real time. The script's relative numbers are
 // translated by script.Numbers, the same as on the engine.
@@ -40,8 +42,7 @@ const (
 	ReasonNeedsRoot = "needs root to create a network namespace"
 	// ReasonNotLinux: the target needs Linux network namespaces.
 	ReasonNotLinux = "the linux target needs Linux network namespaces"
-	// ReasonIPv6: the target builds and reads IPv4 packets only; a
-	// script with --ip_version=ipv6 (or ipv4-mapped-ipv6) is not run
-	// rather than run over IPv4.
-	ReasonIPv6 = "the linux target runs IPv4 only (--ip_version)"
+	// ReasonIPVersion: the target runs --ip_version=ipv4 and ipv6, not
+	// ipv4-mapped-ipv6.
+	ReasonIPVersion = "the linux target runs --ip_version ipv4 and ipv6 only"
 )

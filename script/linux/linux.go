@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,15 +25,6 @@ import (
 	"github.com/seqack/seqack/script"
 	"github.com/seqack/seqack/tcp"
 	"github.com/seqack/seqack/wire"
-)
-
-// The linux target's addresses and ports: packetdrill's defaults. The
-// kernel's socket has linuxLocal (and linuxLocalPort once bound); the
-// script's side is linuxRemote:linuxRemotePort, routed through the TUN
-// device.
-var (
-	linuxLocal  = netip.AddrFrom4([4]byte{192, 168, 0, 1})
-	linuxRemote = netip.AddrFrom4([4]byte{192, 0, 2, 1})
 )
 
 const (
@@ -85,18 +75,23 @@ func Run(s *script.Script) script.Result {
 		r.Status, r.Unsupported = script.Skipped, []string{ReasonNeedsRoot}
 		return r
 	}
+	var version string
 	for _, o := range s.Options {
-		if o.Name == "ip_version" && o.Value != "ipv4" {
-			r.Status, r.Unsupported = script.Skipped, []string{ReasonIPv6}
-			return r
+		if o.Name == "ip_version" {
+			version = o.Value
 		}
+	}
+	addrs, ok := addrsFor(version)
+	if !ok {
+		r.Status, r.Unsupported = script.Skipped, []string{ReasonIPVersion}
+		return r
 	}
 	set, err := s.Settings()
 	if err != nil {
 		r.Status, r.Err = script.Failed, err
 		return r
 	}
-	lx, err := newLinuxExec(s, set)
+	lx, err := newLinuxExec(s, set, addrs)
 	if err != nil {
 		r.Status, r.Err = script.Failed, err
 		return r
@@ -153,10 +148,12 @@ type callResult struct {
 type linuxExec struct {
 	s   *script.Script
 	set script.Settings
-	ns  *netns.NS
-	dev *tun.Endpoint
-	in  chan received
-	t0  time.Time
+	// addrs is the run's addressing (IPv4 or IPv6).
+	addrs linuxAddrs
+	ns    *netns.NS
+	dev   *tun.Endpoint
+	in    chan received
+	t0    time.Time
 
 	fds map[int]*linuxSocket // by the number the script uses
 	// cc is the congestion control a shell line chose, set on every
@@ -189,7 +186,7 @@ type linuxExec struct {
 
 // newLinuxExec makes the namespace and the TUN device and configures the
 // kernel's side; on failure nothing is left behind.
-func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err error) {
+func newLinuxExec(s *script.Script, set script.Settings, addrs linuxAddrs) (_ *linuxExec, err error) {
 	var b [4]byte
 	rand.Read(b[:])
 	// The "seqack-" prefix and the pid second to last let netns.New
@@ -200,7 +197,7 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 	}
 	lx := &linuxExec{
 		cc: linuxCongestion,
-		s:  s, set: set, ns: ns, in: make(chan received, 4096),
+		s:  s, set: set, addrs: addrs, ns: ns, in: make(chan received, 4096),
 		fds: make(map[int]*linuxSocket), testFd: -1,
 	}
 	defer func() {
@@ -218,12 +215,9 @@ func newLinuxExec(s *script.Script, set script.Settings) (_ *linuxExec, err erro
 	if err != nil {
 		return nil, fmt.Errorf("script: %w", err)
 	}
-	for _, cmd := range [][]string{
+	for _, cmd := range append([][]string{
 		{"ip", "link", "set", "lo", "up"},
-		{"ip", "addr", "add", linuxLocal.String() + "/24", "dev", linuxDevice},
-		{"ip", "link", "set", linuxDevice, "up"},
-		{"ip", "route", "add", "192.0.2.0/24", "dev", linuxDevice, "mtu", strconv.Itoa(set.MTU)},
-	} {
+	}, addrs.setup(linuxDevice, set.MTU)...) {
 		if _, err := ns.Output(cmd[0], cmd[1:]...); err != nil {
 			return nil, fmt.Errorf("script: %w", err)
 		}
@@ -472,8 +466,8 @@ func (lx *linuxExec) inject(ev *script.Event) {
 		port = linuxLocalPort
 	}
 	h := seg.Header(linuxRemotePort, port)
-	buf := link.Buffer(wire.IPv4MinHeaderLen + h.Len() + len(seg.Payload))
-	n, err := wire.BuildTCPPacket(buf, linuxRemote, linuxLocal, 0, &h, seg.Payload)
+	buf := link.Buffer(wire.IPv4MinHeaderLen + lx.addrs.headerExtra + h.Len() + len(seg.Payload))
+	n, err := wire.BuildTCPPacket(buf, lx.addrs.remote, lx.addrs.local, 0, &h, seg.Payload)
 	if err != nil {
 		lx.failf(ev.Line, "building packet %s: %w", ev.Packet.Text, err)
 		return
@@ -502,7 +496,7 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 			}
 		}
 		ip, h, payload, err := wire.ParseTCPPacket(r.pkt)
-		if err != nil || ip.Version != 4 || ip.Src != linuxLocal || ip.Dst != linuxRemote {
+		if err != nil || ip.Src != lx.addrs.local || ip.Dst != lx.addrs.remote {
 			continue
 		}
 		seg := tcp.SegmentFromHeader(&h, payload)
@@ -696,9 +690,9 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 		if nonblock {
 			typ |= unix.SOCK_NONBLOCK
 		}
-		cc := lx.cc
+		cc, family := lx.cc, lx.addrs.family()
 		return func() callResult {
-			fd, err := unix.Socket(unix.AF_INET, typ, 0)
+			fd, err := unix.Socket(family, typ, 0)
 			if err == nil && cc != "" {
 				if err := unix.SetsockoptString(fd, unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc); err != nil {
 					unix.Close(fd)
@@ -728,7 +722,7 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 	case "bind":
 		lx.localPort = linuxLocalPort
 		return func() callResult {
-			return result(0, unix.Bind(fd, &unix.SockaddrInet4{Port: linuxLocalPort, Addr: linuxLocal.As4()}))
+			return result(0, unix.Bind(fd, lx.addrs.sockaddr(lx.addrs.local, linuxLocalPort)))
 		}, nil
 	case "listen":
 		backlog, err := strconv.Atoi(arg(1))
@@ -755,7 +749,7 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 	case "connect":
 		lx.testFd = fd
 		return func() callResult {
-			return result(0, unix.Connect(fd, &unix.SockaddrInet4{Port: linuxRemotePort, Addr: linuxRemote.As4()}))
+			return result(0, unix.Connect(fd, lx.addrs.sockaddr(lx.addrs.remote, linuxRemotePort)))
 		}, nil
 	case "write", "send", "sendto", "read", "recv", "recvfrom":
 		k, err := strconv.Atoi(arg(2))

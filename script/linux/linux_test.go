@@ -11,13 +11,13 @@ import (
 
 	"github.com/seqack/seqack/internal/netns"
 	"github.com/seqack/seqack/script"
+	"golang.org/x/sys/unix"
 )
 
 // linuxScripts are the connection-management scripts meant to hold on
-// Linux too; linuxPass are those that do (Linux 6.18). The others would
-// be run and logged, not asserted, where Linux legitimately differs;
-// none does now (linger-abort did until seqack's abort carried an ACK,
-// as Linux's does).
+// Linux too; linuxPass are those that do (Linux 6.18). The others are
+// run and logged, not asserted, where Linux legitimately differs: the
+// reason is given next to each.
 var (
 	linuxScripts = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -29,6 +29,20 @@ var (
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
 		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
+		"ipv6-active-open", "ipv6-passive-open", "ipv6-close", "ipv6-connect-refused", "ipv6-rst-established",
+		"mss-absent", "mss-small", "window-scale-absent", "timestamps-echo", "sack-blocks-order",
+		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
+		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
+		"fin-with-data", "ack-unsent-data",
+		// Known differences (RFC 9293 allows both):
+		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
+		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
+		// seqack ("reset" responses, §3.10.7.4).
+		// syn-sent-bad-ack, rst-syn-sent-bad-ack: after an unacceptable
+		// ACK in SYN_SENT Linux retransmits its SYN within ~10 ms
+		// (tcp_rcv_synsent_state_process arms TCP_TIMEOUT_MIN), a habit
+		// no RFC asks for; seqack waits for its RTO.
+		"rst-close-wait", "syn-sent-bad-ack", "rst-syn-sent-bad-ack",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -40,6 +54,11 @@ var (
 		"tcpinfo-handshake", "tcpinfo-data", "tcpinfo-rto",
 		"shutdown-read", "ioctl-queues", "msg-dontwait", "maxseg", "sockopt-get", "bare-ack",
 		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
+		"ipv6-active-open", "ipv6-passive-open", "ipv6-close", "ipv6-connect-refused", "ipv6-rst-established",
+		"mss-absent", "mss-small", "window-scale-absent", "timestamps-echo", "sack-blocks-order",
+		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
+		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
+		"fin-with-data", "ack-unsent-data",
 	}
 )
 
@@ -145,5 +164,26 @@ func TestLinuxDefaultsFile(t *testing.T) {
 	r := script.RunFile(path, Run)
 	if r.Status != script.Failed || !strings.Contains(r.Err.Error(), "prologue.pkt:8: shell command") {
 		t.Fatalf("got %v %v, want a failure at line 8", r.Status, r.Err)
+	}
+}
+
+// TestAddrsFor checks the addressing each --ip_version gets: the MSS
+// stays MTU - 40 on both versions because the IPv6 route's MTU is 20
+// bytes larger, and ipv4-mapped-ipv6 is not run.
+func TestAddrsFor(t *testing.T) {
+	v4, ok4 := addrsFor("")
+	v6, ok6 := addrsFor("ipv6")
+	_, okMapped := addrsFor("ipv4-mapped-ipv6")
+	if !ok4 || !ok6 || okMapped {
+		t.Fatalf("ok: v4 %v v6 %v mapped %v", ok4, ok6, okMapped)
+	}
+	if v4.family() != unix.AF_INET || v6.family() != unix.AF_INET6 {
+		t.Errorf("families %d %d", v4.family(), v6.family())
+	}
+	if got := v6.setup("tun0", 1500); got[2][len(got[2])-1] != "1520" {
+		t.Errorf("IPv6 route %v, want mtu 1520", got[2])
+	}
+	if got := v4.setup("tun0", 1500); got[2][len(got[2])-1] != "1500" {
+		t.Errorf("IPv4 route %v, want mtu 1500", got[2])
 	}
 }
