@@ -53,8 +53,9 @@ const (
 	linuxDeviceMTU = 65535
 	// linuxCallGrace is how long past a call's deadline the runner
 	// still waits for its result, which is then judged by when the
-	// system call returned, not by when the runner saw it.
-	linuxCallGrace = 50 * time.Millisecond
+	// system call returned, not by when the runner saw it, and from
+	// when it was made: the runner may have been late making it.
+	linuxCallGrace = time.Second
 	// linuxMaxWait bounds how long "*" waits for a packet.
 	linuxMaxWait = 10 * time.Second
 	// linuxCleanupWait bounds how long the runner waits, at the end, for
@@ -143,9 +144,10 @@ type linuxCall struct {
 type callResult struct {
 	ret   int64
 	errno string
-	at    time.Duration
-	apply func()
-	fail  error
+	// begun and at are when the system call was made and returned.
+	begun, at time.Duration
+	apply     func()
+	fail      error
 }
 
 // linuxExec runs one script against the kernel in real time.
@@ -174,7 +176,8 @@ type linuxExec struct {
 	nums script.Numbers
 
 	held *received // a packet read ahead while coalescing
-	// lag is the most the runner has been late injecting a packet: the
+	// lag is the most the runner has been late injecting a packet or
+	// making a system call: the
 	// kernel's answers, and its timers, move by as much, so the late
 	// side of every later deadline does too (never the early side).
 	lag     time.Duration
@@ -594,7 +597,12 @@ func (lx *linuxExec) startCall(ev *script.Event, start, end time.Duration) {
 		var res callResult
 		// Stamped as the system call returns, inside the namespace's
 		// thread: leaving it may wait for the scheduler.
-		if err := lx.ns.Do(func() error { res = f(); res.at = time.Since(lx.t0); return nil }); err != nil {
+		if err := lx.ns.Do(func() error {
+			begun := time.Since(lx.t0)
+			res = f()
+			res.begun, res.at = begun, time.Since(lx.t0)
+			return nil
+		}); err != nil {
 			res = callResult{ret: -1, fail: err, at: time.Since(lx.t0)}
 		}
 		p.done <- res
@@ -643,7 +651,7 @@ func (lx *linuxExec) waitPending() {
 	defer grace.Stop()
 	select {
 	case res := <-p.done:
-		if late := p.end + p.tol + lx.lag; res.at > late {
+		if late := p.end + p.tol + lx.lag + max(res.begun-p.start, 0); res.at > late {
 			lx.pending = nil
 			lx.trace = append(lx.trace, fmt.Sprintf("%s %s() = %d %s", secs(res.at), p.call.Name, res.ret, res.errno))
 			lx.failf(p.line, "%w in %s: timing error: expected it to return at %s sec but it returned at %s sec; tolerance %s sec",
@@ -670,6 +678,7 @@ func (lx *linuxExec) finish(p *linuxCall, res callResult) {
 		res.apply()
 	}
 	lx.now = max(lx.now, p.start)
+	lx.lag = max(lx.lag, res.begun-p.start)
 	if err := c.Check(res.ret, res.errno); err != nil {
 		lx.failf(p.line, "%w", err)
 		return
