@@ -187,3 +187,21 @@ func TestAddrsFor(t *testing.T) {
 		t.Errorf("IPv4 route %v, want mtu 1500", got[2])
 	}
 }
+
+// TestLinuxLateCall checks that a call returning later than its
+// tolerance fails even when the runner was asleep until after it had
+// returned (here the SYN+ACK comes at 0.3 s for a connect due by 0.1 s):
+// it passed before finish judged lateness.
+func TestLinuxLateCall(t *testing.T) {
+	netns.Require(t)
+	src := `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0...0.1 connect(3, ..., ...) = 0
++0 > S 0:0(0) <...>
++.3 < S. 0:0(0) ack 1 win 65535 <mss 1460>
++0 > . 1:1(0) ack 1
+`
+	r := script.RunSource("late.pkt", []byte(src), Run)
+	if r.Status != script.Failed || !strings.Contains(r.Err.Error(), "late.pkt:2: error in connect: timing error") {
+		t.Fatalf("got %v %v, want a timing error at line 2", r.Status, r.Err)
+	}
+}
