@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -136,6 +137,9 @@ type linuxCall struct {
 	start, end time.Duration
 	tol        time.Duration
 	done       chan callResult // buffered: the goroutine never waits
+	// begun is when the system call was made (since the start), 0
+	// until then: a blocked call's lateness is known before it returns.
+	begun atomic.Int64
 }
 
 // callResult is what a system call returned, at when; apply, if set,
@@ -518,6 +522,7 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 
 // expect matches the next segment the kernel sent against a ">" line.
 func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool) {
+	lx.notePendingLag()
 	limit := end + lx.lag + 2*time.Second
 	if any {
 		limit = time.Since(lx.t0) + linuxMaxWait
@@ -551,6 +556,16 @@ func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool
 		return
 	}
 	lx.nums.Matched(ev.Packet, &got)
+}
+
+// notePendingLag adds to lag how late the pending call's system call
+// was made, once it has been: a connect made late sends its SYN late.
+func (lx *linuxExec) notePendingLag() {
+	if p := lx.pending; p != nil {
+		if b := time.Duration(p.begun.Load()); b > 0 {
+			lx.lag = max(lx.lag, b-p.start)
+		}
+	}
 }
 
 // coalesce merges into got the packets already read that continue it,
@@ -599,6 +614,7 @@ func (lx *linuxExec) startCall(ev *script.Event, start, end time.Duration) {
 		// thread: leaving it may wait for the scheduler.
 		if err := lx.ns.Do(func() error {
 			begun := time.Since(lx.t0)
+			p.begun.Store(int64(max(begun, 1)))
 			res = f()
 			res.begun, res.at = begun, time.Since(lx.t0)
 			return nil
