@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -23,18 +22,16 @@ type Conn struct {
 	nic           *nic        // where its packets go
 	timer         *timerEntry // guarded by s.timers.mu
 
-	mu        sync.Mutex
+	sockSync  // mu guards what follows
 	tcb       *tcp.Conn
-	changed   chan struct{} // made by a waiting call, closed (and dropped) by wake
-	listener  *Listener     // set until a passive connection is accepted
-	origin    *Listener     // the listener that made it, while it counts there
-	closed    bool          // Close was called: local reads and writes fail with net.ErrClosed
-	readShut  bool          // CloseRead was called
-	lingerRST bool          // SetLinger(0): Close resets instead of closing
+	listener  *Listener // set until a passive connection is accepted
+	origin    *Listener // the listener that made it, while it counts there
+	closed    bool      // Close was called: local reads and writes fail with net.ErrClosed
+	readShut  bool      // CloseRead was called
+	lingerRST bool      // SetLinger(0): Close resets instead of closing
 	// timeWaiting: the connection reached TIME_WAIT and the stack keeps
 	// a compact record of it instead; the engine gets no more input.
 	timeWaiting bool
-	rdl, wdl    deadline
 	batch       [][]byte // packets being handed to the link, reused
 }
 
@@ -126,39 +123,6 @@ func (c *Conn) abort() {
 	c.tcb.Abort(time.Now())
 	c.flush()
 	c.mu.Unlock()
-}
-
-// wait blocks until the engine reports something, the deadline passes or
-// ctx is done. c.mu is held on entry and on return.
-func (c *Conn) wait(ctx context.Context, deadline time.Time) error {
-	if c.changed == nil {
-		c.changed = make(chan struct{})
-	}
-	ch := c.changed
-	c.mu.Unlock()
-	defer c.mu.Lock()
-	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return os.ErrDeadlineExceeded
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		timeout = t.C
-	}
-	var done <-chan struct{}
-	if ctx != nil {
-		done = ctx.Done()
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-timeout:
-		return os.ErrDeadlineExceeded
-	case <-done:
-		return ctx.Err()
-	}
 }
 
 // Read implements net.Conn. It returns io.EOF after the peer's FIN.
@@ -372,33 +336,6 @@ func (c *Conn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }
 // RemoteAddr implements net.Conn.
 func (c *Conn) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(c.remote) }
 
-// SetDeadline implements net.Conn.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl, c.wdl = deadlineAt(t), deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetReadDeadline implements net.Conn.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline implements net.Conn.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.wdl = deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
 // deadline is a read or write deadline as Unix nanoseconds, 0 for none:
 // eight bytes where a time.Time takes twenty-four, in every connection.
 // Deadlines are wall-clock times (net.Conn), so nothing is lost.
@@ -432,15 +369,6 @@ func (d deadline) time() time.Time {
 // with the net package, a call then fails at once even if it could have
 // made progress.
 func pastDeadline(d time.Time) bool { return !d.IsZero() && !time.Now().Before(d) }
-
-// wake makes blocked calls look again: the engine reported events, a
-// deadline changed, or the connection was closed. c.mu is held.
-func (c *Conn) wake() {
-	if c.changed != nil { // only a waiting call made one
-		close(c.changed)
-		c.changed = nil
-	}
-}
 
 // State returns the connection's TCP state.
 func (c *Conn) State() tcp.State {

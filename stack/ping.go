@@ -11,7 +11,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/wire"
@@ -70,15 +69,12 @@ type PingConn struct {
 	v6     bool
 	ident  uint16
 
-	mu      sync.Mutex
-	queue   []pingMessage
-	queued  int // bytes charged for the queue
-	limit   int // bound on queued (SetReadBuffer)
-	closed  bool
-	err     error         // from an ICMP error, for the next read
-	changed chan struct{} // made by a waiting read, closed (and dropped) by wake
-	rdl     deadline
-	wdl     deadline
+	sockSync // mu guards what follows
+	queue    []pingMessage
+	queued   int // bytes charged for the queue
+	limit    int // bound on queued (SetReadBuffer)
+	closed   bool
+	err      error // from an ICMP error, for the next read
 }
 
 // pingMessage is a received echo reply.
@@ -276,41 +272,6 @@ func (c *PingConn) enqueue(from netip.Addr, msg []byte) {
 	c.wake()
 }
 
-// wake makes blocked reads look again. c.mu is held.
-func (c *PingConn) wake() {
-	if c.changed != nil {
-		close(c.changed)
-		c.changed = nil
-	}
-}
-
-// wait blocks until c changes or the deadline passes. c.mu is held on
-// entry and on return.
-func (c *PingConn) wait(deadline time.Time) error {
-	if c.changed == nil {
-		c.changed = make(chan struct{})
-	}
-	ch := c.changed
-	c.mu.Unlock()
-	defer c.mu.Lock()
-	if deadline.IsZero() {
-		<-ch
-		return nil
-	}
-	d := time.Until(deadline)
-	if d <= 0 {
-		return os.ErrDeadlineExceeded
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return nil
-	case <-t.C:
-		return os.ErrDeadlineExceeded
-	}
-}
-
 // read takes the next reply into p, waiting for one until the read
 // deadline. A reply longer than p is cut, the rest discarded.
 func (c *PingConn) read(p []byte) (int, netip.Addr, error) {
@@ -337,7 +298,7 @@ func (c *PingConn) read(p []byte) (int, netip.Addr, error) {
 			c.queued -= len(m.msg) + pingOverhead
 			return copy(p, m.msg), m.from, nil
 		}
-		if err := c.wait(c.rdl.time()); err != nil {
+		if err := c.wait(context.Background(), c.rdl.time()); err != nil {
 			return 0, netip.Addr{}, c.opError("read", netip.Addr{}, err)
 		}
 	}
@@ -519,33 +480,6 @@ func (c *PingConn) RemoteAddr() net.Addr {
 		return nil
 	}
 	return PingAddr{c.remote}
-}
-
-// SetDeadline implements net.Conn.
-func (c *PingConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl, c.wdl = deadlineAt(t), deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetReadDeadline implements net.Conn.
-func (c *PingConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline implements net.Conn. Writes never block, so the
-// deadline only makes them fail once it has passed.
-func (c *PingConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.wdl = deadlineAt(t)
-	c.mu.Unlock()
-	return nil
 }
 
 // SetReadBuffer bounds the receive queue to bytes: each reply is

@@ -1,13 +1,12 @@
 package stack
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
-	"time"
 
 	"github.com/seqack/seqack/link"
 	"github.com/seqack/seqack/wire"
@@ -40,16 +39,13 @@ type UDPConn struct {
 	src     netip.Addr     // connected: the source address on that route
 	flow    *udpFlow       // a forwarded flow's idle timer (forward.go); nil for others
 
-	mu      sync.Mutex
-	queue   []udpDatagram // received, not yet read; from head on
-	head    int
-	queued  int // bytes charged for the queue
-	limit   int // bound on queued (SetReadBuffer)
-	err     error
-	closed  bool
-	changed chan struct{} // made by a waiting Read, closed (and dropped) by wake
-	rdl     deadline
-	wdl     deadline
+	sockSync               // mu guards what follows
+	queue    []udpDatagram // received, not yet read; from head on
+	head     int
+	queued   int // bytes charged for the queue
+	limit    int // bound on queued (SetReadBuffer)
+	err      error
+	closed   bool
 }
 
 // udpDatagram is a received datagram: its payload lies in buf, which is
@@ -127,41 +123,6 @@ func (c *UDPConn) icmpError(err error) {
 	c.mu.Unlock()
 }
 
-// wake makes blocked reads look again. c.mu is held.
-func (c *UDPConn) wake() {
-	if c.changed != nil {
-		close(c.changed)
-		c.changed = nil
-	}
-}
-
-// wait blocks until c changes or the deadline passes. c.mu is held on
-// entry and on return.
-func (c *UDPConn) wait(deadline time.Time) error {
-	if c.changed == nil {
-		c.changed = make(chan struct{})
-	}
-	ch := c.changed
-	c.mu.Unlock()
-	defer c.mu.Lock()
-	if deadline.IsZero() {
-		<-ch
-		return nil
-	}
-	d := time.Until(deadline)
-	if d <= 0 {
-		return os.ErrDeadlineExceeded
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return nil
-	case <-t.C:
-		return os.ErrDeadlineExceeded
-	}
-}
-
 // read takes the next datagram into p, waiting for one until the read
 // deadline. A pending ICMP error is reported first, once. A datagram
 // longer than p is cut, the rest discarded, and truncated set.
@@ -183,7 +144,7 @@ func (c *UDPConn) read(p []byte) (n int, from netip.AddrPort, truncated bool, er
 			link.Recycle(d.buf)
 			return n, d.from, n < len(d.payload), nil
 		}
-		if err := c.wait(c.rdl.time()); err != nil {
+		if err := c.wait(context.Background(), c.rdl.time()); err != nil {
 			return 0, from, false, c.opError("read", netip.AddrPort{}, err)
 		}
 	}
@@ -373,33 +334,6 @@ func (c *UDPConn) RemoteAddr() net.Addr {
 		return nil
 	}
 	return net.UDPAddrFromAddrPort(c.remote)
-}
-
-// SetDeadline implements net.Conn.
-func (c *UDPConn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl, c.wdl = deadlineAt(t), deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetReadDeadline implements net.Conn.
-func (c *UDPConn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.rdl = deadlineAt(t)
-	c.wake()
-	c.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline implements net.Conn. Writes never block, so the
-// deadline only makes them fail once it has passed.
-func (c *UDPConn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.wdl = deadlineAt(t)
-	c.mu.Unlock()
-	return nil
 }
 
 // SetReadBuffer bounds the receive queue to bytes: each datagram is
