@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/seqack/seqack/internal/echo"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 )
@@ -239,15 +240,7 @@ func TestDialByName(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	echo.Serve(ln)
 	go udpEcho(listenUDP(t, server, "udp", ":7"))
 
 	for _, network := range []string{"tcp", "tcp4", "tcp6"} {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/internal/echo"
 	"github.com/seqack/seqack/link/pipe"
 	"github.com/seqack/seqack/stack"
 	"github.com/seqack/seqack/tcp"
@@ -28,15 +29,7 @@ func TestSynFloodWithCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	echo.Serve(ln)
 	// The flood: SYNs from addresses nobody answers for, straight into
 	// the link.
 	flood := func(n int) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/seqack/seqack/adapter/wgnet"
+	"github.com/seqack/seqack/internal/echo"
 	"golang.org/x/net/dns/dnsmessage"
 	"golang.zx2c4.com/wireguard/conn"
 	"golang.zx2c4.com/wireguard/device"
@@ -534,15 +535,7 @@ func TestManyConnections(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ln.Close()
-			go func() {
-				for {
-					c, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() { io.Copy(c, c); c.Close() }()
-				}
-			}()
+			echo.Serve(ln)
 			ctx := ctxFor(t, 10*time.Second)
 			var wg sync.WaitGroup
 			for i := range conns {

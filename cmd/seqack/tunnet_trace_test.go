@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/internal/echo"
 	"github.com/seqack/seqack/internal/netns"
 	"github.com/seqack/seqack/link/pcap"
 	"github.com/seqack/seqack/link/pipe"
@@ -41,15 +42,7 @@ func TestDrawTraceDualStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	echo.Serve(ln)
 	for _, addr := range []string{"192.0.2.2:9000", "[2001:db8::2]:9000"} {
 		c, err := kernel.Dial("tcp", addr)
 		if err != nil {
