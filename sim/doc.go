@@ -12,6 +12,13 @@
 // real network. Applications act through Conn (Write, Read, Close, Abort)
 // from functions scheduled with At and After or from OnEvent callbacks.
 //
+// A link with a Bandwidth has a transmitter and a FIFO queue in front
+// of it; LinkConfig.QueueBytes makes that queue drop-tail at a size in
+// bytes (0: unbounded), the bottleneck buffer of a congestion-control
+// experiment. Network.LinkStats counts each direction's packets, queue
+// drops, queueing delay and deepest queue; Network.SetLink changes a
+// link mid-run (an RTT step, a bandwidth change, a burst of Loss 1).
+//
 // Scripted faults pick segments with a selector:
 //
 //	SELECTOR = [SIDE ":"] KIND ["@" STATE] ["#" COUNT]

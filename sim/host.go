@@ -33,6 +33,8 @@ type HostStats struct {
 	ResetsForNoConnection        uint64 // RSTs sent for segments to no connection
 	DroppedWhileDown             uint64 // arrived while the host had crashed
 	PayloadBytesLost             uint64 // TCP payload bytes this host sent that the links' random loss dropped
+	QueueDrops                   uint64 // packets this host sent that a full link queue dropped (LinkConfig.QueueBytes)
+	PayloadBytesQueueDropped     uint64 // their TCP payload bytes
 }
 
 type tuple struct{ local, remote netip.AddrPort }
@@ -266,6 +268,12 @@ func (h *Host) transmit(src, dst netip.AddrPort, seg tcp.Segment, state tcp.Stat
 }
 
 func (h *Host) send(to *Host, l *link, id int, seg tcp.Segment, pkt []byte, extra time.Duration) {
+	if !l.admit(h.net.now, len(pkt)) {
+		h.stats.QueueDrops++
+		h.stats.PayloadBytesQueueDropped += uint64(len(seg.Payload))
+		h.net.record(trace.Event{Kind: trace.SegmentDropped, Host: to.name, ID: id, Segment: seg, Text: "queue full"})
+		return
+	}
 	at := l.arrival(h.net.now, len(pkt)).Add(extra)
 	h.net.schedule(at, func() { to.receive(id, seg, pkt) })
 }

@@ -89,6 +89,32 @@ func (n *Network) Link(a, b *Host, l LinkConfig) {
 	n.links[linkKey{b, a}] = newLink(l, n.cfg.Seed, len(n.links))
 }
 
+// SetLink changes the link between a and b, both ways, from now on:
+// delay, bandwidth, queue limit and the random effects. Each direction
+// keeps its random source, its counters and the packets already on it,
+// which arrive when they were due; so a shorter delay can let new
+// packets overtake old ones, as a route change can. The scenarios use it
+// for a mid-flow RTT change and, with Loss 1, for a loss burst. It
+// returns an error if a and b are not linked.
+func (n *Network) SetLink(a, b *Host, l LinkConfig) error {
+	ab, ba := n.links[linkKey{a, b}], n.links[linkKey{b, a}]
+	if ab == nil || ba == nil {
+		return fmt.Errorf("sim: no link between %s and %s", a.name, b.name)
+	}
+	ab.LinkConfig, ba.LinkConfig = l, l
+	n.note(fmt.Sprintf("link %s-%s changed", a.name, b.name))
+	return nil
+}
+
+// LinkStats returns the counters of the direction from a to b of their
+// link; the zero LinkStats if there is none.
+func (n *Network) LinkStats(from, to *Host) LinkStats {
+	if l := n.links[linkKey{from, to}]; l != nil {
+		return l.stats
+	}
+	return LinkStats{}
+}
+
 // AddFault adds a scripted fault; faults apply in the order added, before
 // the links' random ones.
 func (n *Network) AddFault(f Fault) { n.faults = append(n.faults, &faultState{Fault: f}) }
