@@ -275,7 +275,11 @@ func (h *Host) send(to *Host, l *link, id int, seg tcp.Segment, pkt []byte, extr
 		return
 	}
 	at := l.arrival(h.net.now, len(pkt)).Add(extra)
-	h.net.schedule(at, func() { to.receive(id, seg, pkt) })
+	h.net.schedule(at, func() {
+		l.stats.Delivered++
+		l.stats.DeliveredBytes += uint64(len(pkt))
+		to.receive(id, seg, pkt)
+	})
 }
 
 // receive handles a packet arriving at h.

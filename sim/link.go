@@ -32,6 +32,10 @@ type LinkStats struct {
 	// Packets and Bytes count the packets the link took on (not the
 	// ones its queue or random loss dropped), IP headers included.
 	Packets, Bytes uint64
+	// Delivered and DeliveredBytes count the packets that reached the
+	// far end, at the instant they did: over a window, DeliveredBytes
+	// is what the link carried (its utilisation).
+	Delivered, DeliveredBytes uint64
 	// QueueDrops and QueueDropBytes count what a full queue dropped.
 	QueueDrops, QueueDropBytes uint64
 	// QueueDelay is the sum over Packets of each packet's wait for the
@@ -48,6 +52,8 @@ type LinkStats struct {
 func (s LinkStats) Sub(o LinkStats) LinkStats {
 	s.Packets -= o.Packets
 	s.Bytes -= o.Bytes
+	s.Delivered -= o.Delivered
+	s.DeliveredBytes -= o.DeliveredBytes
 	s.QueueDrops -= o.QueueDrops
 	s.QueueDropBytes -= o.QueueDropBytes
 	s.QueueDelay -= o.QueueDelay
