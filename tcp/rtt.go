@@ -96,12 +96,13 @@ func (e *rttEstimator) cancel() { e.start = 0 }
 
 // samples reports whether an acknowledgment of ack gives a sample:
 // without a timestamp echo, if it ends the timing; with one (echo), if
-// no timing runs or it ends the timing. Every echo could give a sample,
+// it ends the timing or, when none runs, reaches the end of the flight
+// the last echo sample saw (seq). Every echo could give a sample,
 // retransmissions included (RFC 7323 §4), but one per round trip is
 // taken, as without timestamps.
 func (e *rttEstimator) samples(ack Seq, echo bool) bool {
 	if e.start == 0 {
-		return echo
+		return echo && ack.GreaterThanEq(e.seq)
 	}
 	return ack.GreaterThanEq(e.seq)
 }
@@ -125,12 +126,15 @@ func (e *rttEstimator) noteMin(r time.Duration) {
 }
 
 // echoed samples r, a round trip measured by a timestamp echo that
-// arrived at at (samples said it gives one), and times the round trip
-// until next (SND.MAX) is acknowledged.
+// arrived at at (samples said it gives one). The next echo sample waits
+// until next (SND.MAX) is acknowledged, or for the ACK of the next
+// segment timed (sent), whichever is timed: the timing restarts with a
+// transmission, never at an ACK's arrival, whose distance to a later
+// ACK is not a round trip.
 func (e *rttEstimator) echoed(r time.Duration, next Seq, at instant, b rtoBounds) {
 	if e.start != 0 {
 		e.noteMin(time.Duration(at - e.start)) // the timing ended too, to the nanosecond
 	}
 	e.sample(r, b)
-	e.start, e.seq = at, next
+	e.start, e.seq = 0, next
 }

@@ -70,14 +70,18 @@ func TestRTTEstimator(t *testing.T) {
 		{name: "karn above", events: []event{sent(2000, 0), resent(2000), acked(2000, 80)}, srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms},
 		{name: "cancel", events: []event{sent(2000, 0), cancel, acked(2000, 80)}, rto: time.Second},
 		// RFC 7323 §4: an echoed timestamp gives a sample when no timing
-		// runs, and times the flight up to SND.MAX ...
-		{name: "echo", events: []event{echoed(2000, 80*ms, 5000, 80)}, srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms, timing: true},
+		// runs, and the next waits for the flight up to SND.MAX ...
+		{name: "echo", events: []event{echoed(2000, 80*ms, 5000, 80)}, srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms},
 		// ... so that the next echoes below it are not sampled ...
 		{name: "echo within flight", events: []event{echoed(2000, 80*ms, 5000, 80), echoed(3000, 10*ms, 5000, 90)},
-			srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms, timing: true},
+			srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms},
 		// ... and the one that reaches it is.
 		{name: "echo next flight", events: []event{echoed(2000, 80*ms, 5000, 80), echoed(5000, 160*ms, 9000, 170)},
-			srtt: 90 * ms, rttvar: 50 * ms, rto: 290 * ms, timing: true},
+			srtt: 90 * ms, rttvar: 50 * ms, rto: 290 * ms},
+		// New data sent after an echo sample is timed from its
+		// transmission: the next sample waits for its ACK.
+		{name: "echo then timed", events: []event{echoed(2000, 80*ms, 5000, 80), sent(6000, 81), echoed(5000, 80*ms, 9000, 85)},
+			srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms, timing: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,5 +124,32 @@ func TestRTTEstimatorSamples(t *testing.T) {
 	e.sent(100, 1)
 	if r := e.acked(1+instant(30*time.Millisecond), rtoBounds{max: time.Minute}); r != 30*time.Millisecond || e.timing() {
 		t.Errorf("acked: %v, timing %v; want 30ms, no timing", r, e.timing())
+	}
+}
+
+// The least round trip is measured from a transmission to the ACK that
+// covers it, to the nanosecond. With timestamps, an ACK that arrives
+// soon after the one that gave the last echo sample is not a round trip
+// away from it: on a bottleneck link the ACKs of one flight arrive a
+// serialization time apart, and taking their distance for a round trip
+// made min 5.4 ms on a 40 ms path.
+func TestRTTEstimatorMinWithEcho(t *testing.T) {
+	const ms = time.Millisecond
+	at := func(m int) instant { return instant(time.Duration(m)*ms) + 1 }
+	b := rtoBounds{min: 200 * ms, max: time.Minute}
+	e := rttEstimator{rto: time.Second}
+	ack := func(ack, next Seq, m int) {
+		if e.samples(ack, true) {
+			e.echoed(40*ms, next, at(m), b)
+		}
+	}
+	e.sent(1000, at(0))
+	ack(1000, 9000, 40)   // the first flight's ACK: 40 ms after its send
+	e.sent(10000, at(41)) // new data clocked out by it
+	ack(5000, 10000, 45)
+	ack(9000, 10000, 46) // the rest of the first flight, a few ms later
+	ack(10000, 20000, 81)
+	if e.min != 40*ms {
+		t.Errorf("min %v, want 40ms", e.min)
 	}
 }
