@@ -497,7 +497,7 @@ func (r *UDPForwardRequest) Accept() (*UDPConn, error) {
 	}
 	r.s.fwd.udpAccepted.Add(1)
 	r.conn.mu.Lock()
-	r.conn.limit = DefaultUDPReadBuffer
+	r.conn.queue.limit = DefaultUDPReadBuffer
 	r.conn.mu.Unlock()
 	r.conn.flow.touch()
 	r.conn.flow.arm()
@@ -554,7 +554,7 @@ func (s *Stack) forwardUDP(n *nic, ip wire.IPPacket, p []byte, local, remote net
 	r.ip.Payload = nil
 	c := s.newUDPConn("udp", local)
 	c.remote, c.nic, c.src = remote, n, local.Addr()
-	c.limit = udpPendingReadBuffer
+	c.queue.limit = udpPendingReadBuffer
 	if out, _, err := s.route(remote.Addr()); err == nil {
 		c.nic = out
 	}

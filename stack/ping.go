@@ -69,10 +69,8 @@ type PingConn struct {
 	v6     bool
 	ident  uint16
 
-	sockSync // mu guards what follows
-	queue    []pingMessage
-	queued   int // bytes charged for the queue
-	limit    int // bound on queued (SetReadBuffer)
+	sockSync                       // mu guards what follows
+	queue    msgQueue[pingMessage] // received, not yet read
 	closed   bool
 	err      error // from an ICMP error, for the next read
 }
@@ -139,7 +137,7 @@ func (s *Stack) DialPing(laddr, raddr netip.Addr) (*PingConn, error) {
 	case !local:
 		return nil, opErr(syscall.EADDRNOTAVAIL)
 	}
-	c := &PingConn{s: s, local: laddr, remote: raddr, v6: laddr.Is6(), limit: DefaultPingReadBuffer}
+	c := &PingConn{s: s, local: laddr, remote: raddr, v6: laddr.Is6(), queue: msgQueue[pingMessage]{limit: DefaultPingReadBuffer}}
 	if err := s.ping.bind(c); err != nil {
 		return nil, opErr(err)
 	}
@@ -262,12 +260,11 @@ func (c *PingConn) enqueue(from netip.Addr, msg []byte) {
 	case c.closed:
 		c.s.stats.EchoRepliesUnclaimed.Add(1)
 		return
-	case c.queued > 0 && c.queued+cost > c.limit:
+	case !c.queue.admits(cost):
 		c.s.stats.PingReceiveQueueDrops.Add(1)
 		return
 	}
-	c.queue = append(c.queue, pingMessage{from: from, msg: append([]byte(nil), msg...)})
-	c.queued += cost
+	c.queue.push(pingMessage{from: from, msg: append([]byte(nil), msg...)}, cost)
 	c.s.stats.EchoRepliesReceived.Add(1)
 	c.wake()
 }
@@ -288,14 +285,7 @@ func (c *PingConn) read(p []byte) (int, netip.Addr, error) {
 		case pastDeadline(c.rdl.time()):
 			return 0, netip.Addr{}, c.opError("read", netip.Addr{}, os.ErrDeadlineExceeded)
 		}
-		if len(c.queue) > 0 {
-			m := c.queue[0]
-			c.queue[0] = pingMessage{}
-			c.queue = c.queue[1:]
-			if len(c.queue) == 0 {
-				c.queue = nil
-			}
-			c.queued -= len(m.msg) + pingOverhead
+		if m, ok := c.queue.pop(); ok {
 			return copy(p, m.msg), m.from, nil
 		}
 		if err := c.wait(context.Background(), c.rdl.time()); err != nil {
@@ -462,7 +452,7 @@ func (c *PingConn) Close() error {
 		return c.opError("close", netip.Addr{}, net.ErrClosed)
 	}
 	c.closed = true
-	c.queue, c.queued = nil, 0
+	c.queue = msgQueue[pingMessage]{limit: c.queue.limit}
 	c.wake()
 	c.mu.Unlock()
 	c.s.ping.unbind(c)
@@ -491,7 +481,7 @@ func (c *PingConn) SetReadBuffer(bytes int) error {
 		return c.opError("set", netip.Addr{}, syscall.EINVAL)
 	}
 	c.mu.Lock()
-	c.limit = bytes
+	c.queue.limit = bytes
 	c.mu.Unlock()
 	return nil
 }

@@ -66,7 +66,8 @@ func FuzzPingInput(f *testing.F) {
 		s.deliverBatch(s.nics[0], [][]byte{bytes.Clone(p), bytes.Clone(p)})
 		for _, c := range socks {
 			c.mu.Lock()
-			for _, m := range c.queue {
+			for _, q := range c.queue.items[c.queue.head:] {
+				m := q.msg
 				if len(m.msg) < wire.ICMPHeaderLen || !bytes.Contains(p, m.msg[wire.ICMPHeaderLen:]) {
 					t.Errorf("queued % x, which the packet does not hold", m.msg)
 				}

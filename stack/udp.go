@@ -98,7 +98,7 @@ func (s *Stack) DialUDP(network string, laddr, raddr netip.AddrPort) (*UDPConn, 
 }
 
 func (s *Stack) newUDPConn(network string, local netip.AddrPort) *UDPConn {
-	return &UDPConn{s: s, network: network, local: local, limit: DefaultUDPReadBuffer}
+	return &UDPConn{s: s, network: network, local: local, queue: msgQueue[udpDatagram]{limit: DefaultUDPReadBuffer}}
 }
 
 // bindUDP puts c in the stack's UDP table.

@@ -39,11 +39,8 @@ type UDPConn struct {
 	src     netip.Addr     // connected: the source address on that route
 	flow    *udpFlow       // a forwarded flow's idle timer (forward.go); nil for others
 
-	sockSync               // mu guards what follows
-	queue    []udpDatagram // received, not yet read; from head on
-	head     int
-	queued   int // bytes charged for the queue
-	limit    int // bound on queued (SetReadBuffer)
+	sockSync                       // mu guards what follows
+	queue    msgQueue[udpDatagram] // received, not yet read
 	err      error
 	closed   bool
 }
@@ -54,7 +51,6 @@ type udpDatagram struct {
 	from    netip.AddrPort
 	payload []byte
 	buf     []byte
-	cost    int
 }
 
 // enqueue queues a datagram from remote whose payload lies in packet p.
@@ -73,7 +69,7 @@ func (c *UDPConn) enqueue(from netip.AddrPort, p, payload []byte) bool {
 	defer c.mu.Unlock()
 	// As Linux's __udp_enqueue_schedule_skb, an empty queue always
 	// takes one datagram, whatever its size.
-	if c.closed || c.queued > 0 && c.queued+cost > c.limit {
+	if c.closed || !c.queue.admits(cost) {
 		if !kept {
 			link.Recycle(buf)
 		}
@@ -84,34 +80,11 @@ func (c *UDPConn) enqueue(from netip.AddrPort, p, payload []byte) bool {
 		}
 		return false
 	}
-	c.queue = append(c.queue, udpDatagram{from: from, payload: payload, buf: buf, cost: cost})
-	c.queued += cost
+	c.queue.push(udpDatagram{from: from, payload: payload, buf: buf}, cost)
 	c.s.stats.UDP.DatagramsReceived.Add(1)
 	c.flow.touch()
 	c.wake()
 	return kept
-}
-
-// dequeue takes the oldest datagram, if any. c.mu is held.
-func (c *UDPConn) dequeue() (udpDatagram, bool) {
-	if c.head == len(c.queue) {
-		return udpDatagram{}, false
-	}
-	d := c.queue[c.head]
-	c.queue[c.head] = udpDatagram{}
-	c.head++
-	c.queued -= d.cost
-	switch {
-	case c.head == len(c.queue):
-		c.queue, c.head = c.queue[:0], 0
-	case c.head >= 64 && 2*c.head >= len(c.queue):
-		// Move the rest down, so that a queue never empty does not
-		// grow its slice without bound.
-		n := copy(c.queue, c.queue[c.head:])
-		clear(c.queue[n:])
-		c.queue, c.head = c.queue[:n], 0
-	}
-	return d, true
 }
 
 // icmpError records err, reported by an ICMP error about a datagram c
@@ -139,7 +112,7 @@ func (c *UDPConn) read(p []byte) (n int, from netip.AddrPort, truncated bool, er
 		case pastDeadline(c.rdl.time()):
 			return 0, from, false, c.opError("read", netip.AddrPort{}, os.ErrDeadlineExceeded)
 		}
-		if d, ok := c.dequeue(); ok {
+		if d, ok := c.queue.pop(); ok {
 			n = copy(p, d.payload)
 			link.Recycle(d.buf)
 			return n, d.from, n < len(d.payload), nil
@@ -311,7 +284,7 @@ func (c *UDPConn) Close() error {
 	}
 	c.closed = true
 	for {
-		d, ok := c.dequeue()
+		d, ok := c.queue.pop()
 		if !ok {
 			break
 		}
@@ -345,7 +318,7 @@ func (c *UDPConn) SetReadBuffer(bytes int) error {
 		return c.opError("set", netip.AddrPort{}, syscall.EINVAL)
 	}
 	c.mu.Lock()
-	c.limit = bytes
+	c.queue.limit = bytes
 	c.mu.Unlock()
 	return nil
 }
