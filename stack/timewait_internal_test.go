@@ -1,63 +1,14 @@
 package stack
 
 import (
-	"bufio"
 	"net/netip"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/internal/twtable"
 	"github.com/seqack/seqack/tcp"
 )
-
-// timeWaitStep is one line of ../tcp/testdata/timewait.table (see the
-// file's header): a segment arriving at a pair in TIME_WAIT and the
-// answer it must draw.
-type timeWaitStep struct {
-	at      time.Duration // since the case began
-	in      string
-	reply   string // "-": none; "reuse": a new connection
-	restart bool   // the 2×MSL wait starts again
-}
-
-// readTimeWaitTable parses the table the engine's TIME_WAIT test reads
-// too, as named cases of steps.
-func readTimeWaitTable(t *testing.T, path string) (names []string, cases [][]timeWaitStep) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-			continue
-		case strings.HasPrefix(line, "case "):
-			names, cases = append(names, strings.TrimPrefix(line, "case ")), append(cases, nil)
-			continue
-		}
-		fields := strings.Split(line, "|")
-		for i := range fields {
-			fields[i] = strings.TrimSpace(fields[i])
-		}
-		ms, err := strconv.Atoi(fields[0])
-		if len(cases) == 0 || len(fields) < 3 || len(fields) > 4 || err != nil ||
-			len(fields) == 4 && fields[3] != "restart" {
-			t.Fatalf("%s:%d: bad step %q", path, n, line)
-		}
-		cases[len(cases)-1] = append(cases[len(cases)-1], timeWaitStep{at: time.Duration(ms) * time.Millisecond,
-			in: fields[1], reply: fields[2], restart: len(fields) == 4})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return names, cases
-}
 
 // timeWaitConn returns a control block in TIME_WAIT, as the engine's
 // tests make it: our ISS 1000, the peer's 5000, we closed first, both
@@ -96,9 +47,12 @@ func timeWaitConn(t *testing.T, now time.Time) *tcp.Conn {
 // TIME_WAIT table as the control block itself does, and moves its timer
 // when the wait restarts.
 func TestTimeWaitEntryTable(t *testing.T) {
-	names, cases := readTimeWaitTable(t, "../tcp/testdata/timewait.table")
-	for i, steps := range cases {
-		t.Run(names[i], func(t *testing.T) {
+	cases, err := twtable.Read("../tcp/testdata/timewait.table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
 			s := New(Options{})
 			defer s.Close()
 			// Real time, so that the entry's timer (60 s) stays in the
@@ -119,10 +73,10 @@ func TestTimeWaitEntryTable(t *testing.T) {
 			}
 			start := entered.Add(10 * time.Second)
 			expires := entered.Add(60 * time.Second)
-			for _, st := range steps {
-				now := start.Add(st.at)
-				label := "+" + st.at.String() + " " + st.in
-				seg, err := tcp.ParseSegment(st.in)
+			for _, st := range tc.Steps {
+				now := start.Add(st.At)
+				label := "+" + st.At.String() + " " + st.In
+				seg, err := tcp.ParseSegment(st.In)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -130,7 +84,7 @@ func TestTimeWaitEntryTable(t *testing.T) {
 				action, reply := e.input(&seg, now)
 				_, inTable := s.timeWaits[tup.key()]
 				s.mu.Unlock()
-				seg, _ = tcp.ParseSegment(st.in)
+				seg, _ = tcp.ParseSegment(st.In)
 				conn.Input(&seg, now)
 				sent := conn.Outgoing()
 
@@ -141,7 +95,7 @@ func TestTimeWaitEntryTable(t *testing.T) {
 				for _, seg := range sent {
 					fromConn = append(fromConn, seg.String())
 				}
-				switch st.reply {
+				switch st.Reply {
 				case "reuse":
 					// The entry stays until a listener takes the SYN
 					// (Stack.timeWaitInput, RFC 6191).
@@ -158,11 +112,11 @@ func TestTimeWaitEntryTable(t *testing.T) {
 					}
 				default:
 					if len(fromEntry) != 1 || len(fromConn) != 1 || fromEntry[0] != fromConn[0] ||
-						!strings.HasPrefix(fromEntry[0], st.reply+" ") {
-						t.Errorf("%s: the entry answered %q, the control block %q; want %q", label, fromEntry, fromConn, st.reply)
+						!strings.HasPrefix(fromEntry[0], st.Reply+" ") {
+						t.Errorf("%s: the entry answered %q, the control block %q; want %q", label, fromEntry, fromConn, st.Reply)
 					}
 				}
-				if st.restart {
+				if st.Restart {
 					expires = now.Add(60 * time.Second)
 				}
 				s.timers.mu.Lock()

@@ -1,76 +1,23 @@
 package tcp_test
 
 import (
-	"bufio"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/seqack/seqack/internal/twtable"
 	"github.com/seqack/seqack/tcp"
 )
-
-// timeWaitCase is one case of testdata/timewait.table: steps fed, in
-// order, to a connection fresh in TIME_WAIT.
-type timeWaitCase struct {
-	name  string
-	steps []timeWaitStep
-}
-
-// timeWaitStep is one line of a case.
-type timeWaitStep struct {
-	at      time.Duration // since the case began
-	in      string        // the segment that arrives
-	reply   string        // the answer: "-" none, "reuse" a new connection
-	restart bool          // the 2×MSL wait starts again
-}
-
-// readTimeWaitTable parses the table that the engine's and the stack's
-// TIME_WAIT tests share.
-func readTimeWaitTable(t *testing.T, path string) []timeWaitCase {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var cases []timeWaitCase
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-			continue
-		case strings.HasPrefix(line, "case "):
-			cases = append(cases, timeWaitCase{name: strings.TrimPrefix(line, "case ")})
-			continue
-		}
-		fields := strings.Split(line, "|")
-		for i := range fields {
-			fields[i] = strings.TrimSpace(fields[i])
-		}
-		ms, err := strconv.Atoi(fields[0])
-		if len(cases) == 0 || len(fields) < 3 || len(fields) > 4 || err != nil ||
-			len(fields) == 4 && fields[3] != "restart" {
-			t.Fatalf("%s:%d: bad step %q", path, n, line)
-		}
-		c := &cases[len(cases)-1]
-		c.steps = append(c.steps, timeWaitStep{at: time.Duration(ms) * time.Millisecond,
-			in: fields[1], reply: fields[2], restart: len(fields) == 4})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return cases
-}
 
 // The control block in TIME_WAIT and the compact record the stack keeps
 // in its place answer every segment of the shared table alike (our side
 // sent FIN 1001 and received the peer's FIN 5001).
 func TestTimeWaitTable(t *testing.T) {
-	for _, tc := range readTimeWaitTable(t, "testdata/timewait.table") {
-		t.Run(tc.name, func(t *testing.T) {
+	cases, err := twtable.Read("testdata/timewait.table")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
 			conn := reach(t, tcp.TimeWait)
 			tw := conn.TimeWaitRecord()
 			if tw.Wait != 60*time.Second || !tw.Expires.Equal(conn.now.Add(60*time.Second)) {
@@ -78,19 +25,19 @@ func TestTimeWaitTable(t *testing.T) {
 			}
 			start := conn.now.Add(10 * time.Second)
 			expires := tw.Expires
-			for _, s := range tc.steps {
-				now := start.Add(s.at)
-				seg, err := tcp.ParseSegment(s.in)
+			for _, s := range tc.Steps {
+				now := start.Add(s.At)
+				seg, err := tcp.ParseSegment(s.In)
 				if err != nil {
 					t.Fatal(err)
 				}
 				action, reply := tw.Input(&seg, now)
 				conn.now = now
-				conn.in(s.in)
+				conn.in(s.In)
 				sent := conn.Outgoing()
-				label := "+" + s.at.String() + " " + s.in
+				label := "+" + s.At.String() + " " + s.In
 				switch {
-				case s.reply == "reuse":
+				case s.Reply == "reuse":
 					if action != tcp.TimeWaitReuse {
 						t.Errorf("%s: record action %d, want reuse", label, action)
 					}
@@ -98,7 +45,7 @@ func TestTimeWaitTable(t *testing.T) {
 						t.Errorf("%s: the control block is %v and sent %v, want a SYN+ACK from %d", label, conn.State(), sent, tw.ReuseISS())
 					}
 					return
-				case s.reply == "-":
+				case s.Reply == "-":
 					if action != tcp.TimeWaitDrop {
 						t.Errorf("%s: record action %d (%v), want none", label, action, reply)
 					}
@@ -106,11 +53,11 @@ func TestTimeWaitTable(t *testing.T) {
 						t.Errorf("%s: the control block sent %v, want nothing", label, sent)
 					}
 				default:
-					if got := dropWindow(reply.String()); action != tcp.TimeWaitReply || got != s.reply {
-						t.Errorf("%s: record action %d, reply %q; want %q", label, action, got, s.reply)
+					if got := dropWindow(reply.String()); action != tcp.TimeWaitReply || got != s.Reply {
+						t.Errorf("%s: record action %d, reply %q; want %q", label, action, got, s.Reply)
 					}
-					if len(sent) != 1 || dropWindow(sent[0].String()) != s.reply {
-						t.Errorf("%s: the control block sent %v, want %q", label, sent, s.reply)
+					if len(sent) != 1 || dropWindow(sent[0].String()) != s.Reply {
+						t.Errorf("%s: the control block sent %v, want %q", label, sent, s.Reply)
 					} else if sent[0].String() != reply.String() {
 						t.Errorf("%s: the control block sent %q, the record %q", label, sent[0], reply)
 					}
@@ -118,7 +65,7 @@ func TestTimeWaitTable(t *testing.T) {
 				if conn.State() != tcp.TimeWait {
 					t.Fatalf("%s: the control block left TIME_WAIT for %v", label, conn.State())
 				}
-				if s.restart {
+				if s.Restart {
 					expires = now.Add(60 * time.Second)
 				}
 				if !tw.Expires.Equal(expires) || !conn.Deadline().Equal(expires) {
