@@ -98,6 +98,7 @@ type Conn struct {
 
 	// Small fields, kept together so that they pack.
 	state      State
+	ccAlgo     uint8  // the congestion control SetCongestionControl chose: 1 + its index in the registry (ccname.go); 0: the Config's
 	events     Events // reported by Events and cleared
 	quickAcks  uint8  // in-order segments still to be ACKed at once (quick-ACK mode)
 	orphan     bool   // the application let go (Orphan): FIN_WAIT_2 is bounded
@@ -173,6 +174,9 @@ type Stats struct {
 	// handshake completes.
 	CongestionWindow, SlowStartThreshold int
 	InRecovery                           bool // in fast recovery
+	// CongestionControl names the congestion control (ccname.go), as
+	// ss -ti prints it: "cubic", "reno"; "" for one of the caller's own.
+	CongestionControl string
 	// DeliveryRate is the latest delivery-rate sample, in bytes per
 	// second (draft-cheng-iccrg-delivery-rate-estimation, rate.go), 0
 	// before the first or if the congestion control takes no samples
@@ -293,6 +297,7 @@ func (c *Conn) Stats() Stats {
 		s.CongestionWindow = initialWindow(c.effectiveMSS()) // what the first data will have
 	}
 	s.InRecovery = c.inRecovery
+	s.CongestionControl = c.CongestionControlName()
 	c.rateStats(&s)
 	return s
 }

@@ -13,12 +13,7 @@ const dupThresh = 3
 // newCongestionControl makes the connection's congestion control when
 // it first sends data (the peer's MSS is known by then).
 func (c *Conn) newCongestionControl() {
-	mss := c.effectiveMSS()
-	if f := c.cfg.CongestionControl; f != nil {
-		c.cc = newCongestion(f(mss), c.cfg, c.sndUna)
-	} else {
-		c.cc = newCongestion(NewCubic(mss), c.cfg, c.sndUna)
-	}
+	c.cc = newCongestion(c.newController()(c.effectiveMSS()), c.cfg, c.sndUna)
 }
 
 // flightSize is RFC 5681's FlightSize: the data sent and not yet
