@@ -330,6 +330,35 @@ func (c *Conn) SetNoDelay(noDelay bool) error {
 	return nil
 }
 
+// SetCongestionControl switches the connection to the congestion
+// control registered as name ("reno", "cubic": tcp.CongestionControlNames),
+// as setsockopt(TCP_CONGESTION) does on Linux, before or after it
+// connects; tcp.Conn.SetCongestionControl says what carries over. An
+// unknown name gets a *net.OpError wrapping
+// tcp.ErrUnknownCongestionControl (Linux's ENOENT).
+func (c *Conn) SetCongestionControl(name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return c.opError("set", net.ErrClosed)
+	}
+	if err := c.tcb.SetCongestionControl(name, time.Now()); err != nil {
+		return c.opError("set", err)
+	}
+	c.flush()
+	return nil
+}
+
+// CongestionControl returns the name of the connection's congestion
+// control, as getsockopt(TCP_CONGESTION) does on Linux: "cubic" unless
+// tcp.Config.CongestionControl or SetCongestionControl chose another,
+// "" for a controller of the program's own.
+func (c *Conn) CongestionControl() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tcb.CongestionControlName()
+}
+
 // LocalAddr implements net.Conn.
 func (c *Conn) LocalAddr() net.Addr { return net.TCPAddrFromAddrPort(c.local) }
 

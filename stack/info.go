@@ -67,7 +67,8 @@ func (s *Stack) Connections() []Info {
 }
 
 // String formats the socket as one line of `ss -tni`: state, queues,
-// addresses, then the TCP details of a live connection, times in
+// addresses, then the TCP details of a live connection (the congestion
+// control's name first, as ss prints "cubic"), times in
 // milliseconds as ss prints them (%g of whole microseconds; rtt left
 // out before the first sample), rates in bits per second as ss prints
 // them without -n (pacing_rate 2.4Gbps delivery_rate 1.2Gbps; none
@@ -88,6 +89,9 @@ func (i Info) String() string {
 	fmt.Fprintf(&b, "%-11s %6d %6d %s %s", i.State, i.ReceiveQueue, i.SendQueue, local, remote)
 	if i.State == tcp.Listen || i.State == tcp.TimeWait || i.State == tcp.Closed {
 		return b.String()
+	}
+	if i.CongestionControl != "" {
+		b.WriteString(" " + i.CongestionControl)
 	}
 	if i.SendScale >= 0 {
 		fmt.Fprintf(&b, " wscale:%d,%d", i.SendScale, i.ReceiveScale)

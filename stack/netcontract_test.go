@@ -312,6 +312,7 @@ func TestInfoStringAsSS(t *testing.T) {
 		{"sub-millisecond rtt", conn(200*time.Millisecond, 23*time.Microsecond, 11*time.Microsecond), " rtt:0.023/0.011 ", ""},
 		{"rtt to the microsecond", conn(200*time.Millisecond, 12345678*time.Nanosecond, 1500*time.Nanosecond), " rtt:12.345/0.001 ", ""},
 		{"no rtt sample yet", conn(time.Second, 0, 0), " mss:1448", "rtt:"},
+		{"congestion control", func() stack.Info { i := conn(time.Second, 0, 0); i.CongestionControl = "bbr"; return i }(), " 192.0.2.2:443 bbr wscale:7,7 rto:1000 ", ""},
 		{"IPv4 listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("0.0.0.0:80")}, " 0.0.0.0:80 0.0.0.0:*", ""},
 		{"IPv6 listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("[::]:80")}, " [::]:80 [::]:*", ""},
 		{"dual-stack listener", stack.Info{State: tcp.Listen, Local: netip.MustParseAddrPort("[::]:443"), DualStack: true}, " *:443 *:*", ""},
