@@ -343,20 +343,19 @@ func (x *executor) listener() *socket {
 // listening socket's options are inherited by what it accepts).
 func (x *executor) open(l *socket) *endpoint {
 	cfg := x.cfg
-	if l.maxSeg != 0 || l.congestion != "" {
+	if l.maxSeg != 0 {
 		// TCP_MAXSEG: the MSS offered and the largest sent (Linux's
-		// user_mss); TCP_CONGESTION: the algorithm. Both are inherited
-		// by what a listener accepts.
+		// user_mss), inherited by what a listener accepts.
 		c := *cfg
-		if l.maxSeg != 0 {
-			c.MSS = min(c.MSS, uint16(l.maxSeg))
-		}
-		if l.congestion != "" {
-			(Sysctl{congestionSysctl, l.congestion}).Apply(&c) // cubic or reno: checked by setsockopt
-		}
+		c.MSS = min(c.MSS, uint16(l.maxSeg))
 		cfg = &c
 	}
 	c := tcp.NewConn(cfg, x.nextISS)
+	if l.congestion != "" {
+		// TCP_CONGESTION, inherited too: setsockopt took only a name
+		// the engine has, so this cannot fail.
+		_ = c.SetCongestionControl(l.congestion, x.now)
+	}
 	x.nums.Local = x.nextISS
 	x.nextISS += 100_000_000
 	ep := &endpoint{conn: c}

@@ -115,14 +115,11 @@ var sysctlSetters = map[string]func(cfg *tcp.Config, v string) error{
 		cfg.FinWait2Timeout = time.Duration(n) * time.Second
 	}),
 	congestionSysctl: func(cfg *tcp.Config, v string) error {
-		switch v {
-		case "cubic":
-			cfg.CongestionControl = tcp.NewCubic
-		case "reno":
-			cfg.CongestionControl = tcp.NewNewReno
-		default:
-			return errors.New("only cubic and reno")
+		f, err := tcp.CongestionControlByName(v) // the engine's registry
+		if err != nil {
+			return err
 		}
+		cfg.CongestionControl = f
 		return nil
 	},
 	// RACK (tcp_recovery bit 0) and TLP (tcp_early_retrans 3 or 4) are

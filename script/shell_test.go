@@ -33,7 +33,7 @@ func TestParseShell(t *testing.T) {
 		}},
 		{text: "sysctl -q net/ipv4/tcp_congestion_control=reno", cfg: func(c *tcp.Config) bool { return c.CongestionControl != nil }},
 		{text: "ls /tmp", want: "command ls"},
-		{text: "sysctl -q net.ipv4.tcp_congestion_control=bbr", want: "only cubic and reno"},
+		{text: "sysctl -q net.ipv4.tcp_congestion_control=vegas", want: "no such congestion control"},
 		{text: "sysctl -q net.ipv4.tcp_ecn=1", want: "tcp_ecn"},
 		{text: "sysctl -q net.ipv4.tcp_syn_retries=0", want: "positive"},
 		{text: "sysctl -q net.ipv4.tcp_no_such=1", want: "not one the runner knows"},

@@ -553,15 +553,7 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		s.linger0 = on != 0 && secs == 0
 		return now(0, ""), nil
 	case "TCP_CONGESTION":
-		name := strings.Trim(val, `"`)
-		if name != "cubic" && name != "reno" {
-			return nil, fmt.Errorf("%w: congestion control %q", ErrUnsupported, name)
-		}
-		if conn != nil {
-			return nil, fmt.Errorf("%w: setsockopt TCP_CONGESTION on a connection", ErrUnsupported)
-		}
-		s.congestion = name
-		return now(0, ""), nil
+		return x.setCongestion(s, c, strings.Trim(val, `"`))
 	}
 	n, ok := intArg(val)
 	if !ok {
@@ -627,10 +619,7 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		}
 		return now(0, ""), nil
 	case "TCP_CONGESTION":
-		want, got = strings.Trim(want, `"`), x.congestion
-		if s.congestion != "" {
-			got = s.congestion
-		}
+		want, got = strings.Trim(want, `"`), x.congestionOf(s)
 	case "SO_ERROR":
 		// A pending error is reported once: by the call that fails with
 		// it, or else here, which clears it (as Linux's sock_error).

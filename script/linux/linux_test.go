@@ -34,7 +34,7 @@ var (
 		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
-		"congestion-default", "delayed-ack-ooo",
+		"congestion-default", "delayed-ack-ooo", "congestion-switch",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -66,7 +66,7 @@ var (
 		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
-		"congestion-default", "delayed-ack-ooo",
+		"congestion-default", "delayed-ack-ooo", "congestion-switch",
 	}
 )
 
