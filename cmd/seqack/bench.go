@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/seqack/seqack/internal/workload"
@@ -45,6 +48,12 @@ Flags:
   --conns N    connections the idle measurement opens (default 1000)
   --rack       run seqack's stacks with RACK-TLP loss detection (RFC 8985),
                which the stack leaves off by default, to measure its cost
+  --cc NAME    congestion control of seqack's stacks (default cubic; names:
+               tcp.CongestionControlNames); the kernel's sockets get the
+               same through TCP_CONGESTION if it has it loaded
+               (tcp_available_congestion_control), else run its default.
+               The first line says what each side runs. Neither --cc nor
+               --rack reaches the tunnel workloads' stacks
 `
 
 // benchWorkloads are the workloads --only accepts, in the order they
@@ -62,7 +71,15 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		only  = fs.String("only", strings.Join(benchDefault, ","), "")
 		conns = fs.Int("conns", 1000, "")
 		rack  = fs.Bool("rack", false, "")
+		cc    string
 	)
+	fs.Func("cc", "", func(name string) error {
+		if _, err := tcp.CongestionControlByName(name); err != nil {
+			return fmt.Errorf("%w (have %s)", tcp.ErrUnknownCongestionControl, strings.Join(tcp.CongestionControlNames(), ", "))
+		}
+		cc = name
+		return nil
+	})
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, benchUsage)
@@ -90,6 +107,16 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// the end, so that a run of several seconds shows its progress; the
 	// columns are therefore fixed widths, not a tabwriter's.
 	opts := stack.Options{TCP: &tcp.Config{RACKTLP: *rack}}
+	if cc != "" {
+		opts.TCP.CongestionControl, _ = tcp.CongestionControlByName(cc) // checked by the flag
+	}
+	available, def := kernelAlgorithms()
+	kernelCC, note := kernelCongestion(cc, available, def)
+	kernel := workload.Kernel()
+	if kernelCC != "" {
+		kernel = kernelWith(congestionControl(kernelCC))
+	}
+	fmt.Fprintf(stdout, "congestion control: seqack %s, kernel %s\n", tcp.NewConn(opts.TCP, 0).CongestionControlName(), note)
 	fmt.Fprintf(stdout, benchRow, "workload", "seqack", "kernel", "ratio")
 	againstGVisor := false
 	for _, w := range selected {
@@ -102,12 +129,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		switch w {
 		case "bulk":
 			for _, mtu := range []int{1500, 65535} {
-				if err = benchBulk(stdout, mtu, *d, opts); err != nil {
+				if err = benchBulk(stdout, mtu, *d, opts, kernel); err != nil {
 					break
 				}
 			}
 		case "handshake":
-			err = benchHandshake(stdout, *d, opts)
+			err = benchHandshake(stdout, *d, opts, kernel)
 		case "idle":
 			err = benchIdle(stdout, *conns, opts)
 		case "udp":
@@ -153,14 +180,44 @@ func parseOnly(list string) ([]string, error) {
 	return ordered, nil
 }
 
-func benchBulk(stdout io.Writer, mtu int, d time.Duration, opts stack.Options) error {
+// kernelCongestion decides the kernel side's congestion control for
+// --cc name, given the kernel's available algorithms and its default:
+// the name to set with TCP_CONGESTION ("" for the default) and what to
+// print after "kernel".
+func kernelCongestion(name string, available []string, def string) (set, note string) {
+	if def == "" {
+		def = "?"
+	}
+	switch {
+	case name == "":
+		return "", def + " (its default)"
+	case slices.Contains(available, name):
+		return name, name + " (TCP_CONGESTION)"
+	}
+	return "", fmt.Sprintf("%s (its default: no %s in tcp_available_congestion_control)", def, name)
+}
+
+// kernelWith is workload.Kernel with control run on every socket it
+// listens or dials on.
+func kernelWith(control func(network, address string, c syscall.RawConn) error) workload.Net {
+	n := workload.Kernel()
+	lc := net.ListenConfig{Control: control}
+	d := &net.Dialer{Timeout: workload.Timeout, Control: control}
+	n.Listen = func(network, addr string) (net.Listener, error) {
+		return lc.Listen(context.Background(), network, addr)
+	}
+	n.Dial = d.Dial
+	return n
+}
+
+func benchBulk(stdout io.Writer, mtu int, d time.Duration, opts stack.Options, kernel workload.Net) error {
 	n, closeNet := workload.SeqackWith(mtu, opts)
 	s, err := workload.Bulk(n, d)
 	closeNet()
 	if err != nil {
 		return fmt.Errorf("on seqack (mtu %d): %w", mtu, err)
 	}
-	k, err := workload.Bulk(workload.Kernel(), d)
+	k, err := workload.Bulk(kernel, d)
 	if err != nil {
 		return fmt.Errorf("on the kernel: %w", err)
 	}
@@ -168,14 +225,14 @@ func benchBulk(stdout io.Writer, mtu int, d time.Duration, opts stack.Options) e
 	return nil
 }
 
-func benchHandshake(stdout io.Writer, d time.Duration, opts stack.Options) error {
+func benchHandshake(stdout io.Writer, d time.Duration, opts stack.Options, kernel workload.Net) error {
 	n, closeNet := workload.SeqackWith(1500, opts)
 	s, err := workload.Handshake(n, d)
 	closeNet()
 	if err != nil {
 		return fmt.Errorf("on seqack: %w", err)
 	}
-	k, err := workload.Handshake(workload.Kernel(), d)
+	k, err := workload.Handshake(kernel, d)
 	if err != nil {
 		return fmt.Errorf("on the kernel: %w", err)
 	}

@@ -81,6 +81,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "--conns", "0"}, "must be positive"},
 		{[]string{"bench", "--only", "bulk,latency"}, `unknown workload "latency"`},
 		{[]string{"bench", "extra"}, `unexpected argument "extra"`},
+		{[]string{"bench", "--cc", "vegas"}, `--cc "vegas": no such congestion control (have `},
+		{[]string{"bench", "--cc"}, "--cc needs a value"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if status := run(c.args, &stdout, &stderr); status != exitUsage {
@@ -93,5 +95,38 @@ func TestBenchUsage(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if status := run([]string{"bench", "--help"}, &stdout, &stderr); status != exitOK || !strings.Contains(stdout.String(), "--conns N") {
 		t.Errorf("--help: status %d, stdout:\n%s", status, stdout.String())
+	}
+}
+
+// --cc runs seqack's stacks with the congestion control named, and says
+// what each side runs on the first line.
+func TestBenchCongestionControl(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	status := run([]string{"bench", "--only", "handshake", "--time", "20ms", "--cc", "reno"}, &stdout, &stderr)
+	if status != exitOK {
+		t.Fatalf("status %d, want %d\nstderr:\n%s", status, exitOK, stderr.String())
+	}
+	if first, _, _ := strings.Cut(stdout.String(), "\n"); !strings.HasPrefix(first, "congestion control: seqack reno, kernel ") {
+		t.Errorf("first line %q, want the congestion controls", first)
+	}
+}
+
+// The kernel side gets --cc's algorithm if it has it loaded, and keeps
+// its default, saying why, if not.
+func TestKernelCongestion(t *testing.T) {
+	available := []string{"reno", "cubic", "bbr"}
+	for _, c := range []struct {
+		name, def string
+		set, note string
+	}{
+		{"", "bbr", "", "bbr (its default)"},
+		{"", "", "", "? (its default)"},
+		{"cubic", "bbr", "cubic", "cubic (TCP_CONGESTION)"},
+		{"vegas", "cubic", "", "cubic (its default: no vegas in tcp_available_congestion_control)"},
+	} {
+		set, note := kernelCongestion(c.name, available, c.def)
+		if set != c.set || note != c.note {
+			t.Errorf("kernelCongestion(%q, %q, %q) = %q, %q; want %q, %q", c.name, available, c.def, set, note, c.set, c.note)
+		}
 	}
 }
