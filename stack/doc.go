@@ -20,8 +20,9 @@
 // # Connections
 //
 // A Conn has the methods of *net.TCPConn that make sense here (half-close,
-// linger, keepalive, buffer sizes) and reports its TCP state and counters
-// with Info, as `ss -tni` would. Errors are *net.OpError values wrapping
+// linger, keepalive, buffer sizes), the congestion control by name as
+// Linux's TCP_CONGESTION (SetCongestionControl), and reports its TCP
+// state and counters with Info, as `ss -tni` would. Errors are *net.OpError values wrapping
 // the errnos package net's users test for with errors.Is.
 //
 // A connection that reaches TIME_WAIT leaves the connection table and is

@@ -40,7 +40,9 @@
 // runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
 // loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
 // (RFC 8985, Config.RACKTLP), NewReno and CUBIC congestion
-// control (RFC 6582, RFC 9438; CongestionControl), Eifel spurious-timeout
+// control (RFC 6582, RFC 9438; CongestionControl, chosen by name as
+// Linux's TCP_CONGESTION: CongestionControlByName,
+// Conn.SetCongestionControl), Eifel spurious-timeout
 // detection (RFC 3522, RFC 4015; UndoableCongestionControl), delayed
 // ACKs and Nagle, keepalive, receive buffer auto-tuning, path MTU
 // discovery from ICMP and by probing (RFC 8201, RFC 4821), SYN cookies
