@@ -48,6 +48,8 @@ func TestLinuxLossyPath(t *testing.T) {
 	size := envInt(t, "SEQACK_LINUX_LOSSY_MB", 16) << 20
 	seeds := envInt(t, "SEQACK_LINUX_LOSSY_SEEDS", 1)
 	lossy := lossyPath{rate: 100e6, delay: 20 * time.Millisecond, queue: 500_000, loss: 0.01}
+	kernels := kernelTCP{sack: true, bufMax: 4 << 20}
+	noSACK := kernelTCP{sack: false, bufMax: 4 << 20}
 	t.Logf("path: %.0f Mbit/s bottleneck, %v one-way delay, %d-byte drop-tail queue, %.0f%% random loss each way; %d MiB per transfer",
 		lossy.rate/1e6, lossy.delay, lossy.queue, lossy.loss*100, size>>20)
 
@@ -56,22 +58,22 @@ func TestLinuxLossyPath(t *testing.T) {
 		// fill the bottleneck.
 		clean := lossy
 		clean.loss, clean.seed = 0, 1
-		r := linuxTransfer(t, "cubic", true, clean, max(size, 64<<20))
+		r := linuxTransfer(t, "cubic", kernels, clean, max(size, 64<<20))
 		t.Logf("lossless, cubic+SACK: %s", r)
 	})
 
-	type pair struct{ cubic, reno linuxResult }
+	type pair struct{ cubic, reno transferResult }
 	var pairs []pair
 	for seed := 1; seed <= seeds; seed++ {
 		path := lossy
 		path.seed = uint64(seed)
 		var p pair
 		ok := t.Run(fmt.Sprintf("seed%d/cubic-sack", seed), func(t *testing.T) {
-			p.cubic = linuxTransfer(t, "cubic", true, path, size)
+			p.cubic = linuxTransfer(t, "cubic", kernels, path, size)
 			t.Logf("seed %d, cubic+SACK: %s", seed, p.cubic)
 		})
 		ok = t.Run(fmt.Sprintf("seed%d/reno-nosack", seed), func(t *testing.T) {
-			p.reno = linuxTransfer(t, "reno", false, path, size)
+			p.reno = linuxTransfer(t, "reno", noSACK, path, size)
 			t.Logf("seed %d, reno, no SACK: %s", seed, p.reno)
 		}) && ok
 		if ok {
@@ -129,6 +131,9 @@ type lane struct {
 	line chan timedPacket
 
 	forwarded, lost, queueDrops, overflow atomic.Uint64
+	// How late release wrote the packets it forwarded, in sum and at
+	// most (nanoseconds): a forwarder that cannot keep up is late.
+	lateSum, lateMax atomic.Int64
 }
 
 // timedPacket is a packet on the delay line, to be written at due.
@@ -207,50 +212,69 @@ func (l *lane) release(ctx context.Context) {
 			case <-timer.C:
 			}
 		}
+		late := int64(time.Since(tp.due))
 		l.out.WritePacket(tp.p) // fails only once the device is closed
 		l.forwarded.Add(1)
+		l.lateSum.Add(late)
+		if late > l.lateMax.Load() {
+			l.lateMax.Store(late) // release alone writes it
+		}
 	}
 }
 
 func (l *lane) String() string {
 	fwd, lost, q, o := l.forwarded.Load(), l.lost.Load(), l.queueDrops.Load(), l.overflow.Load()
 	total := fwd + lost + q + o
-	return fmt.Sprintf("%d packets: %d lost at random (%.2f%%), %d queue drops, %d delay-line overflows",
-		total, lost, 100*float64(lost)/float64(max(total, 1)), q, o)
+	return fmt.Sprintf("%d packets: %d lost at random (%.2f%%), %d queue drops, %d delay-line overflows; forwarded late by %v on average, %v at most",
+		total, lost, 100*float64(lost)/float64(max(total, 1)), q, o, l.meanLateness().Round(time.Microsecond), time.Duration(l.lateMax.Load()).Round(time.Microsecond))
 }
 
-// linuxResult is the outcome of one kernel-to-kernel transfer.
-type linuxResult struct {
+// meanLateness is how late, on average, the lane forwarded a packet
+// after it fell due.
+func (l *lane) meanLateness() time.Duration {
+	return time.Duration(l.lateSum.Load() / int64(max(l.forwarded.Load(), 1)))
+}
+
+// transferResult is the outcome of one transfer across the emulated
+// path, from a kernel sender or a seqack one.
+type transferResult struct {
 	size    int
 	elapsed time.Duration // at the receiver, from accept to EOF
 	goodput float64       // bits per second
-	// From the sender's TCP_INFO at the end.
-	segsOut, totalRetrans uint32
-	totalRTO              uint16 // retransmission timeouts
-	mss                   uint32
-	// Sampled from the sender's TCP_INFO during the transfer.
+	// From the sender at the end.
+	segsOut, totalRetrans uint64
+	bytesRetrans          uint64
+	totalRTO              int // retransmission timeouts; -1 if the sender does not count them
+	mss                   int
+	// Sampled from the sender during the transfer.
 	rtoMin, rtoMax time.Duration
 	rttMean        time.Duration
 	cwndMean       float64 // segments
 	maxBackoff     uint8
-	// Deltas of the sender namespace's counters (nstat).
+	// Deltas of the sender's counters (nstat, or the stack's Stats).
 	counters map[string]int64
-	// The forwarder's view, data direction and ACK direction.
-	data, acks string
+	// The forwarder's view, data direction and ACK direction, and how
+	// late each forwarded packets on average.
+	data, acks         string
+	dataLate, acksLate time.Duration
 }
 
-func (r linuxResult) String() string {
+func (r transferResult) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%.2f Mbit/s (%d MiB in %.1f s); sender: %d segments, %d retransmitted (%.2f%%), %d RTOs, max backoff %d; sampled rto %v–%v, mean srtt %v, mean cwnd %.1f × %d B",
+	fmt.Fprintf(&b, "%.2f Mbit/s (%d MiB in %.1f s); sender: %d segments, %d retransmitted (%.2f%%, %d bytes)",
 		r.goodput/1e6, r.size>>20, r.elapsed.Seconds(), r.segsOut, r.totalRetrans,
-		100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.totalRTO, r.maxBackoff,
+		100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.bytesRetrans)
+	if r.totalRTO >= 0 {
+		fmt.Fprintf(&b, ", %d RTOs, max backoff %d", r.totalRTO, r.maxBackoff)
+	}
+	fmt.Fprintf(&b, "; sampled rto %v–%v, mean srtt %v, mean cwnd %.1f × %d B",
 		r.rtoMin, r.rtoMax, r.rttMean.Round(100*time.Microsecond), r.cwndMean, r.mss)
 	var names []string
 	for k := range r.counters {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	b.WriteString("\n\tnstat (sender):")
+	b.WriteString("\n\tcounters (sender):")
 	for _, k := range names {
 		fmt.Fprintf(&b, " %s=%d", k, r.counters[k])
 	}
@@ -268,75 +292,102 @@ const (
 	lossyReceiver = "10.77.1.2"
 )
 
-// linuxTransfer makes the two namespaces and the path between them, sets
-// both kernels to congestion control cc with SACK on or off, and sends
-// size bytes from one kernel to the other.
-func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int) linuxResult {
+// kernelTCP is how the kernels at the ends of the path are set up.
+type kernelTCP struct {
+	sack bool
+	// bufMax is the maximum of net.ipv4.tcp_rmem and tcp_wmem, bytes:
+	// what auto-tuning may grow a socket's buffers to.
+	bufMax int
+}
+
+// configure sets ns's kernel up as k says. A namespace other than the
+// first may make only the algorithms in the machine's
+// net.ipv4.tcp_allowed_congestion_control its default (here "reno
+// bbr"; widening that list would change the host), but root may pick
+// any available one for a socket. So every namespace defaults to Reno,
+// and a sender's socket is given its algorithm with TCP_CONGESTION (and
+// checked).
+func (k kernelTCP) configure(t *testing.T, ns *netns.NS) {
 	t.Helper()
-	netns.Exclusive(t)
-	a, b := netns.New(t), netns.New(t) // a sends, b receives
 	sackVal := "0"
-	if sack {
+	if k.sack {
 		sackVal = "1"
 	}
-	// A namespace other than the first may make only the algorithms in
-	// the machine's net.ipv4.tcp_allowed_congestion_control its
-	// default (here "reno bbr"; widening that list would change the
-	// host), but root may pick any available one for a socket. So both
-	// namespaces default to Reno, and the sender's socket is given cc
-	// with TCP_CONGESTION (and checked).
-	for _, ns := range []*netns.NS{a, b} {
-		ns.Run(t, "sysctl", "-q", "-w",
-			"net.ipv4.tcp_congestion_control=reno",
-			"net.ipv4.tcp_sack="+sackVal,
-			"net.ipv4.tcp_rmem=4096 131072 4194304",
-			"net.ipv4.tcp_wmem=4096 16384 4194304",
-			"net.ipv4.tcp_no_metrics_save=1",
-			// Keep the link to IPv4 and the transfer's own packets.
-			"net.ipv6.conf.all.disable_ipv6=1",
-			"net.ipv6.conf.default.disable_ipv6=1")
-		if got := strings.TrimSpace(ns.Run(t, "sysctl", "-n", "net.ipv4.tcp_sack")); got != sackVal {
-			t.Fatalf("%s: net.ipv4.tcp_sack is %s, want %s", ns.Name, got, sackVal)
-		}
+	ns.Run(t, "sysctl", "-q", "-w",
+		"net.ipv4.tcp_congestion_control=reno",
+		"net.ipv4.tcp_sack="+sackVal,
+		fmt.Sprintf("net.ipv4.tcp_rmem=4096 131072 %d", k.bufMax),
+		fmt.Sprintf("net.ipv4.tcp_wmem=4096 16384 %d", k.bufMax),
+		"net.ipv4.tcp_no_metrics_save=1",
+		// Keep the link to IPv4 and the transfer's own packets.
+		"net.ipv6.conf.all.disable_ipv6=1",
+		"net.ipv6.conf.default.disable_ipv6=1")
+	if got := strings.TrimSpace(ns.Run(t, "sysctl", "-n", "net.ipv4.tcp_sack")); got != sackVal {
+		t.Fatalf("%s: net.ipv4.tcp_sack is %s, want %s", ns.Name, got, sackVal)
 	}
-	devs := make([]*tun.Endpoint, 2)
-	for i, ns := range []*netns.NS{a, b} {
-		err := ns.Do(func() (err error) {
-			devs[i], err = tun.OpenConfig(device, tun.Config{MTU: 1500, Plain: true}) // packets the size the path loses them at
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { devs[i].Close() })
+}
+
+// pathDevice opens the TUN device of one end of the path in ns, without
+// offloads: its packets are the size the path loses them at. It is
+// closed when the test ends.
+func pathDevice(t *testing.T, ns *netns.NS) *tun.Endpoint {
+	t.Helper()
+	var dev *tun.Endpoint
+	if err := ns.Do(func() (err error) {
+		dev, err = tun.OpenConfig(device, tun.Config{MTU: 1500, Plain: true})
+		return err
+	}); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { dev.Close() })
+	return dev
+}
+
+// bringUp gives ns's end of the path its address and sets it up.
+func bringUp(t *testing.T, ns *netns.NS, addr string) {
+	t.Helper()
+	ns.Run(t, "ip", "addr", "add", addr+"/24", "dev", device)
+	ns.Run(t, "ip", "link", "set", device, "up")
+}
+
+// emulatedPath joins near (the sender's link) and far (the receiver's)
+// with a lane each way, until the test ends. It must be called before
+// either end carries packets.
+func emulatedPath(t *testing.T, path lossyPath, near, far link.Endpoint) (data, acks *lane) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel) // runs before the devices close
-	data := newLane(ctx, path, 1, devs[1])
-	acks := newLane(ctx, path, 2, devs[0])
-	devs[0].Attach(data.admit)
-	devs[1].Attach(acks.admit)
-	a.Run(t, "ip", "addr", "add", lossySender+"/24", "dev", device)
-	a.Run(t, "ip", "link", "set", device, "up")
-	b.Run(t, "ip", "addr", "add", lossyReceiver+"/24", "dev", device)
-	b.Run(t, "ip", "link", "set", device, "up")
+	data = newLane(ctx, path, 1, far)
+	acks = newLane(ctx, path, 2, near)
+	near.Attach(data.admit)
+	far.Attach(acks.admit)
+	return data, acks
+}
 
+// transferDeadline is when a transfer of size bytes has stalled rather
+// than gone slowly: it is allowed 0.5 Mbit/s.
+func transferDeadline(size int) time.Time {
+	return time.Now().Add(time.Minute + time.Duration(size*8/500_000)*time.Second)
+}
+
+// received is what the receiver got.
+type received struct {
+	n       int64
+	elapsed time.Duration
+	err     error
+}
+
+// kernelReceiver listens with ns's kernel at the receiver's address and
+// reads one connection to its end; the result comes on the channel.
+func kernelReceiver(t *testing.T, ns *netns.NS, deadline time.Time) <-chan received {
+	t.Helper()
 	var ln net.Listener
-	if err := b.Do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		ln, err = net.Listen("tcp", lossyReceiver+":5001")
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-
-	// A stalled transfer fails rather than hangs: allow 0.5 Mbit/s.
-	deadline := time.Now().Add(time.Minute + time.Duration(size*8/500_000)*time.Second)
-	type received struct {
-		n       int64
-		elapsed time.Duration
-		err     error
-	}
+	t.Cleanup(func() { ln.Close() })
 	got := make(chan received, 1)
 	go func() {
 		c, err := ln.Accept()
@@ -350,6 +401,71 @@ func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int)
 		n, err := io.CopyBuffer(struct{ io.Writer }{io.Discard}, c, make([]byte, 256<<10))
 		got <- received{n, time.Since(start), err}
 	}()
+	return got
+}
+
+// sampler calls sample every 100 ms until stopped.
+type sampler struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+func startSampler(sample func()) *sampler {
+	s := &sampler{stop: make(chan struct{})}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-tick.C:
+				sample()
+			}
+		}
+	}()
+	return s
+}
+
+// Stop stops the sampler and waits for a sample under way.
+func (s *sampler) Stop() {
+	close(s.stop)
+	s.wg.Wait()
+}
+
+// sendAll writes size bytes to c and closes its sending half.
+func sendAll(c interface {
+	io.Writer
+	CloseWrite() error
+}, size int) error {
+	buf := make([]byte, 64<<10)
+	for left := size; left > 0; {
+		n, err := c.Write(buf[:min(len(buf), left)])
+		if err != nil {
+			return fmt.Errorf("after %d of %d bytes: %w", size-left+n, size, err)
+		}
+		left -= n
+	}
+	return c.CloseWrite()
+}
+
+// linuxTransfer makes the two namespaces and the path between them, sets
+// both kernels up as k says, and sends size bytes from one kernel, with
+// congestion control cc, to the other.
+func linuxTransfer(t *testing.T, cc string, k kernelTCP, path lossyPath, size int) transferResult {
+	t.Helper()
+	netns.Exclusive(t)
+	a, b := netns.New(t), netns.New(t) // a sends, b receives
+	k.configure(t, a)
+	k.configure(t, b)
+	devA, devB := pathDevice(t, a), pathDevice(t, b)
+	data, acks := emulatedPath(t, path, devA, devB)
+	bringUp(t, a, lossySender)
+	bringUp(t, b, lossyReceiver)
+	deadline := transferDeadline(size)
+	got := kernelReceiver(t, b, deadline)
 
 	before := nstat(t, a)
 	var conn net.Conn
@@ -377,17 +493,17 @@ func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int)
 	if got := congestionControl(t, tc); got != cc {
 		t.Fatalf("the sender's socket runs %q, want %q", got, cc)
 	}
-	if got := tcpInfo(t, tc); got != nil && (got.Options&tcpiOptSACK != 0) != sack {
-		t.Fatalf("SACK negotiated: %v, want %v", got.Options&tcpiOptSACK != 0, sack)
+	if got := tcpInfo(t, tc); got != nil && (got.Options&tcpiOptSACK != 0) != k.sack {
+		t.Fatalf("SACK negotiated: %v, want %v", got.Options&tcpiOptSACK != 0, k.sack)
 	}
 
-	var r linuxResult
+	var r transferResult
 	r.size = size
 	r.rtoMin = time.Hour
 	var samples int
 	var rttSum time.Duration
 	var cwndSum float64
-	sample := func() {
+	s := startSampler(func() {
 		info := tcpInfo(t, tc)
 		if info == nil {
 			return
@@ -398,44 +514,19 @@ func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int)
 		rttSum += time.Duration(info.Rtt) * time.Microsecond
 		cwndSum += float64(info.Snd_cwnd)
 		samples++
+	})
+	if err := sendAll(tc, size); err != nil {
+		s.Stop()
+		t.Fatalf("sender: %v", err)
 	}
-	// The sampler watches the sender's state every 100 ms.
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				sample()
-			}
-		}
-	}()
-
-	buf := make([]byte, 64<<10)
-	for left := size; left > 0; {
-		n, err := tc.Write(buf[:min(len(buf), left)])
-		if err != nil {
-			close(stop)
-			wg.Wait()
-			t.Fatalf("sender: %v after %d of %d bytes", err, size-left+n, size)
-		}
-		left -= n
-	}
-	tc.CloseWrite()
 	rc := <-got
-	close(stop)
-	wg.Wait()
+	s.Stop()
 	if rc.err != nil || rc.n != int64(size) {
 		t.Fatalf("receiver: %d of %d bytes in %v: %v", rc.n, size, rc.elapsed, rc.err)
 	}
 	if info := tcpInfo(t, tc); info != nil {
-		r.segsOut, r.totalRetrans, r.totalRTO, r.mss = info.Segs_out, info.Total_retrans, info.Total_rto, info.Snd_mss
+		r.segsOut, r.totalRetrans, r.bytesRetrans = uint64(info.Segs_out), uint64(info.Total_retrans), info.Bytes_retrans
+		r.totalRTO, r.mss = int(info.Total_rto), int(info.Snd_mss)
 	}
 	r.elapsed = rc.elapsed
 	r.goodput = float64(size) * 8 / rc.elapsed.Seconds()
@@ -453,6 +544,7 @@ func linuxTransfer(t *testing.T, cc string, sack bool, path lossyPath, size int)
 		}
 	}
 	r.data, r.acks = data.String(), acks.String()
+	r.dataLate, r.acksLate = data.meanLateness(), acks.meanLateness()
 	if out, err := a.Output("cat", "/sys/class/net/"+device+"/statistics/tx_dropped"); err == nil && strings.TrimSpace(out) != "0" {
 		t.Logf("the sender's TUN device dropped %s packets itself", strings.TrimSpace(out))
 	}

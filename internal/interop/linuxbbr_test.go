@@ -1,0 +1,404 @@
+//go:build linux
+
+package interop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seqack/seqack/internal/netns"
+	"github.com/seqack/seqack/link/pipe"
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
+)
+
+// Congestion control against Linux's on one emulated path, in one run
+// (issue 16): Linux BBR and CUBIC as senders from one namespace to a
+// Linux receiver in another (linuxTransfer), and seqack as sender to
+// the same receiver (seqackTransfer), each with the congestion controls
+// of its table, across the forwarder of linuxlossy_test.go on two
+// paths:
+//
+//   - the lossy path: 100 Mbit/s, 40 ms RTT, a 500 kB drop-tail queue
+//     (one bandwidth-delay product), 1% random loss each way, with the
+//     same seeds for every sender;
+//   - the bloated path: no random loss and a 2.5 MB queue (5×BDP),
+//     where a loss-based sender fills the queue and so the RTT.
+//
+// For each transfer it logs goodput (and utilisation of the 100 Mbit/s),
+// retransmitted segments and bytes (TCP_INFO's tcpi_total_retrans and
+// tcpi_bytes_retrans for the kernel, tcp.Stats for seqack), and the
+// sender's smoothed RTT sampled every 100 ms, as a mean and against the
+// 40 ms base; then a table of them all, with each goodput and
+// retransmitted byte count against Linux BBR's on the same path. It
+// asserts only that the emulator is not the bottleneck: first, Linux
+// CUBIC without loss over the 500 kB queue must reach 90% of the rate.
+// The forwarder also measures how late it releases packets; the table
+// shows that beside each RTT (it is about a millisecond each way on a
+// busy two-core machine).
+//
+// It takes real time (about two minutes with the defaults, most of it
+// Linux CUBIC at 1% loss), so it runs only with SEQACK_LINUX_BBR=1.
+// SEQACK_LINUX_BBR_MB sets the size of the lossy path's transfers
+// (default 16 MiB), SEQACK_LINUX_BBR_BLOAT_MB the bloated path's
+// (default 64 MiB: a 16 MiB transfer takes 1.4 s there and is mostly
+// startup), SEQACK_LINUX_BBR_SEEDS the seeds of the lossy path (1, 2,
+// ...; default 1), and SEQACK_LINUX_BBR_OUT names a file (relative to
+// the repository's root) to write the results to, with the command.
+//
+// seqack's stack is the sender's host itself: its link is one end of a
+// link/pipe whose other end feeds the forwarder, so that its packets
+// meet the same lanes as the kernel sender's packets read from its TUN
+// device, and the receiver's side (namespace, TUN device, kernel
+// settings) is the same in every run. A TUN device on seqack's side
+// would put a kernel routing between two devices on its path, a hop the
+// kernel senders do not have.
+func TestCongestionAgainstLinux(t *testing.T) {
+	if os.Getenv("SEQACK_LINUX_BBR") != "1" {
+		t.Skip("transfers over an emulated path against the kernel take minutes; set SEQACK_LINUX_BBR=1 to run them")
+	}
+	netns.Require(t, "sysctl", "nstat")
+	lossSize := envInt(t, "SEQACK_LINUX_BBR_MB", 16) << 20
+	bloatSize := envInt(t, "SEQACK_LINUX_BBR_BLOAT_MB", 64) << 20
+	seeds := envInt(t, "SEQACK_LINUX_BBR_SEEDS", 1)
+
+	// seqack's congestion controls, one line each.
+	controllers := []struct {
+		name string
+		cc   func(mss int) tcp.CongestionControl
+	}{
+		{"cubic", tcp.NewCubic},
+		// {"bbr", tcp.NewBBR},
+	}
+	// Both kernels' buffers, and seqack's send buffer, may grow to 16
+	// MiB: a sender filling the bloated path holds 3 MB in flight.
+	kernels := kernelTCP{sack: true, bufMax: 16 << 20}
+	lossy := lossyPath{rate: 100e6, delay: 20 * time.Millisecond, queue: 500_000, loss: 0.01}
+	bloated := lossyPath{rate: 100e6, delay: 20 * time.Millisecond, queue: 2_500_000, seed: 1}
+	base := 2 * lossy.delay
+
+	rep := &report{t: t}
+	rep.printf(t, "# %s, congestion control against Linux's on one emulated path (real time)", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	rep.printf(t, "# machine: %d cores, kernel %s, %s; load average at start %s", runtime.NumCPU(), kernelRelease(), runtime.Version(), loadAverage())
+	rep.printf(t, "# command: %s", commandLine())
+	rep.printf(t, "# paths: %.0f Mbit/s bottleneck, %v RTT; lossy: %d-byte drop-tail queue, %.0f%% random loss each way, %d MiB per transfer, seeds 1..%d;",
+		lossy.rate/1e6, base, lossy.queue, lossy.loss*100, lossSize>>20, seeds)
+	rep.printf(t, "#   bloated: no random loss, %d-byte queue (5×BDP), %d MiB per transfer", bloated.queue, bloatSize>>20)
+	rep.printf(t, "# kernels: SACK on, tcp_rmem/tcp_wmem max %d MiB; seqack: zero tcp.Config but CongestionControl, SendBufferSize %d MiB",
+		kernels.bufMax>>20, kernels.bufMax>>20)
+
+	var rows []comparisonRow
+	run := func(name, pathName string, seed int, transfer func(t *testing.T) transferResult) {
+		t.Run(fmt.Sprintf("%s/seed%d/%s", pathName, seed, name), func(t *testing.T) {
+			r := transfer(t)
+			rep.printf(t, "%s, seed %d, %s: %s", pathName, seed, name, r)
+			rows = append(rows, comparisonRow{path: pathName, sender: name, seed: seed, r: r})
+		})
+	}
+
+	t.Run("emulator", func(t *testing.T) {
+		// Without loss, over the 500 kB queue, the kernel should fill
+		// the bottleneck: else the forwarder is the bottleneck.
+		clean := lossy
+		clean.loss, clean.seed = 0, 1
+		r := linuxTransfer(t, "cubic", kernels, clean, max(lossSize, 64<<20))
+		rep.printf(t, "emulator check, lossless, 500 kB queue, linux cubic: %s", r)
+		if r.goodput < 0.9*clean.rate {
+			t.Errorf("the kernel reaches %.1f Mbit/s of %.0f without loss: the emulator, not the path, limits it", r.goodput/1e6, clean.rate/1e6)
+		}
+		noteLateness(t, r)
+	})
+
+	linuxBBR := kernelHasCongestionControl(t, "bbr")
+	linuxSenders := []string{"bbr", "cubic"}
+	for _, p := range []struct {
+		name  string
+		path  lossyPath
+		size  int
+		seeds int
+	}{
+		{"lossy", lossy, lossSize, seeds},
+		{"bloated", bloated, bloatSize, 1},
+	} {
+		for seed := 1; seed <= p.seeds; seed++ {
+			path := p.path
+			path.seed = uint64(seed)
+			for _, cc := range linuxSenders {
+				run("linux-"+cc, p.name, seed, func(t *testing.T) transferResult {
+					if cc == "bbr" && !linuxBBR {
+						t.Skip("the kernel has no BBR (not in net.ipv4.tcp_available_congestion_control, and modprobe tcp_bbr failed)")
+					}
+					r := linuxTransfer(t, cc, kernels, path, p.size)
+					noteLateness(t, r)
+					return r
+				})
+			}
+			for _, c := range controllers {
+				run("seqack-"+c.name, p.name, seed, func(t *testing.T) transferResult {
+					r := seqackTransfer(t, c.cc, kernels, path, p.size)
+					noteLateness(t, r)
+					return r
+				})
+			}
+		}
+	}
+	rep.printf(t, "%s", comparisonTable(rows, lossy.rate, base))
+	rep.printf(t, "# load average at end %s", loadAverage())
+	if out := os.Getenv("SEQACK_LINUX_BBR_OUT"); out != "" {
+		rep.write(out)
+	}
+}
+
+// noteLateness logs it if either lane of r's path forwarded packets
+// more than a millisecond late on average: the emulator then added
+// that much to each RTT (on a loaded machine, mostly the wait for the
+// forwarding goroutine to be scheduled). It is the same for every
+// sender, and the table shows it beside the RTT.
+func noteLateness(t *testing.T, r transferResult) {
+	t.Helper()
+	if r.dataLate > time.Millisecond || r.acksLate > time.Millisecond {
+		t.Logf("note: the forwarder was late by %v (data) and %v (ACKs) on average: that much more than the path's delay is in each RTT",
+			r.dataLate.Round(time.Microsecond), r.acksLate.Round(time.Microsecond))
+	}
+}
+
+// seqackTransfer sends size bytes from a seqack stack, with congestion
+// control cc, across path to a kernel set up as k in a namespace of its
+// own: the receiver of linuxTransfer, with seqack in place of the
+// sending kernel.
+func seqackTransfer(t *testing.T, cc func(mss int) tcp.CongestionControl, k kernelTCP, path lossyPath, size int) transferResult {
+	t.Helper()
+	netns.Exclusive(t)
+	b := netns.New(t) // the receiver's
+	k.configure(t, b)
+	devB := pathDevice(t, b)
+	near, end := pipe.New(1500) // the forwarder's end and the stack's
+	t.Cleanup(func() { near.Close() })
+	data, acks := emulatedPath(t, path, near, devB)
+	st := stack.New(stack.Options{TCP: &tcp.Config{CongestionControl: cc, SendBufferSize: k.bufMax}})
+	if _, err := st.AddInterface(end, netip.MustParsePrefix(lossySender+"/24")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() }) // closes end too
+	bringUp(t, b, lossyReceiver)
+	deadline := transferDeadline(size)
+	got := kernelReceiver(t, b, deadline)
+
+	before := st.Stats().TCP.Snapshot()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := st.DialContext(ctx, "tcp", lossyReceiver+":5001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sc := conn.(*stack.Conn)
+	sc.SetDeadline(deadline)
+
+	var r transferResult
+	r.size = size
+	r.totalRTO = -1 // seqack does not count a connection's timeouts
+	r.rtoMin = time.Hour
+	var samples int
+	var rttSum time.Duration
+	var cwndSum float64
+	s := startSampler(func() {
+		info := sc.Info()
+		r.rtoMin, r.rtoMax = min(r.rtoMin, info.RTO), max(r.rtoMax, info.RTO)
+		rttSum += info.SRTT
+		cwndSum += float64(info.CongestionWindow) / float64(max(info.MSS, 1))
+		samples++
+	})
+	if err := sendAll(sc, size); err != nil {
+		s.Stop()
+		t.Fatalf("sender: %v", err)
+	}
+	rc := <-got
+	s.Stop()
+	if rc.err != nil || rc.n != int64(size) {
+		t.Fatalf("receiver: %d of %d bytes in %v: %v", rc.n, size, rc.elapsed, rc.err)
+	}
+	info := sc.Info()
+	r.segsOut, r.totalRetrans, r.bytesRetrans, r.mss = info.SegmentsSent, info.Retransmissions, info.BytesRetransmitted, info.MSS
+	r.elapsed = rc.elapsed
+	r.goodput = float64(size) * 8 / rc.elapsed.Seconds()
+	if samples > 0 {
+		r.rttMean = rttSum / time.Duration(samples)
+		r.cwndMean = cwndSum / float64(samples)
+	} else {
+		r.rtoMin = 0
+	}
+	r.counters = counterDeltas(before, st.Stats().TCP.Snapshot())
+	r.data, r.acks = data.String(), acks.String()
+	r.dataLate, r.acksLate = data.meanLateness(), acks.meanLateness()
+	return r
+}
+
+// counterDeltas returns the counters that moved between before and
+// after, by name.
+func counterDeltas(before, after tcp.CounterValues) map[string]int64 {
+	m := map[string]int64{}
+	b, a := reflect.ValueOf(before), reflect.ValueOf(after)
+	for i := range a.NumField() {
+		if a.Field(i).Kind() != reflect.Uint64 {
+			continue
+		}
+		if d := int64(a.Field(i).Uint() - b.Field(i).Uint()); d != 0 {
+			m[a.Type().Field(i).Name] = d
+		}
+	}
+	return m
+}
+
+// kernelHasCongestionControl reports whether the kernel offers the
+// congestion control name, loading its module (tcp_NAME) if it does
+// not yet.
+func kernelHasCongestionControl(t *testing.T, name string) bool {
+	t.Helper()
+	has := func() bool {
+		b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control")
+		return err == nil && slices.Contains(strings.Fields(string(b)), name)
+	}
+	if has() {
+		return true
+	}
+	if out, err := exec.Command("modprobe", "tcp_"+name).CombinedOutput(); err != nil {
+		t.Logf("modprobe tcp_%s: %v: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return has()
+}
+
+// comparisonRow is one transfer of the comparison.
+type comparisonRow struct {
+	path, sender string
+	seed         int
+	r            transferResult
+}
+
+// comparisonTable lays rows out, path by path, with each goodput and
+// retransmitted byte count against Linux BBR's on the same path and
+// seed (none if it did not run). "util" is goodput over the bottleneck
+// rate: headers make 96.5% its ceiling (1448 bytes of payload in 1500).
+// "/base" is the mean SRTT over the path's 40 ms; "fwd late" the part
+// of the RTT the forwarder added, both lanes' mean lateness.
+func comparisonTable(rows []comparisonRow, rate float64, base time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %-4s %-13s %12s %6s %16s %14s %10s %7s %9s %13s %13s\n",
+		"path", "seed", "sender", "goodput Mb/s", "util", "retrans segs", "retrans bytes", "mean srtt", "/base", "fwd late", "goodput ×bbr", "retrans ×bbr")
+	for _, row := range rows {
+		r := row.r
+		ref := -1
+		for i, o := range rows {
+			if o.path == row.path && o.seed == row.seed && o.sender == "linux-bbr" {
+				ref = i
+			}
+		}
+		gx, bx := "-", "-"
+		if ref >= 0 {
+			gx = fmt.Sprintf("%.3f", r.goodput/rows[ref].r.goodput)
+			if rows[ref].r.bytesRetrans > 0 {
+				bx = fmt.Sprintf("%.3f", float64(r.bytesRetrans)/float64(rows[ref].r.bytesRetrans))
+			}
+		}
+		fmt.Fprintf(&b, "%-8s %-4d %-13s %12.2f %5.1f%% %7d (%5.2f%%) %14d %8.1fms %6.2f× %7.1fms %13s %13s\n",
+			row.path, row.seed, row.sender, r.goodput/1e6, 100*r.goodput/rate,
+			r.totalRetrans, 100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.bytesRetrans,
+			float64(r.rttMean)/float64(time.Millisecond), float64(r.rttMean)/float64(base),
+			float64(r.dataLate+r.acksLate)/float64(time.Millisecond), gx, bx)
+	}
+	return b.String()
+}
+
+// report gathers what the test logs, to write it to a file as well.
+type report struct {
+	t     *testing.T
+	lines []string
+}
+
+// printf logs a line on t and keeps it.
+func (r *report) printf(t testing.TB, format string, args ...any) {
+	t.Helper()
+	s := fmt.Sprintf(format, args...)
+	t.Log(s)
+	r.lines = append(r.lines, s)
+}
+
+// write writes the report to name, relative to the repository's root
+// unless absolute.
+func (r *report) write(name string) {
+	if !filepath.IsAbs(name) {
+		root, err := moduleRoot()
+		if err != nil {
+			r.t.Errorf("results not written: %v", err)
+			return
+		}
+		name = filepath.Join(root, name)
+	}
+	if err := os.WriteFile(name, []byte(strings.Join(r.lines, "\n")+"\n"), 0o644); err != nil {
+		r.t.Errorf("results not written: %v", err)
+		return
+	}
+	r.t.Logf("results written to %s", name)
+}
+
+// moduleRoot returns the directory holding go.mod, above the working
+// directory (the package's, under go test).
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("module root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// commandLine is the go test command that runs this comparison with the
+// environment it ran with.
+func commandLine() string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SEQACK_LINUX_BBR") {
+			env = append(env, kv)
+		}
+	}
+	sort.Strings(env)
+	return strings.Join(append(env, "go test -count=1 -run TestCongestionAgainstLinux -v -timeout 30m ./internal/interop"), " ")
+}
+
+// kernelRelease is the running kernel's release.
+func kernelRelease() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// loadAverage is the machine's 1, 5 and 15-minute load averages.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
