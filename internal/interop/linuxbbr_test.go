@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,7 @@ func TestCongestionAgainstLinux(t *testing.T) {
 			}
 		}
 	}
-	rep.printf(t, "%s", comparisonTable(rows, lossy.rate, base))
+	rep.printf(t, "%s", comparisonTable(append(rows, meanRows(rows)...), lossy.rate, base))
 	rep.printf(t, "# load average at end %s", loadAverage())
 	if out := os.Getenv("SEQACK_LINUX_BBR_OUT"); out != "" {
 		rep.write(out)
@@ -289,7 +290,8 @@ type comparisonRow struct {
 
 // comparisonTable lays rows out, path by path, with each goodput and
 // retransmitted byte count against Linux BBR's on the same path and
-// seed (none if it did not run). "util" is goodput over the bottleneck
+// seed (none if it did not run); rows of seed 0 are means over the
+// seeds (meanRows), set against Linux BBR's mean. "util" is goodput over the bottleneck
 // rate: headers make 96.5% its ceiling (1448 bytes of payload in 1500).
 // "/base" is the mean SRTT over the path's 40 ms; "fwd late" the part
 // of the RTT the forwarder added, both lanes' mean lateness.
@@ -312,13 +314,55 @@ func comparisonTable(rows []comparisonRow, rate float64, base time.Duration) str
 				bx = fmt.Sprintf("%.3f", float64(r.bytesRetrans)/float64(rows[ref].r.bytesRetrans))
 			}
 		}
-		fmt.Fprintf(&b, "%-8s %-4d %-13s %12.2f %5.1f%% %7d (%5.2f%%) %14d %8.1fms %6.2f× %7.1fms %13s %13s\n",
-			row.path, row.seed, row.sender, r.goodput/1e6, 100*r.goodput/rate,
+		seed := strconv.Itoa(row.seed)
+		if row.seed == 0 {
+			seed = "mean"
+		}
+		fmt.Fprintf(&b, "%-8s %-4s %-13s %12.2f %5.1f%% %7d (%5.2f%%) %14d %8.1fms %6.2f× %7.1fms %13s %13s\n",
+			row.path, seed, row.sender, r.goodput/1e6, 100*r.goodput/rate,
 			r.totalRetrans, 100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.bytesRetrans,
 			float64(r.rttMean)/float64(time.Millisecond), float64(r.rttMean)/float64(base),
 			float64(r.dataLate+r.acksLate)/float64(time.Millisecond), gx, bx)
 	}
 	return b.String()
+}
+
+// meanRows returns, for each path and sender with more than one seed,
+// a row (seed 0) of the means over the seeds: goodput, retransmitted
+// segments and bytes, segments sent, SRTT and lateness.
+func meanRows(rows []comparisonRow) []comparisonRow {
+	var means []comparisonRow
+	for i, row := range rows {
+		if slices.ContainsFunc(rows[:i], func(o comparisonRow) bool { return o.path == row.path && o.sender == row.sender }) {
+			continue // done with its first seed
+		}
+		var sum transferResult
+		n := 0
+		for _, o := range rows[i:] {
+			if o.path != row.path || o.sender != row.sender {
+				continue
+			}
+			n++
+			sum.goodput += o.r.goodput
+			sum.totalRetrans += o.r.totalRetrans
+			sum.bytesRetrans += o.r.bytesRetrans
+			sum.segsOut += o.r.segsOut
+			sum.rttMean += o.r.rttMean
+			sum.dataLate += o.r.dataLate
+			sum.acksLate += o.r.acksLate
+		}
+		if n < 2 {
+			continue
+		}
+		d := time.Duration(n)
+		mean := transferResult{
+			goodput: sum.goodput / float64(n), totalRetrans: sum.totalRetrans / uint64(n),
+			bytesRetrans: sum.bytesRetrans / uint64(n), segsOut: sum.segsOut / uint64(n),
+			rttMean: sum.rttMean / d, dataLate: sum.dataLate / d, acksLate: sum.acksLate / d,
+		}
+		means = append(means, comparisonRow{path: row.path, sender: row.sender, r: mean})
+	}
+	return means
 }
 
 // report gathers what the test logs, to write it to a file as well.
@@ -401,4 +445,36 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// The comparison's table sets each row against Linux BBR's on the same
+// path and seed, and the means over seeds against Linux BBR's mean.
+func TestComparisonTable(t *testing.T) {
+	row := func(seed int, sender string, mbps float64, retrans uint64) comparisonRow {
+		return comparisonRow{path: "lossy", sender: sender, seed: seed,
+			r: transferResult{goodput: mbps * 1e6, bytesRetrans: retrans, segsOut: 1000, rttMean: 50 * time.Millisecond}}
+	}
+	rows := []comparisonRow{
+		row(1, "linux-bbr", 80, 1000), row(1, "seqack-x", 40, 500),
+		row(2, "linux-bbr", 60, 3000), row(2, "seqack-x", 60, 1500),
+		{path: "bloated", sender: "seqack-x", seed: 1, r: transferResult{goodput: 90e6}},
+	}
+	means := meanRows(rows)
+	if len(means) != 2 || means[0].sender != "linux-bbr" || means[0].r.goodput != 70e6 || means[1].r.bytesRetrans != 1000 {
+		t.Fatalf("meanRows: %+v", means)
+	}
+	table := comparisonTable(append(rows, means...), 100e6, 40*time.Millisecond)
+	for _, want := range []string{
+		"lossy    1    seqack-x             40.00  40.0%", // goodput and utilisation
+		"1.25×",                 // 50 ms over the 40 ms base
+		"0.500         0.500\n", // seed 1: half of BBR's goodput and retransmissions
+		"1.000         0.500\n", // seed 2
+		"mean seqack-x             50.00  50.0%",
+		"0.714         0.500\n", // 50/70, 1000/2000
+		"90.0%       0 ( 0.00%)              0      0.0ms   0.00×     0.0ms             -             -\n", // no BBR on that path
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
 }
