@@ -5,6 +5,7 @@ package interop
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net/netip"
 	"os"
@@ -58,6 +59,9 @@ import (
 // startup), SEQACK_LINUX_BBR_SEEDS the seeds of the lossy path (1, 2,
 // ...; default 1), and SEQACK_LINUX_BBR_OUT names a file (relative to
 // the repository's root) to write the results to, with the command.
+// Subtests are named PATH/seedN/SENDER, so that -run can pick some: the
+// BBR senders alone, without the minutes CUBIC takes at 1% loss, with
+// -run 'TestCongestionAgainstLinux/(emulator|lossy|bloated)/.*/.*-bbr'.
 //
 // seqack's stack is the sender's host itself: its link is one end of a
 // link/pipe whose other end feeds the forwarder, so that its packets
@@ -416,8 +420,8 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// commandLine is the go test command that runs this comparison with the
-// environment it ran with.
+// commandLine is the go test command that runs this comparison as it
+// ran: with its environment and its -run pattern.
 func commandLine() string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -426,7 +430,11 @@ func commandLine() string {
 		}
 	}
 	sort.Strings(env)
-	return strings.Join(append(env, "go test -count=1 -run TestCongestionAgainstLinux -v -timeout 30m ./internal/interop"), " ")
+	pattern := "TestCongestionAgainstLinux"
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() != "" {
+		pattern = f.Value.String()
+	}
+	return strings.Join(append(env, "go test -count=1 -run '"+pattern+"' -v -timeout 30m ./internal/interop"), " ")
 }
 
 // kernelRelease is the running kernel's release.
