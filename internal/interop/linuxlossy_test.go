@@ -343,11 +343,20 @@ func pathDevice(t *testing.T, ns *netns.NS) *tun.Endpoint {
 	return dev
 }
 
+// deviceQueue is the length of the TUN devices' transmit queues, in
+// packets: as long as a link/pipe's (which a seqack sender's packets
+// wait in), and long enough that a burst waits for the forwarder
+// rather than being dropped before the path (the default, 500, drops
+// some of slow start's when the forwarder is not scheduled for a few
+// milliseconds). The bottleneck's queue is then the path's only one
+// that drops.
+const deviceQueue = 4096
+
 // bringUp gives ns's end of the path its address and sets it up.
 func bringUp(t *testing.T, ns *netns.NS, addr string) {
 	t.Helper()
 	ns.Run(t, "ip", "addr", "add", addr+"/24", "dev", device)
-	ns.Run(t, "ip", "link", "set", device, "up")
+	ns.Run(t, "ip", "link", "set", device, "txqueuelen", strconv.Itoa(deviceQueue), "up")
 }
 
 // emulatedPath joins near (the sender's link) and far (the receiver's)
