@@ -320,9 +320,11 @@ type comparisonRow struct {
 // seeds (meanRows), set against Linux BBR's mean. "util" is goodput over the bottleneck
 // rate: headers make 96.5% its ceiling (1448 bytes of payload in 1500).
 // "/base" is the mean SRTT over the path's 40 ms; "fwd late" the part
-// of the RTT the forwarder added, both lanes' mean lateness.
+// of the RTT the forwarder added, both lanes' mean lateness; a row
+// where that passes busyLateness is marked with "!".
 func comparisonTable(rows []comparisonRow, rate float64, base time.Duration) string {
 	var b strings.Builder
+	busy := false
 	fmt.Fprintf(&b, "%-8s %-4s %-13s %12s %6s %16s %14s %10s %7s %9s %13s %13s\n",
 		"path", "seed", "sender", "goodput Mb/s", "util", "retrans segs", "retrans bytes", "mean srtt", "/base", "fwd late", "goodput ×bbr", "retrans ×bbr")
 	for _, row := range rows {
@@ -344,14 +346,26 @@ func comparisonTable(rows []comparisonRow, rate float64, base time.Duration) str
 		if row.seed == 0 {
 			seed = "mean"
 		}
-		fmt.Fprintf(&b, "%-8s %-4s %-13s %12.2f %5.1f%% %7d (%5.2f%%) %14d %8.1fms %6.2f× %7.1fms %13s %13s\n",
+		fmt.Fprintf(&b, "%-8s %-4s %-13s %12.2f %5.1f%% %7d (%5.2f%%) %14d %8.1fms %6.2f× %7.1fms %13s %13s",
 			row.path, seed, row.sender, r.goodput/1e6, 100*r.goodput/rate,
 			r.totalRetrans, 100*float64(r.totalRetrans)/float64(max(r.segsOut, 1)), r.bytesRetrans,
 			float64(r.rttMean)/float64(time.Millisecond), float64(r.rttMean)/float64(base),
 			float64(r.dataLate+r.acksLate)/float64(time.Millisecond), gx, bx)
+		if r.dataLate+r.acksLate > busyLateness {
+			b.WriteString(" !")
+			busy = true
+		}
+		b.WriteByte('\n')
+	}
+	if busy {
+		fmt.Fprintf(&b, "! the forwarder added more than %v to the RTT: the machine was too busy to emulate the path faithfully\n", busyLateness)
 	}
 	return b.String()
 }
+
+// busyLateness is how much the forwarder may add to the RTT on average
+// before comparisonTable marks a transfer as not measured faithfully.
+const busyLateness = 5 * time.Millisecond
 
 // meanRows returns, for each path and sender with more than one seed,
 // a row (seed 0) of the means over the seeds: goodput, retransmitted
@@ -488,6 +502,7 @@ func TestComparisonTable(t *testing.T) {
 		row(1, "linux-bbr", 80, 1000), row(1, "seqack-x", 40, 500),
 		row(2, "linux-bbr", 60, 3000), row(2, "seqack-x", 60, 1500),
 		{path: "bloated", sender: "seqack-x", seed: 1, r: transferResult{goodput: 90e6}},
+		{path: "bloated", sender: "seqack-y", seed: 1, r: transferResult{goodput: 90e6, dataLate: 3 * time.Millisecond, acksLate: 3 * time.Millisecond}},
 	}
 	means := meanRows(rows)
 	if len(means) != 2 || means[0].sender != "linux-bbr" || means[0].r.goodput != 70e6 || means[1].r.bytesRetrans != 1000 {
@@ -502,6 +517,8 @@ func TestComparisonTable(t *testing.T) {
 		"mean seqack-x             50.00  50.0%",
 		"0.714         0.500\n", // 50/70, 1000/2000
 		"90.0%       0 ( 0.00%)              0      0.0ms   0.00×     0.0ms             -             -\n", // no BBR on that path
+		"6.0ms             -             - !\n", // the forwarder was late
+		"! the forwarder added more than 5ms",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
