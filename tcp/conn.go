@@ -47,7 +47,8 @@ type Conn struct {
 
 	// Settings of this connection that override the Config; zero means
 	// the Config's.
-	rcvBuf, sndBuf int
+	rcvBuf, sndBuf int32
+	opts           *options   // rarely set options (cork.go); nil: none
 	ka             *keepalive // nil: keepalive off
 	softErr        error      // the last ICMP soft error (RFC 1122 §4.2.3.9)
 
@@ -250,20 +251,24 @@ func (c *Conn) Available() int {
 // already queued is kept.
 func (c *Conn) SetBufferSizes(receive, send int) {
 	if receive > 0 {
-		c.rcvBuf = receive
+		c.rcvBuf = int32(min(receive, maxBufferSize))
 		c.rcvLocked = true // as SO_RCVBUF: no auto-tuning after
 	}
 	if send > 0 {
-		c.sndBuf = send
+		c.sndBuf = int32(min(send, maxBufferSize))
 	}
 }
 
-func (c *Conn) rcvBufSize() int { return orDefault(c.rcvBuf, c.cfg.receiveBufferSize()) }
+// maxBufferSize bounds a buffer size set on one connection: 1 GiB, as
+// the window scale can express (RFC 7323 §2.3).
+const maxBufferSize = 1 << 30
+
+func (c *Conn) rcvBufSize() int { return orDefault(int(c.rcvBuf), c.cfg.receiveBufferSize()) }
 
 // rcvBufCeiling is the largest the receive buffer may become: what the
 // window scale must be able to express.
 func (c *Conn) rcvBufCeiling() int { return max(c.rcvBufSize(), c.cfg.maxReceiveBufferSize()) }
-func (c *Conn) sndBufSize() int    { return orDefault(c.sndBuf, c.cfg.sendBufferSize()) }
+func (c *Conn) sndBufSize() int    { return orDefault(int(c.sndBuf), c.cfg.sendBufferSize()) }
 
 // SetNoDelay turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) off
 // (true) or on (false) for this connection, whatever Config.Nagle says:
@@ -324,7 +329,7 @@ func (c *Conn) Orphan(now time.Time) {
 // uses the TIME_WAIT timer, which FIN_WAIT_2 cannot be using.
 func (c *Conn) startFinWait2Timer(now time.Time) {
 	if c.orphan && c.state == FinWait2 && !c.timeWait.running() {
-		c.timeWait.set(c.at(now.Add(orDefault(c.cfg.FinWait2Timeout, DefaultFinWait2Timeout))))
+		c.timeWait.set(c.at(now.Add(c.finWait2Timeout())))
 	}
 }
 
@@ -462,6 +467,7 @@ func (c *Conn) Write(p []byte, now time.Time) (int, error) {
 		// Before the data joins the queue: was the application the limit? (rate.go)
 		c.checkAppLimited()
 		c.push.wrote(c.sendSeq.Add(uint32(c.queued())), c.sendSeq, c.sndMax) // PSH on the last byte of the write before
+		c.wroteMore()                                                        // WriteMore's data has no PSH (cork.go)
 		c.queue(p[:n])
 	}
 	c.output(now)

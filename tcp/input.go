@@ -21,6 +21,11 @@ func (c *Conn) Input(seg *Segment, now time.Time) {
 		c.inputSynSent(seg, now)
 	case TimeWait:
 		c.inputTimeWait(seg, now)
+	case SynReceived:
+		if c.opts != nil && c.deferBareAck(seg) {
+			break // a deferred accept waits for data (cork.go)
+		}
+		c.inputSynchronized(seg, now)
 	default:
 		c.inputSynchronized(seg, now)
 	}

@@ -153,6 +153,7 @@ func (c *Conn) output(now time.Time) {
 	if c.pendingAck {
 		c.ack()
 	}
+	c.armCorkTimer(now) // data a cork holds back (cork.go)
 	// A zero window with data waiting and no retransmission timer to
 	// watch the peer: probe it, or a lost window update would deadlock
 	// the connection (RFC 9293 §3.8.6.1). Data may still be outstanding
@@ -264,8 +265,14 @@ func (c *Conn) sendSize() int {
 // come lets it go, larger.
 func (c *Conn) holdSmallSegment(seg *Segment) bool {
 	n, mss := len(seg.Payload), c.payloadMSS()
-	if n >= mss || n == 0 || seg.Seq.LessThan(c.sndMax) || c.sndUna == c.sndMax {
-		return false // full, a bare FIN, a retransmission, or nothing in flight
+	if n >= mss || n == 0 || seg.Seq.LessThan(c.sndMax) {
+		return false // full, a bare FIN, or a retransmission
+	}
+	if c.opts != nil && c.holdCorked(seg) {
+		return true // TCP_CORK or MSG_MORE (cork.go)
+	}
+	if c.sndUna == c.sndMax {
+		return false // nothing in flight
 	}
 	if seg.Flags.Has(wire.FlagFIN) {
 		return false // the end of the stream goes at once
@@ -349,7 +356,7 @@ func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 		return Segment{}, false
 	}
 	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload, Frame: frame}
-	if n > 0 && (off+n == c.queued() || c.push.covers(seq, seq.Add(uint32(n)), c.sendSeq)) { // the last byte of a write
+	if n > 0 && (off+n == c.queued() && c.pushAtEnd() || c.push.covers(seq, seq.Add(uint32(n)), c.sendSeq)) { // the last byte of a write
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {

@@ -207,7 +207,7 @@ func (c *Conn) autoTune(now time.Time) {
 		return
 	}
 	if want := 2 * int(read.Sub(c.tuneSeq)); want > c.rcvBufSize() {
-		c.rcvBuf = min(want, ceiling)
+		c.rcvBuf = int32(min(want, ceiling, maxBufferSize))
 	}
 	c.tuneSeq, c.tuneTime = read, c.at(now)
 }

@@ -70,12 +70,15 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	case SynReceived:
 		limit = c.cfg.synAckRetries()
 	}
-	if int(c.retries) >= limit {
+	if int(c.retries) >= c.retryLimit(limit) || c.userTimedOut(now) { // cork.go: user timeout, deferred accept
 		// An ICMP error heard meanwhile says more than the timeout
 		// does (RFC 1122 §4.2.3.9), as Linux reports it.
 		c.count(timeOuts)
 		c.enterClosed(cmp.Or(c.softErr, ErrTimedOut), EventTimedOut)
 		return
+	}
+	if c.deferSynAck(now) {
+		return // a deferred accept waits for data (cork.go)
 	}
 	if c.retries == 0 && c.tsOK && c.cc != nil {
 		// The first timeout of an episode: remember the TSval the
@@ -98,6 +101,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.sndNxt = c.sndUna
 	c.rackTimeoutRTO()
 	c.output(now)
+	c.clampToUserTimeout(now)
 	if c.rtx.running() || !c.state.Synchronized() {
 		return // something went out, and the timer watches it
 	}
@@ -137,6 +141,10 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 // its window closed must not hold the connection and its send queue
 // forever.
 func (c *Conn) probeWindow(now time.Time) {
+	if c.sndWnd != 0 && c.state.Synchronized() {
+		c.flushCorked(now) // the window is open: the timer was a cork's (cork.go)
+		return
+	}
 	if c.sndWnd != 0 || !c.state.Synchronized() {
 		return
 	}
