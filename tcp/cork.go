@@ -13,8 +13,8 @@ import (
 // (size_test.go).
 type options struct {
 	// userTimeout bounds how long data may stay unacknowledged
-	// (RFC 5482, SetUserTimeout); rtxStart is when the data the
-	// current run of retransmission timeouts is about was sent.
+	// (RFC 5482, SetUserTimeout); rtxStart is when the current run of
+	// retransmission timeouts began.
 	userTimeout time.Duration
 	rtxStart    instant
 	// finWait2 overrides Config.FinWait2Timeout (SetFinWait2Timeout).
@@ -129,13 +129,14 @@ func (c *Conn) pushAtEnd() bool {
 }
 
 // SetUserTimeout sets TCP's user timeout for this connection (RFC 5482,
-// RFC 9293 §3.8.3, Linux's TCP_USER_TIMEOUT): once data or a SYN has
-// stayed unacknowledged for d, counted from its first transmission, the
-// connection is abandoned with ErrTimedOut, whatever Config.Retries or
-// SynRetries say. As in Linux, a retransmission timeout that would fire
-// after that instant is brought forward to it, the first timeout of a
-// run never aborts, and a passive SYN_RCVD keeps SynAckRetries. Zero
-// turns it off. Zero-window probes and keepalive keep their own limits.
+// RFC 9293 §3.8.3, Linux's TCP_USER_TIMEOUT): once data has stayed
+// unacknowledged for d, the connection is abandoned with ErrTimedOut,
+// whatever Config.Retries says. As in Linux, d counts from the first
+// retransmission (the data has by then waited an RTO more), a
+// retransmission timeout that would fire after d has passed is brought
+// forward to that instant, and a passive SYN_RCVD keeps SynAckRetries.
+// Zero turns it off. Zero-window probes and keepalive keep their own
+// limits.
 func (c *Conn) SetUserTimeout(d time.Duration) {
 	if d <= 0 && c.opts == nil {
 		return
@@ -153,14 +154,14 @@ func (c *Conn) UserTimeout() time.Duration {
 
 // userTimedOut is called at each expiry of the retransmission timer:
 // it reports whether the user timeout has passed. The first expiry of a
-// run only notes when the data was sent: an RTO ago.
+// run starts the count, as Linux's retrans_stamp does.
 func (c *Conn) userTimedOut(now time.Time) bool {
 	o := c.opts
 	if o == nil || o.userTimeout == 0 || c.state == SynReceived {
 		return false
 	}
 	if c.retries == 0 {
-		o.rtxStart = c.at(now.Add(-c.rtt.rto))
+		o.rtxStart = c.at(now)
 		return false
 	}
 	return c.since(o.rtxStart, now) >= o.userTimeout
