@@ -103,6 +103,7 @@ var supportedCalls = map[string]bool{
 	"write": true, "send": true, "read": true, "recv": true, "close": true,
 	"shutdown": true, "setsockopt": true, "getsockopt": true, "fcntl": true,
 	"ioctl": true, "poll": true, "sendto": true, "recvfrom": true, "writev": true, "readv": true,
+	"sendmsg": true, "recvmsg": true,
 }
 
 // knownOptions are header options the runner uses or that do not change
@@ -562,9 +563,9 @@ func unsupportedCall(c *Call) string {
 			return "tcp_info in " + c.Name
 		case a == "SOCK_DGRAM" || a == "IPPROTO_UDP" || a == "IPPROTO_SCTP":
 			return "non-TCP socket " + a
-		case strings.Contains(a, "MSG_"):
+		case strings.Contains(a, "MSG_") && !strings.HasPrefix(a, "{"): // a msghdr's msg_flags are recvmsg's to compare
 			for _, f := range strings.Split(a, "|") {
-				if f = strings.TrimSpace(f); f != "MSG_DONTWAIT" && f != "MSG_PEEK" {
+				if f = strings.TrimSpace(f); f != "MSG_DONTWAIT" && f != "MSG_PEEK" && f != "MSG_MORE" {
 					return "send/recv flag " + f
 				}
 			}
@@ -580,7 +581,8 @@ func unsupportedCall(c *Call) string {
 			"SO_LINGER": true, "SO_KEEPALIVE": true, "SO_REUSEADDR": true,
 		}
 		switch {
-		case known[c.Args[2]]:
+		case known[c.Args[2]], NumericOption(c.Args[2]): // a number: ENOPROTOOPT (sockopt.go)
+		case ExtraOptions[c.Args[2]] || c.Name == "getsockopt" && c.Args[2] == "TCP_INFO": // sockopt.go
 		case c.Name == "setsockopt" && (c.Args[2] == "SO_RCVBUF" || c.Args[2] == "SO_SNDBUF"):
 		case c.Name == "getsockopt" && c.Args[2] == "SO_ERROR":
 		default:

@@ -92,8 +92,9 @@ func TestUnsupported(t *testing.T) {
 		{"0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=1}, 4) = 0", "tcp_info"},
 		{"0 > S 0:0(0) <mss 1460,FO abcd>", "unsupported: TCP option FO abcd"},
 		{"0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 3", "non-TCP socket"},
-		{"0 sendmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10", "system call sendmsg"},
-		{"0 setsockopt(3, IPPROTO_TCP, TCP_USER_TIMEOUT, [1000], 4) = 0", "socket option TCP_USER_TIMEOUT"},
+		{"0 sendfile(3, 4, ..., 10) = 10", "system call sendfile"},
+		{"0 setsockopt(3, IPPROTO_TCP, TCP_FASTOPEN, [1000], 4) = 0", "socket option TCP_FASTOPEN"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 sendmsg(3, {msg_name(...)=..., msg_iov(1)=[{..., 10}], msg_control(...)=[{cmsg_len=1}], msg_flags=0}, 0) = 10", "msg_control"},
 		{"0 recv(4, ..., 10, MSG_PEEK|MSG_TRUNC) = 0", "send/recv flag MSG_TRUNC"},
 		{"0 > udp (1000)", "non-TCP"},
 	} {

@@ -26,9 +26,10 @@ type socket struct {
 	congestion     string // TCP_CONGESTION before the connection exists, or ""
 	keepalive      bool
 	reuseAddr      bool
-	maxSeg         int  // TCP_MAXSEG before the connection exists: the MSS it offers and takes
-	errTaken       bool // the connection's error has been reported (SO_ERROR reads 0 after)
-	rdShut         bool // shutdown(SHUT_RD): reads return 0 once the queue is empty
+	maxSeg         int     // TCP_MAXSEG before the connection exists: the MSS it offers and takes
+	errTaken       bool    // the connection's error has been reported (SO_ERROR reads 0 after)
+	rdShut         bool    // shutdown(SHUT_RD): reads return 0 once the queue is empty
+	ext            sockExt // the options of sockopt.go
 }
 
 // apply sets the socket's options on a new connection.
@@ -40,6 +41,7 @@ func (s *socket) apply(c *tcp.Conn, now time.Time) {
 	if s.keepalive {
 		c.SetKeepalive(&tcp.Keepalive{}, now)
 	}
+	s.ext.apply(c, now)
 }
 
 // pendingCall is a blocked call: it returns when try says so.
@@ -61,6 +63,7 @@ var errnoText = map[string]string{
 	"ETIMEDOUT": "Connection timed out", "EPIPE": "Broken pipe", "ENOTCONN": "Transport endpoint is not connected",
 	"EBADF": "Bad file descriptor", "EINVAL": "Invalid argument", "ECONNABORTED": "Software caused connection abort",
 	"EISCONN": "Transport endpoint is already connected", "EALREADY": "Operation already in progress",
+	"ENOPROTOOPT": "Protocol not available",
 }
 
 // errnoOf maps the engine's errors to the errno a socket returns.
@@ -194,7 +197,7 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			child := &socket{
 				ep: ep, noDelay: s.noDelay, rcvBuf: s.rcvBuf, sndBuf: s.sndBuf,
 				linger0: s.linger0, linger: s.linger, keepalive: s.keepalive, reuseAddr: s.reuseAddr,
-				maxSeg: s.maxSeg, congestion: s.congestion,
+				maxSeg: s.maxSeg, congestion: s.congestion, ext: s.ext,
 			}
 			if c.Result >= 0 {
 				x.sockets[int(c.Result)] = child
@@ -227,7 +230,7 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 		if err != nil || n < 0 {
 			return nil, fmt.Errorf("%w: %s: length %q", ErrSyntax, c.Name, arg(2))
 		}
-		return x.write(s, n, s.nonblock || dontWait(c)), nil
+		return x.write(s, n, s.nonblock || dontWait(c), hasFlag(c, "MSG_MORE")), nil
 	case "read", "recv", "recvfrom":
 		n, err := strconv.Atoi(arg(2))
 		if err != nil || n < 0 {
@@ -244,9 +247,11 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			n += k
 		}
 		if c.Name == "writev" {
-			return x.write(s, n, s.nonblock), nil
+			return x.write(s, n, s.nonblock, false), nil
 		}
 		return x.read(s, n, s.nonblock, false), nil
+	case "sendmsg", "recvmsg":
+		return x.msgCall(s, c) // sockopt.go
 	case "ioctl":
 		return x.ioctl(s, c)
 	case "close":
@@ -277,6 +282,7 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			x.flush(s.ep)
 		case s.ep != nil:
 			s.ep.conn.Close(x.now)
+			s.ep.conn.Orphan(x.now) // no one reads it now: FIN_WAIT_2 is bounded (TCP_LINGER2)
 			x.flush(s.ep)
 		}
 		return now(0, ""), nil
@@ -420,14 +426,20 @@ func ParseLinger(v string) (onoff, linger int, err error) {
 }
 
 // write queues n bytes, blocking (unless nonblock) until all fit.
-func (x *executor) write(s *socket, n int, nonblock bool) func() (bool, int64, string) {
+// With more (MSG_MORE) a partial segment waits for what follows
+// (tcp.Conn.WriteMore).
+func (x *executor) write(s *socket, n int, nonblock, more bool) func() (bool, int64, string) {
 	if s.ep == nil {
 		return fail("EPIPE")
 	}
 	done := 0
 	return func() (bool, int64, string) {
 		for done < n {
-			k, err := s.ep.conn.Write(make([]byte, n-done), x.now)
+			w := s.ep.conn.Write
+			if more {
+				w = s.ep.conn.WriteMore
+			}
+			k, err := w(make([]byte, n-done), x.now)
 			done += k
 			if err != nil {
 				if done > 0 {
@@ -538,6 +550,9 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	if len(c.Args) < 4 {
 		return nil, fmt.Errorf("%w: setsockopt needs 4 or 5 arguments", ErrSyntax)
 	}
+	if try, ok, err := x.setsockoptExt(s, c); ok { // sockopt.go
+		return try, err
+	}
 	name, val := c.Args[2], c.Args[3]
 	var conn *tcp.Conn
 	if s.ep != nil {
@@ -604,6 +619,9 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string), error) {
 	if len(c.Args) < 4 {
 		return nil, fmt.Errorf("%w: getsockopt needs 5 arguments", ErrSyntax)
+	}
+	if try, ok, err := x.getsockoptExt(s, c); ok { // sockopt.go
+		return try, err
 	}
 	name, want := c.Args[2], strings.Trim(c.Args[3], "[] ")
 	var got string

@@ -804,15 +804,7 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 			return nil, fmt.Errorf("%w: %s: length %q", script.ErrSyntax, c.Name, arg(2))
 		}
 		buf := make([]byte, k)
-		flags := 0
-		for _, f := range strings.Split(arg(3), "|") {
-			switch strings.TrimSpace(f) {
-			case "MSG_DONTWAIT":
-				flags |= unix.MSG_DONTWAIT
-			case "MSG_PEEK":
-				flags |= unix.MSG_PEEK
-			}
-		}
+		flags := sendRecvFlags(arg(3)) // sockopt.go
 		switch c.Name {
 		case "write":
 			return func() callResult { m, err := unix.Write(fd, buf); return result(int64(m), err) }, nil
@@ -825,6 +817,8 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 			return func() callResult { m, _, err := unix.Recvfrom(fd, buf, flags); return result(int64(m), err) }, nil
 		}
 		return func() callResult { m, err := unix.Read(fd, buf); return result(int64(m), err) }, nil
+	case "sendmsg", "recvmsg":
+		return msgCall(fd, c) // sockopt.go
 	case "ioctl":
 		return linuxIoctl(fd, c)
 	case "writev", "readv":
@@ -851,8 +845,14 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 		}
 		return func() callResult { return result(0, unix.Shutdown(fd, h)) }, nil
 	case "setsockopt":
+		if f, ok, err := setsockoptExt(fd, c); ok { // sockopt.go
+			return f, err
+		}
 		return linuxSetsockopt(fd, c)
 	case "getsockopt":
+		if f, ok, err := lx.getsockoptExt(fd, c); ok { // sockopt.go
+			return f, err
+		}
 		return linuxGetsockopt(fd, c)
 	case "fcntl":
 		switch arg(1) {

@@ -35,6 +35,9 @@ var (
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
 		"congestion-default", "delayed-ack-ooo", "congestion-switch",
+		"sockopt-cork", "send-msg-more", "sockopt-user-timeout", "sockopt-linger2", "sockopt-defer-accept",
+		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
+		"sendmsg-recvmsg", "sockopt-bad",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -67,6 +70,9 @@ var (
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
 		"congestion-default", "delayed-ack-ooo", "congestion-switch",
+		"sockopt-cork", "send-msg-more", "sockopt-user-timeout", "sockopt-linger2", "sockopt-defer-accept",
+		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
+		"sendmsg-recvmsg", "sockopt-bad",
 	}
 )
 
