@@ -29,6 +29,7 @@ type Conn struct {
 	closed    bool      // Close was called: local reads and writes fail with net.ErrClosed
 	readShut  bool      // CloseRead was called
 	lingerRST bool      // SetLinger(0): Close resets instead of closing
+	tos       uint8     // SetTOS: the TOS or traffic class of its packets
 	// timeWaiting: the connection reached TIME_WAIT and the stack keeps
 	// a compact record of it instead; the engine gets no more input.
 	timeWaiting bool
@@ -62,7 +63,7 @@ func (c *Conn) leftTable() {
 // deadline to the timers. c.mu is held.
 func (c *Conn) flush() {
 	if segs := c.tcb.Outgoing(); len(segs) > 0 {
-		c.batch = c.s.sendSegments(c.nic, c.local, c.remote, segs, c.batch)
+		c.batch = c.s.sendSegments(c.nic, c.local, c.remote, segs, c.batch, c.tos)
 	}
 	ev := c.tcb.Events()
 	if ev == 0 {

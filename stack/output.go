@@ -20,12 +20,13 @@ func (s *Stack) sendSegment(local, remote netip.AddrPort, seg *tcp.Segment) {
 		s.stats.SendErrors.Add(1)
 		return
 	}
-	s.sendSegments(n, local, remote, []tcp.Segment{*seg}, nil)
+	s.sendSegments(n, local, remote, []tcp.Segment{*seg}, nil, 0)
 }
 
 // sendSegments builds segs into packets from local to remote and hands
-// them to n as one batch. batch is scratch space, returned for reuse.
-func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Segment, batch [][]byte) [][]byte {
+// them to n as one batch, with tos as their TOS or traffic class (0:
+// none). batch is scratch space, returned for reuse.
+func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Segment, batch [][]byte, tos uint8) [][]byte {
 	hdr := wire.IPv4MinHeaderLen
 	if remote.Addr().Is6() {
 		hdr = wire.IPv6HeaderLen
@@ -60,6 +61,9 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 			s.stats.SendErrors.Add(1)
 			continue
 		}
+		if tos != 0 {
+			wire.SetTrafficClass(buf[:size], tos) // Conn.SetTOS
+		}
 		batch = append(batch, buf[:size])
 	}
 	sent, err := n.ep.WritePackets(batch)
@@ -80,7 +84,7 @@ func (s *Stack) sendSegments(n *nic, local, remote netip.AddrPort, segs []tcp.Se
 func (s *Stack) sendCookie(n *nic, cfg *tcp.Config, t tuple, syn *tcp.Segment, now time.Time) {
 	synAck := s.cookies.SynAck(cfg, syn, t.local, t.remote, now)
 	s.stats.SynCookiesSent.Add(1)
-	s.sendSegments(n, t.local, t.remote, []tcp.Segment{synAck}, nil)
+	s.sendSegments(n, t.local, t.remote, []tcp.Segment{synAck}, nil, 0)
 }
 
 // writeIP hands the IP packet p to n, in fragments if it is larger than
