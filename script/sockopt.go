@@ -76,8 +76,8 @@ func (e *sockExt) apply(c *tcp.Conn, now time.Time) {
 		c.SetCork(true, now)
 	}
 	c.SetUserTimeout(time.Duration(e.userTimeout) * time.Millisecond)
-	if e.linger2 > 0 {
-		c.SetFinWait2Timeout(time.Duration(e.linger2) * time.Second)
+	if e.linger2 != 0 {
+		c.SetFinWait2Timeout(time.Duration(e.linger2) * time.Second) // -1 s: reset
 	}
 	if e.deferRounds > 0 {
 		c.SetDeferAccept(time.Duration(DeferAcceptSeconds(e.deferRounds)) * time.Second)
@@ -217,16 +217,10 @@ func (x *executor) setsockoptExt(s *socket, c *Call) (try func() (bool, int64, s
 	case "TCP_DEFER_ACCEPT":
 		e.deferRounds = DeferAcceptRounds(v)
 	case "TCP_LINGER2":
-		switch {
-		case v < 0:
-			// Linux then resets an orphan reaching FIN_WAIT_2; the
-			// engine does not (README): the value is kept for getsockopt.
-			e.linger2 = -1
-		default:
-			e.linger2 = min(v, linuxMaxLinger2)
-			if conn != nil {
-				conn.SetFinWait2Timeout(time.Duration(e.linger2) * time.Second)
-			}
+		// Negative: an orphan reaching FIN_WAIT_2 is reset.
+		e.linger2 = max(min(v, linuxMaxLinger2), -1)
+		if conn != nil {
+			conn.SetFinWait2Timeout(time.Duration(e.linger2) * time.Second)
 		}
 	case "IP_TOS":
 		// The ECN bits are TCP's to set (RFC 3168 §6.1.1): Linux keeps

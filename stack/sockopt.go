@@ -75,11 +75,10 @@ func (c *Conn) SetCork(on bool) error {
 
 // SetFinWait2Timeout sets how long the connection, once closed, waits in
 // FIN_WAIT_2 for the peer's FIN (Linux's TCP_LINGER2; the default is
-// tcp.Config.FinWait2Timeout, 60 s). It must be set before Close.
+// tcp.Config.FinWait2Timeout, 60 s); negative, it does not wait but
+// resets the connection when the peer acknowledges its FIN. It must be
+// set before Close.
 func (c *Conn) SetFinWait2Timeout(d time.Duration) error {
-	if d < 0 {
-		return c.opError("set", syscall.EINVAL)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

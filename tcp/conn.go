@@ -322,12 +322,18 @@ func (c *Conn) Outgoing() []Segment {
 // FinWait2Timeout.
 func (c *Conn) Orphan(now time.Time) {
 	c.orphan = true
+	if c.finWait2Reset(true) { // TCP_LINGER2 < 0 (cork.go)
+		return
+	}
 	c.startFinWait2Timer(now)
 }
 
 // startFinWait2Timer bounds an orphaned connection's FIN_WAIT_2. It
 // uses the TIME_WAIT timer, which FIN_WAIT_2 cannot be using.
 func (c *Conn) startFinWait2Timer(now time.Time) {
+	if c.finWait2Reset(false) { // TCP_LINGER2 < 0 (cork.go)
+		return
+	}
 	if c.orphan && c.state == FinWait2 && !c.timeWait.running() {
 		c.timeWait.set(c.at(now.Add(c.finWait2Timeout())))
 	}

@@ -131,8 +131,9 @@ func (c *Conn) pushAtEnd() bool {
 // SetUserTimeout sets TCP's user timeout for this connection (RFC 5482,
 // RFC 9293 §3.8.3, Linux's TCP_USER_TIMEOUT): once data has stayed
 // unacknowledged for d, the connection is abandoned with ErrTimedOut,
-// whatever Config.Retries says. As in Linux, d counts from the first
-// retransmission (the data has by then waited an RTO more), a
+// whatever Config.Retries or SynRetries say. As in Linux, d counts from
+// the first retransmission of data (which has by then waited an RTO
+// more) but from the SYN itself in SYN_SENT, a
 // retransmission timeout that would fire after d has passed is brought
 // forward to that instant, and a passive SYN_RCVD keeps SynAckRetries.
 // Zero turns it off. Zero-window probes and keepalive keep their own
@@ -154,7 +155,8 @@ func (c *Conn) UserTimeout() time.Duration {
 
 // userTimedOut is called at each expiry of the retransmission timer:
 // it reports whether the user timeout has passed. The first expiry of a
-// run starts the count, as Linux's retrans_stamp does.
+// run starts the count (in SYN_SENT, the SYN did), as Linux's
+// retrans_stamp does.
 func (c *Conn) userTimedOut(now time.Time) bool {
 	o := c.opts
 	if o == nil || o.userTimeout == 0 || c.state == SynReceived {
@@ -162,6 +164,9 @@ func (c *Conn) userTimedOut(now time.Time) bool {
 	}
 	if c.retries == 0 {
 		o.rtxStart = c.at(now)
+		if c.state == SynSent {
+			o.rtxStart = c.at(now.Add(-c.rtt.rto)) // from the SYN itself, as Linux's tcp_connect stamps it
+		}
 		return false
 	}
 	return c.since(o.rtxStart, now) >= o.userTimeout
@@ -199,12 +204,34 @@ func (c *Conn) clampToUserTimeout(now time.Time) {
 // SetFinWait2Timeout sets how long this connection, once orphaned,
 // waits in FIN_WAIT_2 for the peer's FIN, overriding
 // Config.FinWait2Timeout, as Linux's TCP_LINGER2 does; zero goes back to
-// the Config's. A timer already running keeps its deadline.
+// the Config's. Negative, an orphan does not wait: reaching FIN_WAIT_2
+// (the ACK of its FIN) it answers that ACK with a RST, or, orphaned
+// there, sends <SEQ=SND.NXT><CTL=RST,ACK>, and is closed with
+// ErrConnectionAborted, as Linux does with TCP_LINGER2 -1. A timer
+// already running keeps its deadline.
 func (c *Conn) SetFinWait2Timeout(d time.Duration) {
-	if d <= 0 && c.opts == nil {
+	if d == 0 && c.opts == nil {
 		return
 	}
-	c.opt().finWait2 = max(d, 0)
+	c.opt().finWait2 = max(d, -1)
+}
+
+// finWait2Reset ends an orphan in FIN_WAIT_2 if TCP_LINGER2 was set
+// negative (see SetFinWait2Timeout), with a RST that carries an ACK if
+// the connection was orphaned there (Linux's tcp_close) and none if it
+// answers the ACK that brought it there (Linux's reply to that
+// segment); it reports whether it did.
+func (c *Conn) finWait2Reset(orphaned bool) bool {
+	if c.opts == nil || c.opts.finWait2 >= 0 || !c.orphan || c.state != FinWait2 {
+		return false
+	}
+	if orphaned {
+		c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagRST | wire.FlagACK})
+	} else {
+		c.sendReset(Segment{Seq: c.sndMax, Flags: wire.FlagRST})
+	}
+	c.enterClosed(ErrConnectionAborted, 0)
+	return true
 }
 
 // finWait2Timeout is how long an orphan waits in FIN_WAIT_2.

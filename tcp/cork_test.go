@@ -159,12 +159,54 @@ func TestUserTimeoutShorterThanRTO(t *testing.T) {
 	}
 }
 
+// In SYN_SENT the user timeout counts from the SYN (Linux's tcp_connect
+// stamps it): SYN at 0, again at 1 s, and Connect fails at 1.5 s.
+func TestUserTimeoutSynSent(t *testing.T) {
+	c := newTestConn(t, nil, ourISS)
+	c.SetUserTimeout(1500 * time.Millisecond)
+	start := c.now
+	c.do(step{call: "connect", out: []string{"S 1000:1000(0) <mss 1460>"}, states: []tcp.State{tcp.SynSent}})
+	c.do(step{call: "timer", wait: time.Second, out: []string{"S 1000:1000(0) <mss 1460>"}})
+	c.do(step{call: "timer", wait: 500 * time.Millisecond, states: []tcp.State{tcp.Closed}})
+	if !errors.Is(c.Err(), tcp.ErrTimedOut) || c.now.Sub(start) != 1500*time.Millisecond {
+		t.Errorf("Err() = %v after %v", c.Err(), c.now.Sub(start))
+	}
+}
+
 // SetFinWait2Timeout (TCP_LINGER2) bounds one orphan's FIN_WAIT_2.
 func TestFinWait2TimeoutPerConn(t *testing.T) {
 	c := reach(t, tcp.FinWait2)
 	c.SetFinWait2Timeout(3 * time.Second)
 	c.Orphan(c.now)
 	c.do(step{call: "timer", wait: 3 * time.Second, states: []tcp.State{tcp.Closed}})
+}
+
+// A negative TCP_LINGER2 resets an orphan instead of letting it wait in
+// FIN_WAIT_2: the ACK of its FIN is answered with a RST; orphaned in
+// FIN_WAIT_2 it sends RST+ACK.
+func TestFinWait2Reset(t *testing.T) {
+	t.Run("reaching FIN_WAIT_2", func(t *testing.T) {
+		c := reach(t, tcp.FinWait1)
+		c.SetFinWait2Timeout(-1)
+		c.Orphan(c.now)
+		c.do(step{in: ". 5001:5001(0) ack 1002 win 65535", out: []string{"R 1002:1002(0)"},
+			states: []tcp.State{tcp.FinWait2, tcp.Closed}})
+		if !errors.Is(c.Err(), tcp.ErrConnectionAborted) {
+			t.Errorf("Err() = %v", c.Err())
+		}
+	})
+	t.Run("orphaned in FIN_WAIT_2", func(t *testing.T) {
+		c := reach(t, tcp.FinWait2)
+		c.SetFinWait2Timeout(-1)
+		c.Orphan(c.now)
+		c.out("R. 1002:1002(0) ack 5001")
+		c.expectStates(tcp.Closed)
+	})
+	t.Run("not orphaned: it waits", func(t *testing.T) {
+		c := reach(t, tcp.FinWait1)
+		c.SetFinWait2Timeout(-1)
+		c.do(step{in: ". 5001:5001(0) ack 1002 win 65535", states: []tcp.State{tcp.FinWait2}})
+	})
 }
 
 // A deferred accept (TCP_DEFER_ACCEPT) drops the bare ACK that would

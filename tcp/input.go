@@ -342,6 +342,9 @@ func (c *Conn) inputAck(seg *Segment, now time.Time) bool {
 		if finAcked && !seg.Flags.Has(wire.FlagFIN) {
 			c.setState(FinWait2)
 			c.startFinWait2Timer(now)
+			if c.state == Closed {
+				return false // reset by a negative TCP_LINGER2 (cork.go)
+			}
 		}
 	case Closing:
 		if finAcked {
