@@ -25,12 +25,13 @@ type Listener struct {
 	queue chan *Conn // established, not yet accepted
 	dual  bool       // "tcp" with no host: both IPv4 and IPv6, as net.Listen
 
-	mu      sync.Mutex
-	pending int // connections between SYN and ESTABLISHED (the SYN queue)
-	live    int // connections made by this listener still in the table
-	max     int // bound on live; 0: none (SetMaxConnections)
-	closed  bool
-	done    chan struct{}
+	mu          sync.Mutex
+	pending     int           // connections between SYN and ESTABLISHED (the SYN queue)
+	live        int           // connections made by this listener still in the table
+	max         int           // bound on live; 0: none (SetMaxConnections)
+	deferAccept time.Duration // SetDeferAccept; 0: none
+	closed      bool
+	done        chan struct{}
 
 	// lastOverflow is when a SYN last found the SYN queue full and was
 	// answered with a cookie; zero if never. Guarded by s.mu.
@@ -173,6 +174,9 @@ func (l *Listener) spawn(t tuple, iss tcp.Seq) *Conn {
 	c := newConn(l.s, t, n, iss)
 	c.listener, c.origin = l, l
 	c.tcb.Listen()
+	if l.deferAccept > 0 {
+		c.tcb.SetDeferAccept(l.deferAccept) // sockopt.go
+	}
 	l.s.conns[t.key()] = c
 	return c
 }

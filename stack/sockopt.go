@@ -87,3 +87,17 @@ func (c *Conn) SetFinWait2Timeout(d time.Duration) error {
 	c.tcb.SetFinWait2Timeout(d)
 	return nil
 }
+
+// SetDeferAccept makes the listener wait for data, as Linux's
+// TCP_DEFER_ACCEPT does: the ACK completing a handshake is dropped when
+// it carries no data, so Accept returns a connection only once the
+// client has sent something (or its ACK of the SYN+ACK resent at the
+// end of d, the client's last chance; see tcp.Conn.SetDeferAccept).
+// It applies to the handshakes that start after it; 0 turns it off. A
+// connection completed by a SYN cookie (the SYN queue overflowed) is not
+// deferred.
+func (l *Listener) SetDeferAccept(d time.Duration) {
+	l.mu.Lock()
+	l.deferAccept = max(d, 0)
+	l.mu.Unlock()
+}

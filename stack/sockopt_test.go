@@ -3,6 +3,7 @@ package stack_test
 import (
 	"errors"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"sync"
@@ -125,5 +126,44 @@ func TestSetCork(t *testing.T) {
 	c.Close()
 	if err := c.SetCork(true); err == nil {
 		t.Error("SetCork on a closed Conn succeeded")
+	}
+}
+
+// A listener deferring accept hands over a connection only once the
+// client has sent data.
+func TestListenerDeferAccept(t *testing.T) {
+	client, server := twoStacks(t, 1500)
+	ln, err := server.Listen("tcp", ":80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	ln.(*stack.Listener).SetDeferAccept(10 * time.Second)
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		a, _ := ln.Accept()
+		accepted <- a
+	}()
+	c, err := client.Dial("tcp", "192.0.2.2:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case <-accepted:
+		t.Fatal("accepted before any data")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c.Write([]byte("go"))
+	var a net.Conn
+	select {
+	case a = <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("not accepted after data")
+	}
+	defer a.Close()
+	buf := make([]byte, 2)
+	if _, err := io.ReadFull(a, buf); err != nil || string(buf) != "go" {
+		t.Fatalf("read %q, %v", buf, err)
 	}
 }
