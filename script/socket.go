@@ -26,10 +26,11 @@ type socket struct {
 	congestion     string // TCP_CONGESTION before the connection exists, or ""
 	keepalive      bool
 	reuseAddr      bool
-	maxSeg         int     // TCP_MAXSEG before the connection exists: the MSS it offers and takes
-	errTaken       bool    // the connection's error has been reported (SO_ERROR reads 0 after)
-	rdShut         bool    // shutdown(SHUT_RD): reads return 0 once the queue is empty
-	ext            sockExt // the options of sockopt.go
+	maxSeg         int  // TCP_MAXSEG before the connection exists: the MSS it offers and takes
+	errTaken       bool // the connection's error has been reported (SO_ERROR reads 0 after)
+	rdShut         bool // shutdown(SHUT_RD): reads return 0 once the queue is empty
+
+	ext sockExt // the options of sockopt.go
 }
 
 // apply sets the socket's options on a new connection.
