@@ -26,6 +26,13 @@
 // fields of InfoFields, read on the engine from tcp.Conn's Stats and on
 // Linux from getsockopt(TCP_INFO) of the socket under test.
 //
+// Socket options beyond the basic ones (TCP_CORK, TCP_USER_TIMEOUT,
+// TCP_DEFER_ACCEPT, TCP_LINGER2, IP_TOS, IP_MTU_DISCOVER, TCP_INFO, the
+// buffer sizes as Linux reports them), their errors for bad lengths and
+// values, MSG_MORE and sendmsg/recvmsg with packetdrill's msghdr are in
+// sockopt.go, which the Linux target shares (OptionValue, ParseMsghdr,
+// ...).
+//
 // A script that uses something the runner cannot do (other shell
 // commands, other Python, tcp_info fields seqack does not keep, options
 // seqack lacks) is Skipped, never passed: the reasons

@@ -51,6 +51,12 @@
 // opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
 // plain connection without them.
 //
+// Linux's per-socket TCP options that change what is sent have an
+// engine knob each (cork.go): SetCork and WriteMore (TCP_CORK,
+// MSG_MORE), SetUserTimeout (TCP_USER_TIMEOUT, RFC 5482),
+// SetFinWait2Timeout (TCP_LINGER2) and SetDeferAccept
+// (TCP_DEFER_ACCEPT), with Linux's semantics where the RFCs leave room.
+//
 // A connection whose congestion control implements RateSampleConsumer
 // estimates its delivery rate (draft-cheng-iccrg-delivery-rate-estimation):
 // each ACK that delivers data gives the controller a RateSample, and
