@@ -38,7 +38,7 @@ var (
 		"sockopt-cork", "send-msg-more", "sockopt-user-timeout", "sockopt-linger2", "sockopt-defer-accept",
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
-		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close",
+		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -74,7 +74,7 @@ var (
 		"sockopt-cork", "send-msg-more", "sockopt-user-timeout", "sockopt-linger2", "sockopt-defer-accept",
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
-		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close",
+		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 	}
 )
 
