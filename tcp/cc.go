@@ -11,8 +11,8 @@ import (
 // retransmission timeout — and asks it for the window. Loss recovery
 // itself (what to retransmit, RFC 6675 and RFC 6582) is the engine's.
 //
-// NewReno and NewCubic are the two provided; Config.CongestionControl
-// chooses, CUBIC by default as in Linux. One may also undo its response
+// NewReno, NewCubic and NewBBR are the three provided;
+// Config.CongestionControl chooses, CUBIC by default as in Linux. One may also undo its response
 // to a timeout found spurious (UndoableCongestionControl).
 type CongestionControl interface {
 	// Window is the congestion window, in bytes.
@@ -48,6 +48,29 @@ type UndoableCongestionControl interface {
 	CongestionControl
 	// Undo returns to the state before the last Timeout.
 	Undo()
+}
+
+// RecoveryOptOut is a CongestionControl that keeps its own window
+// through fast recovery. By default the engine paces fast recovery with
+// Proportional Rate Reduction (RFC 9937): it lets out, on each ACK, a
+// share of what the ACK delivered, to bring the flight down to the
+// window the controller set when recovery began (its ssthresh), and
+// ignores the window until recovery ends. That is right for a
+// controller whose response to loss is that one reduction (Reno,
+// CUBIC), and wrong for a model-based one: BBR (draft-ietf-ccwg-bbr
+// §5.6.4.4) does not reduce at the start of recovery but sets its
+// window on every ACK from its model of the path — packet conservation
+// for the first round, then its model's bound — and PRR, taking that
+// window for an ssthresh, would hold it to a fraction of the flight on
+// a path whose losses are not congestion. A controller that opts out
+// has, in recovery, the pipe (RFC 6675 §4) held to Window, as outside
+// it; the retransmissions still come first. It is optional, looked for
+// once, when the connection makes its congestion control.
+type RecoveryOptOut interface {
+	CongestionControl
+	// OwnsRecovery reports whether the window holds in fast recovery:
+	// true means no PRR.
+	OwnsRecovery() bool
 }
 
 // noUndo gives a CongestionControl without Undo one that does nothing.

@@ -191,7 +191,7 @@ func (c *Conn) sendOne(now time.Time) bool {
 		if seg, ok := c.loss.nextRetransmission(c); ok {
 			// PRR paces recovery (RFC 9937 §6); the fast retransmit, and
 			// without SACK the one after a partial ACK, goes at once.
-			if !c.prrAllows(int(seg.SeqLen())) && !c.mustResend {
+			if !c.recoveryAllows(int(seg.SeqLen())) && !c.mustResend {
 				return false
 			}
 			if !c.pacingAllows(now) { // pacing.go
@@ -331,7 +331,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	// (RFC 8985 §6.2); the other loss recoveries need no record.
 	syn := seg.Flags.Has(wire.FlagSYN)
 	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at, now)
-	c.rateSent(seg.Seq, seg.End(), syn, flight, c.lastSend)
+	c.rateSent(seg.Seq, seg.End(), syn, flight, c.lastSend, now)
 	c.pacingSent(int(seg.SeqLen()), c.lastSend)
 }
 

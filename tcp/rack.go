@@ -354,6 +354,11 @@ func (r *rackState) detectAt(c *Conn, t instant, now time.Time) {
 			}
 			rec.flags |= sentLost
 			lost = true
+			if i > 0 {
+				c.rateLost(sent[i-1].end, rec.end, true, now) // C.lost (rate.go)
+			} else {
+				c.rateLost(c.sndUna, rec.end, true, now)
+			}
 			c.count(rackLosses)
 			if c.prr != nil {
 				c.prr.safe = false // a loss found: no SafeACK (RFC 9937 §6)

@@ -50,8 +50,21 @@ import (
 // min_rtt is the RTT estimator's (rtt.go): the least round trip
 // measured, the handshake's included.
 //
-// Left out: min_rtt is not a windowed minimum; bytes newly lost (BBR's
-// rs.lost) are not counted yet.
+// Losses (draft-ietf-ccwg-bbr §4.1.2, C.lost and P.lost): the loss
+// detection tells the sampler what it deems lost (rateLost) — RACK as it
+// marks a record (rack.go), RFC 6675's IsLost below lostLimit and
+// NewReno's segment at SND.UNA in recovery as each ACK is taken
+// (rateMarkLost), and everything outstanding at a retransmission
+// timeout — and the sampler counts the bytes not SACKed, once per
+// transmission: a retransmission deemed lost again counts again, as
+// Linux counts it. Each transmission keeps C.lost as it was sent, so a
+// sample says how much was lost while its packet was in flight
+// (RS.lost), and a controller that observes flights (FlightObserver)
+// hears of each lost transmission with what it was sent with.
+//
+// Left out: min_rtt is the RTT estimator's all-time minimum, as DRE's
+// C.min_rtt is; a controller that wants a windowed one (BBR) keeps its
+// own from the samples' RTT.
 
 // RateSample is one delivery-rate sample (DRE §3.3), taken from an ACK
 // that delivered data: what a RateSampleConsumer is given. Its rate is
@@ -89,6 +102,53 @@ type RateSample struct {
 	// could carry, and a bandwidth filter should take it only if it is
 	// higher than what it has.
 	AppLimited bool
+	// Lost is the bytes deemed lost while the measured transmission was
+	// in flight (draft-ietf-ccwg-bbr's RS.lost, C.lost - P.lost);
+	// NewlyLost the bytes deemed lost since the previous sample
+	// (RS.newly_lost); TotalLost all deemed lost so far (C.lost).
+	Lost, NewlyLost, TotalLost int64
+	// InFlight is the bytes in flight once the ACK is taken
+	// (C.inflight: RFC 6675's pipe in fast recovery).
+	InFlight int
+	// CwndLimited says the congestion window, not the application or
+	// the peer, limited a transmission within the last round trip
+	// (C.is_cwnd_limited): the flight reached the window less a segment.
+	CwndLimited bool
+	// InRecovery says a fast recovery or a timeout's recovery is under
+	// way once the ACK is taken; SACK that the peer SACKs
+	// (C.has_selective_acks).
+	InRecovery, SACK bool
+}
+
+// LostSample is what the sampler recorded of a transmission the loss
+// detection has just deemed lost (draft-ietf-ccwg-bbr §5.2.4, the P
+// given to HandleLostPacket): what a FlightObserver is given.
+type LostSample struct {
+	// Bytes is how much of it is deemed lost (not SACKed).
+	Bytes int
+	// TxInFlight is the bytes in flight when it was sent, itself
+	// included (P.tx_in_flight).
+	TxInFlight int
+	// Lost is the bytes deemed lost since it was sent, its own included
+	// (C.lost - P.lost); Delivered the bytes delivered so far
+	// (C.delivered).
+	Lost, Delivered int64
+	// AppLimited is P.is_app_limited; SACK that the peer SACKs.
+	AppLimited, SACK bool
+}
+
+// FlightObserver is a RateSampleConsumer that also hears of each
+// transmission the loss detection deems lost (draft-ietf-ccwg-bbr
+// §5.2.4) and of each transmission that starts a flight from nothing in
+// flight (§5.2.2, OnTransmit): BBR. It is optional; the engine looks for
+// it when either happens, which is seldom next to ACKs.
+type FlightObserver interface {
+	RateSampleConsumer
+	// OnLost takes a transmission deemed lost at now.
+	OnLost(l LostSample, now time.Time)
+	// OnIdleRestart is told, before a transmission with nothing in
+	// flight, whether the connection is application-limited.
+	OnIdleRestart(appLimited bool, now time.Time)
 }
 
 // Rate returns the sample's delivery rate in bytes per second, or 0 if
@@ -122,6 +182,9 @@ type congestion struct {
 	UndoableCongestionControl
 	rate *rateSampler // nil: the controller is no RateSampleConsumer
 	pace pacer        // pacing.go
+	// ownRecovery: the controller keeps its window through fast
+	// recovery, without PRR (RecoveryOptOut).
+	ownRecovery bool
 }
 
 // newCongestion returns the congestion state for controller cc under
@@ -129,6 +192,9 @@ type congestion struct {
 func newCongestion(cc CongestionControl, cfg *Config, una Seq) *congestion {
 	g := &congestion{UndoableCongestionControl: undoable(cc)}
 	g.pace.mode = pacingMode(cc, cfg)
+	if o, ok := cc.(RecoveryOptOut); ok {
+		g.ownRecovery = o.OwnsRecovery()
+	}
 	if _, ok := cc.(RateSampleConsumer); ok {
 		// Nothing was written before the first write: the connection
 		// starts application-limited, as Linux's does (its first sendmsg
@@ -150,6 +216,9 @@ type rateSampler struct {
 	deliveredAt    instant // C.delivered_time: when delivered last grew
 	firstSentAt    instant // C.first_sent_time: when the flight being measured was first sent
 	appLimited     int64   // C.app_limited: 0, or the count delivered must pass for samples to stop being app-limited
+	lost           int64   // C.lost: bytes deemed lost so far
+	lostSampled    int64   // lost as of the last sample, for RS.newly_lost
+	cwndLimited    int64   // the count delivered must pass for the window to have limited no transmission in a round trip
 	// the latest valid sample's Delivered and Interval, for Stats
 	lastDelivered int64
 	lastInterval  time.Duration
@@ -158,7 +227,7 @@ type rateSampler struct {
 // rateSeg is one transmission outstanding, from the previous record's
 // end (or head) to end, with the copies its transmission took (DRE
 // §3.2: P.delivered, P.delivered_time, P.first_sent_time,
-// P.is_app_limited) and its send time (P.sent_time). 48 bytes.
+// P.is_app_limited, P.lost) and its send time (P.sent_time). 48 bytes.
 type rateSeg struct {
 	end         Seq
 	txInFlight  int32   // bytes in flight after it was sent
@@ -166,6 +235,7 @@ type rateSeg struct {
 	delivered   int64   // P.delivered
 	deliveredAt instant // P.delivered_time
 	firstSentAt instant // P.first_sent_time
+	lost        uint32  // P.lost, modulo 2^32: no round trip loses 4 GiB
 	flags       rateFlags
 }
 
@@ -175,6 +245,7 @@ const (
 	rateAppLimited rateFlags = 1 << iota // P.is_app_limited
 	rateAgain                            // a retransmission: its round trip is ambiguous
 	rateDelivered                        // SACKed, and counted in delivered (DRE's P.delivered_time = 0)
+	rateLost                             // deemed lost, and counted in lost, since it was last sent
 )
 
 // sampler returns the connection's delivery-rate sampler, or nil if it
@@ -200,7 +271,7 @@ func (c *Conn) rateInFlight() int {
 // with flight bytes in flight before it (DRE §3.2, OnPacketSent), if the
 // connection samples. SYNs are not recorded: they carry no data to
 // measure.
-func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant) {
+func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now time.Time) {
 	r := c.sampler()
 	if r == nil || syn {
 		return
@@ -210,23 +281,96 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant) {
 		// delivered_time from before the idle spell must not stretch
 		// its ack_elapsed.
 		r.firstSentAt, r.deliveredAt = at, at
+		if o, ok := c.cc.controller().(FlightObserver); ok {
+			o.OnIdleRestart(r.appLimited != 0, now)
+		}
 	}
 	var flags rateFlags
 	if r.appLimited != 0 {
 		flags = rateAppLimited
 	}
 	txInFlight := int32(min(flight+int(end.Sub(start)), 1<<30))
+	if int(txInFlight)+c.effectiveMSS() > c.cc.Window() {
+		r.cwndLimited = r.delivered + int64(txInFlight) // C.is_cwnd_limited for the round trip
+	}
 	last := r.head
 	if b := r.records.back(); b != nil {
 		last = b.end
 	}
+	rec := rateSeg{end: end, txInFlight: txInFlight, sentAt: at, delivered: r.delivered,
+		deliveredAt: r.deliveredAt, firstSentAt: r.firstSentAt, lost: uint32(r.lost), flags: flags}
 	if !start.LessThan(last) { // new data, the common case: a record of its own
-		r.records.push(rateSeg{end: end, txInFlight: txInFlight, sentAt: at, delivered: r.delivered,
-			deliveredAt: r.deliveredAt, firstSentAt: r.firstSentAt, flags: flags})
+		r.records.push(rec)
 		return
 	}
-	r.record(start, last, rateSeg{end: end, txInFlight: txInFlight, sentAt: at, delivered: r.delivered,
-		deliveredAt: r.deliveredAt, firstSentAt: r.firstSentAt, flags: flags})
+	r.record(start, last, rec)
+}
+
+// rateLost counts what of [start, end) is not SACKed and was not yet
+// counted since it was last sent as deemed lost (C.lost), and tells a
+// FlightObserver of each transmission it covers; again says whether
+// retransmissions count (RACK deems them lost by time; RFC 6675 never
+// does). The loss detection calls it as it deems a range lost.
+func (c *Conn) rateLost(start, end Seq, again bool, now time.Time) {
+	r := c.sampler()
+	if r == nil || r.records.len() == 0 {
+		return
+	}
+	if start.LessThan(r.head) {
+		start = r.head
+	}
+	if b := r.records.back(); end.GreaterThan(b.end) {
+		end = b.end
+	}
+	if !start.LessThan(end) {
+		return
+	}
+	r.split(start)
+	r.split(end)
+	o, _ := c.cc.controller().(FlightObserver)
+	from := r.head
+	sent := r.records.all()
+	for i := range sent {
+		rec := &sent[i]
+		lo := from
+		from = rec.end
+		if !rec.end.GreaterThan(start) {
+			continue
+		}
+		if !lo.LessThan(end) {
+			break
+		}
+		if rec.flags&(rateDelivered|rateLost) != 0 || !again && rec.flags&rateAgain != 0 {
+			continue
+		}
+		n := int(rec.end.Sub(lo)) - c.sb.bytes(lo, rec.end)
+		if n <= 0 {
+			continue
+		}
+		rec.flags |= rateLost
+		r.lost += int64(n)
+		if o != nil {
+			o.OnLost(LostSample{Bytes: n, TxInFlight: int(rec.txInFlight), Lost: int64(uint32(r.lost) - rec.lost),
+				Delivered: r.delivered, AppLimited: rec.flags&rateAppLimited != 0, SACK: c.sackOK}, now)
+		}
+	}
+}
+
+// rateMarkLost counts, as an ACK is taken, what the loss recoveries
+// that mark nothing themselves deem lost: with RFC 6675 the holes below
+// lostLimit (IsLost), without SACK in fast recovery the segment at
+// SND.UNA (RFC 6582). RACK marks its own (rackState.detectAt).
+func (c *Conn) rateMarkLost(now time.Time) {
+	switch c.loss.(type) {
+	case *sackRecovery:
+		if lim := c.lostLimit(); lim.GreaterThan(c.sndUna) {
+			c.rateLost(c.sndUna, lim, false, now)
+		}
+	case *renoRecovery:
+		if c.inRecovery {
+			c.rateLost(c.sndUna, c.sndUna.Add(uint32(c.effectiveMSS())), false, now)
+		}
+	}
 }
 
 // record puts rec, a transmission from start, below last (the end of
@@ -284,6 +428,7 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 	if r.records.len() == 0 {
 		return
 	}
+	c.rateMarkLost(now)
 	at := max(c.at(now), c.lastSend) // never before a send (see rackState.clockNow)
 	ack := c.sndUna
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
@@ -331,7 +476,11 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 	p := sent[newest]
 	r.drop(acked, ack)
 	interval, rtt := r.sample(&p, newly, at, &c.rtt)
-	c.cc.consumer().OnRateSample(r.rateSample(&p, newly, at, interval, rtt), now)
+	rs := r.rateSample(&p, newly, at, interval, rtt)
+	rs.InFlight = c.inFlight()
+	rs.InRecovery, rs.SACK = c.inRecovery || c.recovering(), c.sackOK
+	r.lostSampled = r.lost
+	c.cc.consumer().OnRateSample(rs, now)
 }
 
 // consumer returns the controller as a RateSampleConsumer; it must be
@@ -382,6 +531,8 @@ func (r *rateSampler) rateSample(p *rateSeg, newly int64, at instant, interval, 
 		SendElapsed: time.Duration(p.sentAt - p.firstSentAt), AckElapsed: time.Duration(at - p.deliveredAt),
 		PriorDelivered: p.delivered, TotalDelivered: r.delivered, NewlyDelivered: newly,
 		TxInFlight: int(p.txInFlight), RTT: rtt, AppLimited: p.flags&rateAppLimited != 0,
+		Lost: int64(uint32(r.lost) - p.lost), NewlyLost: r.lost - r.lostSampled, TotalLost: r.lost,
+		CwndLimited: r.delivered <= r.cwndLimited,
 	}
 }
 

@@ -13,7 +13,24 @@ const dupThresh = 3
 // newCongestionControl makes the connection's congestion control when
 // it first sends data (the peer's MSS is known by then).
 func (c *Conn) newCongestionControl() {
-	c.cc = newCongestion(c.newController()(c.effectiveMSS()), c.cfg, c.sndUna)
+	cc := c.newController()(c.effectiveMSS())
+	c.startController(cc)
+	c.cc = newCongestion(cc, c.cfg, c.sndUna)
+}
+
+// startController gives a congestion control of this package that
+// wants it what the connection knows when it is made (connStarter).
+func (c *Conn) startController(cc CongestionControl) {
+	if s, ok := cc.(connStarter); ok {
+		s.connStarted(c.rtt.srtt, uint64(c.iss)<<32^uint64(c.epoch.UnixNano()))
+	}
+}
+
+// connStarter is a congestion control of this package that wants what
+// the connection knows when it is made: the SRTT of the handshake (0 if
+// none) and a seed that differs between connections.
+type connStarter interface {
+	connStarted(srtt time.Duration, seed uint64)
 }
 
 // flightSize is RFC 5681's FlightSize: the data sent and not yet
@@ -46,7 +63,7 @@ func (c *Conn) windowAllows(n int) bool {
 		return true
 	}
 	if c.inRecovery {
-		return c.prrAllows(n)
+		return c.recoveryAllows(n)
 	}
 	flight := c.inFlight()
 	if flight == 0 {
@@ -57,6 +74,18 @@ func (c *Conn) windowAllows(n int) bool {
 		w += c.loss.limitedTransmit(c)
 	}
 	return flight+n <= w
+}
+
+// recoveryAllows reports whether n more bytes may go in fast recovery:
+// as PRR allows (RFC 9937 §6), or, for a controller that keeps its own
+// window through recovery (RecoveryOptOut), as that window allows the
+// pipe, one segment always going when the pipe is empty.
+func (c *Conn) recoveryAllows(n int) bool {
+	if !c.cc.ownRecovery {
+		return c.prrAllows(n)
+	}
+	pipe := c.pipe()
+	return pipe == 0 || pipe+n <= c.cc.Window()
 }
 
 // holeSegment builds the retransmission of the start of hole: at most a

@@ -91,6 +91,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.rtt.cancel()                   // Karn's algorithm
 	if c.cc != nil {
 		c.cc.Timeout(c.flightSize(), now)
+		c.rateLost(c.sndUna, c.sndMax, true, now) // all outstanding is deemed lost (C.lost, rate.go)
 	}
 	// Resend from the oldest unacknowledged byte, one segment at first
 	// (the window is one segment now), skipping what the peer SACKed.
