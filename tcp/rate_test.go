@@ -20,7 +20,9 @@ import (
 //	seg 2: 2461:3921    seg 4: 5381:6841    seg 6: 8301:9761 ...
 //
 // A sample is written "delivered/interval", "app" added if it is
-// application-limited, and "delivered/-" if it gives no rate.
+// application-limited, and "delivered/-" if it gives no rate; "lost
+// a/b" says a bytes were deemed lost while the measured transmission
+// was in flight (RS.lost), b since the last sample (RS.newly_lost).
 
 // sampleLog is a congestion control that records the delivery-rate
 // samples it is given.
@@ -40,6 +42,9 @@ func sampleText(rs tcp.RateSample) string {
 	}
 	if rs.AppLimited {
 		s += " app"
+	}
+	if rs.Lost > 0 || rs.NewlyLost > 0 {
+		s += fmt.Sprintf(" lost %d/%d", rs.Lost, rs.NewlyLost)
 	}
 	return s
 }
@@ -166,7 +171,9 @@ func TestRateSamples(t *testing.T) {
 	}, {
 		// SACKed segments are delivered when SACKed, and counted once:
 		// the ACK that finally covers them counts only the hole's
-		// retransmission. That retransmission took fresh copies when it
+		// retransmission. Three segments SACKed above the hole deem it
+		// lost (RFC 6675's IsLost; RACK, with no reordering seen, at
+		// once) while the segment measured was in flight. That retransmission took fresh copies when it
 		// was sent (43 ms), with nothing else in flight (the rest SACKed)
 		// so it begins a flight of its own (DRE §3.2): 1460 bytes
 		// delivered from 43 to 63 ms.
@@ -177,7 +184,7 @@ func TestRateSamples(t *testing.T) {
 			{at: 40 * ms, in: ". 5001:5001(0) ack 2461 win 65535", samples: []string{"1460/20ms app"}},
 			{at: 41 * ms, in: ". 5001:5001(0) ack 2461 win 65535 <sack 3921:5381>", samples: []string{"2920/21ms app"}},
 			{at: 42 * ms, in: ". 5001:5001(0) ack 2461 win 65535 <sack 3921:6841>", samples: []string{"4380/22ms app"}},
-			{at: 43 * ms, in: ". 5001:5001(0) ack 2461 win 65535 <sack 3921:8301>", samples: []string{"5840/23ms app"},
+			{at: 43 * ms, in: ". 5001:5001(0) ack 2461 win 65535 <sack 3921:8301>", samples: []string{"5840/23ms app lost 1460/1460"},
 				out: []string{". 2461:3921(1460) ack 5001"}},
 			{at: 63 * ms, in: ". 5001:5001(0) ack 8301 win 65535", samples: []string{"1460/20ms"}},
 		},
@@ -185,13 +192,15 @@ func TestRateSamples(t *testing.T) {
 		// The ACK of an original transmission, 5 ms after its
 		// retransmission by the timeout: taken for the retransmission's,
 		// its interval is shorter than min_rtt, and it gives no rate
-		// (DRE §3.3).
+		// (DRE §3.3). The timeout deemed the segment lost before its
+		// retransmission was sent: newly lost, but not while the
+		// retransmission was in flight.
 		name: "spurious retransmission",
 		steps: []rateStep{
 			{at: 20 * ms, call: "write 2920"},
 			{at: 40 * ms, in: ". 5001:5001(0) ack 2461 win 65535", samples: []string{"1460/20ms app"}},
 			{at: 240 * ms, call: "timer", out: []string{"P. 2461:3921(1460) ack 5001"}},
-			{at: 245 * ms, in: ". 5001:5001(0) ack 3921 win 65535", samples: []string{"1460/-"}},
+			{at: 245 * ms, in: ". 5001:5001(0) ack 3921 win 65535", samples: []string{"1460/- lost 0/1460"}},
 		},
 	}, {
 		// With segmentation offload one record covers a segment of 14600
@@ -243,7 +252,7 @@ func TestRateStats(t *testing.T) {
 	}
 	c.rateSteps(log, []rateStep{
 		{at: 239 * ms, call: "timer"},
-		{at: 240 * ms, in: ". 5001:5001(0) ack 3921 win 65535", samples: []string{"1460/-"}},
+		{at: 240 * ms, in: ". 5001:5001(0) ack 3921 win 65535", samples: []string{"1460/- lost 0/1460"}},
 	})
 	if s := c.Stats(); s.DeliveryRate != 1460*1000/19 {
 		t.Errorf("delivery rate %d after a sample with no rate, want the last valid one's, %d", s.DeliveryRate, 1460*1000/19)
