@@ -58,6 +58,63 @@ func BenchmarkBulk(b *testing.B) {
 	}
 }
 
+// BenchmarkBulkBBR is BenchmarkBulk with BBR, which paces: the clock
+// must move for paced segments to leave, so each pass of the shuttle
+// takes a microsecond (a path of a microsecond's round trip and no
+// bottleneck), and a sender held by pacing is run at its deadline.
+// BenchmarkBulkClocked is CUBIC on the same clock, for the ratio.
+func BenchmarkBulkBBR(b *testing.B) { bulkClocked(b, tcp.NewBBR) }
+
+// BenchmarkBulkClocked is CUBIC under BenchmarkBulkBBR's clock.
+func BenchmarkBulkClocked(b *testing.B) { bulkClocked(b, tcp.NewCubic) }
+
+// bulkClocked runs BenchmarkBulk's workload with congestion control cc
+// on a clock that moves.
+func bulkClocked(b *testing.B, cc func(int) tcp.CongestionControl) {
+	cfg := plain(tcp.Config{CongestionControl: cc})
+	now := epoch
+	tx, rx := tcp.NewConn(cfg, 1000), tcp.NewConn(cfg, 5000)
+	rx.Listen()
+	tx.Connect(now)
+	shuttle := func() {
+		for moved := true; moved; {
+			moved = false
+			now = now.Add(time.Microsecond)
+			for _, s := range tx.Outgoing() {
+				rx.Input(&s, now)
+				moved = true
+			}
+			for _, s := range rx.Outgoing() {
+				tx.Input(&s, now)
+				moved = true
+			}
+		}
+	}
+	shuttle()
+	data := make([]byte, 64<<10)
+	buf := make([]byte, 64<<10)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		for sent := 0; sent < len(data); {
+			n, _ := tx.Write(data[sent:], now)
+			sent += n
+			shuttle()
+			for rx.Buffered() > 0 {
+				rx.Read(buf, now)
+			}
+			shuttle()
+			if n == 0 {
+				if d := tx.Deadline(); d.After(now) && d.Sub(now) < time.Second {
+					now = d // held by pacing: its time has come
+				}
+				tx.HandleTimer(now)
+				shuttle()
+			}
+		}
+	}
+}
+
 // BenchmarkHandshake opens and closes a connection pair per op.
 func BenchmarkHandshake(b *testing.B) {
 	cfg := plain(tcp.Config{MSL: time.Second})
