@@ -1061,3 +1061,8 @@ func (w *windowedMax) update(v float64, t, win int64) {
 		w[2] = s
 	}
 }
+
+// inheritWindow implements windowInheritor: a connection switching to
+// BBR keeps its window, as Linux's does (tcp_reinit_congestion_control
+// leaves snd_cwnd; bbr_init does not set it); BBR has no ssthresh.
+func (b *BBR) inheritWindow(cwnd, _ int) { b.cwnd = max(cwnd, 4*b.mss) }

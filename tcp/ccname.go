@@ -29,7 +29,7 @@ var congestionControls = [...]struct {
 }{
 	{"reno", NewNewReno},
 	{"cubic", NewCubic},
-	// {"bbr", NewBBR}, ("bbr": NewBBR) once tcp/bbr.go is in
+	{"bbr", NewBBR},
 }
 
 // defaultCongestionControl is the registry's index of what a nil
@@ -37,7 +37,7 @@ var congestionControls = [...]struct {
 const defaultCongestionControl = 1
 
 // CongestionControlByName returns the constructor of the congestion
-// control registered as name ("reno", "cubic"), for
+// control registered as name ("reno", "cubic", "bbr"), for
 // Config.CongestionControl; a name not registered gets an error
 // wrapping ErrUnknownCongestionControl.
 func CongestionControlByName(name string) (func(mss int) CongestionControl, error) {
@@ -160,6 +160,7 @@ func (c *Conn) reinitCongestionControl(newCC func(mss int) CongestionControl, no
 	if w, ok := cc.(windowInheritor); ok {
 		w.inheritWindow(old.Window(), old.SlowStartThreshold())
 	}
+	c.startController(cc)
 	// The sampler, if any, starts at SND.MAX: it has no records of what
 	// is in flight, which must not be taken for part of the first new
 	// transmission.
@@ -169,7 +170,7 @@ func (c *Conn) reinitCongestionControl(newCC func(mss int) CongestionControl, no
 
 // windowInheritor is a congestion control that can go on from another's
 // congestion window and ssthresh, in bytes, when a connection switches
-// to it (SetCongestionControl). NewReno and Cubic are.
+// to it (SetCongestionControl). NewReno, Cubic and BBR are.
 type windowInheritor interface {
 	inheritWindow(cwnd, ssthresh int)
 }
