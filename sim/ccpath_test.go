@@ -46,7 +46,7 @@ var controllers = []struct {
 }{
 	{"cubic", tcp.NewCubic},
 	{"newreno", tcp.NewNewReno},
-	// {"bbr", tcp.NewBBR},
+	{"bbr", tcp.NewBBR},
 }
 
 // tick is how often a path takes its counts.
