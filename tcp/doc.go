@@ -39,8 +39,9 @@
 // Beyond RFC 9293's core the engine has the companions a modern stack
 // runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
 // loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
-// (RFC 8985, Config.RACKTLP), NewReno and CUBIC congestion
-// control (RFC 6582, RFC 9438; CongestionControl, chosen by name as
+// (RFC 8985, Config.RACKTLP), NewReno, CUBIC and BBR congestion
+// control (RFC 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl,
+// NewBBR, chosen by name as
 // Linux's TCP_CONGESTION: CongestionControlByName,
 // Conn.SetCongestionControl), Eifel spurious-timeout
 // detection (RFC 3522, RFC 4015; UndoableCongestionControl), delayed
@@ -60,9 +61,13 @@
 // A connection whose congestion control implements RateSampleConsumer
 // estimates its delivery rate (draft-cheng-iccrg-delivery-rate-estimation):
 // each ACK that delivers data gives the controller a RateSample, and
-// Stats reports the latest rate. A controller that implements Pacer
-// paces the connection at its rate (Config.Pacing paces any other from
-// its window); the pacing time is part of Deadline.
+// Stats reports the latest rate; the bytes the loss detection deems lost
+// are counted with them (RateSample.Lost), and a FlightObserver hears
+// of each lost transmission. A controller that implements Pacer paces
+// the connection at its rate (Config.Pacing paces any other from its
+// window); the pacing time is part of Deadline. One that implements
+// RecoveryOptOut keeps its window through fast recovery instead of
+// PRR's. BBR (bbr.go) is all three.
 //
 // Received data is copied once, by Read: a driver that can give up the
 // packet a segment arrived in sets Segment.Buffer, and the receive queue
