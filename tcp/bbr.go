@@ -82,7 +82,7 @@ type BBR struct {
 	prevProbePrecautionary bool // BBR.prev_probe_precautionary
 	probeRTTRoundDone      bool // BBR.probe_rtt_round_done
 	probeRTTExpired        bool // BBR.probe_rtt_expired
-	inRecovery             bool // the engine's loss recovery, as of the last sample
+	inRecovery             bool // in loss recovery: since Congestion or Timeout, until a sample says it is over
 	fastRecovery           bool // Congestion was called since the last sample
 	conservation           bool // packet conservation: the first round of fast recovery
 	sack                   bool // C.has_selective_acks
@@ -286,7 +286,7 @@ func (b *BBR) Congestion(_ int, now time.Time) {
 	b.clock(now)
 	b.saveCwnd()
 	b.saveStateUponLoss()
-	b.fastRecovery = true
+	b.fastRecovery, b.inRecovery = true, true
 }
 
 // Timeout implements CongestionControl (OnEnterRTO, §5.6.4.4): the
@@ -298,6 +298,7 @@ func (b *BBR) Timeout(_ int, now time.Time) {
 	b.saveStateUponLoss()
 	b.cwnd = b.mss
 	b.conservation = false
+	b.inRecovery = true // what the timeout deems lost must not overwrite the saved window
 }
 
 // Restart implements CongestionControl: after idle BBR keeps its window
@@ -427,7 +428,7 @@ func (b *BBR) OnRateSample(rs RateSample, now time.Time) {
 // window restored when recovery ends (§5.6.4.4).
 func (b *BBR) trackRecovery(s *bbrSample) {
 	switch {
-	case s.InRecovery && !b.inRecovery && b.fastRecovery:
+	case s.InRecovery && b.fastRecovery:
 		b.conservation = true
 		b.conservationEnd = s.TotalDelivered
 		b.cwnd = max(s.InFlight+int(s.NewlyDelivered), b.mss)

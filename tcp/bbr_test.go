@@ -462,3 +462,30 @@ func TestRecoveryOptOut(t *testing.T) {
 		})
 	}
 }
+
+// A timeout lets one segment out and saves the window; the losses it
+// marks do not overwrite what was saved, and the window comes back when
+// the timeout's recovery ends (OnEnterRTO, RestoreCwnd, §5.6.4.4).
+func TestBBRTimeoutRestoresWindow(t *testing.T) {
+	p := startupToCruise(t)
+	p.run(bbrRound{mbit: 11, inflight: 1})
+	before := p.b.Window()
+	p.b.Timeout(before, p.now)
+	p.b.OnLost(tcp.LostSample{Bytes: 1000, TxInFlight: 55000, Lost: 1000, Delivered: p.delivered, SACK: true}, p.now)
+	if got := p.b.Window(); got != 1000 {
+		t.Errorf("cwnd %d after the timeout, want one segment", got)
+	}
+	p.now = p.now.Add(40 * time.Millisecond)
+	p.b.OnRateSample(tcp.RateSample{Delivered: 1000, Interval: 40 * time.Millisecond, PriorDelivered: p.delivered,
+		TotalDelivered: p.delivered + 1000, NewlyDelivered: 1000, TxInFlight: 1000, InRecovery: true, SACK: true}, p.now)
+	p.delivered += 1000
+	if got := p.b.Window(); got >= before {
+		t.Errorf("cwnd %d in the timeout's recovery, want it below the %d saved", got, before)
+	}
+	p.now = p.now.Add(40 * time.Millisecond)
+	p.b.OnRateSample(tcp.RateSample{Delivered: 2000, Interval: 40 * time.Millisecond, PriorDelivered: p.delivered,
+		TotalDelivered: p.delivered + 2000, NewlyDelivered: 2000, TxInFlight: 2000, SACK: true}, p.now)
+	if got := p.b.Window(); got < before {
+		t.Errorf("cwnd %d once the recovery is over, want the %d saved", got, before)
+	}
+}
