@@ -43,17 +43,18 @@ import (
 // keeps the window and paces at BBR.bw (§5.4). Undo is the draft's
 // HandleSpuriousLossDetection (§5.5.11).
 //
-// The engine's send quantum (§5.6.3) is its pacing slack: a millisecond
-// at the pacing rate may leave together (pacing.go); BBR keeps the
-// draft's C.send_quantum for its offload budget (3 quanta, §5.5.8.1).
+// The send quantum (§5.6.3) is the engine's for any paced connection:
+// a millisecond at the pacing rate may leave together, and with
+// segmentation offload a segment carries no more (pacing.go,
+// sendQuantum); BBR keeps the same C.send_quantum for its offload
+// budget (3 quanta, §5.5.8.1).
 //
 // ECN: the engine neither negotiates ECN nor sees CE marks, so BBR has
 // no ECN response; the draft (§3.7) specifies none beyond treating CE as
 // congestion when ECN is on.
 //
 // All state lives in the *BBR behind the connection's congestion
-// pointer (about 400 bytes, made with the first data), none in
-// tcp.Conn. Times are kept as durations since the first event BBR sees.
+// pointer (464 bytes, made with the first data), none in tcp.Conn. Times are kept as durations since the first event BBR sees.
 type BBR struct {
 	mss        int
 	cwnd       int
@@ -189,7 +190,6 @@ const (
 	bbrMinRTTFilterLen    = 10 * time.Second
 	bbrProbeRTTInterval   = 5 * time.Second
 	bbrProbeRTTDuration   = 200 * time.Millisecond
-	bbrMaxQuantum         = 64 << 10
 	bbrInfinity           = math.MaxInt
 )
 
@@ -937,9 +937,7 @@ func (b *BBR) setPacingRateWithGain(gain float64) {
 
 // setSendQuantum is SetSendQuantum (§5.6.3): a millisecond at the
 // pacing rate, from two segments to 64 KiB.
-func (b *BBR) setSendQuantum() {
-	b.quantum = min(max(int(b.pacingRate/1000), 2*b.mss), bbrMaxQuantum)
-}
+func (b *BBR) setSendQuantum() { b.quantum = sendQuantum(b.pacingRate, b.mss) }
 
 // bdpMultiple is BDPMultiple (§5.6.4.2): gain times bw·min_rtt, or the
 // initial window before an RTT sample.

@@ -489,3 +489,15 @@ func TestBBRTimeoutRestoresWindow(t *testing.T) {
 		t.Errorf("cwnd %d once the recovery is over, want the %d saved", got, before)
 	}
 }
+
+// With segmentation offload a paced connection's segments carry at most
+// a millisecond at its pacing rate, and two segments at least (the send
+// quantum, §5.6.3): 2022100 bytes/s makes 2022, so 2920. The first
+// segment, sent before the connection has a congestion control, is the
+// initial window whole.
+func TestBBRSendQuantum(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: tcp.NewBBR, SegmentOffload: 65536})
+	c.do(step{call: "write 29200", out: []string{". 1001:15601(14600) ack 5001"}})
+	c.later(20 * time.Millisecond)
+	c.do(step{in: ". 5001:5001(0) ack 15601 win 65535", out: []string{". 15601:18521(2920) ack 5001"}})
+}

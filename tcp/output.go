@@ -240,7 +240,9 @@ func (c *Conn) sendOne(now time.Time) bool {
 // sendSize is the most new data the next segment may carry: one MSS, or
 // with segmentation offload (Config.SegmentOffload) as many whole MSS as
 // both windows have room for, up to the offload's limit, for the link to
-// cut into MSS-sized packets.
+// cut into MSS-sized packets; a paced connection's segments carry at
+// most its send quantum, so that a segment is no burst longer than the
+// pacing slack.
 func (c *Conn) sendSize() int {
 	mss := c.payloadMSS()
 	limit := c.cfg.SegmentOffload
@@ -250,6 +252,9 @@ func (c *Conn) sendSize() int {
 	room := initialWindow(c.effectiveMSS()) - c.inFlight() // the first data makes the congestion control
 	if c.cc != nil {
 		room = c.cc.Window() - c.inFlight()
+		if c.cc.pace.mode != pacingOff {
+			limit = min(limit, sendQuantum(c.pacingRate(), mss))
+		}
 	}
 	if peer := int(int32(c.sndUna.Add(c.sndWnd).Sub(c.sndNxt))); peer < room {
 		room = peer

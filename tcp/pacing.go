@@ -40,6 +40,19 @@ type Pacer interface {
 // pacingSlack is how far ahead of its time a segment may leave.
 const pacingSlack = time.Millisecond
 
+// sendQuantum is the most a paced connection sends in one segment with
+// segmentation offload: a millisecond (pacingSlack) at the pacing rate,
+// from two segments to 64 KiB (draft-ietf-ccwg-bbr §5.6.3,
+// SetSendQuantum; Linux's tcp_tso_autosize for any paced flow). Without
+// it one offload segment at a low rate would be a burst of tens of
+// milliseconds at the link's speed, which pacing only pays for after.
+func sendQuantum(rate float64, mss int) int {
+	if rate <= 0 {
+		return 64 << 10
+	}
+	return min(max(int(rate*pacingSlack.Seconds()), 2*mss), 64<<10)
+}
+
 // pacing modes: how a connection's pacing rate is set.
 const (
 	pacingOff        uint8 = iota
