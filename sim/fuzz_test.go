@@ -23,7 +23,8 @@ import (
 func FuzzTransfer(f *testing.F) {
 	f.Add(int64(1), uint8(5), uint8(2), uint8(2), uint8(2), uint8(10), uint16(20000), uint8(0))
 	f.Add(int64(7), uint8(30), uint8(10), uint8(20), uint8(10), uint8(1), uint16(3000), uint8(0xff))
-	f.Add(int64(124), uint8(5), uint8(2), uint8(5), uint8(1), uint8(12), uint16(31000), uint8(32|64)) // small buffers
+	f.Add(int64(124), uint8(5), uint8(2), uint8(5), uint8(1), uint8(12), uint16(31000), uint8(32|64))  // small buffers
+	f.Add(int64(9), uint8(8), uint8(2), uint8(5), uint8(1), uint8(20), uint16(30000), uint8(128|64|3)) // BBR, RACK-TLP
 	f.Fuzz(func(t *testing.T, seed int64, loss, dup, reorder, corrupt, delayMs uint8, size uint16, flags uint8) {
 		link := sim.LinkConfig{
 			Delay: time.Duration(delayMs%100+1) * time.Millisecond,
@@ -37,8 +38,11 @@ func FuzzTransfer(f *testing.F) {
 		cfg := tcp.PlainConfig()
 		cfg.MSL = time.Second
 		cfg.NoSACK, cfg.NoTimestamps, cfg.Nagle = flags&1 == 0, flags&2 == 0, flags&4 == 0
-		if flags&8 != 0 {
+		switch {
+		case flags&8 != 0:
 			cfg.CongestionControl = tcp.NewNewReno
+		case flags&128 != 0:
+			cfg.CongestionControl = tcp.NewBBR
 		}
 		if flags&16 != 0 {
 			cfg.DelayedAck = -1

@@ -26,6 +26,7 @@ func FuzzPair(f *testing.F) {
 	f.Add([]byte{16 | 3, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1}) // segmentation offload
 	f.Add([]byte{32 | 1, 9, 9, 0, 2, 1, 3, 0, 4, 1, 5, 6, 7, 8, 0, 1, 12, 0, 1, 12})                      // rate samples and pacing
 	f.Add([]byte{32 | 16 | 7, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1})
+	f.Add([]byte{64 | 16 | 7, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1}) // BBR
 	f.Fuzz(func(t *testing.T, data []byte) {
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		cfg := PlainConfig()
@@ -55,6 +56,9 @@ func FuzzPair(f *testing.F) {
 		}
 		if len(data) > 0 && data[0]&32 != 0 {
 			cfg.CongestionControl, cfg.Pacing = newSampleSink, true // rate samples and pacing (rate.go, pacing.go)
+		}
+		if len(data) > 0 && data[0]&64 != 0 {
+			cfg.CongestionControl = NewBBR // samples, losses, pacing and its own recovery window (bbr.go)
 		}
 		a, b := NewConn(cfg, 0xfffff000), NewConn(cfg, 7)
 		b.Listen()
