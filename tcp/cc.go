@@ -52,20 +52,21 @@ type UndoableCongestionControl interface {
 
 // RecoveryOptOut is a CongestionControl that keeps its own window
 // through fast recovery. By default the engine paces fast recovery with
-// Proportional Rate Reduction (RFC 9937): it lets out, on each ACK, a
-// share of what the ACK delivered, to bring the flight down to the
-// window the controller set when recovery began (its ssthresh), and
-// ignores the window until recovery ends. That is right for a
-// controller whose response to loss is that one reduction (Reno,
-// CUBIC), and wrong for a model-based one: BBR (draft-ietf-ccwg-bbr
-// §5.6.4.4) does not reduce at the start of recovery but sets its
-// window on every ACK from its model of the path — packet conservation
-// for the first round, then its model's bound — and PRR, taking that
-// window for an ssthresh, would hold it to a fraction of the flight on
-// a path whose losses are not congestion. A controller that opts out
-// has, in recovery, the pipe (RFC 6675 §4) held to Window, as outside
-// it; the retransmissions still come first. It is optional, looked for
-// once, when the connection makes its congestion control.
+// Proportional Rate Reduction (RFC 9937): it takes the window the
+// controller set when recovery began for a target (ssthresh) that the
+// flight reaches over the round trip, and while the pipe is above it,
+// lets out on each ACK a share of what the ACK delivered, the window
+// notwithstanding; below it, what was delivered, and a segment more on
+// an ACK that finds no new loss. That suits a controller whose response
+// to loss is that one reduction (Reno, CUBIC). BBR (draft-ietf-ccwg-bbr
+// §5.6.4.4) makes no reduction on entry: it sets its window on every
+// ACK from its model — packet conservation for the first round, then
+// its model's bounds, which a round with loss or ProbeRTT may cut below
+// the pipe — and under PRR those cuts would be overridden by PRR's
+// share, and its conservation replaced by PRR's. A controller that opts
+// out has, in recovery, the pipe (RFC 6675 §4) held to Window, as
+// outside it; the retransmissions still come first. It is optional,
+// looked for once, when the connection makes its congestion control.
 type RecoveryOptOut interface {
 	CongestionControl
 	// OwnsRecovery reports whether the window holds in fast recovery:
