@@ -396,7 +396,7 @@ func (b *BBR) handleInflightTooHigh(txInFlight int, appLimited bool) {
 
 // bbrSample is the rate sample of an ACK as BBR reads it.
 type bbrSample struct {
-	RateSample
+	*RateSample
 	rate       float64 // RS.delivery_rate; 0 if none
 	appLimited bool    // RS.is_app_limited, ProbeRTT's marking included
 }
@@ -405,7 +405,7 @@ type bbrSample struct {
 // (UpdateOnACK, §5.2.3).
 func (b *BBR) OnRateSample(rs RateSample, now time.Time) {
 	b.clock(now)
-	s := bbrSample{RateSample: rs, rate: rs.Rate(), appLimited: rs.AppLimited}
+	s := bbrSample{RateSample: &rs, rate: rs.Rate(), appLimited: rs.AppLimited}
 	if b.appLimitedTo != 0 {
 		if rs.PriorDelivered >= b.appLimitedFrom && rs.PriorDelivered <= b.appLimitedTo {
 			s.appLimited = true

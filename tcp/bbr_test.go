@@ -501,3 +501,24 @@ func TestBBRSendQuantum(t *testing.T) {
 	c.later(20 * time.Millisecond)
 	c.do(step{in: ". 5001:5001(0) ack 15601 win 65535", out: []string{". 15601:18521(2920) ack 5001"}})
 }
+
+// BBR, its samples and its pacing allocate nothing per segment, on a
+// clock that moves (paced segments wait for it).
+func TestNoAllocationsPerSegmentBBR(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	cfg := plain(tcp.Config{ReceiveBufferSize: 1 << 20, SendBufferSize: 1 << 20, CongestionControl: tcp.NewBBR},
+		withSACK, withTimestamps, withoutNagle)
+	p := newClockedPair(cfg)
+	data, buf := make([]byte, 1460), make([]byte, 64<<10)
+	for range 100 { // warm up: pools, slices, the window
+		p.send(data, buf)
+	}
+	if n := testing.AllocsPerRun(1000, func() { p.send(data, buf) }); n != 0 {
+		t.Errorf("%.2f allocations per segment, want 0", n)
+	}
+	if s := p.tx.Stats(); s.BytesSent != 1101*1460 || s.DeliveryRate == 0 || s.PacingRate == 0 {
+		t.Errorf("sent %d bytes, delivery rate %d, pacing rate %d; want %d, and rates", s.BytesSent, s.DeliveryRate, s.PacingRate, 1101*1460)
+	}
+}

@@ -71,46 +71,65 @@ func BenchmarkBulkClocked(b *testing.B) { bulkClocked(b, tcp.NewCubic) }
 // bulkClocked runs BenchmarkBulk's workload with congestion control cc
 // on a clock that moves.
 func bulkClocked(b *testing.B, cc func(int) tcp.CongestionControl) {
-	cfg := plain(tcp.Config{CongestionControl: cc})
-	now := epoch
-	tx, rx := tcp.NewConn(cfg, 1000), tcp.NewConn(cfg, 5000)
-	rx.Listen()
-	tx.Connect(now)
-	shuttle := func() {
-		for moved := true; moved; {
-			moved = false
-			now = now.Add(time.Microsecond)
-			for _, s := range tx.Outgoing() {
-				rx.Input(&s, now)
-				moved = true
-			}
-			for _, s := range rx.Outgoing() {
-				tx.Input(&s, now)
-				moved = true
-			}
-		}
-	}
-	shuttle()
+	p := newClockedPair(plain(tcp.Config{CongestionControl: cc}))
 	data := make([]byte, 64<<10)
 	buf := make([]byte, 64<<10)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		for sent := 0; sent < len(data); {
-			n, _ := tx.Write(data[sent:], now)
-			sent += n
-			shuttle()
-			for rx.Buffered() > 0 {
-				rx.Read(buf, now)
+		p.send(data, buf)
+	}
+}
+
+// clockedPair is two conns through their handshake on a clock that
+// moves a microsecond each time the shuttle passes segments between
+// them.
+type clockedPair struct {
+	tx, rx *tcp.Conn
+	now    time.Time
+}
+
+func newClockedPair(cfg *tcp.Config) *clockedPair {
+	p := &clockedPair{tx: tcp.NewConn(cfg, 1000), rx: tcp.NewConn(cfg, 5000), now: epoch}
+	p.rx.Listen()
+	p.tx.Connect(p.now)
+	p.shuttle()
+	return p
+}
+
+// shuttle moves segments both ways until there are none.
+func (p *clockedPair) shuttle() {
+	for moved := true; moved; {
+		moved = false
+		p.now = p.now.Add(time.Microsecond)
+		for _, s := range p.tx.Outgoing() {
+			p.rx.Input(&s, p.now)
+			moved = true
+		}
+		for _, s := range p.rx.Outgoing() {
+			p.tx.Input(&s, p.now)
+			moved = true
+		}
+	}
+}
+
+// send writes data on tx until all is taken, reading what rx receives
+// into buf; a sender held by pacing is run at its deadline.
+func (p *clockedPair) send(data, buf []byte) {
+	for sent := 0; sent < len(data); {
+		n, _ := p.tx.Write(data[sent:], p.now)
+		sent += n
+		p.shuttle()
+		for p.rx.Buffered() > 0 {
+			p.rx.Read(buf, p.now)
+		}
+		p.shuttle()
+		if n == 0 {
+			if d := p.tx.Deadline(); d.After(p.now) && d.Sub(p.now) < time.Second {
+				p.now = d // held by pacing: its time has come
 			}
-			shuttle()
-			if n == 0 {
-				if d := tx.Deadline(); d.After(now) && d.Sub(now) < time.Second {
-					now = d // held by pacing: its time has come
-				}
-				tx.HandleTimer(now)
-				shuttle()
-			}
+			p.tx.HandleTimer(p.now)
+			p.shuttle()
 		}
 	}
 }
