@@ -356,10 +356,11 @@ func (c *Conn) rateLost(start, end Seq, again bool, now time.Time) {
 	}
 }
 
-// rateMarkLost counts, as an ACK is taken, what the loss recoveries
-// that mark nothing themselves deem lost: with RFC 6675 the holes below
-// lostLimit (IsLost), without SACK in fast recovery the segment at
-// SND.UNA (RFC 6582). RACK marks its own (rackState.detectAt).
+// rateMarkLost counts, as fast recovery starts and as each ACK is
+// taken, what the loss recoveries that mark nothing themselves deem
+// lost: with RFC 6675 the holes below lostLimit (IsLost), without SACK
+// in fast recovery the segment at SND.UNA (RFC 6582). RACK marks its
+// own (rackState.detectAt).
 func (c *Conn) rateMarkLost(now time.Time) {
 	switch c.loss.(type) {
 	case *sackRecovery:

@@ -189,6 +189,20 @@ func TestRateSamples(t *testing.T) {
 			{at: 63 * ms, in: ". 5001:5001(0) ack 8301 win 65535", samples: []string{"1460/20ms"}},
 		},
 	}, {
+		// Without SACK, the third duplicate ACK deems the segment at
+		// SND.UNA lost (RFC 6582), counted before its fast retransmit
+		// takes its copies: the ACK that ends the recovery measures the
+		// retransmission, sent after the loss, and says it was lost
+		// since the last sample.
+		name: "NewReno's recovery",
+		steps: []rateStep{
+			{at: 20 * ms, call: "write 5840"},
+			{at: 40 * ms, in: ". 5001:5001(0) ack 1001 win 65535"},
+			{at: 41 * ms, in: ". 5001:5001(0) ack 1001 win 65535"},
+			{at: 42 * ms, in: ". 5001:5001(0) ack 1001 win 65535", out: []string{". 1001:2461(1460) ack 5001"}},
+			{at: 62 * ms, in: ". 5001:5001(0) ack 6841 win 65535", samples: []string{"5840/20ms app lost 0/1460"}},
+		},
+	}, {
 		// The ACK of an original transmission, 5 ms after its
 		// retransmission by the timeout: taken for the retransmission's,
 		// its interval is shorter than min_rtt, and it gives no rate

@@ -200,6 +200,7 @@ func (c *Conn) enterRecovery(now time.Time) {
 		c.cc.Congestion(c.flightSize(), now)
 	}
 	c.inRecovery, c.mustResend = true, true
+	c.rateMarkLost(now) // what recovery starts for is lost (C.lost, rate.go), before its retransmission
 	c.prrStart()
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
