@@ -522,3 +522,20 @@ func TestNoAllocationsPerSegmentBBR(t *testing.T) {
 		t.Errorf("sent %d bytes, delivery rate %d, pacing rate %d; want %d, and rates", s.BytesSent, s.DeliveryRate, s.PacingRate, 1101*1460)
 	}
 }
+
+// A connection switched to BBR after it has sent keeps its window, as
+// Linux's bbr_init leaves snd_cwnd, and is paced from then on, at the
+// initial rate of the handshake's RTT (2.77 × 14600 bytes / 20 ms).
+func TestBBRSwitchedTo(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: tcp.NewCubic})
+	c.do(step{call: "write 1460", out: []string{"P. 1001:2461(1460) ack 5001"}})
+	c.later(20 * time.Millisecond)
+	c.do(step{in: ". 5001:5001(0) ack 2461 win 65535"})
+	before := c.Stats().CongestionWindow
+	if err := c.SetCongestionControl("bbr", c.now); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.CongestionWindow != before || s.PacingRate != 2022100 || c.CongestionControlName() != "bbr" {
+		t.Errorf("cwnd %d, pacing rate %d, name %q; want %d, 2022100, bbr", s.CongestionWindow, s.PacingRate, c.CongestionControlName(), before)
+	}
+}
