@@ -308,7 +308,11 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 	r.records.drop(acked)
 	if found {
 		r.rtt = time.Duration(t - newest.at) // step 1
-		c.noteMinRTT(r.rtt)
+		// min_RTT from the driver's clock, not from clockNow: the
+		// nanoseconds sent adds to order transmissions at one instant
+		// are no round trip, and a min_RTT made of them would open a
+		// reordering window where none was measured.
+		c.noteMinRTT(time.Duration(at - newest.at))
 		if r.xmitTS == 0 || sentAfter(newest.at, newest.end, r.xmitTS, r.endSeq) {
 			r.xmitTS, r.endSeq = newest.at, newest.end
 		}
@@ -444,9 +448,12 @@ func (r *rackState) timeout(c *Conn, now time.Time) {
 
 // armProbe sets the PTO (RFC 8985 §7.2) when a probe may be needed: SACK
 // and data in flight, no recovery under way, no probe in flight, and no
-// reordering timer pending. It is two SRTTs and timerSlack, plus the
-// peer's delayed ACK when a single segment is in flight, and never later
-// than the retransmission timer.
+// reordering timer pending. It is two SRTTs, plus the peer's delayed ACK
+// when a single segment is in flight (WCDelAckT) and timerSlack
+// otherwise, as Linux adds TCP_RTO_MIN or TCP_TIMEOUT_MIN
+// (tcp_schedule_loss_probe); 1 s before the first RTT sample; and never
+// later than the retransmission timer. On a path whose SRTT is
+// microseconds it is timerSlack, Linux's floor, not the RTO.
 func (r *rackState) armProbe(c *Conn, now time.Time) { r.armProbeAt(c, r.at(c, now)) }
 
 // armProbeAt is armProbe with now as an instant.
@@ -459,11 +466,11 @@ func (r *rackState) armProbeAt(c *Conn, now instant) {
 		r.probe = false
 		return
 	}
-	pto := time.Second // no RTT sample yet
-	if c.rtt.srtt != 0 {
+	pto := time.Second   // no RTT sample yet
+	if c.rtt.srtt != 0 { // every sample makes it so (minSample)
 		pto = 2*c.rtt.srtt + timerSlack
 		if c.flightSize() <= c.effectiveMSS() {
-			pto += worstDelayedAck
+			pto = 2*c.rtt.srtt + worstDelayedAck
 		}
 	}
 	at := now + instant(pto)

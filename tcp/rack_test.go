@@ -296,3 +296,33 @@ func TestRetransmissionSameInstant(t *testing.T) {
 		t.Errorf("%d retransmissions, want 1", s.Retransmissions)
 	}
 }
+
+// On a path whose round trip is under the timestamps' millisecond (a
+// TUN device, a pipe between two stacks in one process), every echo
+// measures 0 ms. SRTT is still the round trip the segments' timing
+// gives, and the PTO two of them and Linux's 2 ms floor
+// (RFC 8985 §7.2), not the RTO: it used to take the echoes' 0 for "no
+// sample yet", and the probe went at the retransmission timer.
+func TestTailLossProbeSubMillisecond(t *testing.T) {
+	const rtt = 100 * time.Microsecond
+	cfg := plain(tcp.Config{RACKTLP: true, CongestionControl: tcp.NewNewReno, DelayedAck: -1}, withSACK, withTimestamps, withoutNagle)
+	c := newTestConn(t, cfg, ourISS)
+	c.Connect(c.now)
+	c.later(rtt)
+	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK,TS val 700 ecr 1000>")
+	c.settle()
+	c.Write(make([]byte, 14480), c.now)
+	if got := len(c.Outgoing()); got != 10 {
+		t.Fatalf("%d segments sent in the initial window, want 10", got)
+	}
+	c.later(rtt)
+	c.in(". 5001:5001(0) ack 12585 win 65535 <TS val 700 ecr 1000>") // the last two segments lost
+	c.Outgoing()
+	if srtt := c.Stats().SRTT; srtt != rtt {
+		t.Errorf("SRTT %v, want the %v the segments' timing gives", srtt, rtt)
+	}
+	c.do(step{call: "timer", wait: 2*rtt + 2*time.Millisecond, out: []string{"P. 14033:15481(1448) ack 5001 <TS val 1002 ecr 700>"}})
+	if len(c.timers) != 1 || c.timers[0] != tcp.TimerLossProbe {
+		t.Errorf("timers fired %v, want the TLP", c.timers)
+	}
+}

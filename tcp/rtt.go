@@ -39,9 +39,17 @@ func (e *rttEstimator) computed(b rtoBounds) time.Duration {
 	return min(max(e.srtt+max(clockGranularity, 4*e.rttvar), b.min), b.max)
 }
 
+// minSample is the least round trip a sample counts as: Linux's
+// resolution (it keeps SRTT in microseconds, at least 1). A sample under
+// it, a path inside one host, would leave SRTT at 0, which means "no
+// sample yet": the RTO and the probe timeout (RFC 8985 §7.2) would stay
+// at their initial values on the fastest paths.
+const minSample = time.Microsecond
+
 // sample folds a round-trip measurement r into SRTT and RTTVAR and
 // recomputes the RTO (RFC 6298 §2.2, §2.3: α = 1/8, β = 1/4).
 func (e *rttEstimator) sample(r time.Duration, b rtoBounds) {
+	r = max(r, minSample)
 	if e.srtt == 0 {
 		e.srtt, e.rttvar = r, r/2
 	} else {
@@ -130,10 +138,19 @@ func (e *rttEstimator) noteMin(r time.Duration) {
 // until next (SND.MAX) is acknowledged, or for the ACK of the next
 // segment timed (sent), whichever is timed: the timing restarts with a
 // transmission, never at an ACK's arrival, whose distance to a later
-// ACK is not a round trip.
+// ACK is not a round trip. An echo shorter than the timestamp clock's
+// tick (r is 0: the round trip took under a millisecond) is replaced by
+// the timing that ended with it, if one did: a path inside one host
+// keeps its sub-millisecond SRTT, as Linux, which times its segments in
+// microseconds and falls back on the echo only when it has nothing
+// better (tcp_ack_update_rtt).
 func (e *rttEstimator) echoed(r time.Duration, next Seq, at instant, b rtoBounds) {
 	if e.start != 0 {
-		e.noteMin(time.Duration(at - e.start)) // the timing ended too, to the nanosecond
+		timed := time.Duration(at - e.start)
+		e.noteMin(timed) // the timing ended too, to the nanosecond
+		if r < clockGranularity {
+			r = timed
+		}
 	}
 	e.sample(r, b)
 	e.start, e.seq = 0, next

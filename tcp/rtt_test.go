@@ -53,7 +53,9 @@ func TestRTTEstimator(t *testing.T) {
 		{name: "ceiling", events: []event{sample(100 * time.Second)}, srtt: 100 * time.Second, rttvar: 50 * time.Second, rto: 120 * time.Second},
 		// §2 G: a steady RTT leaves the variance term at the clock's
 		// granularity, not zero.
-		{name: "granularity", events: []event{sample(0), sample(0)}, rto: 200 * ms},
+		// A sample under a microsecond counts as one (Linux's
+		// resolution): SRTT 0 would mean no sample at all.
+		{name: "granularity", events: []event{sample(0), sample(0)}, srtt: time.Microsecond, rttvar: 375 * time.Nanosecond, rto: 200 * ms},
 		// §5.5: each expiry doubles the RTO, up to the maximum.
 		{name: "backoff", events: []event{backoff, backoff}, rto: 4 * time.Second},
 		{name: "backoff capped", events: []event{sample(50 * time.Second), backoff}, srtt: 50 * time.Second, rttvar: 25 * time.Second, rto: 120 * time.Second},
@@ -76,6 +78,17 @@ func TestRTTEstimator(t *testing.T) {
 		{name: "echo within flight", events: []event{echoed(2000, 80*ms, 5000, 80), echoed(3000, 10*ms, 5000, 90)},
 			srtt: 80 * ms, rttvar: 40 * ms, rto: 240 * ms},
 		// ... and the one that reaches it is.
+		// An echo under a tick (0 ms) takes the timing it ends, to
+		// the nanosecond, where one runs ...
+		{name: "echo under a tick", events: []event{sent(2000, 0), func(e *rttEstimator) {
+			if e.samples(2000, true) {
+				e.echoed(0, 5000, at(0)+instant(100*time.Microsecond), b)
+			}
+		}},
+			srtt: 100 * time.Microsecond, rttvar: 50 * time.Microsecond, rto: 200 * ms},
+		// ... and counts as the least sample where none does.
+		{name: "echo under a tick, untimed", events: []event{echoed(2000, 0, 5000, 0)},
+			srtt: time.Microsecond, rttvar: 500 * time.Nanosecond, rto: 200 * ms},
 		{name: "echo next flight", events: []event{echoed(2000, 80*ms, 5000, 80), echoed(5000, 160*ms, 9000, 170)},
 			srtt: 90 * ms, rttvar: 50 * ms, rto: 290 * ms},
 		// New data sent after an echo sample is timed from its
