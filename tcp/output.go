@@ -213,7 +213,8 @@ func (c *Conn) sendOne(now time.Time) bool {
 		}
 		c.sndNxt = end
 	}
-	seg, ok := c.dataSegment(c.sndNxt, c.sendSize())
+	var seg Segment
+	ok := c.fillDataSegment(&seg, c.sndNxt, c.sendSize())
 	if ok && c.cc == nil {
 		c.newCongestionControl() // made with the first data: an idle connection has none
 	}
@@ -344,6 +345,14 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 // the peer's window and carrying at most size bytes (the payload MSS but
 // for a path MTU probe).
 func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
+	var seg Segment
+	ok := c.fillDataSegment(&seg, seq, size)
+	return seg, ok
+}
+
+// fillDataSegment is dataSegment writing into seg, which must be zero:
+// the data path's segment is built in place, not copied out of a result.
+func (c *Conn) fillDataSegment(seg *Segment, seq Seq, size int) bool {
 	off := int(seq.Sub(c.sendSeq))
 	if off < 0 || off > c.queued() {
 		// seq is at the FIN or past it.
@@ -358,16 +367,16 @@ func (c *Conn) dataSegment(seq Seq, size int) (Segment, bool) {
 	n := len(payload)
 	finHere := c.closed && seq.Add(uint32(n)) == c.finSeq && seq.LessThanEq(c.finSeq)
 	if n == 0 && !finHere {
-		return Segment{}, false
+		return false
 	}
-	seg := Segment{Seq: seq, Flags: wire.FlagACK, Payload: payload, Frame: frame}
+	seg.Seq, seg.Flags, seg.Payload, seg.Frame = seq, wire.FlagACK, payload, frame
 	if n > 0 && (off+n == c.queued() && c.pushAtEnd() || c.push.covers(seq, seq.Add(uint32(n)), c.sendSeq)) { // the last byte of a write
 		seg.Flags |= wire.FlagPSH
 	}
 	if finHere {
 		seg.Flags |= wire.FlagFIN
 	}
-	return seg, true
+	return true
 }
 
 // maybeWindowUpdate sends a window update after Read freed buffer space,
