@@ -73,7 +73,7 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 112 bytes, made only for connections that run RACK-TLP, and the
+// 128 bytes, made only for connections that run RACK-TLP, and the
 // records' array while data is in flight.
 type rackState struct {
 	// records are the transmissions outstanding, in sequence order from
@@ -86,6 +86,16 @@ type rackState struct {
 	endSeq  Seq           // RACK.end_seq: where that segment ended
 	fack    Seq           // RACK.fack: the highest sequence number delivered
 	tlpEnd  Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
+	// armedAt is the instant the PTO was last armed at with more than
+	// one segment in flight, 0 if it was not: arming it again at that
+	// instant, for the next segment of a burst, would set it to the same
+	// time (see sent).
+	armedAt instant
+	// flaggedEnd is where the highest record that was ever SACKed, sent
+	// again or marked lost ends, while flagged says one may be
+	// outstanding: until then every ACK is one deliverInOrder takes.
+	flaggedEnd Seq
+	flagged    bool
 
 	reordering bool // RACK.reordering_seen
 	probe      bool // timer is the PTO
@@ -112,7 +122,16 @@ func (r *rackState) idle() bool {
 }
 
 // release drops the records and their array.
-func (r *rackState) release() { r.records = fifo[sentSeg]{} }
+func (r *rackState) release() { r.records, r.flagged = fifo[sentSeg]{}, false }
+
+// flag notes that rec has been given a flag (SACKed, sent again, lost):
+// deliver takes the ACKs the long way until it is acknowledged.
+func (r *rackState) flag(rec *sentSeg) {
+	if !r.flagged || rec.end.GreaterThan(r.flaggedEnd) {
+		r.flaggedEnd = rec.end
+	}
+	r.flagged = true
+}
 
 // rackStop stops RACK-TLP's timer and drops its records, as the
 // connection closes or enters TIME_WAIT.
@@ -143,6 +162,7 @@ func (r *rackState) record(c *Conn, start, end Seq, t instant) {
 			rec := &sent[i]
 			if from.GreaterThanEq(start) && rec.end.LessThanEq(stop) {
 				rec.at, rec.flags = t, (rec.flags|sentAgain)&^sentLost
+				r.flag(rec)
 			}
 			from = rec.end
 		}
@@ -156,7 +176,9 @@ func (r *rackState) record(c *Conn, start, end Seq, t instant) {
 // a nanosecond on if the clock has not moved, so that RACK orders
 // transmissions by time alone (RFC 8985 §6.2), where the tie-break by
 // sequence would put a retransmission before new data sent earlier; a
-// data segment gets its record, and new data arms the PTO (§7.2).
+// data segment gets its record, and new data arms the PTO (§7.2) —
+// once per burst: the segments after the first, sent at the same
+// instant with more than one in flight, would arm it for the same time.
 func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant, now time.Time) instant {
 	if at <= c.lastSend {
 		at = c.lastSend + 1
@@ -164,7 +186,9 @@ func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at i
 	if !syn {
 		r.record(c, start, end, at)
 		if !retransmission {
-			r.armProbe(c, now)
+			if t := r.at(c, now); t != r.armedAt || !r.probe || !r.timer.running() {
+				r.armProbeAt(c, t)
+			}
 		}
 	}
 	return at
@@ -260,6 +284,10 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 		return
 	}
 	t := max(at, c.lastSend) // clockNow
+	if !r.flagged && len(c.sb.ranges) == 0 && !r.tlpOut {
+		r.deliverInOrder(c, a, at, t)
+		return
+	}
 	ack := c.sndUna
 	sacked := c.sb.highest(ack) // nothing beyond it is delivered
 	newest, found := sentSeg{}, false
@@ -288,6 +316,7 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 				continue
 			}
 			rec.flags = (rec.flags | sentDelivered) &^ sentLost
+			r.flag(rec)
 		}
 		// Step 3: a segment delivered below one delivered before it,
 		// and not sent again, was reordered.
@@ -306,6 +335,9 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 		}
 	}
 	r.records.drop(acked)
+	if r.flagged && ack.GreaterThanEq(r.flaggedEnd) {
+		r.flagged = false // the flagged records were acknowledged, and dropped
+	}
 	if found {
 		r.rtt = time.Duration(t - newest.at) // step 1
 		// min_RTT from the driver's clock, not from clockNow: the
@@ -323,6 +355,42 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 	r.detectAt(c, t, now)
 	if a.has(ackAdvanced) {
 		r.armProbeAt(c, at) // §7.2: restart the PTO on an ACK of new data
+	}
+}
+
+// deliverInOrder is deliver for the ACK of a path that loses and
+// reorders nothing: no record outstanding was ever SACKed, sent again or
+// marked lost, and nothing is SACKed. The records the cumulative ACK
+// covers are then the ones it delivers, the last of them the most
+// recently sent (first transmissions are recorded in the order they
+// were sent, in sequence and in time), so it sets RACK.xmit_ts and
+// RACK.rtt (RFC 8985 §6.2 steps 1-2); none was delivered below RACK.fack
+// (step 3); and every record left was sent after it, so step 5 finds
+// nothing lost and nothing to wait for. What deliver would do, without
+// its loops.
+func (r *rackState) deliverInOrder(c *Conn, a ackInfo, at, t instant) {
+	sent := r.outstanding()
+	n := 0
+	for n < len(sent) && sent[n].end.LessThanEq(c.sndUna) {
+		n++
+	}
+	if n > 0 {
+		newest := sent[n-1]
+		r.records.drop(n)
+		if newest.end.GreaterThan(r.fack) {
+			r.fack = newest.end
+		}
+		r.rtt = time.Duration(t - newest.at)
+		c.noteMinRTT(time.Duration(at - newest.at))
+		if r.xmitTS == 0 || sentAfter(newest.at, newest.end, r.xmitTS, r.endSeq) {
+			r.xmitTS, r.endSeq = newest.at, newest.end
+		}
+	}
+	if !r.probe {
+		r.timer.stop() // no reordering timer: nothing may yet be lost
+	}
+	if a.has(ackAdvanced) {
+		r.armProbeAt(c, at)
 	}
 }
 
@@ -357,6 +425,7 @@ func (r *rackState) detectAt(c *Conn, t instant, now time.Time) {
 				continue
 			}
 			rec.flags |= sentLost
+			r.flag(rec)
 			lost = true
 			if i > 0 {
 				c.rateLost(sent[i-1].end, rec.end, true, now) // C.lost (rate.go)
@@ -446,7 +515,7 @@ func (r *rackState) timeout(c *Conn, now time.Time) {
 	c.output(now)
 }
 
-// armProbe sets the PTO (RFC 8985 §7.2) when a probe may be needed: SACK
+// armProbeAt sets the PTO (RFC 8985 §7.2) when a probe may be needed: SACK
 // and data in flight, no recovery under way, no probe in flight, and no
 // reordering timer pending. It is two SRTTs, plus the peer's delayed ACK
 // when a single segment is in flight (WCDelAckT) and timerSlack
@@ -454,9 +523,6 @@ func (r *rackState) timeout(c *Conn, now time.Time) {
 // (tcp_schedule_loss_probe); 1 s before the first RTT sample; and never
 // later than the retransmission timer. On a path whose SRTT is
 // microseconds it is timerSlack, Linux's floor, not the RTO.
-func (r *rackState) armProbe(c *Conn, now time.Time) { r.armProbeAt(c, r.at(c, now)) }
-
-// armProbeAt is armProbe with now as an instant.
 func (r *rackState) armProbeAt(c *Conn, now instant) {
 	if r.timer.running() && !r.probe {
 		return // the reordering timer
@@ -466,12 +532,14 @@ func (r *rackState) armProbeAt(c *Conn, now instant) {
 		r.probe = false
 		return
 	}
-	pto := time.Second   // no RTT sample yet
-	if c.rtt.srtt != 0 { // every sample makes it so (minSample)
+	single := c.flightSize() <= c.effectiveMSS()
+	pto := time.Second // no RTT sample yet
+	switch {
+	case c.rtt.srtt == 0: // every sample makes it more (minSample)
+	case single:
+		pto = 2*c.rtt.srtt + worstDelayedAck
+	default:
 		pto = 2*c.rtt.srtt + timerSlack
-		if c.flightSize() <= c.effectiveMSS() {
-			pto = 2*c.rtt.srtt + worstDelayedAck
-		}
 	}
 	at := now + instant(pto)
 	if c.rtx.running() && c.rtx.at < at {
@@ -479,10 +547,14 @@ func (r *rackState) armProbeAt(c *Conn, now instant) {
 	}
 	r.timer.set(at)
 	r.probe = true
+	r.armedAt = 0
+	if !single {
+		r.armedAt = now
+	}
 }
 
 // probeAllowed reports whether a probe may be armed or sent (see
-// armProbe).
+// armProbeAt).
 func (r *rackState) probeAllowed(c *Conn) bool {
 	return c.state.Synchronized() && c.sndUna != c.sndMax && c.sndUna != c.iss &&
 		!c.inRecovery && !c.recovering() && c.retries == 0 && !r.tlpOut
@@ -571,6 +643,9 @@ func (c *Conn) checkRACK() error {
 	for i, rec := range r.outstanding() {
 		if !rec.end.GreaterThan(prev) {
 			return fmt.Errorf("RACK record %d ends at %d, not after %d (snd.una %d)", i, rec.end, prev, c.sndUna)
+		}
+		if rec.flags != 0 && (!r.flagged || rec.end.GreaterThan(r.flaggedEnd)) {
+			return fmt.Errorf("RACK record %d (end %d) has flags %#x, flagged %v up to %d", i, rec.end, rec.flags, r.flagged, r.flaggedEnd)
 		}
 		prev = rec.end
 	}
