@@ -62,7 +62,7 @@ type lossRecovery interface {
 	nextRetransmission(c *Conn) (Segment, bool)
 	// sent records a transmission of [start, end) (a SYN if syn) at the
 	// instant at, and returns the instant it is stamped with.
-	sent(c *Conn, start, end Seq, syn, retransmission bool, at instant, now time.Time) instant
+	sent(c *Conn, start, end Seq, syn, retransmission bool, at instant) instant
 }
 
 // ackInfo is what ackProcessed is told of an acceptable ACK, in three
@@ -203,7 +203,7 @@ func (*renoRecovery) nextRetransmission(c *Conn) (Segment, bool) {
 }
 
 // sent implements lossRecovery: nothing to record.
-func (*renoRecovery) sent(_ *Conn, _, _ Seq, _, _ bool, at instant, _ time.Time) instant {
+func (*renoRecovery) sent(_ *Conn, _, _ Seq, _, _ bool, at instant) instant {
 	return at
 }
 
@@ -281,7 +281,7 @@ func (*sackRecovery) nextRetransmission(c *Conn) (Segment, bool) {
 }
 
 // sent implements lossRecovery: nothing to record.
-func (*sackRecovery) sent(_ *Conn, _, _ Seq, _, _ bool, at instant, _ time.Time) instant {
+func (*sackRecovery) sent(_ *Conn, _, _ Seq, _, _ bool, at instant) instant {
 	return at
 }
 

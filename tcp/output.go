@@ -336,7 +336,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 	// RACK-TLP records the transmission, at an instant of its own
 	// (RFC 8985 §6.2); the other loss recoveries need no record.
 	syn := seg.Flags.Has(wire.FlagSYN)
-	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at, now)
+	c.lastSend = c.loss.sent(c, seg.Seq, seg.End(), syn, retransmission, at)
 	c.rateSent(seg.Seq, seg.End(), syn, flight, c.lastSend, now)
 	c.pacingSent(int(seg.SeqLen()), c.lastSend)
 }

@@ -179,19 +179,15 @@ func (r *rackState) record(c *Conn, start, end Seq, t instant) {
 // data segment gets its record, and new data arms the PTO (§7.2) —
 // once per burst: the segments after the first, sent at the same
 // instant with more than one in flight, would arm it for the same time.
-func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant, now time.Time) instant {
-	if at <= c.lastSend {
-		at = c.lastSend + 1
-	}
+func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant) instant {
+	stamp := max(at, c.lastSend+1)
 	if !syn {
-		r.record(c, start, end, at)
-		if !retransmission {
-			if t := r.at(c, now); t != r.armedAt || !r.probe || !r.timer.running() {
-				r.armProbeAt(c, t)
-			}
+		r.record(c, start, end, stamp)
+		if !retransmission && (at != r.armedAt || !r.probe || !r.timer.running()) {
+			r.armProbeAt(c, at)
 		}
 	}
-	return at
+	return stamp
 }
 
 // delivered implements lossRecovery as RFC 6675 does; what the SACK
