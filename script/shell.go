@@ -130,7 +130,7 @@ var sysctlSetters = map[string]func(cfg *tcp.Config, v string) error{
 		if err != nil || n < 0 {
 			return errors.New("want a number")
 		}
-		cfg.RACKTLP = n&1 != 0
+		cfg.NoRACK = n&1 == 0
 		return nil
 	},
 	"net.ipv4.tcp_early_retrans": only("3", "4"),

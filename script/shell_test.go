@@ -18,7 +18,7 @@ func TestParseShell(t *testing.T) {
 	}{
 		{text: "../common/defaults.sh", cfg: func(c *tcp.Config) bool {
 			return c.ReceiveBufferSize == 540000 && c.MaxReceiveBufferSize == 15<<20 &&
-				c.SendBufferSize == 256<<10 && c.SynRetries == 5 && c.RACKTLP && !c.NoSACK
+				c.SendBufferSize == 256<<10 && c.SynRetries == 5 && !c.NoRACK && !c.NoSACK
 		}},
 		{text: "bash ../common/defaults.sh > /dev/null 2>&1"},
 		{text: "../common/defaults.sh; sysctl -q net.ipv4.tcp_sack=0", cfg: func(c *tcp.Config) bool { return c.NoSACK }},
@@ -29,7 +29,7 @@ func TestParseShell(t *testing.T) {
 		{text: "echo 3 > /proc/sys/net/ipv4/tcp_retries2", cfg: func(c *tcp.Config) bool { return c.Retries == 3 }},
 		{text: "echo 7 >/proc/sys/net/ipv4/tcp_fin_timeout", cfg: func(c *tcp.Config) bool { return c.FinWait2Timeout == 7*time.Second }},
 		{text: "sysctl -q net.ipv4.tcp_mtu_probing=0 net.ipv4.tcp_recovery=0", cfg: func(c *tcp.Config) bool {
-			return c.NoBlackHoleDetection && !c.RACKTLP
+			return c.NoBlackHoleDetection && c.NoRACK
 		}},
 		{text: "sysctl -q net/ipv4/tcp_congestion_control=reno", cfg: func(c *tcp.Config) bool { return c.CongestionControl != nil }},
 		{text: "ls /tmp", want: "command ls"},

@@ -19,9 +19,9 @@ func TestLossyPathBBR(t *testing.T) {
 	if testing.Short() {
 		size = 4 << 20
 	}
-	cubic := tcp.Config{}
-	bbr := tcp.Config{CongestionControl: tcp.NewBBR}
-	rack := tcp.Config{CongestionControl: tcp.NewBBR, RACKTLP: true}
+	cubic := tcp.Config{NoRACK: true}
+	bbr := tcp.Config{CongestionControl: tcp.NewBBR, NoRACK: true}
+	rack := tcp.Config{CongestionControl: tcp.NewBBR}
 	c := lossyTransfer(t, &cubic, size, 1)
 	b := lossyTransfer(t, &bbr, size, 1)
 	r := lossyTransfer(t, &rack, size, 1)

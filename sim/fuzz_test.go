@@ -54,7 +54,7 @@ func FuzzTransfer(f *testing.F) {
 			cfg.ReceiveBufferSize, cfg.SendBufferSize = 2048+int(size)%(6<<10), 2048+int(seed&0xfff)
 			link.Loss, link.Corrupt = min(link.Loss, 0.10), min(link.Corrupt, 0.05)
 		}
-		cfg.RACKTLP = flags&64 != 0
+		cfg.NoRACK = flags&64 == 0
 		r := rand.New(rand.NewPCG(uint64(seed), 2))
 		up, down := make([]byte, int(size)%40000), make([]byte, int(size)%5000)
 		for _, b := range [][]byte{up, down} {

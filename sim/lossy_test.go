@@ -111,7 +111,7 @@ func TestLossyPathSACKCubicVersusNewReno(t *testing.T) {
 	sack, reno, rack := tcp.PlainConfig(), tcp.PlainConfig(), tcp.PlainConfig()
 	sack.NoSACK = false
 	reno.CongestionControl = tcp.NewNewReno
-	rack.NoSACK, rack.RACKTLP = false, true
+	rack.NoSACK, rack.NoRACK = false, false
 	best := lossyTransfer(t, sack, size, 1)
 	slow := lossyTransfer(t, reno, size, 1)
 	t.Logf("SACK+CUBIC: %v", best)

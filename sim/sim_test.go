@@ -191,8 +191,10 @@ func TestCrashAndReboot(t *testing.T) {
 	if err := n.Run(time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(conn.Err(), tcp.ErrTimedOut) || server.Stats().DroppedWhileDown != 4 {
-		t.Fatalf("err %v, dropped %d; want timeout after 1+3 tries", conn.Err(), server.Stats().DroppedWhileDown)
+	// The write, its tail loss probe (RACK-TLP, RFC 8985 §7), then the
+	// 3 retransmissions Retries allows.
+	if !errors.Is(conn.Err(), tcp.ErrTimedOut) || server.Stats().DroppedWhileDown != 5 {
+		t.Fatalf("err %v, dropped %d; want timeout after 1+1+3 tries", conn.Err(), server.Stats().DroppedWhileDown)
 	}
 	// After a reboot the server answers with a RST.
 	n.At(n.Elapsed(), func() { server.Reboot(); conn, _ = client.Dial(0, netip.AddrPortFrom(serverAddr, 80)) })

@@ -90,7 +90,7 @@ func TestSoakSmallBuffers(t *testing.T) {
 		cfg.NoSACK = r.IntN(2) != 0
 		cfg.NoTimestamps = r.IntN(2) != 0
 		cfg.Nagle = r.IntN(2) != 0
-		cfg.RACKTLP = r.IntN(2) == 0
+		cfg.NoRACK = r.IntN(2) != 0
 		if r.IntN(2) == 0 {
 			cfg.CongestionControl = tcp.NewNewReno
 		}

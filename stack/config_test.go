@@ -30,17 +30,17 @@ func TestConfigRecipes(t *testing.T) {
 		nagle bool
 		rack  bool // tail loss probes go
 	}{
-		{"defaults", nil, modern, modern, false, false},
-		{"zero Config", &tcp.Config{}, modern, modern, false, false},
-		// The README's RACK-TLP recipe used to turn Nagle on and
-		// auto-tuning off as well.
-		{"RACK-TLP", &tcp.Config{RACKTLP: true}, modern, modern, false, true},
+		{"defaults", nil, modern, modern, false, true},
+		{"zero Config", &tcp.Config{}, modern, modern, false, true},
+		// RACK-TLP is on by default; NoRACK turns it, and it alone, off.
+		{"no RACK-TLP", &tcp.Config{NoRACK: true}, modern, modern, false, false},
+		// Without SACK there is no RACK-TLP (RFC 8985 needs it).
 		{"no SACK", &tcp.Config{NoSACK: true}, synOptions{timestamps: true, wscale: 7}, synOptions{timestamps: true, wscale: 7}, false, false},
-		{"no timestamps", &tcp.Config{NoTimestamps: true}, synOptions{sack: true, wscale: 7}, synOptions{sack: true, wscale: 7}, false, false},
+		{"no timestamps", &tcp.Config{NoTimestamps: true}, synOptions{sack: true, wscale: 7}, synOptions{sack: true, wscale: 7}, false, true},
 		{"no SACK, no timestamps", &tcp.Config{NoSACK: true, NoTimestamps: true}, synOptions{wscale: 7}, synOptions{wscale: 7}, false, false},
-		{"Nagle", &tcp.Config{Nagle: true}, modern, modern, true, false},
+		{"Nagle", &tcp.Config{Nagle: true}, modern, modern, true, true},
 		// The window scale follows the buffer: 256 KiB needs 3.
-		{"no auto-tuning", &tcp.Config{MaxReceiveBufferSize: -1}, synOptions{sack: true, timestamps: true, wscale: 3}, modern, false, false},
+		{"no auto-tuning", &tcp.Config{MaxReceiveBufferSize: -1}, synOptions{sack: true, timestamps: true, wscale: 3}, modern, false, true},
 		{"plain", tcp.PlainConfig(), synOptions{wscale: -1}, synOptions{wscale: -1}, true, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func tlsConfigs(host string) (server, client *tls.Config) {
 func ExampleOptions() {
 	for _, s := range []*stack.Stack{
 		stack.New(stack.Options{}),                                           // the defaults
-		stack.New(stack.Options{TCP: &tcp.Config{RACKTLP: true}}),            // RACK-TLP on; everything else as by default
+		stack.New(stack.Options{TCP: &tcp.Config{NoRACK: true}}),             // RACK-TLP off; everything else as by default
 		stack.New(stack.Options{TCP: &tcp.Config{NoSACK: true}}),             // no SACK
 		stack.New(stack.Options{TCP: &tcp.Config{NoTimestamps: true}}),       // no timestamps
 		stack.New(stack.Options{TCP: &tcp.Config{MaxReceiveBufferSize: -1}}), // no auto-tuning: 256 KiB needs a smaller scale

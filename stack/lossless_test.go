@@ -14,7 +14,7 @@ import (
 )
 
 // Over a path that loses nothing and never reorders, a stack with
-// RACK-TLP on deems nothing lost: no RACK loss, and no retransmission but the odd tail loss probe
+// RACK-TLP on (the default) deems nothing lost: no RACK loss, and no retransmission but the odd tail loss probe
 // (a last segment may wait for a delayed ACK longer than the probe
 // timeout). The stack's goroutines hand the engine clocks read at
 // different moments; RACK must not take that for loss. (It did: a
@@ -23,7 +23,7 @@ func TestLosslessPathRetransmitsNothing(t *testing.T) {
 	a, b := pipe.New(1500)
 	a.SetChecksumOffload(true)
 	b.SetChecksumOffload(true)
-	cfg := &tcp.Config{RACKTLP: true}
+	cfg := &tcp.Config{}
 	client, server := stack.New(stack.Options{TCP: cfg}), stack.New(stack.Options{TCP: cfg})
 	client.AddInterface(a, netip.MustParsePrefix("192.0.2.1/24"))
 	server.AddInterface(b, netip.MustParsePrefix("192.0.2.2/24"))

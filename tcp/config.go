@@ -6,10 +6,10 @@ import "time"
 // many Conns; it must not change while they use it.
 //
 // The zero Config is a modern connection, the one package stack runs and
-// the one Linux runs by default: SACK, timestamps, window scaling with
-// receive buffer auto-tuning, CUBIC, black-hole detection, and Nagle's
-// algorithm off as package net sets it. Every zero field takes the
-// default documented on it, and every feature that is on by default is
+// the one Linux runs by default: SACK with RACK-TLP loss detection,
+// timestamps, window scaling with receive buffer auto-tuning, CUBIC,
+// black-hole detection, and Nagle's algorithm off as package net sets
+// it. Every zero field takes the default documented on it, and every feature that is on by default is
 // turned off by a field named for that (NoSACK, NoTimestamps, ...), so
 // that a Config a program writes means what it says: setting one field
 // changes that one thing. PlainConfig is RFC 9293's plain connection, for
@@ -107,19 +107,18 @@ type Config struct {
 	// they are offered in the SYN and the peer's offer accepted, as
 	// Linux's tcp_sack=1.
 	NoSACK bool
-	// RACKTLP turns on RACK-TLP loss detection (RFC 8985), as Linux
-	// runs it by default: a segment is deemed lost when one sent after
-	// it has been delivered and a reordering window beyond the RTT has
-	// passed, rather than after three duplicate ACKs, so that lost
-	// retransmissions are found without a timeout and a little
-	// reordering is not taken for loss; and a tail loss probe goes about
-	// two RTTs after the last ACK, so that the loss of a flight's last
-	// segments is found one RTO sooner. It needs SACK on both sides (both
-	// RACK and TLP run only on connections that negotiated it). Off by
-	// default, for now (its probe timer still costs bulk transfer), so
-	// that a default connection keeps RFC 6675's and RFC 6298's loss
-	// recovery.
-	RACKTLP bool
+	// NoRACK turns RACK-TLP loss detection (RFC 8985) off. It is on by
+	// default, as in Linux (tcp_recovery=1) and gVisor: a segment is
+	// deemed lost when one sent after it has been delivered and a
+	// reordering window beyond the RTT has passed, rather than after
+	// three duplicate ACKs, so that lost retransmissions are found
+	// without a timeout and a little reordering is not taken for loss;
+	// and a tail loss probe goes about two RTTs after the last ACK, so
+	// that the loss of a flight's last segments is found one RTO sooner.
+	// It needs SACK on both sides: a connection that did not negotiate
+	// SACK runs NewReno (RFC 6582), and one with NoRACK RFC 6675's
+	// scoreboard and RFC 6298's timer alone.
+	NoRACK bool
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
 	CongestionControl func(mss int) CongestionControl

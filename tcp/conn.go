@@ -361,6 +361,7 @@ func (c *Conn) Compact() {
 	}
 	if r := c.rack(); r != nil && len(r.outstanding()) == 0 {
 		r.release()
+		c.idleRACK()
 	}
 	c.rateCompact()
 }

@@ -53,6 +53,7 @@ func (c *Config) maxReceiveBufferSize() int {
 }
 
 func (c *Config) sack() bool               { return !c.NoSACK }
+func (c *Config) rack() bool               { return !c.NoRACK }
 func (c *Config) timestamps() bool         { return !c.NoTimestamps }
 func (c *Config) blackHoleDetection() bool { return !c.NoBlackHoleDetection }
 
@@ -60,7 +61,9 @@ func (c *Config) blackHoleDetection() bool { return !c.NoBlackHoleDetection }
 // with none of the companions the zero Config runs: its SYN carries only
 // the MSS option (no SACK, timestamps or window scale), the window is at
 // most 65535 bytes and does not grow, full-sized segments that keep
-// timing out are not taken for a black hole, and Nagle's algorithm is on,
+// timing out are not taken for a black hole, losses are found by
+// duplicate ACKs and the retransmission timer (no RACK-TLP, should SACK
+// be turned back on), and Nagle's algorithm is on,
 // as RFC 1122 §4.2.3.4 asks. The engine's tests and the teaching
 // scenarios use it, so that their segments read like the RFC's figures;
 // set fields on the result to add what a test is about.
@@ -72,6 +75,7 @@ func PlainConfig() *Config {
 		NoSACK:               true,
 		NoTimestamps:         true,
 		NoBlackHoleDetection: true,
+		NoRACK:               true,
 		Nagle:                true,
 	}
 }

@@ -39,7 +39,7 @@
 // Beyond RFC 9293's core the engine has the companions a modern stack
 // runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
 // loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
-// (RFC 8985, Config.RACKTLP), NewReno, CUBIC and BBR congestion
+// (RFC 8985, on by default; Config.NoRACK), NewReno, CUBIC and BBR congestion
 // control (RFC 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl,
 // NewBBR, chosen by name as
 // Linux's TCP_CONGESTION: CongestionControlByName,

@@ -38,7 +38,7 @@ func fuzzOne(t *testing.T, data []byte) {
 		if data[0]&0x40 != 0 {
 			cfg.NoSACK = false
 			cfg.CongestionControl = NewNewReno
-			cfg.RACKTLP = data[0]&0x10 != 0
+			cfg.NoRACK = data[0]&0x10 == 0
 		}
 		if data[0]&0x20 != 0 {
 			cfg.NoTimestamps, cfg.Nagle = false, false

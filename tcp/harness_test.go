@@ -22,15 +22,17 @@ var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // plain returns cfg on RFC 9293's plain connection (tcp.PlainConfig),
 // the one the tables are written for: its SYN carries the MSS option
 // alone, its buffers are 65535 bytes unless cfg sets them, auto-tuning,
-// SACK, timestamps and black-hole detection are off, and Nagle's
-// algorithm is on. Each of with turns one of those back on (withSACK,
-// withTimestamps, withBlackHoleDetection, withoutNagle).
+// SACK, RACK-TLP, timestamps and black-hole detection are off, and
+// Nagle's algorithm is on. Each of with turns one of those back on
+// (withSACK, withRACK, withTimestamps, withBlackHoleDetection,
+// withoutNagle).
 func plain(cfg tcp.Config, with ...func(*tcp.Config)) *tcp.Config {
 	p := tcp.PlainConfig()
 	cfg.ReceiveBufferSize = cmp.Or(cfg.ReceiveBufferSize, p.ReceiveBufferSize)
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, p.SendBufferSize)
 	cfg.MaxReceiveBufferSize = cmp.Or(cfg.MaxReceiveBufferSize, p.MaxReceiveBufferSize)
 	cfg.NoSACK, cfg.NoTimestamps, cfg.NoBlackHoleDetection = p.NoSACK, p.NoTimestamps, p.NoBlackHoleDetection
+	cfg.NoRACK = p.NoRACK
 	cfg.Nagle = p.Nagle
 	for _, f := range with {
 		f(&cfg)
@@ -40,6 +42,7 @@ func plain(cfg tcp.Config, with ...func(*tcp.Config)) *tcp.Config {
 
 // The features plain's with turns on.
 func withSACK(c *tcp.Config)               { c.NoSACK = false }
+func withRACK(c *tcp.Config)               { c.NoRACK = false }
 func withTimestamps(c *tcp.Config)         { c.NoTimestamps = false }
 func withBlackHoleDetection(c *tcp.Config) { c.NoBlackHoleDetection = false }
 func withoutNagle(c *tcp.Config)           { c.Nagle = false }

@@ -105,19 +105,20 @@ func (a ackInfo) has(f ackFlags) bool { return a.flags&f == f }
 
 // setSACK records whether SACK is on (RFC 2018: both SYNs carried
 // SACK-permitted) and chooses the connection's loss recovery: RACK-TLP
-// if the Config asks for it and SACK is on (RFC 8985 §4 needs SACK; TLP
-// is kept to SACK as well), RFC 6675 with SACK, NewReno without. A
-// RACK-TLP state made for an earlier SYN (LISTEN again after a reset) is
-// kept.
+// if SACK is on, unless the Config says NoRACK (RFC 8985 §4 needs SACK;
+// TLP is kept to SACK as well), RFC 6675 with SACK, NewReno without.
+// RACK-TLP starts without its state (rackIdle), which the first data
+// sent makes; a state made for an earlier SYN (LISTEN again after a
+// reset) is kept.
 func (c *Conn) setSACK(ok bool) {
 	c.sackOK = ok
 	switch {
 	case !ok:
 		c.loss = new(renoRecovery) // zero bytes: no allocation
-	case !c.cfg.RACKTLP:
+	case !c.cfg.rack():
 		c.loss = new(sackRecovery)
 	case c.rack() == nil:
-		c.loss = new(rackState)
+		c.loss = new(rackIdle)
 	}
 }
 

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"testing"
+	"time"
 
 	"github.com/seqack/seqack/wire"
 )
@@ -207,12 +208,12 @@ func TestSetSACK(t *testing.T) {
 		{false, false, "*tcp.renoRecovery"},
 		{true, false, "*tcp.renoRecovery"},
 		{false, true, "*tcp.sackRecovery"},
-		{true, true, "*tcp.rackState"},
+		{true, true, "*tcp.rackIdle"}, // until it sends data
 	} {
-		c := NewConn(&Config{RACKTLP: tt.rack}, 1)
+		c := NewConn(&Config{NoRACK: !tt.rack}, 1)
 		c.setSACK(tt.sack)
 		if got := typeName(c.loss); got != tt.want {
-			t.Errorf("RACKTLP %v, SACK %v: %s, want %s", tt.rack, tt.sack, got, tt.want)
+			t.Errorf("RACK-TLP %v, SACK %v: %s, want %s", tt.rack, tt.sack, got, tt.want)
 		}
 	}
 	c := NewConn(&Config{}, 1)
@@ -227,8 +228,45 @@ func typeName(l lossRecovery) string {
 		return "*tcp.renoRecovery"
 	case *sackRecovery:
 		return "*tcp.sackRecovery"
+	case *rackIdle:
+		return "*tcp.rackIdle"
 	case *rackState:
 		return "*tcp.rackState"
 	}
 	return "?"
+}
+
+// RACK-TLP's state is made by the first data sent, with min_RTT from
+// the handshake, and given back once the connection is idle (Compact):
+// an idle connection holds none.
+func TestRACKStateOnlyWhileSending(t *testing.T) {
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := NewConn(&Config{DelayedAck: -1}, 1000)
+	in := func(text string) {
+		t.Helper()
+		seg, err := ParseSegment(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Input(&seg, now)
+		c.Outgoing()
+	}
+	c.Connect(now)
+	c.Outgoing()
+	now = now.Add(20 * time.Millisecond)
+	in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK>")
+	if got := typeName(c.loss); got != "*tcp.rackIdle" {
+		t.Errorf("after the handshake: %s, want *tcp.rackIdle", got)
+	}
+	c.Write(make([]byte, 100), now)
+	c.Outgoing()
+	if r := c.rack(); r == nil || r.minRTT != 20*time.Millisecond {
+		t.Fatalf("after data: %s, want *tcp.rackState with min_RTT 20ms", typeName(c.loss))
+	}
+	now = now.Add(20 * time.Millisecond)
+	in(". 5001:5001(0) ack 1101 win 65535")
+	c.Compact()
+	if got := typeName(c.loss); got != "*tcp.rackIdle" {
+		t.Errorf("idle: %s, want *tcp.rackIdle", got)
+	}
 }

@@ -32,7 +32,7 @@ func FuzzPair(f *testing.F) {
 		cfg := PlainConfig()
 		cfg.ReceiveBufferSize, cfg.SendBufferSize, cfg.MSS, cfg.MSL = 8192, 8192, 536, time.Second
 		cfg.NoSACK, cfg.NoTimestamps = len(data) == 0 || data[0]&1 == 0, len(data) == 0 || data[0]&2 == 0
-		cfg.RACKTLP = len(data) > 0 && data[0]&4 != 0
+		cfg.NoRACK = len(data) == 0 || data[0]&4 == 0
 		// Framed send queues (Config.SendBuffer): each block's frame is
 		// offered once, on a live block, and written to as a driver
 		// would; each block is released once.
@@ -225,7 +225,7 @@ func lossyPair(t *testing.T, seed uint64, rack bool) (timeouts int, probes uint6
 	{
 		var k Counters
 		cfg := PlainConfig()
-		cfg.NoSACK, cfg.NoTimestamps, cfg.RACKTLP, cfg.Counters = false, false, rack, &k
+		cfg.NoSACK, cfg.NoTimestamps, cfg.NoRACK, cfg.Counters = false, false, !rack, &k
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		start := now
 		rng := rand.New(rand.NewPCG(seed, 0))

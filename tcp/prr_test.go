@@ -172,7 +172,7 @@ func TestPRRReductionBounds(t *testing.T) {
 // passed, so the segment below it is already overdue); PRR paces it the
 // same way, on RACK's pipe.
 func TestPRRWithRACK(t *testing.T) {
-	c := twentyInFlight(t, plain(tcp.Config{RACKTLP: true, CongestionControl: tcp.NewNewReno}, withSACK), "<mss 1460,sackOK>")
+	c := twentyInFlight(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}, withSACK, withRACK), "<mss 1460,sackOK>")
 	c.steps([]step{
 		{in: ". 5001:5001(0) ack 15601 win 65535 <sack 17061:18521>", out: []string{". 15601:17061(1460) ack 5001"}},
 		{call: "write 29200"},

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// RACK-TLP loss detection (RFC 8985), as Linux runs it by default; on
-// when Config.RACKTLP is set and both SYNs carried SACK-permitted.
+// RACK-TLP loss detection (RFC 8985), on by default as in Linux and
+// gVisor: it runs when both SYNs carried SACK-permitted, unless
+// Config.NoRACK is set.
 //
 // RACK (§6) decides that a segment is lost by time rather than by
 // counting: once a segment sent after it has been delivered (cumulatively
@@ -73,8 +74,9 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 128 bytes, made only for connections that run RACK-TLP, and the
-// records' array while data is in flight.
+// 128 bytes, made when a connection that runs RACK-TLP first sends data
+// and given back when it is idle (Compact), and the records' array
+// while data is in flight.
 type rackState struct {
 	// records are the transmissions outstanding, in sequence order from
 	// SND.UNA: acknowledged ones leave the front, and the array is reused.
@@ -110,6 +112,66 @@ type rackState struct {
 	clock   time.Time
 	clockAt instant
 }
+
+// rackIdle is the loss recovery of a connection that runs RACK-TLP and
+// has no data outstanding, no timer and nothing learnt that min_RTT does
+// not keep: an idle connection's RACK-TLP takes no memory. It has nothing
+// to detect, probe or resend; the first data it sends makes the
+// rackState, with RACK.min_RTT from the connection's least RTT.
+type rackIdle struct{}
+
+// newRACK makes the connection's RACK-TLP state.
+func (c *Conn) newRACK() *rackState {
+	r := &rackState{minRTT: c.rtt.min}
+	c.loss = r
+	return r
+}
+
+// idleRACK gives back the RACK-TLP state of a connection that has
+// nothing outstanding and no timer, unless it has seen reordering, which
+// min_RTT does not remember.
+func (c *Conn) idleRACK() {
+	if r := c.rack(); r != nil && r.idle() && !r.reordering {
+		c.loss = new(rackIdle)
+	}
+}
+
+// sent implements lossRecovery: data makes the state, which records it.
+func (*rackIdle) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant) instant {
+	if syn {
+		return at
+	}
+	return c.newRACK().sent(c, start, end, syn, retransmission, at)
+}
+
+// delivered implements lossRecovery as RACK-TLP does.
+func (*rackIdle) delivered(c *Conn, ack Seq, sacked int, _ bool) {
+	c.noteDelivered(ack, c.sackDelivered(ack, sacked))
+}
+
+// duplicateAck implements lossRecovery: RACK decides, and has nothing.
+func (*rackIdle) duplicateAck(*Conn) bool { return false }
+
+// ackProcessed implements lossRecovery: nothing is outstanding.
+func (*rackIdle) ackProcessed(*Conn, ackInfo, time.Time) {}
+
+// partialAck implements lossRecovery as RFC 6675 does.
+func (*rackIdle) partialAck(c *Conn, ack Seq) {
+	if c.rtxNext.LessThan(ack) {
+		c.rtxNext = ack
+	}
+}
+
+// pipe implements lossRecovery: what is outstanding, less what is SACKed.
+func (*rackIdle) pipe(c *Conn) int {
+	return max(int(c.sndMax.Sub(c.sndUna))-c.sb.bytes(c.sndUna, c.sndMax), 0)
+}
+
+// limitedTransmit implements lossRecovery as RACK-TLP does: nothing.
+func (*rackIdle) limitedTransmit(*Conn) int { return 0 }
+
+// nextRetransmission implements lossRecovery: nothing is marked lost.
+func (*rackIdle) nextRetransmission(*Conn) (Segment, bool) { return Segment{}, false }
 
 // outstanding returns the records of the transmissions outstanding.
 func (r *rackState) outstanding() []sentSeg { return r.records.all() }

@@ -18,8 +18,9 @@ type rackBenchPair struct {
 
 func newRACKBenchPair(rack bool) *rackBenchPair {
 	// As the stack configures its connections at MTU 1500.
-	cfg := plain(tcp.Config{RACKTLP: rack, MSS: 1460,
-		SendBufferSize: 1 << 20, ReceiveBufferSize: 1 << 20}, withSACK, withTimestamps, withoutNagle)
+	cfg := plain(tcp.Config{MSS: 1460, SendBufferSize: 1 << 20, ReceiveBufferSize: 1 << 20},
+		withSACK, withTimestamps, withoutNagle)
+	cfg.NoRACK = !rack
 	p := &rackBenchPair{now: time.Now(), buf: make([]byte, 64<<10)}
 	p.tx, p.rx = tcp.NewConn(cfg, 1000), tcp.NewConn(cfg, 5000)
 	p.rx.Listen()

@@ -20,8 +20,9 @@ import (
 //	seg   5: 6841:8301    seg 10: 14141:15601
 func rackConn(t *testing.T, rack bool, k *tcp.Counters) *testConn {
 	t.Helper()
-	cfg := plain(tcp.Config{RACKTLP: rack, CongestionControl: tcp.NewNewReno,
+	cfg := plain(tcp.Config{CongestionControl: tcp.NewNewReno,
 		DelayedAck: -1, Counters: k}, withSACK, withoutNagle)
+	cfg.NoRACK = !rack
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
 	c.now = c.now.Add(20 * time.Millisecond)
@@ -253,13 +254,13 @@ func TestLossProbeEpisode(t *testing.T) {
 	}
 }
 
-// RACK-TLP is off unless asked for, and off without SACK: the
-// connection then runs RFC 6675 or NewReno as before, and no probe
-// timer is set.
+// RACK-TLP is off when the Config says NoRACK, and off without SACK:
+// the connection then runs RFC 6675 or NewReno, and no probe timer is
+// set.
 func TestRACKTLPNeedsSACK(t *testing.T) {
 	for _, cfg := range []*tcp.Config{
 		plain(tcp.Config{DelayedAck: -1}, withSACK, withoutNagle),
-		plain(tcp.Config{RACKTLP: true, DelayedAck: -1}, withoutNagle),
+		plain(tcp.Config{DelayedAck: -1}, withRACK, withoutNagle),
 	} {
 		c := newTestConn(t, cfg, ourISS)
 		c.Connect(c.now)
@@ -269,7 +270,7 @@ func TestRACKTLPNeedsSACK(t *testing.T) {
 		c.Write(make([]byte, 2920), c.now)
 		c.Outgoing()
 		if d := c.Deadline().Sub(c.now); d != 200*time.Millisecond {
-			t.Errorf("NoSACK %v RACKTLP %v: next deadline in %v, want the RTO's 200ms", cfg.NoSACK, cfg.RACKTLP, d)
+			t.Errorf("NoSACK %v NoRACK %v: next deadline in %v, want the RTO's 200ms", cfg.NoSACK, cfg.NoRACK, d)
 		}
 	}
 }
@@ -305,7 +306,7 @@ func TestRetransmissionSameInstant(t *testing.T) {
 // sample yet", and the probe went at the retransmission timer.
 func TestTailLossProbeSubMillisecond(t *testing.T) {
 	const rtt = 100 * time.Microsecond
-	cfg := plain(tcp.Config{RACKTLP: true, CongestionControl: tcp.NewNewReno, DelayedAck: -1}, withSACK, withTimestamps, withoutNagle)
+	cfg := plain(tcp.Config{CongestionControl: tcp.NewNewReno, DelayedAck: -1}, withSACK, withRACK, withTimestamps, withoutNagle)
 	c := newTestConn(t, cfg, ourISS)
 	c.Connect(c.now)
 	c.later(rtt)

@@ -235,8 +235,10 @@ func TestRateSamples(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s/RACK %v", tt.name, rack), func(t *testing.T) {
 				cfg := tt.cfg
-				cfg.RACKTLP = rack
 				var with []func(*tcp.Config)
+				if rack {
+					with = append(with, withRACK)
+				}
 				if tt.sack {
 					with = append(with, withSACK)
 				} else {

@@ -46,14 +46,14 @@ Flags:
   --only LIST  comma-separated workloads to run (default bulk,handshake,idle;
                all: bulk,handshake,idle,udp,tunnel,tunnel-conns)
   --conns N    connections the idle measurement opens (default 1000)
-  --rack       run seqack's stacks with RACK-TLP loss detection (RFC 8985),
-               which the stack leaves off by default, to measure its cost
+  --norack     run seqack's stacks without RACK-TLP loss detection
+               (RFC 8985), which they run by default, to measure its cost
   --cc NAME    congestion control of seqack's stacks (default cubic; names:
                tcp.CongestionControlNames); the kernel's sockets get the
                same through TCP_CONGESTION if it has it loaded
                (tcp_available_congestion_control), else run its default.
                The first line says what each side runs. Neither --cc nor
-               --rack reaches the tunnel workloads' stacks
+               --norack reaches the tunnel workloads' stacks
 `
 
 // benchWorkloads are the workloads --only accepts, in the order they
@@ -67,11 +67,11 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("seqack bench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var (
-		d     = fs.Duration("time", 2*time.Second, "")
-		only  = fs.String("only", strings.Join(benchDefault, ","), "")
-		conns = fs.Int("conns", 1000, "")
-		rack  = fs.Bool("rack", false, "")
-		cc    string
+		d      = fs.Duration("time", 2*time.Second, "")
+		only   = fs.String("only", strings.Join(benchDefault, ","), "")
+		conns  = fs.Int("conns", 1000, "")
+		norack = fs.Bool("norack", false, "")
+		cc     string
 	)
 	fs.Func("cc", "", func(name string) error {
 		if _, err := tcp.CongestionControlByName(name); err != nil {
@@ -106,7 +106,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	// Rows are printed as each is measured, rather than as one table at
 	// the end, so that a run of several seconds shows its progress; the
 	// columns are therefore fixed widths, not a tabwriter's.
-	opts := stack.Options{TCP: &tcp.Config{RACKTLP: *rack}}
+	opts := stack.Options{TCP: &tcp.Config{NoRACK: *norack}}
 	if cc != "" {
 		opts.TCP.CongestionControl, _ = tcp.CongestionControlByName(cc) // checked by the flag
 	}
@@ -260,7 +260,7 @@ func benchUDP(stdout io.Writer, size int, d time.Duration, opts stack.Options) e
 // benchTunnel runs measure through a WireGuard tunnel with seqack at
 // both ends, then with gVisor, and prints the row name, both figures
 // formatted by unit, and their ratio. The stacks run with their
-// defaults (--rack does not reach them).
+// defaults (--norack does not reach them).
 func benchTunnel(stdout io.Writer, name string, measure func(workload.Net, time.Duration) (float64, error), unit func(float64) string, d time.Duration) error {
 	var figures [2]float64
 	for i, kind := range []string{tunnel.Seqack, tunnel.GVisor} {

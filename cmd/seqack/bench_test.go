@@ -59,8 +59,8 @@ func TestBenchTunnelAndUDP(t *testing.T) {
 
 func TestBenchOnly(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	// With --rack too: the stacks run with RACK-TLP on.
-	status := run([]string{"bench", "--only", "idle,bulk", "--time", "20ms", "--conns", "5", "--rack"}, &stdout, &stderr)
+	// With --norack too: the stacks run without RACK-TLP.
+	status := run([]string{"bench", "--only", "idle,bulk", "--time", "20ms", "--conns", "5", "--norack"}, &stdout, &stderr)
 	if status != exitOK {
 		t.Fatalf("status %d, want %d\nstderr:\n%s", status, exitOK, stderr.String())
 	}
