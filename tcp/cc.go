@@ -12,8 +12,9 @@ import (
 // itself (what to retransmit, RFC 6675 and RFC 6582) is the engine's.
 //
 // NewReno, NewCubic and NewBBR are the three provided;
-// Config.CongestionControl chooses, CUBIC by default as in Linux. One may also undo its response
-// to a timeout found spurious (UndoableCongestionControl).
+// Config.CongestionControl chooses, CUBIC by default as in Linux. One may
+// also undo its response to a timeout or a fast recovery found spurious
+// (UndoableCongestionControl).
 type CongestionControl interface {
 	// Window is the congestion window, in bytes.
 	Window() int
@@ -37,16 +38,21 @@ type CongestionControl interface {
 }
 
 // UndoableCongestionControl is a CongestionControl that can take back
-// its response to the last Timeout once the timeout proves spurious: the
-// ACK that ends it echoes a timestamp older than the retransmission's, so
-// it acknowledges the original transmission (Eifel detection, RFC 3522),
-// and the response of RFC 4015 §4 restores the window and ssthresh as
-// they were. It is optional: a connection checks for it once, when it
-// makes its congestion control, and one without it keeps its reduced
-// window after a spurious timeout. NewReno and Cubic implement it.
+// its response to the last Timeout or Congestion once it proves
+// spurious: the ACK that ends a timeout, or that acknowledges a fast
+// recovery's first retransmission, echoes a timestamp older than the
+// retransmission's, so it acknowledges the original transmission (Eifel
+// detection, RFC 3522); or the peer reports every retransmission of a
+// fast recovery as a duplicate (D-SACK, RFC 3708). The response
+// (RFC 4015 §4, RFC 3708 §5) restores the window and ssthresh as they
+// were. It is optional: a connection checks for it once, when it makes
+// its congestion control, and one without it keeps its reduced window
+// after a spurious timeout or recovery. NewReno and Cubic implement it.
 type UndoableCongestionControl interface {
 	CongestionControl
-	// Undo returns to the state before the last Timeout.
+	// Undo returns to the state before the last Timeout or Congestion,
+	// with a window no smaller than the present one (as Linux's
+	// tcp_undo_cwnd_reduction); a second Undo does nothing.
 	Undo()
 }
 
@@ -98,7 +104,7 @@ func initialWindow(mss int) int { return min(10*mss, max(2*mss, 14600)) }
 type NewReno struct {
 	mss, cwnd, ssthresh int
 	acked               int    // bytes counted towards the next increase in congestion avoidance
-	prior               [2]int // cwnd and ssthresh before the last timeout, for Undo
+	prior               [2]int // cwnd and ssthresh before the last reduction, for Undo
 }
 
 // NewNewReno returns RFC 5681 congestion control for segments of mss
@@ -128,6 +134,7 @@ func (r *NewReno) Acked(bytes int, _ time.Duration, _ time.Time) {
 
 // Congestion implements CongestionControl (RFC 5681 §3.2 step 2).
 func (r *NewReno) Congestion(flight int, _ time.Time) {
+	r.prior = [2]int{r.cwnd, r.ssthresh}
 	r.ssthresh = max(flight/2, 2*r.mss)
 	r.cwnd, r.acked = r.ssthresh, 0
 }
@@ -143,10 +150,12 @@ func (r *NewReno) Timeout(flight int, _ time.Time) {
 func (r *NewReno) Restart(time.Time) { r.cwnd = min(r.cwnd, initialWindow(r.mss)) }
 
 // Undo implements UndoableCongestionControl: it returns to the window
-// before the last timeout, which proved spurious (RFC 4015 §4).
+// before the last timeout or recovery, which proved spurious
+// (RFC 4015 §4, RFC 3708 §5).
 func (r *NewReno) Undo() {
 	if r.prior[0] != 0 {
-		r.cwnd, r.ssthresh = r.prior[0], r.prior[1]
+		r.cwnd, r.ssthresh = max(r.cwnd, r.prior[0]), max(r.ssthresh, r.prior[1])
+		r.prior = [2]int{}
 	}
 }
 
@@ -163,7 +172,7 @@ type Cubic struct {
 	epoch               time.Time // start of the current congestion-avoidance epoch; zero: none
 	wEst                float64   // the Reno-friendly estimate, in segments (§4.3)
 	acked               int       // bytes counted in slow start or towards wEst
-	prior               *Cubic    // the state before the last timeout, for Undo
+	prior               *Cubic    // the state before the last reduction, for Undo; nil: none
 }
 
 // CUBIC's constants (RFC 9438 §4.1, §4.6).
@@ -227,7 +236,26 @@ func (c *Cubic) Acked(bytes int, srtt time.Duration, now time.Time) {
 }
 
 // Congestion implements CongestionControl (RFC 9438 §4.6, §4.7).
-func (c *Cubic) Congestion(flight int, now time.Time) {
+func (c *Cubic) Congestion(flight int, _ time.Time) {
+	c.save()
+	c.reduce(flight)
+}
+
+// save keeps the state before a reduction, for Undo, in the copy the
+// last one kept: a connection allocates it once.
+func (c *Cubic) save() {
+	p := c.prior
+	if p == nil {
+		p = new(Cubic)
+	}
+	*p = *c
+	p.prior = nil
+	c.prior = p
+}
+
+// reduce is the multiplicative decrease (RFC 9438 §4.6) with fast
+// convergence (§4.7).
+func (c *Cubic) reduce(flight int) {
 	cwnd := float64(c.cwnd) / float64(c.mss)
 	if cwnd < c.wLastMax { // fast convergence: another flow is taking its share
 		c.wLastMax = cwnd
@@ -242,20 +270,20 @@ func (c *Cubic) Congestion(flight int, now time.Time) {
 }
 
 // Timeout implements CongestionControl (RFC 9438 §4.8).
-func (c *Cubic) Timeout(flight int, now time.Time) {
-	saved := *c
-	saved.prior = nil
-	c.prior = &saved
-	c.Congestion(flight, now)
+func (c *Cubic) Timeout(flight int, _ time.Time) {
+	c.save()
+	c.reduce(flight)
 	c.cwnd = c.mss
 }
 
 // Undo implements UndoableCongestionControl: it returns to the state
-// before the last timeout, which proved spurious (RFC 4015 §4,
-// RFC 9438 §4.9).
+// before the last timeout or recovery, which proved spurious
+// (RFC 4015 §4, RFC 3708 §5, RFC 9438 §4.9).
 func (c *Cubic) Undo() {
-	if c.prior != nil {
-		*c = *c.prior
+	if p := c.prior; p != nil {
+		cwnd := c.cwnd
+		*c = *p // p.prior is nil: a second Undo does nothing
+		c.cwnd = max(c.cwnd, cwnd)
 	}
 }
 

@@ -43,8 +43,8 @@
 // control (RFC 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl,
 // NewBBR, chosen by name as
 // Linux's TCP_CONGESTION: CongestionControlByName,
-// Conn.SetCongestionControl), Eifel spurious-timeout
-// detection (RFC 3522, RFC 4015; UndoableCongestionControl), delayed
+// Conn.SetCongestionControl), the undo of spurious timeouts and fast
+// recoveries (RFC 3522, RFC 4015, RFC 3708; UndoableCongestionControl), delayed
 // ACKs and Nagle, keepalive, receive buffer auto-tuning, path MTU
 // discovery from ICMP and by probing (RFC 8201, RFC 4821), SYN cookies
 // (CookieJar) and the RFC 5961 defences. The zero Config runs all of them but RACK-TLP, as Linux does

@@ -318,6 +318,7 @@ func (c *Conn) transmit(seg Segment, now time.Time) {
 		c.count(retransmissions)
 		c.probeResent(&seg, now)
 		c.rtt.resent(seg.Seq) // Karn's algorithm: no sample from a retransmission
+		c.undoResent(&seg)    // counted, should fast recovery prove spurious (undo.go)
 	} else {
 		c.stats.bytesSent += uint64(len(seg.Payload))
 		c.rtt.sent(seg.End(), at)

@@ -38,6 +38,9 @@ type prrState struct {
 	// less what was sent since, so that segments RACK's timer deems lost
 	// between ACKs leave the pipe and let their retransmissions out.
 	wnd int
+	// undo is what the recovery keeps to be undone if it proves
+	// spurious (undo.go).
+	undo recoveryUndo
 }
 
 // prrStart begins PRR as fast recovery starts (RFC 9937 §6, "At the

@@ -663,6 +663,7 @@ func (r *rackState) tlpAck(c *Conn, a ackInfo, now time.Time) {
 	case a.ack.GreaterThan(r.tlpEnd):
 		if c.cc != nil {
 			c.cc.Congestion(c.flightSize(), now)
+			c.undoForget() // the last recovery's response is not the last any more
 		}
 		c.count(tlpRecoveries)
 	case a.flags&(ackAdvanced|ackSACK|ackData) == 0:

@@ -136,10 +136,17 @@ func (c *Conn) scoreSACK(seg *Segment) (newly int, grew, moreLost bool) {
 	if floor.LessThan(c.sndUna) {
 		floor = c.sndUna
 	}
-	for _, b := range seg.Options.SACKBlocks() {
+	for i, b := range seg.Options.SACKBlocks() {
 		start, end := Seq(b.Left), Seq(b.Right)
-		if end.LessThanEq(floor) || !start.LessThan(end) {
-			continue // D-SACK, or nonsense
+		if !start.LessThan(end) {
+			continue // nonsense
+		}
+		if end.LessThanEq(floor) || i == 0 && seg.Options.NumSACK > 1 && // RFC 2883 §4: below the ACK, or a first block inside the second
+			Seq(seg.Options.SACK[1].Left).LessThanEq(start) && end.LessThanEq(Seq(seg.Options.SACK[1].Right)) {
+			c.undoDSACK(start, end) // D-SACK: a duplicate (undo.go)
+			if end.LessThanEq(floor) {
+				continue
+			}
 		}
 		if start.LessThan(floor) {
 			start = floor
@@ -196,12 +203,16 @@ func (c *Conn) duplicateAck(now time.Time) {
 // the round (RFC 5681 §3.2, RFC 6675 §5), and PRR to pace it
 // (RFC 9937 §6, prr.go).
 func (c *Conn) enterRecovery(now time.Time) {
-	if !c.probeLost(now) { // RFC 4821 §7.6.2: a lost probe is no congestion
+	response := !c.probeLost(now) // RFC 4821 §7.6.2: a lost probe is no congestion
+	if response {
 		c.cc.Congestion(c.flightSize(), now)
 	}
 	c.inRecovery, c.mustResend = true, true
 	c.rateMarkLost(now) // what recovery starts for is lost (C.lost, rate.go), before its retransmission
 	c.prrStart()
+	if response {
+		c.undoStart() // taken back if the recovery proves spurious (undo.go)
+	}
 	c.recoverSeq = c.sndMax
 	c.rtxNext = c.sndUna
 	c.rtt.cancel()
@@ -231,8 +242,10 @@ func (c *Conn) recoveryAck(ack Seq, now time.Time) {
 // older than the retransmission's, it acknowledges the original
 // transmission, so the timeout was spurious (the path was slow, nothing
 // was lost). The response (RFC 4015) is to undo the congestion response
-// and go on with new data instead of resending what is in flight.
+// and go on with new data instead of resending what is in flight. It
+// runs the same detection for a fast recovery (undoEifel).
 func (c *Conn) detectSpuriousTimeout(seg *Segment) {
+	c.undoEifel(seg) // the same for fast recovery (undo.go)
 	if c.rtoTSval == 0 {
 		return
 	}

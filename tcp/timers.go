@@ -101,6 +101,7 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	c.recoverSeq = c.sndMax
 	c.sndNxt = c.sndUna
 	c.rackTimeoutRTO()
+	c.undoForget() // a fast recovery before is not undone any more (undo.go)
 	c.output(now)
 	c.clampToUserTimeout(now)
 	if c.rtx.running() || !c.state.Synchronized() {
