@@ -266,9 +266,17 @@ const maxBufferSize = 1 << 30
 func (c *Conn) rcvBufSize() int { return orDefault(int(c.rcvBuf), c.cfg.receiveBufferSize()) }
 
 // rcvBufCeiling is the largest the receive buffer may become: what the
-// window scale must be able to express.
-func (c *Conn) rcvBufCeiling() int { return max(c.rcvBufSize(), c.cfg.maxReceiveBufferSize()) }
-func (c *Conn) sndBufSize() int    { return orDefault(int(c.sndBuf), c.cfg.sendBufferSize()) }
+// window scale must be able to express. Auto-tuning's ceiling, unless
+// the application sized the buffer (SetBufferSizes), which then does not
+// grow: Linux clamps the window to a buffer SO_RCVBUF locked, and the
+// scale with it (tcp_connect_init, tcp_openreq_init_rwin).
+func (c *Conn) rcvBufCeiling() int {
+	if c.rcvLocked {
+		return c.rcvBufSize()
+	}
+	return max(c.rcvBufSize(), c.cfg.maxReceiveBufferSize())
+}
+func (c *Conn) sndBufSize() int { return orDefault(int(c.sndBuf), c.cfg.sendBufferSize()) }
 
 // SetNoDelay turns Nagle's algorithm (RFC 896, RFC 1122 §4.2.3.4) off
 // (true) or on (false) for this connection, whatever Config.Nagle says:

@@ -1,6 +1,7 @@
 package tcp_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -98,3 +99,35 @@ func (fixed) Acked(int, time.Duration, time.Time) {}
 func (fixed) Congestion(int, time.Time)           {}
 func (fixed) Timeout(int, time.Time)              {}
 func (fixed) Restart(time.Time)                   {}
+
+// The window scale is the smallest that lets the window cover the
+// largest the receive buffer may become (RFC 7323 §2.3), as Linux
+// derives it from tcp_rmem[2] (tcp_select_initial_window: ilog2 of the
+// space, less 15): 7 with auto-tuning up to 4 MiB, as Linux's 6 MiB
+// gives. A buffer the application sized (SO_RCVBUF, SetBufferSizes)
+// does not grow, and its own size decides, as Linux clamps the window
+// to a locked buffer: a 64 KiB one needs a shift of 1, not 7.
+func TestWindowScaleFromBufferCeiling(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		max  int // Config.MaxReceiveBufferSize
+		set  int // SetBufferSizes before connecting; 0: not called
+		want uint8
+	}{
+		{"auto-tuning to 4 MiB", 0, 0, 7},
+		{"auto-tuning to 6 MiB (Linux's tcp_rmem[2])", 6 << 20, 0, 7},
+		{"auto-tuning to 8 MiB", 8 << 20, 0, 8},
+		{"no auto-tuning, 256 KiB", -1, 0, 3},
+		{"SO_RCVBUF 64 KiB", 0, 64 << 10, 1},
+		{"SO_RCVBUF 1 MiB", 0, 1 << 20, 5},
+		{"SO_RCVBUF 16 MiB", 0, 16 << 20, 9},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newTestConn(t, &tcp.Config{NoSACK: true, NoTimestamps: true, MaxReceiveBufferSize: tt.max}, ourISS)
+			if tt.set != 0 {
+				c.SetBufferSizes(tt.set, 0)
+			}
+			c.do(step{call: "connect", out: []string{fmt.Sprintf("S 1000:1000(0) <mss 1460,wscale %d>", tt.want)}, states: []tcp.State{tcp.SynSent}})
+		})
+	}
+}

@@ -31,6 +31,7 @@ var (
 		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
 		"ipv6-active-open", "ipv6-passive-open", "ipv6-close", "ipv6-connect-refused", "ipv6-rst-established",
 		"mss-absent", "mss-small", "window-scale-absent", "timestamps-echo", "sack-blocks-order",
+		"window-scale", "window-scale-rcvbuf",
 		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
@@ -47,13 +48,11 @@ var (
 		// ACK in SYN_SENT Linux retransmits its SYN within ~10 ms
 		// (tcp_rcv_synsent_state_process arms TCP_TIMEOUT_MIN), a habit
 		// no RFC asks for; seqack waits for its RTO.
-		// window-scale: Linux's SYN offers 64240 (a multiple of its MSS),
-		// seqack's 65535.
 		// fast-retransmit, zero-window: Linux also sets PSH at the end of
 		// each of its send buffers, sized by its pacing rate (every
 		// second segment here); seqack only on each write's last.
 		"rst-close-wait", "syn-sent-bad-ack", "rst-syn-sent-bad-ack",
-		"window-scale", "fast-retransmit", "zero-window",
+		"fast-retransmit", "zero-window",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -67,6 +66,7 @@ var (
 		"listener-close-handshake", "msg-peek", "writev-readv", "sockopt-linger-cc", "poll",
 		"ipv6-active-open", "ipv6-passive-open", "ipv6-close", "ipv6-connect-refused", "ipv6-rst-established",
 		"mss-absent", "mss-small", "window-scale-absent", "timestamps-echo", "sack-blocks-order",
+		"window-scale", "window-scale-rcvbuf",
 		"rst-established", "rst-syn-received", "rst-fin-wait2", "rst-listen", "rst-bad-seq-challenge",
 		"syn-in-established", "time-wait-fin-ack", "limited-transmit-sack", "oow-ack-rate-limit",
 		"fin-with-data", "ack-unsent-data", "mss", "nagle", "rto-backoff", "sack",
