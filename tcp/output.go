@@ -150,6 +150,7 @@ func (c *Conn) output(now time.Time) {
 	}
 	for c.sendOne(now) {
 	}
+	c.burstSent(now) // RACK-TLP's probe timeout (rack.go)
 	if c.pendingAck {
 		c.ack()
 	}

@@ -74,7 +74,7 @@ const (
 )
 
 // rackState is a connection's RACK and TLP state (RFC 8985 §5.2, §7):
-// 128 bytes, made when a connection that runs RACK-TLP first sends data
+// 120 bytes, made when a connection that runs RACK-TLP first sends data
 // and given back when it is idle (Compact), and the records' array
 // while data is in flight.
 type rackState struct {
@@ -88,16 +88,12 @@ type rackState struct {
 	endSeq  Seq           // RACK.end_seq: where that segment ended
 	fack    Seq           // RACK.fack: the highest sequence number delivered
 	tlpEnd  Seq           // TLP.end_seq: SND.NXT when the probe in flight was sent
-	// armedAt is the instant the PTO was last armed at with more than
-	// one segment in flight, 0 if it was not: arming it again at that
-	// instant, for the next segment of a burst, would set it to the same
-	// time (see sent).
-	armedAt instant
 	// flaggedEnd is where the highest record that was ever SACKed, sent
 	// again or marked lost ends, while flagged says one may be
 	// outstanding: until then every ACK is one deliverInOrder takes.
 	flaggedEnd Seq
 	flagged    bool
+	sentNew    bool // new data went since the PTO was last armed: output arms it (burstSent)
 
 	reordering bool // RACK.reordering_seen
 	probe      bool // timer is the PTO
@@ -238,18 +234,27 @@ func (r *rackState) record(c *Conn, start, end Seq, t instant) {
 // a nanosecond on if the clock has not moved, so that RACK orders
 // transmissions by time alone (RFC 8985 §6.2), where the tie-break by
 // sequence would put a retransmission before new data sent earlier; a
-// data segment gets its record, and new data arms the PTO (§7.2) —
-// once per burst: the segments after the first, sent at the same
-// instant with more than one in flight, would arm it for the same time.
+// data segment gets its record, and new data has the PTO armed (§7.2)
+// once the burst it is part of has gone (burstSent), as Linux arms it
+// after tcp_write_xmit, not for each segment.
 func (r *rackState) sent(c *Conn, start, end Seq, syn, retransmission bool, at instant) instant {
 	stamp := max(at, c.lastSend+1)
 	if !syn {
 		r.record(c, start, end, stamp)
-		if !retransmission && (at != r.armedAt || !r.probe || !r.timer.running()) {
-			r.armProbeAt(c, at)
+		if !retransmission {
+			r.sentNew = true
 		}
 	}
 	return stamp
+}
+
+// burstSent arms the PTO after output sent new data (RFC 8985 §7.2:
+// "after transmitting new data").
+func (c *Conn) burstSent(now time.Time) {
+	if r := c.rack(); r != nil && r.sentNew {
+		r.sentNew = false
+		r.armProbeAt(c, r.at(c, now))
+	}
 }
 
 // delivered implements lossRecovery as RFC 6675 does; what the SACK
@@ -605,10 +610,6 @@ func (r *rackState) armProbeAt(c *Conn, now instant) {
 	}
 	r.timer.set(at)
 	r.probe = true
-	r.armedAt = 0
-	if !single {
-		r.armedAt = now
-	}
 }
 
 // probeAllowed reports whether a probe may be armed or sent (see
