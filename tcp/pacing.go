@@ -147,7 +147,23 @@ func (c *Conn) pacingMove(n int, at instant) {
 		p.next = 0
 		return
 	}
-	p.next = max(p.next, at) + instant(float64(n)/rate*float64(time.Second))
+	gap := time.Duration(float64(n) / rate * float64(time.Second))
+	p.next = max(p.next, at) + instant(min(gap, c.pacingGapLimit()))
+}
+
+// pacingGapLimit is the longest a paced segment makes the next wait: one
+// smoothed round trip (the RTO before there is one, or if shorter). A
+// paced sender's window is at least a few segments (BBR's is four,
+// draft-ietf-ccwg-bbr §5.6.4.1), so no rate it means says less than a
+// segment per round trip; a rate collapsed by minutes of silence from
+// the peer (a bandwidth estimate of a few bytes over a backed-off
+// timeout) must not hold the next segment past the timers that bound
+// the connection's life (LivenessBound).
+func (c *Conn) pacingGapLimit() time.Duration {
+	if c.rtt.srtt <= 0 || c.rtt.srtt > c.rtt.rto {
+		return c.rtt.rto
+	}
+	return c.rtt.srtt
 }
 
 // pacingDeadline is when a segment held by pacing may leave, or 0.

@@ -94,6 +94,19 @@ func TestPacingHoldsThroughACK(t *testing.T) {
 	c.do(step{call: "timer", wait: 4 * time.Millisecond, out: []string{"P. 2461:3921(1460) ack 5101"}})
 }
 
+// However low the rate, a paced connection sends at least a segment per
+// smoothed round trip: at 1 byte/s the second segment would wait 24
+// minutes, and a rate collapsed by a silent peer (BBR's bandwidth
+// estimate after minutes of timeouts) held a connection's queued data
+// past its liveness bound (FuzzPair). SRTT is 20 ms here.
+func TestPacingGapAtMostSRTT(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: func(mss int) tcp.CongestionControl {
+		return &fixedPacer{CongestionControl: tcp.NewNewReno(mss), rate: 1}
+	}})
+	c.do(step{call: "write 2920", out: []string{". 1001:2461(1460) ack 5001"}})
+	c.do(step{call: "timer", wait: 19 * time.Millisecond, out: []string{"P. 2461:3921(1460) ack 5001"}})
+}
+
 // rateAndPace is a controller that takes rate samples and paces.
 type rateAndPace struct {
 	tcp.CongestionControl
