@@ -563,6 +563,9 @@ func (c *Conn) enterTimeWait(now time.Time) {
 // packets on the wire, as Linux counts a stretch ACK of degree N as N
 // ACKs.
 func (c *Conn) ackedToCC(acked int, now time.Time) {
+	if !c.cwndLimited() {
+		return // the window was not what limited the sender (cwnduse.go)
+	}
 	if c.cfg.SegmentOffload > 0 {
 		for step := 2 * c.effectiveMSS(); acked > step; acked -= step {
 			c.cc.Acked(step, c.rtt.srtt, now)

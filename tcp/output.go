@@ -150,6 +150,9 @@ func (c *Conn) output(now time.Time) {
 	}
 	for c.sendOne(now) {
 	}
+	if c.cc != nil {
+		c.noteCwndUse() // cwnduse.go
+	}
 	c.burstSent(now) // RACK-TLP's probe timeout (rack.go)
 	if c.pendingAck {
 		c.ack()
@@ -219,7 +222,14 @@ func (c *Conn) sendOne(now time.Time) bool {
 	if ok && c.cc == nil {
 		c.newCongestionControl() // made with the first data: an idle connection has none
 	}
-	if !ok || !c.windowAllows(int(seg.SeqLen())) || c.holdSmallSegment(&seg) {
+	if !ok {
+		return false
+	}
+	if !c.windowAllows(int(seg.SeqLen())) {
+		c.cc.use.blocked = !c.inRecovery
+		return false
+	}
+	if c.holdSmallSegment(&seg) {
 		return false
 	}
 	if !c.pacingAllows(now) { // pacing.go

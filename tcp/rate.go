@@ -182,6 +182,7 @@ type congestion struct {
 	UndoableCongestionControl
 	rate *rateSampler // nil: the controller is no RateSampleConsumer
 	pace pacer        // pacing.go
+	use  cwndUse      // cwnduse.go
 	// ownRecovery: the controller keeps its window through fast
 	// recovery, without PRR (RecoveryOptOut).
 	ownRecovery bool

@@ -155,18 +155,20 @@ func TestRateSamples(t *testing.T) {
 		// connection idle: each write marks it application-limited until
 		// what was in flight then (nothing) is delivered, and a write
 		// after a pause marks the whole window it fills, until its first
-		// ACK; what is sent after that ACK measures the path.
+		// ACK; what is sent after that ACK measures the path. (The window
+		// did not grow while the writer left it unused (cwnduse.go): the
+		// big write fills the initial ten segments, to 18521.)
 		name: "application-limited writer",
 		steps: []rateStep{
 			{at: 20 * ms, call: "write 1460"},
 			{at: 40 * ms, in: ". 5001:5001(0) ack 2461 win 65535", samples: []string{"1460/20ms app"}},
 			{at: 50 * ms, call: "write 1460", out: []string{"P. 2461:3921(1460) ack 5001"}},
 			{at: 70 * ms, in: ". 5001:5001(0) ack 3921 win 65535", samples: []string{"1460/20ms app"}},
-			{at: 70 * ms, call: "write 65535"}, // 12 segments, to 21441
+			{at: 70 * ms, call: "write 65535"}, // 10 segments, to 18521
 			{at: 90 * ms, in: ". 5001:5001(0) ack 5381 win 65535", samples: []string{"1460/20ms app"},
-				out: []string{". 21441:22901(1460) ack 5001", ". 22901:24361(1460) ack 5001"}},
-			{at: 91 * ms, in: ". 5001:5001(0) ack 21441 win 65535", samples: []string{"17520/21ms app"}},
-			{at: 110 * ms, in: ". 5001:5001(0) ack 22901 win 65535", samples: []string{"17520/20ms"}},
+				out: []string{". 18521:19981(1460) ack 5001", ". 19981:21441(1460) ack 5001"}},
+			{at: 91 * ms, in: ". 5001:5001(0) ack 21441 win 65535", samples: []string{"16060/20ms"}},
+			{at: 110 * ms, in: ". 5001:5001(0) ack 22901 win 65535", samples: []string{"1460/19ms"}},
 		},
 	}, {
 		// SACKed segments are delivered when SACKed, and counted once:
