@@ -13,6 +13,9 @@ package tcp
 type oooPiece struct {
 	seq, end Seq
 	parts    deque[chunk] // in sequence order; their bytes make up [seq, end)
+	// recent is receiveQueue.oooTick when a segment last landed in the
+	// piece: SACK blocks are reported most recent first (sackBlocks).
+	recent uint32
 }
 
 // smallPart is the size below which a part of the engine's own is copied

@@ -18,7 +18,7 @@ type receiveQueue struct {
 	ooo       []oooPiece // out of order, sorted by seq, not overlapping or touching
 	oooN      uint32     // bytes held in ooo (within the window, so under 2^30): 4 bytes keep Conn in its size class
 	oooFinSeq Seq        // where the FIN beyond a hole (oooFin) arrived
-	lastOOO   Seq        // where the latest out-of-order segment began, for SACK's first block
+	oooTick   uint32     // counts out-of-order segments stored: oooPiece.recent's clock
 	fin       bool       // the peer's FIN has been reached in order
 	oooFin    bool       // a FIN arrived beyond a hole, at oooFinSeq
 }
@@ -50,7 +50,8 @@ func (q *receiveQueue) store(seq, next Seq, payload, buf []byte) (Seq, bool) {
 	kept, stored := q.insertOutOfOrder(seq, payload, buf)
 	if seq != next {
 		if stored {
-			q.lastOOO = seq
+			q.oooTick++
+			q.ooo[q.pieceAt(seq)].recent = q.oooTick
 		}
 		return next, kept
 	}
@@ -130,6 +131,18 @@ func (q *receiveQueue) insertOutOfOrder(seq Seq, payload, buf []byte) (kept, sto
 	return kept, true
 }
 
+// pieceAt returns the index of the piece that holds the byte at seq,
+// which one must.
+func (q *receiveQueue) pieceAt(seq Seq) int {
+	i, _ := slices.BinarySearchFunc(q.ooo, seq, func(p oooPiece, s Seq) int {
+		if p.end.LessThanEq(s) {
+			return -1
+		}
+		return 1
+	})
+	return i
+}
+
 // held returns the part of [start, end) that the first out-of-order
 // piece it overlaps holds already: bytes received twice, for a D-SACK
 // block (RFC 2883 §4). It is empty if there is none.
@@ -148,33 +161,37 @@ func (q *receiveQueue) held(start, end Seq) seqRange {
 
 // sackBlocks fills blocks with the out-of-order pieces as SACK blocks
 // (RFC 2018 §4): first the piece holding the latest segment received,
-// then the others from the highest down, at most len(blocks). It returns
-// how many it filled.
+// then the others most recently reported first ("repeating the most
+// recently reported SACK blocks"), at most len(blocks). Every
+// out-of-order segment is acknowledged at once (RFC 5681 §4.2), so a
+// piece was last reported when it last grew, as Linux orders its
+// selective_acks. It returns how many it filled.
 func (q *receiveQueue) sackBlocks(blocks []wire.SACKBlock) int {
 	n := 0
-	first, _ := slices.BinarySearchFunc(q.ooo, q.lastOOO, func(p oooPiece, s Seq) int {
-		if p.end.LessThanEq(s) {
-			return -1
+	var last uint32 // the recency of the block just put: the next is older
+	for n < len(blocks) {
+		best := -1
+		for i := range q.ooo {
+			r := q.ooo[i].recent
+			if (n == 0 || q.older(r, last)) && (best < 0 || q.older(q.ooo[best].recent, r)) {
+				best = i
+			}
 		}
-		return 1
-	})
-	if first == len(q.ooo) || q.ooo[first].seq.GreaterThan(q.lastOOO) {
-		first = -1 // no piece holds it: it has been read, or dropped
-	}
-	put := func(p *oooPiece) {
+		if best < 0 {
+			break
+		}
+		p := &q.ooo[best]
 		blocks[n] = wire.SACKBlock{Left: uint32(p.seq), Right: uint32(p.end)}
+		last = p.recent
 		n++
-	}
-	if first >= 0 && n < len(blocks) {
-		put(&q.ooo[first])
-	}
-	for i := len(q.ooo) - 1; i >= 0 && n < len(blocks); i-- {
-		if i != first {
-			put(&q.ooo[i])
-		}
 	}
 	return n
 }
+
+// older reports whether a piece last grown at tick a was grown before
+// one at b: ages are told apart by their distance from the latest tick,
+// so the count may wrap.
+func (q *receiveQueue) older(a, b uint32) bool { return q.oooTick-a > q.oooTick-b }
 
 // dropOutOfOrder forgets the pieces, giving each kept packet to release
 // and each block of the engine's own back to its pool.

@@ -40,6 +40,7 @@ var (
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
+		"sack-three-islands",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -75,6 +76,7 @@ var (
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
+		"sack-three-islands",
 	}
 )
 
