@@ -4,6 +4,7 @@ package linux
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +108,7 @@ func Run(s *script.Script) script.Result {
 	if cerr := lx.close(); err == nil && cerr != nil {
 		err = cerr
 	}
-	r.Trace = lx.trace
+	r.Trace = chronological(lx.trace)
 	if err != nil {
 		if errors.Is(err, script.ErrUnsupported) {
 			r.Status, r.Unsupported = script.Skipped, []string{err.Error()}
@@ -115,6 +117,19 @@ func Run(s *script.Script) script.Result {
 		r.Status, r.Err = script.Failed, err
 	}
 	return r
+}
+
+// chronological sorts trace lines by their times: a packet is stamped
+// with when the kernel sent it, which may come before the return of the
+// call that made it send, logged first.
+func chronological(trace []string) []string {
+	at := func(line string) float64 {
+		f, _, _ := strings.Cut(line, " ")
+		v, _ := strconv.ParseFloat(f, 64)
+		return v
+	}
+	slices.SortStableFunc(trace, func(a, b string) int { return cmp.Compare(at(a), at(b)) })
+	return trace
 }
 
 // received is a packet read from the TUN device, with when (since the
@@ -162,6 +177,9 @@ type linuxExec struct {
 	addrs linuxAddrs
 	ns    *netns.NS
 	dev   *tun.Endpoint
+	// sniff, if it could be opened, reads the kernel's packets with the
+	// kernel's times; else the device's reader stamps them.
+	sniff *sniffer
 	in    chan received
 	t0    time.Time
 
@@ -246,15 +264,25 @@ func newLinuxExec(s *script.Script, set script.Settings, addrs linuxAddrs) (_ *l
 			}
 		}
 	}
+	if err := ns.Do(func() (err error) { lx.sniff, err = openSniffer(linuxDevice); return err }); err != nil {
+		lx.sniff = nil // the device's reader stamps packets as it reads them
+	}
 	lx.t0 = time.Now()
-	lx.dev.Attach(func(p []byte) {
-		r := received{at: time.Since(lx.t0), pkt: bytes.Clone(p)}
-		link.Recycle(p)
+	deliver := func(r received) {
 		select {
 		case lx.in <- r:
 		default: // the script is not reading: nothing to compare with
 		}
+	}
+	lx.dev.Attach(func(p []byte) {
+		if lx.sniff == nil {
+			deliver(received{at: time.Since(lx.t0), pkt: bytes.Clone(p)})
+		}
+		link.Recycle(p) // the device is drained; the sniffer has a copy
 	})
+	if lx.sniff != nil {
+		go lx.sniff.run(lx.t0, deliver)
+	}
 	return lx, nil
 }
 
@@ -293,6 +321,9 @@ func (lx *linuxExec) close() error {
 	case <-time.After(linuxCleanupWait):
 	}
 	var errs []error
+	if lx.sniff != nil {
+		errs = append(errs, lx.sniff.close())
+	}
 	if lx.dev != nil {
 		errs = append(errs, lx.dev.Close())
 	}
