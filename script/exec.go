@@ -47,6 +47,9 @@ type executor struct {
 
 	trace []string // what happened, for Result.Trace
 	fired int      // timer expiries so far, bounded by maxTimers
+	// cause is the line of the event being run, whose segments the
+	// engine sends now are in answer to; 0 while timers run.
+	cause int
 
 	last        time.Time // when the previous event happened
 	lastInbound bool      // the previous event was an injected packet ...
@@ -57,6 +60,10 @@ type executor struct {
 type sent struct {
 	at  time.Time
 	seg tcp.Segment
+	// text is seg in the script's numbers as they were when it was
+	// sent; cause the line it answered (see executor.cause).
+	text  string
+	cause int
 }
 
 // endpoint is one tcp.Conn and where it belongs.
@@ -75,6 +82,13 @@ func newExecutor(s *Script) (*executor, error) {
 		s: s, set: set, cfg: linuxConfig(set.MTU), now: epoch, congestion: "cubic",
 		sockets: make(map[int]*socket), nextISS: firstISS, last: epoch,
 	}, nil
+}
+
+// fail records err if it is the first failure.
+func (x *executor) fail(err *Error) {
+	if x.err == nil {
+		x.err = err
+	}
 }
 
 // failf records the first failure, at line.
@@ -138,6 +152,7 @@ func (x *executor) event(ev *Event) {
 	// call still blocked returns (packetdrill's adjust_relative_event_times
 	// takes the time the event is reached; the Linux target the same).
 	start, end := x.when(ev)
+	x.cause = ev.Line
 	if ev.Call != nil && x.pending != nil {
 		// Calls are serialized: a call waits for the blocked one.
 		x.waitPending()
@@ -256,8 +271,11 @@ func (x *executor) fireTimers(limit time.Time, stop func() bool) bool {
 			x.failf(0, "%w: more than %d timer expiries: the engine's timers do not settle", ErrMismatch, maxTimers)
 			return false
 		}
+		cause := x.cause
+		x.cause = 0 // what a timer sends answers no line
 		next.conn.HandleTimer(x.now)
 		x.flush(next)
+		x.cause = cause
 	}
 	if x.now.Before(limit) {
 		x.now = limit
@@ -278,8 +296,7 @@ func (x *executor) flush(ep *endpoint) {
 	for _, seg := range ep.conn.Outgoing() {
 		seg.Payload = make([]byte, len(seg.Payload)) // the engine reuses its buffer
 		x.nums.Sent(&seg)
-		x.out = append(x.out, sent{at: x.now, seg: seg})
-		x.log("> %s", x.nums.Format(seg))
+		x.out = append(x.out, x.sent(seg, x.now))
 	}
 	ev := ep.conn.Events()
 	if ev&tcp.EventEstablished != 0 && ep.listener != nil && !ep.queued {
@@ -313,8 +330,7 @@ func (x *executor) inject(ev *Event) {
 			return
 		}
 		if rst, ok := tcp.ResetFor(&seg); ok {
-			x.out = append(x.out, sent{at: x.now, seg: rst})
-			x.log("> %s", x.nums.Format(rst)) // -v shows it as any other
+			x.out = append(x.out, x.sent(rst, x.now)) // -v shows it as any other
 		}
 		return
 	}
@@ -400,22 +416,27 @@ func (x *executor) expect(ev *Event, start, end time.Time, any bool) {
 	if got.at.After(x.now) {
 		x.now = got.at
 	}
+	field := x.nums.Compare(ev.Packet, &got.seg)
+	if field != "" && Unexpected(ev.Packet, &got.seg) {
+		// Another segment than the line's: its time is no matter.
+		x.fail(PacketError(x.s.Path, ev.Line, ev.Packet, field, &got.seg, got.text, got.cause))
+		return
+	}
 	if !any {
 		tol := x.tolerance(start)
 		switch {
 		case got.at.Before(start.Add(-tol)):
 			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, seconds(start), seconds(got.at), secs(tol), x.nums.Format(got.seg))
+				ErrMismatch, seconds(start), seconds(got.at), secs(tol), got.text)
 			return
 		case got.at.After(end.Add(tol)):
 			x.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				ErrMismatch, seconds(end), seconds(got.at), secs(tol), x.nums.Format(got.seg))
+				ErrMismatch, seconds(end), seconds(got.at), secs(tol), got.text)
 			return
 		}
 	}
-	if field := x.nums.Compare(ev.Packet, &got.seg); field != "" {
-		x.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
-			ErrMismatch, field, ev.Packet.Text, x.nums.Format(got.seg))
+	if field != "" {
+		x.fail(PacketError(x.s.Path, ev.Line, ev.Packet, field, &got.seg, got.text, got.cause))
 		return
 	}
 	x.nums.Matched(ev.Packet, &got.seg)
@@ -437,8 +458,16 @@ func (x *executor) coalesce(got *sent, want int) {
 		got.seg.Flags |= next.Flags
 		got.seg.Window = next.Window
 		got.at = x.out[0].at
+		got.text = x.nums.Format(got.seg)
 		x.out = x.out[1:]
 	}
+}
+
+// sent records a segment the engine sent at, in the trace too.
+func (x *executor) sent(seg tcp.Segment, at time.Time) sent {
+	s := sent{at: at, seg: seg, text: x.nums.Format(seg), cause: x.cause}
+	x.log("> %s", s.text)
+	return s
 }
 
 // log records a line of the trace at the current time.

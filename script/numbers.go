@@ -75,7 +75,18 @@ func (n *Numbers) Matched(want *Packet, got *tcp.Segment) {
 // Format prints a segment the target sent with the script's relative
 // numbers.
 func (n *Numbers) Format(seg tcp.Segment) string {
-	return seg.Format(n.Local, n.Remote)
+	return seg.Format(n.seqBase(&seg), n.Remote)
+}
+
+// seqBase is what a segment the target sent numbers its seq from: our
+// ISN, except for a RST with sequence number 0, the answer to a segment
+// without ACK for no connection (RFC 9293 §3.10.7.1: <SEQ=0>), whose 0
+// is literal, as a SYN's seq is: it belongs to no connection of ours.
+func (n *Numbers) seqBase(seg *tcp.Segment) tcp.Seq {
+	if seg.Flags.Has(wire.FlagRST) && seg.Seq == 0 {
+		return 0
+	}
+	return n.Local
 }
 
 // Compare returns the first field in which the target's segment got
@@ -89,7 +100,7 @@ func (n *Numbers) Compare(want *Packet, got *tcp.Segment) string {
 	switch {
 	case w.Flags != got.Flags:
 		return "tcp_flags"
-	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-n.Local):
+	case !w.Flags.Has(wire.FlagSYN) && uint32(w.Seq) != uint32(got.Seq-n.seqBase(got)):
 		return "tcp_seq"
 	case w.Flags.Has(wire.FlagACK) && uint32(w.Ack) != uint32(got.Ack-n.Remote):
 		return "tcp_ack"

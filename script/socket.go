@@ -503,8 +503,7 @@ func (x *executor) drain(ep *endpoint, at time.Time) []sent {
 	var out []sent
 	for _, seg := range ep.conn.Outgoing() {
 		seg.Payload = make([]byte, len(seg.Payload))
-		out = append(out, sent{at: at, seg: seg})
-		x.log("> %s", x.nums.Format(seg))
+		out = append(out, x.sent(seg, at))
 	}
 	return out
 }

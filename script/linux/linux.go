@@ -105,6 +105,7 @@ func Run(s *script.Script) script.Result {
 		return r
 	}
 	err = lx.run()
+	lx.drain()
 	if cerr := lx.close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -139,6 +140,25 @@ type received struct {
 	pkt []byte
 }
 
+// cause is the line of an injected packet or call and when the kernel
+// ran it: a packet sent then answers that line.
+type cause struct {
+	line     int
+	from, to time.Duration
+}
+
+// remoteAt is the script's ISN from at on.
+type remoteAt struct {
+	at     time.Duration
+	remote tcp.Seq
+}
+
+// linuxCauseSlack is how long after an injected packet was written or a
+// call returned a packet the kernel sent still counts as its answer:
+// the kernel answers within the write or the system call, but its
+// timestamp and the runner's clock are read apart.
+const linuxCauseSlack = time.Millisecond
+
 // linuxSocket is a kernel socket the script names by its own number.
 type linuxSocket struct {
 	fd       int
@@ -149,6 +169,7 @@ type linuxSocket struct {
 type linuxCall struct {
 	line       int
 	call       *script.Call
+	blocking   bool // "T...E": the script goes on while it blocks
 	start, end time.Duration
 	tol        time.Duration
 	done       chan callResult // buffered: the goroutine never waits
@@ -198,6 +219,12 @@ type linuxExec struct {
 	nums script.Numbers
 
 	held *received // a packet read ahead while coalescing
+	// causes are when each injected packet and call ran, to tell which
+	// line a packet the kernel sent answers; remotes when each
+	// injected SYN changed the script's ISN, to print a packet in the
+	// numbers of its time.
+	causes  []cause
+	remotes []remoteAt
 	// lag is the most the runner has been late injecting a packet or
 	// making a system call: the
 	// kernel's answers, and its timers, move by as much, so the late
@@ -333,6 +360,13 @@ func (lx *linuxExec) close() error {
 	return errors.Join(errs...)
 }
 
+// fail records err if it is the first failure.
+func (lx *linuxExec) fail(err *script.Error) {
+	if lx.err == nil {
+		lx.err = err
+	}
+}
+
 // failf records the first failure, at line.
 func (lx *linuxExec) failf(line int, format string, args ...any) {
 	if lx.err == nil {
@@ -361,6 +395,17 @@ func (lx *linuxExec) run() error {
 		lx.waitPending()
 	}
 	return lx.err
+}
+
+// drain reads, into the trace, what the kernel sent that no line
+// matched (-v shows every packet), until it is quiet.
+func (lx *linuxExec) drain() {
+	lx.held = nil // in the trace already
+	for {
+		if _, _, ok := lx.next(time.Since(lx.t0) + 2*linuxQuiet); !ok {
+			return
+		}
+	}
 }
 
 // tolerance is the engine runner's (script.Settings: the larger of
@@ -515,9 +560,46 @@ func (lx *linuxExec) inject(ev *script.Event) {
 		return
 	}
 	lx.log("< %s", ev.Packet.Text)
+	from := time.Since(lx.t0)
+	if seg.Flags.Has(wire.FlagSYN) {
+		lx.remotes = append(lx.remotes, remoteAt{from, lx.nums.Remote})
+	}
 	if err := lx.dev.WritePacket(buf[:n]); err != nil {
 		lx.failf(ev.Line, "injecting packet %s: %w", ev.Packet.Text, err)
 	}
+	lx.causes = append(lx.causes, cause{ev.Line, from, time.Since(lx.t0) + linuxCauseSlack})
+}
+
+// causeOf returns the line of the injected packet or call a packet the
+// kernel sent at answers, or 0 (a timer's, or not known).
+func (lx *linuxExec) causeOf(at time.Duration) int {
+	if p := lx.pending; p != nil {
+		// A blocked call answers for what the kernel sent as it began.
+		if b := time.Duration(p.begun.Load()); b > 0 && at >= b && at <= b+linuxCauseSlack {
+			return p.line
+		}
+	}
+	for i := len(lx.causes) - 1; i >= 0; i-- {
+		if c := lx.causes[i]; at >= c.from && at <= c.to {
+			return c.line
+		}
+	}
+	return 0
+}
+
+// format prints a packet the kernel sent at in the script's numbers of
+// that time: an injected SYN read later may have changed them.
+func (lx *linuxExec) format(seg tcp.Segment, at time.Duration) string {
+	nums := lx.nums
+	if len(lx.remotes) > 0 {
+		nums.Remote = 0
+		for _, r := range lx.remotes {
+			if r.at <= at {
+				nums.Remote = r.remote
+			}
+		}
+	}
+	return nums.Format(seg)
 }
 
 // next returns the next TCP segment the kernel sent to the script's
@@ -528,7 +610,8 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 	defer timer.Stop()
 	for {
 		var r received
-		if lx.held != nil {
+		held := lx.held != nil
+		if held {
 			r, lx.held = *lx.held, nil
 		} else {
 			select {
@@ -546,7 +629,9 @@ func (lx *linuxExec) next(deadline time.Duration) (received, tcp.Segment, bool) 
 			lx.nums.Local, lx.localPort = seg.Seq, h.SrcPort
 		}
 		lx.nums.Sent(&seg)
-		lx.trace = append(lx.trace, secs(r.at)+" > "+lx.nums.Format(seg))
+		if !held { // a packet read ahead is in the trace already
+			lx.trace = append(lx.trace, secs(r.at)+" > "+lx.format(seg, r.at))
+		}
 		return r, seg, true
 	}
 }
@@ -563,27 +648,33 @@ func (lx *linuxExec) expect(ev *script.Event, start, end time.Duration, any bool
 		lx.failf(ev.Line, "%w handling packet: timed out waiting for outbound packet: expected: %s", script.ErrMismatch, ev.Packet.Text)
 		return
 	}
+	first := r.at // when the first of the segments merged was sent
 	if !lx.set.Strict {
 		r.at = lx.coalesce(&got, r.at, len(ev.Packet.Seg.Payload))
 	}
 	lx.now = max(lx.now, r.at)
-	format := func() string { return lx.nums.Format(got) }
+	text := lx.format(got, r.at)
+	field := lx.nums.Compare(ev.Packet, &got)
+	if field != "" && script.Unexpected(ev.Packet, &got) {
+		// Another segment than the line's: its time is no matter.
+		lx.fail(script.PacketError(lx.s.Path, ev.Line, ev.Packet, field, &got, text, lx.causeOf(first)))
+		return
+	}
 	if !any {
 		tol := lx.tolerance(start)
 		switch {
 		case r.at < start-tol:
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				script.ErrMismatch, secs(start), secs(r.at), secs(tol), format())
+				script.ErrMismatch, secs(start), secs(r.at), secs(tol), text)
 			return
 		case r.at > end+tol+lx.lag:
 			lx.failf(ev.Line, "%w handling packet: timing error: expected outbound packet at %s sec but happened at %s sec; tolerance %s sec: %s",
-				script.ErrMismatch, secs(end), secs(r.at), secs(tol), format())
+				script.ErrMismatch, secs(end), secs(r.at), secs(tol), text)
 			return
 		}
 	}
-	if field := lx.nums.Compare(ev.Packet, &got); field != "" {
-		lx.failf(ev.Line, "%w handling packet: bad outbound TCP packet (%s): expected: %s / actual: %s",
-			script.ErrMismatch, field, ev.Packet.Text, format())
+	if field != "" {
+		lx.fail(script.PacketError(lx.s.Path, ev.Line, ev.Packet, field, &got, text, lx.causeOf(first)))
 		return
 	}
 	lx.nums.Matched(ev.Packet, &got)
@@ -636,7 +727,7 @@ func (lx *linuxExec) startCall(ev *script.Event, start, end time.Duration) {
 		lx.failf(ev.Line, "%w", err)
 		return
 	}
-	p := &linuxCall{line: ev.Line, call: c, start: start, end: end, tol: lx.tolerance(end), done: make(chan callResult, 1)}
+	p := &linuxCall{line: ev.Line, call: c, blocking: ev.Time.Blocking, start: start, end: end, tol: lx.tolerance(end), done: make(chan callResult, 1)}
 	lx.calls.Add(1)
 	go func() {
 		defer lx.calls.Done()
@@ -709,6 +800,11 @@ func (lx *linuxExec) waitPending() {
 func (lx *linuxExec) finish(p *linuxCall, res callResult) {
 	lx.pending = nil
 	c := p.call
+	to := res.at // what the kernel sent while the call ran answers it ...
+	if p.blocking {
+		to = res.begun // ... or as it began, for one that blocks
+	}
+	lx.causes = append(lx.causes, cause{p.line, res.begun, to + linuxCauseSlack})
 	lx.trace = append(lx.trace, fmt.Sprintf("%s %s() = %d %s", secs(res.at), c.Name, res.ret, res.errno))
 	if res.fail != nil {
 		lx.failf(p.line, "%w", res.fail)

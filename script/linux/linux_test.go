@@ -5,6 +5,7 @@ package linux
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +222,46 @@ func TestLinuxLateCall(t *testing.T) {
 	r := script.RunSource("late.pkt", []byte(src), Run)
 	if r.Status != script.Failed || !strings.Contains(r.Err.Error(), "late.pkt:2: error in connect: timing error") {
 		t.Fatalf("got %v %v, want a timing error at line 2", r.Status, r.Err)
+	}
+}
+
+// TestLinuxReports runs the failing scripts of script/testdata/reports
+// on the kernel: each must fail with the message of its .want file, the
+// one the engine gives, but for the windows the two advertise.
+func TestLinuxReports(t *testing.T) {
+	netns.Require(t)
+	files, err := filepath.Glob("../testdata/reports/*.pkt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	win := regexp.MustCompile(`win \d+`)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".pkt") + ".want")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := runTimed(t, f)
+			got := ""
+			if r.Err != nil {
+				got = win.ReplaceAllString(strings.TrimPrefix(r.Err.Error(), filepath.Dir(f)+"/"), "win N")
+			}
+			if r.Status != script.Failed || got != win.ReplaceAllString(strings.TrimSpace(string(want)), "win N") {
+				t.Errorf("got %v %v\nwant %s\ntrace:\n%s", r.Status, r.Err, want, strings.Join(r.Trace, "\n"))
+			}
+		})
+	}
+}
+
+// TestLinuxTraceShowsResets checks that -v lists the RST the kernel
+// sends for a segment of no connection, though no line expects it.
+func TestLinuxTraceShowsResets(t *testing.T) {
+	netns.Require(t)
+	r := script.RunSource("t.pkt", []byte("0 < . 1:1(0) ack 1 win 65535\n+.05 < . 1:1(0) ack 1 win 65535\n"), Run)
+	if r.Status != script.Passed {
+		t.Fatalf("%v %v", r.Status, r.Err)
+	}
+	if n := strings.Count(strings.Join(r.Trace, "\n"), "> R 1:1(0) win 0"); n != 2 {
+		t.Fatalf("trace has %d RSTs, want 2:\n%s", n, strings.Join(r.Trace, "\n"))
 	}
 }
