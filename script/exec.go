@@ -443,15 +443,11 @@ func (x *executor) expect(ev *Event, start, end time.Time, any bool) {
 }
 
 // coalesce merges into got the segments sent right after it that
-// continue it, while it is shorter than want bytes: unless
-// --strict_segments is given, packetdrill lets several real segments
-// (TSO, or a stack that cuts differently) match one scripted segment.
+// continue it (Continues), while it is shorter than want bytes.
 func (x *executor) coalesce(got *sent, want int) {
 	for len(got.seg.Payload) < want && len(x.out) > 0 {
 		next := x.out[0].seg
-		if len(next.Payload) == 0 || next.Seq != got.seg.Seq.Add(uint32(len(got.seg.Payload))) ||
-			next.Ack != got.seg.Ack || next.Flags&^wire.FlagPSH != got.seg.Flags&^wire.FlagPSH ||
-			len(got.seg.Payload)+len(next.Payload) > want {
+		if !Continues(&got.seg, &next, want) {
 			return
 		}
 		got.seg.Payload = make([]byte, len(got.seg.Payload)+len(next.Payload))

@@ -690,22 +690,17 @@ func (lx *linuxExec) notePendingLag() {
 	}
 }
 
-// coalesce merges into got the packets already read that continue it,
-// while it is shorter than want bytes, as the engine runner does unless
-// --strict_segments is given, and returns when the last of them came.
+// coalesce merges into got the packets that continue it
+// (script.Continues), while it is shorter than want bytes, as the engine
+// runner does unless --strict_segments is given, and returns when the
+// last of them came.
 func (lx *linuxExec) coalesce(got *tcp.Segment, at time.Duration, want int) time.Duration {
 	for len(got.Payload) < want {
 		r, next, ok := lx.next(time.Since(lx.t0) + linuxQuiet) // what has come, or comes within the quiet interval
 		if !ok {
 			return at
 		}
-		// PSH is ORed into the merged segment; a FIN may end it (data
-		// then data+FIN is one scripted data+FIN), but nothing follows
-		// a FIN.
-		extra := next.Flags &^ got.Flags
-		if len(next.Payload) == 0 || got.Flags.Has(wire.FlagFIN) || next.Seq != got.Seq.Add(uint32(len(got.Payload))) ||
-			next.Ack != got.Ack || extra&^(wire.FlagPSH|wire.FlagFIN) != 0 || got.Flags&^next.Flags&^wire.FlagPSH != 0 ||
-			len(got.Payload)+len(next.Payload) > want {
+		if !script.Continues(got, &next, want) {
 			lx.held = &r
 			return at
 		}
