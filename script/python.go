@@ -44,6 +44,9 @@ type Assert struct {
 // socket exists; the engine's Conn does).
 var InfoFields = map[string]string{
 	"state":          "TCP_ESTABLISHED ... TCP_CLOSING, as Linux numbers states",
+	"ca_state":       "TCP_CA_Open, _Disorder, _Recovery or _Loss (tcp.RecoveryState; never _CWR: no ECN)",
+	"retransmits":    "retransmission timer expiries since data was last acknowledged",
+	"advmss":         "the MSS our SYN offers, bytes",
 	"rto":            "retransmission timeout, µs",
 	"rtt":            "smoothed RTT, µs",
 	"rttvar":         "RTT variation, µs",
@@ -603,6 +606,12 @@ func connInfo(c *tcp.Conn) func(field string) (int64, bool) {
 		switch field {
 		case "state":
 			return linuxStates[c.State()], true
+		case "ca_state":
+			return int64(c.RecoveryState()), true
+		case "retransmits":
+			return int64(c.Timeouts()), true
+		case "advmss":
+			return int64(c.AdvertisedMSS()), true
 		case "rto":
 			return st.RTO.Microseconds(), true
 		case "rtt":

@@ -1188,6 +1188,12 @@ func tcpInfo(ti *unix.TCPInfo) func(field string) (int64, bool) {
 		switch field {
 		case "state":
 			return int64(ti.State), true
+		case "ca_state":
+			return int64(ti.Ca_state), true
+		case "retransmits":
+			return int64(ti.Retransmits), true
+		case "advmss":
+			return int64(ti.Advmss), true
 		case "rto":
 			return int64(ti.Rto), true
 		case "rtt":

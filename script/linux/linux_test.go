@@ -43,6 +43,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands",
 		"fin-merged-data",
+		"tcpinfo-ca-state",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -80,6 +81,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands",
 		"fin-merged-data",
+		"tcpinfo-ca-state",
 	}
 )
 

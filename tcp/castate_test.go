@@ -1,0 +1,48 @@
+package tcp_test
+
+import (
+	"testing"
+
+	"github.com/seqack/seqack/tcp"
+)
+
+// The recovery state through a fast recovery and a timeout, as Linux's
+// tcpi_ca_state reports it: Disorder on the first duplicate ACK or SACK,
+// Recovery from the third (RFC 6675 §5), Open once the recovery point is
+// acknowledged; Loss from a retransmission timeout until everything sent
+// before it is acknowledged (RFC 6298 §5, RFC 6582 §3.2).
+func TestRecoveryState(t *testing.T) {
+	c := established(t, plain(tcp.Config{CongestionControl: tcp.NewNewReno}, withSACK), "<mss 1460,sackOK>")
+	for _, s := range []struct {
+		in   string
+		want tcp.RecoveryState
+	}{
+		{". 5001:5001(0) ack 2461 win 65535", tcp.RecoveryOpen},
+		{". 5001:5001(0) ack 2461 win 65535 <sack 3921:5381>", tcp.RecoveryDisorder},
+		{". 5001:5001(0) ack 2461 win 65535 <sack 3921:6841>", tcp.RecoveryDisorder},
+		{". 5001:5001(0) ack 2461 win 65535 <sack 3921:8301>", tcp.RecoveryFast},
+		{". 5001:5001(0) ack 15601 win 65535", tcp.RecoveryOpen},
+	} {
+		c.in(s.in)
+		c.Outgoing()
+		if got := c.RecoveryState(); got != s.want {
+			t.Fatalf("after %s: %v, want %v", s.in, got, s.want)
+		}
+	}
+	c.Write(make([]byte, 2920), c.now)
+	c.Outgoing()
+	c.fireTimer()
+	c.Outgoing()
+	if got, n := c.RecoveryState(), c.Timeouts(); got != tcp.RecoveryLoss || n != 1 {
+		t.Fatalf("after a timeout: %v, %d timeouts; want Loss, 1", got, n)
+	}
+	c.in(". 5001:5001(0) ack 17061 win 65535")
+	c.Outgoing()
+	if got := c.RecoveryState(); got != tcp.RecoveryLoss {
+		t.Fatalf("after a partial ACK: %v, want Loss", got)
+	}
+	c.in(". 5001:5001(0) ack 18521 win 65535")
+	if got, n := c.RecoveryState(), c.Timeouts(); got != tcp.RecoveryOpen || n != 0 {
+		t.Fatalf("after the full ACK: %v, %d timeouts; want Open, 0", got, n)
+	}
+}
