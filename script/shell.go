@@ -93,8 +93,9 @@ var sysctlSetters = map[string]func(cfg *tcp.Config, v string) error{
 		cfg.SendBufferSize = n[1]
 		return nil
 	},
-	"net.ipv4.tcp_timestamps": boolSetter(func(cfg *tcp.Config, on bool) { cfg.NoTimestamps = !on }),
-	"net.ipv4.tcp_sack":       boolSetter(func(cfg *tcp.Config, on bool) { cfg.NoSACK = !on }),
+	"net.ipv4.tcp_timestamps":            boolSetter(func(cfg *tcp.Config, on bool) { cfg.NoTimestamps = !on }),
+	"net.ipv4.tcp_sack":                  boolSetter(func(cfg *tcp.Config, on bool) { cfg.NoSACK = !on }),
+	"net.ipv4.tcp_slow_start_after_idle": boolSetter(func(cfg *tcp.Config, on bool) { cfg.NoRestartAfterIdle = !on }),
 	"net.ipv4.tcp_mtu_probing": func(cfg *tcp.Config, v string) error {
 		// 0: off; 1: on after a black hole is suspected (the engine's
 		// way); 2 (always probe) the engine does not do.
@@ -137,20 +138,19 @@ var sysctlSetters = map[string]func(cfg *tcp.Config, v string) error{
 	// Settings that state what the engine does anyway, or that have no
 	// meaning for it (no ECN, FACK, TSO deferral, pacing, Fast Open or
 	// MPTCP; reordering threshold 3 as RFC 5681 §3.2; D-SACK).
-	"net.ipv4.tcp_dsack":                 only("0", "1"),
-	"net.ipv4.tcp_fack":                  only("0"),
-	"net.ipv4.tcp_frto":                  only("0", "1", "2"),
-	"net.ipv4.tcp_reordering":            only("3"),
-	"net.ipv4.tcp_ecn":                   only("0"),
-	"net.ipv4.tcp_slow_start_after_idle": only("0", "1"),
-	"net.ipv4.tcp_tso_win_divisor":       anyValue,
-	"net.ipv4.tcp_pacing_ss_ratio":       anyValue,
-	"net.ipv4.tcp_pacing_ca_ratio":       anyValue,
-	"net.ipv4.tcp_notsent_lowat":         only("4294967295", "-1"),
-	"net.ipv4.tcp_fastopen":              anyValue,
-	"net.ipv4.tcp_fastopen_key":          anyValue,
-	"net.ipv4.tcp_syncookies":            only("0", "1"),
-	"net.mptcp.enabled":                  anyValue,
+	"net.ipv4.tcp_dsack":           only("0", "1"),
+	"net.ipv4.tcp_fack":            only("0"),
+	"net.ipv4.tcp_frto":            only("0", "1", "2"),
+	"net.ipv4.tcp_reordering":      only("3"),
+	"net.ipv4.tcp_ecn":             only("0"),
+	"net.ipv4.tcp_tso_win_divisor": anyValue,
+	"net.ipv4.tcp_pacing_ss_ratio": anyValue,
+	"net.ipv4.tcp_pacing_ca_ratio": anyValue,
+	"net.ipv4.tcp_notsent_lowat":   only("4294967295", "-1"),
+	"net.ipv4.tcp_fastopen":        anyValue,
+	"net.ipv4.tcp_fastopen_key":    anyValue,
+	"net.ipv4.tcp_syncookies":      only("0", "1"),
+	"net.mptcp.enabled":            anyValue,
 }
 
 // anyValue accepts every value and changes nothing.

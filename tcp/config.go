@@ -103,6 +103,12 @@ type Config struct {
 	// as the peer answers (RFC 1122 §4.2.2.17) and gives up after Retries
 	// unanswered probes, as Linux does with tcp_retries2.
 	OrphanRetries int
+	// NoRestartAfterIdle keeps the congestion window across idle
+	// periods, as Linux's tcp_slow_start_after_idle=0. By default a
+	// connection that sent nothing for longer than an RTO starts again
+	// from the initial window (RFC 5681 §4.1: its window no longer
+	// reflects the path).
+	NoRestartAfterIdle bool
 	// NoSACK turns selective acknowledgments (RFC 2018) off: by default
 	// they are offered in the SYN and the peer's offer accepted, as
 	// Linux's tcp_sack=1.

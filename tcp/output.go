@@ -144,7 +144,7 @@ func (c *Conn) ackDSACK(dup seqRange) {
 // output sends what the state, the send queue and the peer's window allow,
 // then a bare ACK if one is owed and nothing else carried it.
 func (c *Conn) output(now time.Time) {
-	if c.cc != nil && c.sndUna == c.sndMax && c.lastSend != 0 && c.since(c.lastSend, now) > c.rtt.rto {
+	if c.cc != nil && !c.cfg.NoRestartAfterIdle && c.sndUna == c.sndMax && c.lastSend != 0 && c.since(c.lastSend, now) > c.rtt.rto {
 		c.cc.Restart(now) // RFC 5681 §4.1: restart after idle
 		c.lastSend = c.at(now)
 	}

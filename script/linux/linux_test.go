@@ -44,6 +44,7 @@ var (
 		"sack-three-islands",
 		"fin-merged-data",
 		"tcpinfo-ca-state",
+		"idle-restart", "idle-no-restart",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -82,6 +83,7 @@ var (
 		"sack-three-islands",
 		"fin-merged-data",
 		"tcpinfo-ca-state",
+		"idle-restart", "idle-no-restart",
 	}
 )
 
