@@ -579,6 +579,7 @@ func unsupportedCall(c *Call) string {
 		known := map[string]bool{
 			"TCP_NODELAY": true, "TCP_MAXSEG": true, "TCP_CONGESTION": true,
 			"SO_LINGER": true, "SO_KEEPALIVE": true, "SO_REUSEADDR": true,
+			"TCP_KEEPIDLE": true, "TCP_KEEPINTVL": true, "TCP_KEEPCNT": true,
 		}
 		switch {
 		case known[c.Args[2]], NumericOption(c.Args[2]): // a number: ENOPROTOOPT (sockopt.go)

@@ -25,6 +25,7 @@ type socket struct {
 	linger         [2]int // SO_LINGER's onoff and linger, as set
 	congestion     string // TCP_CONGESTION before the connection exists, or ""
 	keepalive      bool
+	kaParams       tcp.Keepalive // TCP_KEEPIDLE, _KEEPINTVL, _KEEPCNT (keepalive.go)
 	reuseAddr      bool
 	maxSeg         int  // TCP_MAXSEG before the connection exists: the MSS it offers and takes
 	errTaken       bool // the connection's error has been reported (SO_ERROR reads 0 after)
@@ -40,7 +41,7 @@ func (s *socket) apply(c *tcp.Conn, now time.Time) {
 	}
 	c.SetBufferSizes(s.rcvBuf, s.sndBuf)
 	if s.keepalive {
-		c.SetKeepalive(&tcp.Keepalive{}, now)
+		c.SetKeepalive(&s.kaParams, now)
 	}
 	s.ext.apply(c, now)
 }
@@ -197,7 +198,7 @@ func (x *executor) start(c *Call) (func() (bool, int64, string), error) {
 			// copies them when it clones the listener).
 			child := &socket{
 				ep: ep, noDelay: s.noDelay, rcvBuf: s.rcvBuf, sndBuf: s.sndBuf,
-				linger0: s.linger0, linger: s.linger, keepalive: s.keepalive, reuseAddr: s.reuseAddr,
+				linger0: s.linger0, linger: s.linger, keepalive: s.keepalive, kaParams: s.kaParams, reuseAddr: s.reuseAddr,
 				maxSeg: s.maxSeg, congestion: s.congestion, ext: s.ext,
 			}
 			if c.Result >= 0 {
@@ -574,6 +575,9 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	if !ok {
 		return nil, fmt.Errorf("%w: setsockopt %s value %q", ErrSyntax, name, val)
 	}
+	if try, ok := x.setKeepaliveOption(s, name, n); ok {
+		return try, nil
+	}
 	switch name {
 	case "TCP_NODELAY":
 		on := n != 0
@@ -603,7 +607,7 @@ func (x *executor) setsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		s.keepalive = n != 0
 		if conn != nil {
 			if s.keepalive {
-				conn.SetKeepalive(&tcp.Keepalive{}, x.now)
+				conn.SetKeepalive(&s.kaParams, x.now)
 			} else {
 				conn.SetKeepalive(nil, x.now)
 			}
@@ -650,6 +654,8 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 		got = boolValue(s.noDelay != nil && *s.noDelay)
 	case "SO_KEEPALIVE":
 		got = boolValue(s.keepalive)
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		got, _ = keepaliveOptionValue(s, name)
 	case "SO_REUSEADDR":
 		got = boolValue(s.reuseAddr)
 	case "TCP_MAXSEG":

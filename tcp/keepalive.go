@@ -77,6 +77,10 @@ func (c *Conn) keepaliveTimeout(now time.Time) {
 		return
 	}
 	if c.ka.probes >= c.ka.Count {
+		// A RST tells a peer that comes back that the connection is
+		// gone (RFC 1122 §4.2.3.6 leaves it open; Linux and gVisor send
+		// one), as Abort sends it.
+		c.emit(Segment{Seq: c.sndMax, Flags: wire.FlagRST | wire.FlagACK})
 		c.count(timeOuts)
 		c.enterClosed(ErrTimedOut, EventTimedOut)
 		return

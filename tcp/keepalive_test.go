@@ -10,7 +10,7 @@ import (
 
 // Keepalive (RFC 1122 §4.2.3.6): after the idle time a probe with an old
 // sequence number goes out every interval; an answer resets the count;
-// Count unanswered probes end the connection with ErrTimedOut.
+// Count unanswered probes end the connection with ErrTimedOut and a RST.
 func TestKeepalive(t *testing.T) {
 	c := reach(t, tcp.Established)
 	if !c.Deadline().IsZero() {
@@ -25,7 +25,7 @@ func TestKeepalive(t *testing.T) {
 		{in: ". 5001:5001(0) ack 1001 win 65535"},
 		{call: "timer", wait: 10 * time.Second, out: []string{probe}},
 		{call: "timer", wait: 2 * time.Second, out: []string{probe}},
-		{call: "timer", wait: 2 * time.Second, states: []tcp.State{tcp.Closed}, events: tcp.EventTimedOut | tcp.EventClosed},
+		{call: "timer", wait: 2 * time.Second, out: []string{"R. 1001:1001(0) ack 5001"}, states: []tcp.State{tcp.Closed}, events: tcp.EventTimedOut | tcp.EventClosed},
 	}
 	for _, s := range steps {
 		c.do(s)

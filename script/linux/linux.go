@@ -1001,6 +1001,11 @@ func (lx *linuxExec) prepare(c *script.Call) (func() callResult, error) {
 	return nil, fmt.Errorf("%w: system call %s", script.ErrUnsupported, c.Name)
 }
 
+// linuxKeepalive are the keepalive options' numbers.
+var linuxKeepalive = map[string]int{
+	"TCP_KEEPIDLE": unix.TCP_KEEPIDLE, "TCP_KEEPINTVL": unix.TCP_KEEPINTVL, "TCP_KEEPCNT": unix.TCP_KEEPCNT,
+}
+
 // linuxSetsockopt is setsockopt for the options the parser accepts.
 func linuxSetsockopt(fd int, c *script.Call) (func() callResult, error) {
 	if len(c.Args) < 4 {
@@ -1039,6 +1044,8 @@ func linuxSetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		opt = unix.SO_REUSEADDR
 	case "TCP_MAXSEG":
 		level, opt = unix.IPPROTO_TCP, unix.TCP_MAXSEG
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		level, opt = unix.IPPROTO_TCP, linuxKeepalive[name]
 	default:
 		return nil, fmt.Errorf("%w: socket option %s", script.ErrUnsupported, name)
 	}
@@ -1089,6 +1096,8 @@ func linuxGetsockopt(fd int, c *script.Call) (func() callResult, error) {
 		level, opt = unix.IPPROTO_TCP, unix.TCP_NODELAY
 	case "TCP_MAXSEG":
 		level, opt = unix.IPPROTO_TCP, unix.TCP_MAXSEG
+	case "TCP_KEEPIDLE", "TCP_KEEPINTVL", "TCP_KEEPCNT":
+		level, opt = unix.IPPROTO_TCP, linuxKeepalive[name]
 	default:
 		return nil, fmt.Errorf("%w: getsockopt %s", script.ErrUnsupported, name)
 	}

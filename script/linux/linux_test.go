@@ -45,6 +45,7 @@ var (
 		"fin-merged-data",
 		"tcpinfo-ca-state",
 		"idle-restart", "idle-no-restart",
+		"keepalive",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -84,6 +85,7 @@ var (
 		"fin-merged-data",
 		"tcpinfo-ca-state",
 		"idle-restart", "idle-no-restart",
+		"keepalive",
 	}
 )
 
