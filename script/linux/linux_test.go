@@ -46,6 +46,7 @@ var (
 		"tcpinfo-ca-state",
 		"idle-restart", "idle-no-restart",
 		"keepalive",
+		"window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -86,6 +87,7 @@ var (
 		"tcpinfo-ca-state",
 		"idle-restart", "idle-no-restart",
 		"keepalive",
+		"window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
 	}
 )
 
