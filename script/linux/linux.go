@@ -99,6 +99,7 @@ func Run(s *script.Script) script.Result {
 		r.Status, r.Err = script.Failed, err
 		return r
 	}
+	defer raisePriority()()
 	lx, err := newLinuxExec(s, set, addrs)
 	if err != nil {
 		r.Status, r.Err = script.Failed, err
