@@ -10,9 +10,14 @@
 // needs none: the runner, the kernel and the scheduler of a shared
 // machine add delays in real time. A script that passes on the engine
 // with 4 ms therefore passes here with 20 ms; the reverse is not
-// promised. Unless --strict_segments is given, consecutive segments the
-// kernel sent are merged to match a larger scripted one (PSH ORed in, a
-// FIN ending it) when they follow within a quiet interval of 5 ms.
+// promised. The kernel's packets are timed by the kernel (a packet
+// socket on the device, SO_TIMESTAMPNS), not by when the runner reads
+// them, and the runner's threads run under SCHED_RR during a run, so
+// that on a loaded machine the runner injects and returns on time (see
+// raisePriority). Unless --strict_segments is given, consecutive
+// segments the kernel sent are merged to match a larger scripted one
+// (script.Continues: PSH ORed in, a FIN ending it) when they follow
+// within a quiet interval of 5 ms.
 // Every socket uses cubic unless the script's shell lines name another
 // congestion control (a new namespace inherits the first one's default,
 // bbr on recent kernels); listeners pass it to accepted sockets. The

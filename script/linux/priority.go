@@ -9,47 +9,54 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// linuxNice is the nice value the runner's threads take during a run.
-// On a loaded machine a thread waking from its sleep to inject a packet
-// waits for a CPU behind the busy ones, several milliseconds at nice 0
-// with two busy loops on two cores (measured: SYN+ACKs scripted 100 ms
-// after the SYN went 103 to 111 ms after it). The kernel takes the late
-// SYN+ACK's RTT sample as the path's, and every timer derived from it
-// (the RTO is three RTTs, then doubled at each backoff) moves by many
-// times as much, beyond the script's tolerance. A lower nice value gets
-// the runner the CPU when it wakes; it sleeps the rest of the time.
-const linuxNice = -10
+// linuxPriority is the real-time priority (SCHED_RR, the lowest) the
+// runner's threads take during a run. On a loaded machine a thread
+// waking from its sleep to inject a packet, or from a system call the
+// kernel has answered, waited for a CPU behind the busy ones: with two
+// busy loops on two cores, SYN+ACKs scripted 100 ms after the SYN went
+// 103 to 111 ms after it, and a connect() refused at 0.101 s returned
+// at 0.127 s. The kernel takes a late SYN+ACK's RTT sample as the
+// path's, and every timer derived from it (the RTO is three RTTs, then
+// doubled at each backoff) moves by many times as much, beyond the
+// script's tolerance. A nice value does not help where the kernel
+// shares the CPUs among sessions first (sched_autogroup_enabled, the
+// default): a real-time policy gets the runner the CPU when it wakes.
+// It sleeps the rest of the time, and the kernel keeps 5 % of each
+// second for other tasks whatever real-time ones do
+// (sched_rt_runtime_us).
+const linuxPriority = 1
 
-// raisePriority sets the nice value of every thread of the process to
-// linuxNice, where it is higher (threads made later inherit it from the
-// one that makes them), and returns the function that puts back each
-// thread's own (linuxNice's for threads it did not see). Without the
-// right to raise it (CAP_SYS_NICE), nothing changes.
+// raisePriority puts every thread of the process under SCHED_RR at
+// linuxPriority (threads made later inherit it from the one that makes
+// them), and returns the function that puts back each thread's own
+// policy (the process's for threads it did not see). Without the right
+// to (CAP_SYS_NICE), nothing changes.
 func raisePriority() (restore func()) {
 	tids := threads()
-	before := make(map[int]int, len(tids))
-	base := 0
+	before := make(map[int]*unix.SchedAttr, len(tids))
+	var base *unix.SchedAttr
 	for _, tid := range tids {
-		raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
+		attr, err := unix.SchedGetAttr(tid, 0)
 		if err != nil {
 			continue
 		}
-		nice := 20 - raw // the system call returns 20 - nice
-		before[tid] = nice
+		before[tid] = attr
 		if tid == os.Getpid() {
-			base = nice
+			base = attr
 		}
-		if nice > linuxNice {
-			unix.Setpriority(unix.PRIO_PROCESS, tid, linuxNice)
-		}
+		rt := *attr
+		rt.Policy, rt.Priority, rt.Nice = unix.SCHED_RR, linuxPriority, 0
+		unix.SchedSetAttr(tid, &rt, 0)
 	}
 	return func() {
 		for _, tid := range threads() {
-			nice, ok := before[tid]
+			attr, ok := before[tid]
 			if !ok {
-				nice = base // made during the run: the process's own
+				attr = base // made during the run: the process's own
 			}
-			unix.Setpriority(unix.PRIO_PROCESS, tid, nice)
+			if attr != nil {
+				unix.SchedSetAttr(tid, attr, 0)
+			}
 		}
 	}
 }
