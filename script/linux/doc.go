@@ -10,7 +10,9 @@
 // needs none: the runner, the kernel and the scheduler of a shared
 // machine add delays in real time. A script that passes on the engine
 // with 4 ms therefore passes here with 20 ms; the reverse is not
-// promised. The kernel's packets are timed by the kernel (a packet
+// promised. A packet may come later still by the kernel's timer slack
+// (timerSlack: an eighth of the gap, plus a jiffy), since its timer
+// wheel rounds expiries up. The kernel's packets are timed by the kernel (a packet
 // socket on the device, SO_TIMESTAMPNS), not by when the runner reads
 // them, and the runner's threads run under SCHED_RR during a run, so
 // that on a loaded machine the runner injects and returns on time (see

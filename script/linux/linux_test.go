@@ -275,3 +275,23 @@ func TestLinuxTraceShowsResets(t *testing.T) {
 		t.Fatalf("trace has %d RSTs, want 2:\n%s", n, strings.Join(r.Trace, "\n"))
 	}
 }
+
+// TestLinuxLatePacket checks that the kernel's timer slack widens only so
+// far: an RTO expected at 100 ms, which Linux fires at 300 ms or more,
+// fails as late.
+func TestLinuxLatePacket(t *testing.T) {
+	netns.Require(t)
+	src := `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0...0.1 connect(3, ..., ...) = 0
++0 > S 0:0(0) <...>
++.1 < S. 0:0(0) ack 1 win 65535 <mss 1460>
++0 > . 1:1(0) ack 1
++0 write(3, ..., 100) = 100
++0 > P. 1:101(100) ack 1
++.1 > P. 1:101(100) ack 1
+`
+	r := script.RunSource("late.pkt", []byte(src), Run)
+	if r.Status != script.Failed || !strings.Contains(r.Err.Error(), "late.pkt:8: error handling packet: timing error") {
+		t.Fatalf("got %v %v, want a timing error at line 8", r.Status, r.Err)
+	}
+}
