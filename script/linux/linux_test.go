@@ -41,12 +41,8 @@ var (
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
-		"sack-three-islands",
-		"fin-merged-data",
-		"tcpinfo-ca-state",
-		"idle-restart", "idle-no-restart",
-		"keepalive",
-		"window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
+		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
+		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -82,12 +78,8 @@ var (
 		"sockopt-defer-accept-data", "sockopt-ip-tos", "sockopt-mtu-discover", "sockopt-buffers", "sockopt-tcp-info",
 		"sendmsg-recvmsg", "sockopt-bad",
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
-		"sack-three-islands",
-		"fin-merged-data",
-		"tcpinfo-ca-state",
-		"idle-restart", "idle-no-restart",
-		"keepalive",
-		"window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
+		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
+		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
 	}
 )
 
