@@ -223,7 +223,8 @@ func Handshake(n Net, d time.Duration) (connsPerSec float64, err error) {
 }
 
 // handshake is Handshake with the stopping rule left to the caller: more
-// is called before each connection, concurrently from the dialers. It
+// is called before each connection but a dialer's first, concurrently
+// from the dialers. It
 // returns the connections completed and the time they took.
 func handshake(n Net, dialers int, more func() bool) (count int64, elapsed time.Duration, err error) {
 	ln, err := n.Listen("tcp", n.Addr)
@@ -269,7 +270,10 @@ func handshake(n Net, dialers int, more func() bool) (count int64, elapsed time.
 	for range dialers {
 		clients.Go(func() {
 			var b [1]byte
-			for !failed.Load() && more() {
+			// Each dialer makes at least one connection, so that a
+			// measurement whose time ran out while the listener was set
+			// up on a loaded machine still measures something.
+			for first := true; !failed.Load() && (first || more()); first = false {
 				c, err := n.Dial("tcp", addr)
 				if err != nil {
 					fail(fmt.Errorf("handshake: %w", err))
