@@ -64,9 +64,10 @@ type BBR struct {
 	cwndGain   float64
 	quantum    int // C.send_quantum
 
-	base time.Time     // the instant times below count from
-	now  time.Duration // the time of the event at hand
-	rng  uint64        // xorshift state for the randomized probe wait
+	base   time.Time     // the instant times below count from
+	baseAt instant       // base as the engine's instant, once known (baseKnown)
+	now    time.Duration // the time of the event at hand
+	rng    uint64        // xorshift state for the randomized probe wait
 
 	state     bbrState
 	undoState bbrState // BBR.undo_state; bbrNone if none
@@ -88,6 +89,7 @@ type BBR struct {
 	conservation           bool // packet conservation: the first round of fast recovery
 	sack                   bool // C.has_selective_acks
 	rateInit               bool // the pacing rate was set from an RTT
+	baseKnown              bool // baseAt is set
 
 	maxBw       [2]float64 // BBR.max_bw_filter: the previous and the current ProbeBW cycle's maxima
 	bw          float64    // BBR.bw
@@ -97,6 +99,7 @@ type BBR struct {
 	fullBwCount int        // BBR.full_bw_count
 
 	minRTT            time.Duration // BBR.min_rtt; 0: none yet
+	minRTTSeconds     float64       // minRTT.Seconds(), for BDPMultiple on every ACK without a division
 	minRTTStamp       time.Duration // BBR.min_rtt_stamp
 	probeRTTMinDelay  time.Duration // BBR.probe_rtt_min_delay; 0: none yet
 	probeRTTMinStamp  time.Duration // BBR.probe_rtt_min_stamp
@@ -405,7 +408,26 @@ type bbrSample struct {
 // (UpdateOnACK, §5.2.3).
 func (b *BBR) OnRateSample(rs RateSample, now time.Time) {
 	b.clock(now)
-	s := bbrSample{RateSample: &rs, rate: rs.Rate(), appLimited: rs.AppLimited}
+	b.takeSample(&rs)
+}
+
+// onRateSample is OnRateSample reading the sample in place, with now
+// also as the engine's instant at: the sampler calls it directly
+// (rate.go), without copying the sample, and BBR's clock moves by
+// integer arithmetic rather than a time.Time subtraction per ACK.
+func (b *BBR) onRateSample(rs *RateSample, now time.Time, at instant) {
+	if b.baseKnown {
+		b.now = time.Duration(at - b.baseAt) // now.Sub(b.base), exactly: instants count nanoseconds
+	} else {
+		b.clock(now)
+		b.baseAt, b.baseKnown = at-instant(b.now), true
+	}
+	b.takeSample(rs)
+}
+
+// takeSample is OnRateSample once the clock is set.
+func (b *BBR) takeSample(rs *RateSample) {
+	s := bbrSample{RateSample: rs, rate: rs.Rate(), appLimited: rs.AppLimited}
 	if b.appLimitedTo != 0 {
 		if rs.PriorDelivered >= b.appLimitedFrom && rs.PriorDelivered <= b.appLimitedTo {
 			s.appLimited = true
@@ -739,12 +761,21 @@ func (b *BBR) isProbingBW() bool {
 // isTimeToProbeBW is IsTimeToProbeBW (§5.3.3.8): after the randomized
 // wall-clock wait, or as many rounds as Reno would need.
 func (b *BBR) isTimeToProbeBW() bool {
-	rounds := min(int64(b.targetInflight()/b.mss), bbrRenoRoundsBound) // IsRenoCoexistenceProbeTime
-	if b.now > b.cycleStamp+b.bwProbeWait || b.roundsSinceProbeUp >= rounds {
+	if b.now > b.cycleStamp+b.bwProbeWait || b.renoProbeTime() {
 		b.startProbeBWRefill()
 		return true
 	}
 	return false
+}
+
+// renoProbeTime is IsRenoCoexistenceProbeTime: as many rounds have
+// passed as Reno would take to fill TargetInflight, up to 63. It asks
+// on every ACK of ProbeBW_DOWN and CRUISE, so rounds >= floor(t/mss)
+// is tested as (rounds+1)·mss > t, which is the same without a
+// division.
+func (b *BBR) renoProbeTime() bool {
+	r := b.roundsSinceProbeUp
+	return r >= bbrRenoRoundsBound || (r+1)*int64(b.mss) > int64(b.targetInflight())
 }
 
 // pickProbeWait is PickProbeWait: 0 or 1 rounds, 2-3 s.
@@ -854,7 +885,7 @@ func (b *BBR) updateMinRTT(s *bbrSample) {
 	}
 	expired := b.now > b.minRTTStamp+bbrMinRTTFilterLen
 	if b.probeRTTMinDelay > 0 && (b.minRTT == 0 || b.probeRTTMinDelay < b.minRTT || expired) {
-		b.minRTT = b.probeRTTMinDelay
+		b.minRTT, b.minRTTSeconds = b.probeRTTMinDelay, b.probeRTTMinDelay.Seconds()
 		b.minRTTStamp = b.probeRTTMinStamp
 	}
 }
@@ -945,7 +976,7 @@ func (b *BBR) bdpMultiple(bw, gain float64) float64 {
 	if b.minRTT == 0 {
 		return float64(initialWindow(b.mss))
 	}
-	return gain * bw * b.minRTT.Seconds()
+	return gain * bw * b.minRTTSeconds
 }
 
 // quantizationBudget is QuantizationBudget: at least the offload budget

@@ -96,6 +96,9 @@ func (c *Conn) pacingRate() float64 {
 	}
 	switch c.cc.pace.mode {
 	case pacingController:
+		if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
+			return b.pacingRate // asked for every segment: no interface assertion for the Pacer in this package
+		}
 		return c.cc.controller().(Pacer).PacingRate()
 	case pacingWindow:
 		if c.rtt.srtt <= 0 {
@@ -123,7 +126,13 @@ func (c *Conn) pacingAllows(now time.Time) bool {
 // pacingWait is pacingAllows for a connection that is paced.
 func (c *Conn) pacingWait(now time.Time) bool {
 	p := &c.cc.pace
-	if c.at(now)+instant(pacingSlack) >= p.next {
+	var at instant
+	if r := c.cc.rate; r != nil {
+		at = r.clock(c, now) // the ACK's or the burst's conversion
+	} else {
+		at = c.at(now)
+	}
+	if at+instant(pacingSlack) >= p.next {
 		p.held = false
 		return true
 	}
