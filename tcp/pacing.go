@@ -151,7 +151,12 @@ func (c *Conn) pacingSent(n int, at instant) {
 // pacingMove is pacingSent for a connection that is paced.
 func (c *Conn) pacingMove(n int, at instant) {
 	p := &c.cc.pace
-	rate := c.pacingRate()
+	var rate float64
+	if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
+		rate = b.pacingRate // every segment: BBR's rate without a call
+	} else {
+		rate = c.pacingRate()
+	}
 	if rate <= 0 {
 		p.next = 0
 		return

@@ -228,6 +228,9 @@ type rateSampler struct {
 	// time of one ACK or of one burst of segments.
 	now   time.Time
 	nowAt instant
+	// sample is the sample of the ACK at hand, kept here rather than
+	// made on the stack on every ACK: BBR reads it in place.
+	sample RateSample
 }
 
 // clock returns c.at(now), converting now only if it is not the time
@@ -504,18 +507,18 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 		return
 	}
 	p := &sent[newest] // read before drop clears it
-	interval, rtt := r.sample(p, newly, at, &c.rtt)
-	var rs RateSample
-	r.rateSample(&rs, p, newly, at, interval, rtt)
+	interval, rtt := r.take(p, newly, at, &c.rtt)
+	rs := &r.sample
+	r.rateSample(rs, p, newly, at, interval, rtt)
 	r.drop(acked, ack)
 	rs.InFlight = c.inFlight()
 	rs.InRecovery, rs.SACK = c.inRecovery || c.recovering(), c.sackOK
 	r.lostSampled = r.lost
 	if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
-		b.onRateSample(&rs, now, nowAt) // the consumer in this package: no interface assertion, no copy of the sample
+		b.onRateSample(rs, now, nowAt) // the consumer in this package: no interface assertion, no copy of the sample
 		return
 	}
-	c.cc.consumer().OnRateSample(rs, now)
+	c.cc.consumer().OnRateSample(*rs, now)
 }
 
 // window is the congestion window, asked of BBR, the sampler's usual
@@ -541,12 +544,12 @@ func (r *rateSampler) drop(n int, ack Seq) {
 	}
 }
 
-// sample counts newly delivered bytes and takes the ACK's sample from
+// take counts newly delivered bytes and takes the ACK's sample from
 // p, the transmission it delivered that was sent last (DRE §3.3,
 // UpdateRateSample and GenerateRateSample), at the time at; e keeps
 // min_rtt. It returns the sample's interval, 0 if it gives no rate, and
 // p's round trip, 0 if p was a retransmission.
-func (r *rateSampler) sample(p *rateSeg, newly int64, at instant, e *rttEstimator) (interval, rtt time.Duration) {
+func (r *rateSampler) take(p *rateSeg, newly int64, at instant, e *rttEstimator) (interval, rtt time.Duration) {
 	r.delivered += newly
 	r.deliveredAt = at
 	if r.appLimited != 0 && r.delivered > r.appLimited {
@@ -568,8 +571,8 @@ func (r *rateSampler) sample(p *rateSeg, newly int64, at instant, e *rttEstimato
 	return interval, rtt
 }
 
-// rateSample writes into rs, which is zero, the RateSample that sample
-// took; in place, as the sample is made on every ACK and is large.
+// rateSample writes into rs the RateSample that take took, every field
+// but InFlight, InRecovery and SACK, which the caller sets.
 func (r *rateSampler) rateSample(rs *RateSample, p *rateSeg, newly int64, at instant, interval, rtt time.Duration) {
 	rs.Delivered, rs.Interval = r.delivered-p.delivered, interval
 	rs.SendElapsed, rs.AckElapsed = time.Duration(p.sentAt-p.firstSentAt), time.Duration(at-p.deliveredAt)
