@@ -143,6 +143,39 @@ func BenchmarkHandshake(b *testing.B) {
 	}
 }
 
+// BenchmarkHandshakeEcho is seqack bench's handshake workload on the
+// engine alone: per op a connection pair is opened, one byte goes each
+// way, and both ends close, on BenchmarkBulkBBR's moving clock. The
+// congestion control is made with the first byte, so this is where a
+// controller's per-connection cost shows (BenchmarkHandshakeBBR).
+func BenchmarkHandshakeEcho(b *testing.B) { handshakeEcho(b, tcp.NewCubic) }
+
+// BenchmarkHandshakeBBR is BenchmarkHandshakeEcho with BBR: its state,
+// the delivery-rate sampler and pacing come with the first byte.
+func BenchmarkHandshakeBBR(b *testing.B) { handshakeEcho(b, tcp.NewBBR) }
+
+func handshakeEcho(b *testing.B, cc func(int) tcp.CongestionControl) {
+	cfg := plain(tcp.Config{MSL: time.Second, CongestionControl: cc})
+	var buf [1]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		p := newClockedPair(cfg)
+		p.tx.Write([]byte{1}, p.now)
+		p.shuttle()
+		p.rx.Read(buf[:], p.now)
+		p.rx.Write(buf[:], p.now)
+		p.shuttle()
+		p.tx.Read(buf[:], p.now)
+		p.tx.Close(p.now)
+		p.shuttle()
+		p.rx.Close(p.now)
+		p.shuttle()
+		if p.tx.State() != tcp.TimeWait || p.rx.State() != tcp.Closed {
+			b.Fatalf("states %v and %v, want TIME_WAIT and CLOSED", p.tx.State(), p.rx.State())
+		}
+	}
+}
+
 // TestIdleConnMemory measures the heap an idle ESTABLISHED connection end
 // holds once its buffers have drained.
 func TestIdleConnMemory(t *testing.T) {

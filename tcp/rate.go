@@ -191,7 +191,7 @@ type congestion struct {
 // newCongestion returns the congestion state for controller cc under
 // cfg, with the sampler's records starting at una.
 func newCongestion(cc CongestionControl, cfg *Config, una Seq) *congestion {
-	g := &congestion{UndoableCongestionControl: undoable(cc)}
+	g := congestion{UndoableCongestionControl: undoable(cc)}
 	g.pace.mode = pacingMode(cc, cfg)
 	if o, ok := cc.(RecoveryOptOut); ok {
 		g.ownRecovery = o.OwnsRecovery()
@@ -200,9 +200,21 @@ func newCongestion(cc CongestionControl, cfg *Config, una Seq) *congestion {
 		// Nothing was written before the first write: the connection
 		// starts application-limited, as Linux's does (its first sendmsg
 		// finds nothing unsent, DRE §3.4), until a byte is delivered.
-		g.rate = &rateSampler{head: una, appLimited: 1}
+		// The sampler comes in the same allocation.
+		s := &sampledCongestion{congestion: g, rateSampler: rateSampler{head: una, appLimited: 1}}
+		s.rate = &s.rateSampler
+		return &s.congestion
 	}
-	return g
+	p := new(congestion)
+	*p = g
+	return p
+}
+
+// sampledCongestion is the congestion state of a connection that
+// samples, with its sampler beside it in one allocation.
+type sampledCongestion struct {
+	congestion
+	rateSampler
 }
 
 // rateSampler is a connection's delivery-rate estimator (DRE §2.2's
@@ -228,9 +240,6 @@ type rateSampler struct {
 	// time of one ACK or of one burst of segments.
 	now   time.Time
 	nowAt instant
-	// sample is the sample of the ACK at hand, kept here rather than
-	// made on the stack on every ACK: BBR reads it in place.
-	sample RateSample
 }
 
 // clock returns c.at(now), converting now only if it is not the time
@@ -508,17 +517,24 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 	}
 	p := &sent[newest] // read before drop clears it
 	interval, rtt := r.take(p, newly, at, &c.rtt)
-	rs := &r.sample
-	r.rateSample(rs, p, newly, at, interval, rtt)
+	// The sample (GenerateRateSample), every field set here where it
+	// lives rather than zeroed first or copied from a callee's result.
+	rs := RateSample{
+		Delivered: r.delivered - p.delivered, Interval: interval,
+		SendElapsed: time.Duration(p.sentAt - p.firstSentAt), AckElapsed: time.Duration(at - p.deliveredAt),
+		PriorDelivered: p.delivered, TotalDelivered: r.delivered, NewlyDelivered: newly,
+		TxInFlight: int(p.txInFlight), RTT: rtt, AppLimited: p.flags&rateAppLimited != 0,
+		Lost: int64(uint32(r.lost) - p.lost), NewlyLost: r.lost - r.lostSampled, TotalLost: r.lost,
+		InFlight: c.inFlight(), CwndLimited: r.delivered <= r.cwndLimited,
+		InRecovery: c.inRecovery || c.recovering(), SACK: c.sackOK,
+	}
 	r.drop(acked, ack)
-	rs.InFlight = c.inFlight()
-	rs.InRecovery, rs.SACK = c.inRecovery || c.recovering(), c.sackOK
 	r.lostSampled = r.lost
 	if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
-		b.onRateSample(rs, now, nowAt) // the consumer in this package: no interface assertion, no copy of the sample
+		b.onRateSample(&rs, now, nowAt) // the consumer in this package: no interface assertion, no copy of the sample
 		return
 	}
-	c.cc.consumer().OnRateSample(*rs, now)
+	c.cc.consumer().OnRateSample(rs, now)
 }
 
 // window is the congestion window, asked of BBR, the sampler's usual
@@ -569,17 +585,6 @@ func (r *rateSampler) take(p *rateSeg, newly int64, at instant, e *rttEstimator)
 	r.lastDelivered, r.lastInterval = r.delivered-p.delivered, interval
 	r.lastAppLimited = p.flags&rateAppLimited != 0
 	return interval, rtt
-}
-
-// rateSample writes into rs the RateSample that take took, every field
-// but InFlight, InRecovery and SACK, which the caller sets.
-func (r *rateSampler) rateSample(rs *RateSample, p *rateSeg, newly int64, at instant, interval, rtt time.Duration) {
-	rs.Delivered, rs.Interval = r.delivered-p.delivered, interval
-	rs.SendElapsed, rs.AckElapsed = time.Duration(p.sentAt-p.firstSentAt), time.Duration(at-p.deliveredAt)
-	rs.PriorDelivered, rs.TotalDelivered, rs.NewlyDelivered = p.delivered, r.delivered, newly
-	rs.TxInFlight, rs.RTT, rs.AppLimited = int(p.txInFlight), rtt, p.flags&rateAppLimited != 0
-	rs.Lost, rs.NewlyLost, rs.TotalLost = int64(uint32(r.lost)-p.lost), r.lost-r.lostSampled, r.lost
-	rs.CwndLimited = r.delivered <= r.cwndLimited
 }
 
 // checkAppLimited marks the connection application-limited (DRE §3.4,
