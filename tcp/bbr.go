@@ -464,16 +464,26 @@ func (b *BBR) trackRecovery(s *bbrSample) {
 }
 
 // updateModelAndState is UpdateModelAndState (§5.2.3).
+//
+// The steps that act only in some states are called only there (the
+// tests in front of them are those they begin with), which spares
+// most ACKs three calls.
 func (b *BBR) updateModelAndState(s *bbrSample) {
 	b.updateLatestDeliverySignals(s)
 	b.updateCongestionSignals(s)
 	b.updateACKAggregation(s)
 	b.checkFullBWReached(s)
-	b.checkStartupDone(s)
-	b.checkDrainDone()
+	if !b.fullBwReached || b.state == bbrStartup {
+		b.checkStartupDone(s)
+	}
+	if b.state == bbrDrain {
+		b.checkDrainDone()
+	}
 	b.updateProbeBWCyclePhase(s)
 	b.updateMinRTT(s)
-	b.checkProbeRTT(s)
+	if b.state == bbrProbeRTT || b.probeRTTExpired || b.idleRestart {
+		b.checkProbeRTT(s)
+	}
 	b.advanceLatestDeliverySignals(s)
 	b.boundBWForModel()
 }

@@ -552,9 +552,13 @@ func (g *congestion) window() int {
 func (g *congestion) consumer() RateSampleConsumer { return g.controller().(RateSampleConsumer) }
 
 // drop lets go of the n records the cumulative ACK of ack covers, and
-// moves head to ack.
+// moves head to ack. The records hold no pointers, so their slots are
+// left as they are (fifo.drop would clear them), to be overwritten.
 func (r *rateSampler) drop(n int, ack Seq) {
-	r.records.drop(n)
+	f := &r.records
+	if f.head += n; f.head == len(f.items) {
+		f.items, f.head = f.items[:0], 0
+	}
 	if ack.GreaterThan(r.head) {
 		r.head = ack
 	}
