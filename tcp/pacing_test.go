@@ -132,3 +132,35 @@ func TestNoAllocationsPerSegmentPacedAndSampled(t *testing.T) {
 		t.Error("the controller got no rate samples")
 	}
 }
+
+// On a path with no bottleneck — the clock moves a microsecond per pass
+// of segments, the sender is the limit — BBR's pacing rate stays far
+// above what the sender produces, and pacing never holds a segment: the
+// sender's deadline is never a pacing deadline (which would be under a
+// millisecond away, where the retransmission timer is 200 ms), so a
+// driver wakes no timer for it (issue 16: pacing must not cost
+// throughput on the in-memory pipe).
+func TestPacingHoldsNothingWithoutBottleneck(t *testing.T) {
+	p := newClockedPair(plain(tcp.Config{CongestionControl: tcp.NewBBR}))
+	data := make([]byte, 64<<10)
+	buf := make([]byte, 64<<10)
+	for range 128 { // 8 MiB
+		for sent := 0; sent < len(data); {
+			n, _ := p.tx.Write(data[sent:], p.now)
+			sent += n
+			p.shuttle()
+			if d := p.tx.Deadline(); !d.IsZero() && d.Sub(p.now) < 10*time.Millisecond {
+				t.Fatalf("after %d bytes the sender's deadline is %v away: pacing holds a segment (%+v)",
+					p.tx.Stats().BytesSent, d.Sub(p.now), p.tx.Stats())
+			}
+			for p.rx.Buffered() > 0 {
+				p.rx.Read(buf, p.now)
+			}
+			p.shuttle()
+		}
+	}
+	s := p.tx.Stats()
+	if s.PacingRate < 10*s.DeliveryRate || s.DeliveryRate == 0 {
+		t.Errorf("pacing rate %d bytes/s, delivery rate %d: want the pacing rate far above", s.PacingRate, s.DeliveryRate)
+	}
+}
