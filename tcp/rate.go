@@ -2,7 +2,10 @@ package tcp
 
 import (
 	"fmt"
+	"math/bits"
+	"sync"
 	"time"
+	"unsafe"
 )
 
 // Delivery-rate estimation (draft-cheng-iccrg-delivery-rate-estimation-02,
@@ -235,6 +238,12 @@ type rateSampler struct {
 	// the latest valid sample's Delivered and Interval, for Stats
 	lastDelivered int64
 	lastInterval  time.Duration
+	// sizeHint is the size of the records' array when Compact gave it
+	// back: the next flight takes one that size from the pool at once
+	// rather than growing one from a record again. A bulk sender over a
+	// fast path that drains between writes (the in-memory pipe) went
+	// through a dozen growths per write (seqack bench).
+	sizeHint int32
 	// now and nowAt remember the last time converted to an instant
 	// (clock), for the sampler, pacing and BBR, which all ask for the
 	// time of one ACK or of one burst of segments.
@@ -322,6 +331,9 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now ti
 		last = b.end
 	}
 	if !start.LessThan(last) { // new data, the common case: a record of its own
+		if cap(r.records.items) == 0 && r.sizeHint >= 1<<minRateShift {
+			r.records.items = getRateArray(int(r.sizeHint))
+		}
 		r.records.push(rateSeg{})
 		r.fill(r.records.back(), end, txInFlight, at)
 		return
@@ -619,11 +631,46 @@ func (c *Conn) checkAppLimited() {
 	r.appLimited = max(r.delivered+int64(flight), 1)
 }
 
-// rateCompact gives back the records' array once nothing is in flight.
+// rateCompact gives back the records' array once nothing is in flight,
+// to a pool, remembering its size for the next flight (rateSent).
 func (c *Conn) rateCompact() {
 	if r := c.sampler(); r != nil && r.records.len() == 0 {
+		if n := cap(r.records.items); n > 0 {
+			r.sizeHint = int32(min(n, 1<<maxRateShift))
+			putRateArray(r.records.items)
+		}
 		r.records = fifo[rateSeg]{}
 	}
+}
+
+// rateArrays recycles the sampler's record arrays between flights and
+// connections, as bufferPools does the queues' buffers (ring.go): a
+// cache only, which changes no behaviour. Index i holds arrays of
+// 1<<(i+minRateShift) records, each as a pointer to its first record
+// (a slice header would be boxed on every Put).
+var rateArrays [maxRateShift - minRateShift + 1]sync.Pool
+
+// The pooled arrays hold 16 to 4096 records (768 B to 192 KiB).
+const minRateShift, maxRateShift = 4, 12
+
+// getRateArray returns an empty array for at least n records, or for
+// 4096 if n is more, from the pool if it has one.
+func getRateArray(n int) []rateSeg {
+	shift := min(max(bits.Len(uint(n-1)), minRateShift), maxRateShift)
+	if p, ok := rateArrays[shift-minRateShift].Get().(*rateSeg); ok {
+		return unsafe.Slice(p, 1<<shift)[:0]
+	}
+	return make([]rateSeg, 0, 1<<shift)
+}
+
+// putRateArray gives a, whose records are no longer needed, to the
+// pool of the largest size it holds; one too small for it is dropped.
+func putRateArray(a []rateSeg) {
+	shift := min(bits.Len(uint(cap(a)))-1, maxRateShift)
+	if shift < minRateShift {
+		return
+	}
+	rateArrays[shift-minRateShift].Put(&a[:1][0])
 }
 
 // rateStats fills in the delivery rate and min_rtt of s.
