@@ -3,6 +3,7 @@ package tcp
 import (
 	"fmt"
 	"math/bits"
+	"sort"
 	"sync"
 	"time"
 	"unsafe"
@@ -380,9 +381,9 @@ func (c *Conn) rateLost(start, end Seq, again bool, now time.Time) {
 	r.split(start)
 	r.split(end)
 	o, _ := c.cc.controller().(FlightObserver)
-	from := r.head
+	i0, from := r.find(start)
 	sent := r.records.all()
-	for i := range sent {
+	for i := i0; i < len(sent); i++ {
 		rec := &sent[i]
 		lo := from
 		from = rec.end
@@ -434,9 +435,9 @@ func (r *rateSampler) record(start, last Seq, rec rateSeg) {
 	stop := minSeq(rec.end, last)
 	r.split(start)
 	r.split(stop)
-	from := r.head
+	i0, from := r.find(start)
 	sent := r.records.all()
-	for i := range sent {
+	for i := i0; i < len(sent) && from.LessThan(stop); i++ {
 		if from.GreaterThanEq(start) && sent[i].end.LessThanEq(stop) {
 			again := rec
 			again.end = sent[i].end
@@ -452,17 +453,29 @@ func (r *rateSampler) record(start, last Seq, rec rateSeg) {
 
 // split makes seq a boundary between records, if a record spans it.
 func (r *rateSampler) split(seq Seq) {
-	from := r.head
-	for i, rec := range r.records.all() {
-		if from.LessThan(seq) && seq.LessThan(rec.end) {
-			r.records.push(rateSeg{})
-			sent := r.records.all() // push may have moved them
-			copy(sent[i+1:], sent[i:])
-			sent[i].end = seq
-			return
-		}
-		from = rec.end
+	i, from := r.find(seq)
+	if i == r.records.len() || !from.LessThan(seq) {
+		return // beyond the records, or a boundary already
 	}
+	r.records.push(rateSeg{})
+	sent := r.records.all() // push may have moved them
+	copy(sent[i+1:], sent[i:])
+	sent[i].end = seq
+}
+
+// find returns the index of the first record that ends after seq (the
+// number of records if none does) and where that record begins. The
+// ends ascend from head, so a binary search finds it: the loss
+// detection and retransmissions ask within flights of thousands of
+// records, where a scan from the oldest cost more than the rest of an
+// ACK's work.
+func (r *rateSampler) find(seq Seq) (int, Seq) {
+	sent := r.records.all()
+	i := sort.Search(len(sent), func(i int) bool { return sent[i].end.GreaterThan(seq) })
+	if i == 0 {
+		return 0, r.head
+	}
+	return i, sent[i-1].end
 }
 
 // rateAcked takes an acceptable ACK that moved SND.UNA or SACKed
