@@ -36,6 +36,9 @@ type Conn struct {
 	// windows the peer sends, Rcv.Wind.Shift to ours. Both are 0 unless
 	// both SYNs carried the option.
 	sndShift, rcvShift uint8
+	// rcvMSS is the largest payload received in order, at most the MSS
+	// we offered (rcvmss.go): Linux's estimate of the peer's MSS.
+	rcvMSS uint16
 	// Path MTU probing upwards (RFC 4821 §7, plpmtud.go).
 	pmtu pmtuSearch
 	// Timestamps (RFC 7323 §3).
@@ -189,6 +192,11 @@ type Stats struct {
 	// PacingRate is the rate data is paced at (pacing.go), in bytes per
 	// second; 0 if the connection is not paced.
 	PacingRate uint64
+	// DataSegmentsSent and DataSegmentsReceived count the segments that
+	// carried data, retransmissions and duplicates included (Linux's
+	// tcpi_data_segs_out and tcpi_data_segs_in); 32 bits, they wrap as
+	// Linux's do.
+	DataSegmentsSent, DataSegmentsReceived uint32
 }
 
 // counters are a connection's own counts, kept small: Stats adds the
@@ -198,6 +206,11 @@ type counters struct {
 	retransmissions                uint64
 	bytesSent, bytesReceived       uint64
 	bytesRetransmitted             uint64
+	// dataSegmentsSent and dataSegmentsReceived count the segments that
+	// carried data, retransmissions and duplicates included: Linux's
+	// tcpi_data_segs_out and tcpi_data_segs_in, which are 32 bits and
+	// wrap as these do.
+	dataSegmentsSent, dataSegmentsReceived uint32
 }
 
 // NewConn returns a control block in CLOSED that will use iss as its
@@ -294,6 +307,7 @@ func (c *Conn) Stats() Stats {
 		SegmentsSent: c.stats.segmentsSent, SegmentsReceived: c.stats.segmentsReceived,
 		BytesSent: c.stats.bytesSent, BytesReceived: c.stats.bytesReceived,
 		Retransmissions: c.stats.retransmissions, BytesRetransmitted: c.stats.bytesRetransmitted,
+		DataSegmentsSent: c.stats.dataSegmentsSent, DataSegmentsReceived: c.stats.dataSegmentsReceived,
 	}
 	s.SRTT, s.RTTVar, s.RTO = c.rtt.srtt, c.rtt.rttvar, c.rtt.rto
 	s.SendWindow = c.sndWnd

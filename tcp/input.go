@@ -11,6 +11,9 @@ import (
 func (c *Conn) Input(seg *Segment, now time.Time) {
 	c.tick(now)
 	c.stats.segmentsReceived++
+	if len(seg.Payload) > 0 {
+		c.stats.dataSegmentsReceived++
+	}
 	c.count(segmentsReceived)
 	switch c.state {
 	case Closed:
@@ -441,6 +444,7 @@ func (c *Conn) inputData(seg *Segment, now time.Time) {
 		seg.Buffer = nil // the receive queue has it now
 	}
 	if c.rcvNxt != before {
+		c.noteReceivedMSS(len(payload))
 		c.stats.bytesReceived += uint64(c.rcvNxt.Sub(before))
 		c.events |= EventReadable
 	}

@@ -101,6 +101,9 @@ func (c *Conn) emit(seg Segment) {
 	}
 	c.out = append(c.out, seg)
 	c.stats.segmentsSent++
+	if len(seg.Payload) > 0 {
+		c.stats.dataSegmentsSent++
+	}
 	c.count(segmentsSent)
 	if seg.Flags.Has(wire.FlagRST) {
 		c.count(resetsSent)

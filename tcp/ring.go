@@ -14,10 +14,12 @@ import (
 // and fills again, as a bulk sender's does, is not grown (and copied)
 // from small again each time.
 type ring struct {
-	buf  []byte // len(buf) is a power of two, or 0 when empty
-	head int    // index of the first byte
-	n    int    // bytes queued
-	last int    // len(buf) when it was last released
+	buf []byte // len(buf) is a power of two, or 0 when empty
+	n   int    // bytes queued
+	// head is the index of the first byte, last len(buf) when it was
+	// last released: both under 2^31, as a send buffer is at most 1 GiB
+	// (maxBufferSize), and 4 bytes each keep Conn in its size class.
+	head, last int32
 }
 
 func (r *ring) len() int { return r.n }
@@ -30,7 +32,7 @@ func (r *ring) write(p []byte) {
 	if r.n+len(p) > len(r.buf) {
 		r.grow(r.n + len(p))
 	}
-	tail := (r.head + r.n) & (len(r.buf) - 1)
+	tail := (int(r.head) + r.n) & (len(r.buf) - 1)
 	k := copy(r.buf[tail:], p)
 	copy(r.buf, p[k:])
 	r.n += len(p)
@@ -39,11 +41,11 @@ func (r *ring) write(p []byte) {
 // grow moves the queue into a buffer of at least size bytes.
 func (r *ring) grow(size int) {
 	if r.buf == nil {
-		size = max(size, r.last)
+		size = max(size, int(r.last))
 	}
 	nb := getBuffer(size)
 	if r.n > 0 {
-		k := copy(nb, r.buf[r.head:min(r.head+r.n, len(r.buf))])
+		k := copy(nb, r.buf[r.head:min(int(r.head)+r.n, len(r.buf))])
 		copy(nb[k:], r.buf[:r.n-k])
 	}
 	putBuffer(r.buf)
@@ -53,7 +55,7 @@ func (r *ring) grow(size int) {
 // discard drops n bytes from the front of the queue.
 func (r *ring) discard(n int) {
 	r.n -= n
-	r.head = (r.head + n) & (len(r.buf) - 1)
+	r.head = int32((int(r.head) + n) & (len(r.buf) - 1))
 	if r.n == 0 {
 		r.release()
 	}
@@ -62,7 +64,7 @@ func (r *ring) discard(n int) {
 // release gives the buffer back to the pool.
 func (r *ring) release() {
 	putBuffer(r.buf)
-	*r = ring{last: max(len(r.buf), r.last)}
+	*r = ring{last: int32(max(len(r.buf), int(r.last)))}
 }
 
 // forget drops the memory of the size the buffer reached, once the
@@ -78,7 +80,7 @@ func (r *ring) peek(off, n int) []byte {
 	if n <= 0 {
 		return nil
 	}
-	start := (r.head + off) & (len(r.buf) - 1)
+	start := (int(r.head) + off) & (len(r.buf) - 1)
 	return r.buf[start:min(start+n, len(r.buf))]
 }
 

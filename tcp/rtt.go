@@ -21,6 +21,10 @@ type rttEstimator struct {
 	min   time.Duration
 	start instant // when the segment being timed was sent; 0: none is
 	seq   Seq     // the acknowledgment that ends its timing
+	// backoffs counts the doublings of the RTO since the last sample or
+	// restore: Linux's icsk_backoff (tcpi_backoff), which it resets
+	// on an RTT sample as RFC 6298 §5.7 lets it.
+	backoffs uint8
 }
 
 // rtoBounds are the least and the greatest RTO (RFC 6298 §2.4, §2.5).
@@ -61,15 +65,22 @@ func (e *rttEstimator) sample(r time.Duration, b rtoBounds) {
 		e.srtt = (7*e.srtt + r) / 8
 	}
 	e.rto = e.computed(b)
+	e.backoffs = 0
 }
 
 // backoff doubles the RTO, up to b.max, as an expiry of the timer it
 // sets asks (RFC 6298 §5.5).
-func (e *rttEstimator) backoff(b rtoBounds) { e.rto = min(2*e.rto, b.max) }
+func (e *rttEstimator) backoff(b rtoBounds) {
+	e.rto = min(2*e.rto, b.max)
+	if e.backoffs < ^uint8(0) {
+		e.backoffs++
+	}
+}
 
 // restore takes back the backoff of zero-window probes once the window
 // opens: the RTO from the samples, or without any at least initial.
 func (e *rttEstimator) restore(initial time.Duration, b rtoBounds) {
+	e.backoffs = 0
 	if e.srtt == 0 {
 		e.rto = max(e.rto, initial)
 		return
