@@ -52,9 +52,11 @@ func (c *Conn) RecoveryState() RecoveryState {
 	return RecoveryOpen
 }
 
-// Timeouts returns the retransmission (or persist) timer's expiries
-// since data was last acknowledged: the count RFC 6298 §5.5 backs the
-// RTO off by, and Linux's tcpi_retransmits.
+// Timeouts returns the retransmission timer's expiries since data was
+// last acknowledged: Linux's tcpi_retransmits (icsk_retransmits). Zero-
+// window probes do not count, whether the persist timer or a
+// retransmission timeout behind a zero window sent them: Linux counts
+// those in icsk_probes_out (tcpi_probes).
 func (c *Conn) Timeouts() int { return int(c.retries) }
 
 // AdvertisedMSS returns the MSS this end offers in its SYN (RFC 9293

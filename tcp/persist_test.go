@@ -142,3 +142,26 @@ func TestRenegedSACKResentAfterTimeout(t *testing.T) {
 	c.do(step{call: "timer", wait: 200 * time.Millisecond, out: []string{". 1001:2001(1000) ack 5001"}})
 	c.do(step{in: ". 5001:5001(0) ack 3001 win 65535"})
 }
+
+// A retransmission timeout behind a zero window sends a probe, not a
+// retransmission: tcpi_retransmits and tcpi_backoff do not count it, as
+// Linux's tcp_retransmit_timer counts neither there; the persist timer's
+// probes that follow back the timer off (tcpi_backoff) and count as
+// probes, not retransmissions.
+func TestZeroWindowTimeoutsAndBackoff(t *testing.T) {
+	c := openMSS1000(t, tcp.Config{})
+	c.do(step{call: "write 2000", out: []string{". 1001:2001(1000) ack 5001", "P. 2001:3001(1000) ack 5001"}})
+	c.do(step{in: ". 5001:5001(0) ack 2001 win 0"})
+	c.do(step{call: "timer", wait: 200 * time.Millisecond, out: []string{". 2000:2000(0) ack 5001"}})
+	if n, b := c.Timeouts(), c.Backoff(); n != 0 || b != 0 {
+		t.Fatalf("after the timeout that sent a probe: %d timeouts, backoff %d; want 0, 0", n, b)
+	}
+	c.do(step{call: "timer", wait: 400 * time.Millisecond, out: []string{". 2000:2000(0) ack 5001"}})
+	if n, b := c.Timeouts(), c.Backoff(); n != 0 || b != 1 {
+		t.Fatalf("after a persist probe: %d timeouts, backoff %d; want 0, 1", n, b)
+	}
+	c.do(step{in: ". 5001:5001(0) ack 2001 win 65535", out: []string{"P. 2001:3001(1000) ack 5001"}})
+	if b := c.Backoff(); b != 0 {
+		t.Errorf("the window open: backoff %d, want 0", b)
+	}
+}

@@ -113,6 +113,13 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 	// timer takes over, so that the sender keeps probing (RFC 9293
 	// §3.8.6.1, RFC 1122 §4.2.2.17), as Linux's RTO does.
 	if c.sndWnd == 0 {
+		// Such an expiry counts as a probe, not as a retransmission
+		// (Timeouts) nor a backoff (Backoff): Linux's
+		// tcp_retransmit_timer, whose retransmission becomes a
+		// zero-window probe here, counts it in neither icsk_retransmits
+		// nor icsk_backoff (tcpi_retransmits, tcpi_backoff).
+		c.retries--
+		c.rtt.backoffs--
 		c.sendWindowProbe(now)
 		return
 	}
