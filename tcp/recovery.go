@@ -258,4 +258,13 @@ func (c *Conn) detectSpuriousTimeout(seg *Segment) {
 	c.count(spuriousTimeouts)
 	c.sndNxt = c.sndMax
 	c.retries = 0
+	if c.sackOK {
+		// The timeout's recovery ends with its response (RecoveryOpen),
+		// as Linux's tcp_try_undo_loss returns to TCP_CA_Open. Without
+		// SACK it goes on to its recovery point, so that duplicate ACKs
+		// for what was sent before the timeout start no fast retransmit
+		// (RFC 6582 §3.2 step 1), as Linux stays in TCP_CA_Loss
+		// (tcp_is_non_sack_preventing_reopen).
+		c.recoverSeq = c.sndUna
+	}
 }
