@@ -43,6 +43,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
 		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
+		"fast-retransmit", "zero-window",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -51,11 +52,7 @@ var (
 		// ACK in SYN_SENT Linux retransmits its SYN within ~10 ms
 		// (tcp_rcv_synsent_state_process arms TCP_TIMEOUT_MIN), a habit
 		// no RFC asks for; seqack waits for its RTO.
-		// fast-retransmit, zero-window: Linux also sets PSH at the end of
-		// each of its send buffers, sized by its pacing rate (every
-		// second segment here); seqack only on each write's last.
 		"rst-close-wait", "syn-sent-bad-ack", "rst-syn-sent-bad-ack",
-		"fast-retransmit", "zero-window",
 	}
 	linuxPass = []string{
 		"active-open", "passive-open", "client-close", "server-close",
@@ -80,6 +77,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
 		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
+		"fast-retransmit", "zero-window",
 	}
 )
 
