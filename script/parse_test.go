@@ -87,7 +87,7 @@ func TestParseErrors(t *testing.T) {
 func TestUnsupported(t *testing.T) {
 	for _, c := range []struct{ src, want string }{
 		{"`ls /tmp`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "t.pkt:1: unsupported: shell command"},
-		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert tcpi_backoff == 0 }%", "t.pkt:2: unsupported: tcp_info field tcpi_backoff"},
+		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ assert tcpi_probes == 0 }%", "t.pkt:2: unsupported: tcp_info field tcpi_probes"},
 		{"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 %{ print(tcpi_rto) }%", "t.pkt:2: unsupported: inline Python statement"},
 		{"0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=1}, 4) = 0", "tcp_info"},
 		{"0 > S 0:0(0) <mss 1460,FO abcd>", "unsupported: TCP option FO abcd"},

@@ -35,13 +35,14 @@ type Assert struct {
 }
 
 // InfoFields are the tcp_info fields (without tcpi_) a script may assert
-// on: those seqack's engine knows (from tcp.Conn's Stats and State) and
-// Linux reports the same way. A script naming another is skipped. Left
-// out, among others: ca_state, retransmits, backoff, unacked, sacked,
-// lost, retrans, reordering, delivered, data_segs_in/out (the engine
-// does not keep them), advmss and rcv_mss (nor these), and segs_out
-// (Linux does not count a passive open's SYN+ACK, sent before the
-// socket exists; the engine's Conn does).
+// on: those seqack's engine knows (from tcp.Conn's Stats, Flight and
+// the accessors beside them) and Linux reports the same way. A script
+// naming another is skipped. Counts of segments the engine keeps in
+// bytes (unacked, sacked, lost, retrans, delivered without RACK-TLP's
+// records) read as Linux's do for full-sized segments. Left out, among
+// others: segs_out (Linux does not count a passive open's SYN+ACK, sent
+// before the socket exists; the engine's Conn does), probes, pacing and
+// delivery-rate fields.
 var InfoFields = map[string]string{
 	"state":          "TCP_ESTABLISHED ... TCP_CLOSING, as Linux numbers states",
 	"ca_state":       "TCP_CA_Open, _Disorder, _Recovery or _Loss (tcp.RecoveryState; never _CWR: no ECN)",
@@ -59,6 +60,17 @@ var InfoFields = map[string]string{
 	"bytes_retrans":  "payload bytes retransmitted",
 	"segs_in":        "segments received",
 	"snd_wnd":        "the peer's window, bytes",
+	"backoff":        "RTO doublings since the last RTT sample (tcp.Conn.Backoff)",
+	"ato":            "delayed-ACK timeout once data has arrived, µs (tcp.Conn.AckTimeout)",
+	"rcv_mss":        "estimate of the peer's MSS, bytes (tcp.Conn.ReceiveMSS)",
+	"unacked":        "segments sent and not cumulatively acknowledged (tcp.Flight)",
+	"sacked":         "segments SACKed, or without SACK duplicate ACKs (tcp.Flight)",
+	"lost":           "segments deemed lost (tcp.Flight)",
+	"retrans":        "segments sent again and not yet acknowledged (tcp.Flight)",
+	"reordering":     "reordering degree, segments: 3 (tcp.Conn.Reordering)",
+	"delivered":      "segments delivered, the SYN included (tcp.Conn.Delivered)",
+	"data_segs_in":   "segments received with data",
+	"data_segs_out":  "segments sent with data, retransmissions included",
 }
 
 // pythonConstants are the names a block may use besides tcpi_ fields:
@@ -639,6 +651,28 @@ func connInfo(c *tcp.Conn) func(field string) (int64, bool) {
 			return int64(st.SegmentsReceived), true
 		case "snd_wnd":
 			return int64(st.SendWindow), true
+		case "backoff":
+			return int64(c.Backoff()), true
+		case "ato":
+			return c.AckTimeout().Microseconds(), true
+		case "rcv_mss":
+			return int64(c.ReceiveMSS()), true
+		case "unacked":
+			return int64(c.Flight().Unacked), true
+		case "sacked":
+			return int64(c.Flight().SACKed), true
+		case "lost":
+			return int64(c.Flight().Lost), true
+		case "retrans":
+			return int64(c.Flight().Retransmitted), true
+		case "reordering":
+			return int64(c.Reordering()), true
+		case "delivered":
+			return int64(c.Delivered()), true
+		case "data_segs_in":
+			return int64(st.DataSegmentsReceived), true
+		case "data_segs_out":
+			return int64(st.DataSegmentsSent), true
 		}
 		return 0, false
 	}

@@ -88,8 +88,8 @@ func TestParsePython(t *testing.T) {
 		{text: "assert tcpi_rtt > 0, 'rtt is %d' % tcpi_rtt", asserts: 1},
 		{text: "assert(tcpi_rtt > 0)", asserts: 1},
 		{text: "\n\n", asserts: 0},
-		{text: "assert tcpi_backoff == 0", want: "tcp_info field tcpi_backoff: seqack does not know it"},
-		{text: "assert tcpi_unacked == 0", want: "tcpi_unacked"},
+		{text: "assert tcpi_probes == 0", want: "tcp_info field tcpi_probes: seqack does not know it"},
+		{text: "assert tcpi_pacing_rate == 0", want: "tcpi_pacing_rate"},
 		{text: "print(tcpi_rtt)", want: "only assert"},
 		{text: "x = tcpi_rtt", want: "only assert"},
 		{text: "import os", want: "only assert"},
@@ -128,8 +128,8 @@ func TestPythonCheck(t *testing.T) {
 func TestPythonScripts(t *testing.T) {
 	head := "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0\n" +
 		"+0 connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)\n+0 > S 0:0(0) <...>\n"
-	r := RunSource("x.pkt", []byte(head+"+0 %{ assert tcpi_backoff == 0 }%\n"), Engine)
-	if r.Status != Skipped || len(r.Unsupported) != 1 || !strings.Contains(r.Unsupported[0], "x.pkt:5: unsupported: tcp_info field tcpi_backoff") {
+	r := RunSource("x.pkt", []byte(head+"+0 %{ assert tcpi_probes == 0 }%\n"), Engine)
+	if r.Status != Skipped || len(r.Unsupported) != 1 || !strings.Contains(r.Unsupported[0], "x.pkt:5: unsupported: tcp_info field tcpi_probes") {
 		t.Errorf("unknown field: %v %v %v", r.Status, r.Err, r.Unsupported)
 	}
 	r = RunSource("x.pkt", []byte(head+"+0 %{\nassert tcpi_state == TCP_SYN_SENT\nassert tcpi_state == TCP_ESTABLISHED\n}%\n"), Engine)

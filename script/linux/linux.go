@@ -1244,6 +1244,28 @@ func tcpInfo(ti *unix.TCPInfo) func(field string) (int64, bool) {
 			return int64(ti.Segs_in), true
 		case "snd_wnd":
 			return int64(ti.Snd_wnd), true
+		case "backoff":
+			return int64(ti.Backoff), true
+		case "ato":
+			return int64(ti.Ato), true
+		case "rcv_mss":
+			return int64(ti.Rcv_mss), true
+		case "unacked":
+			return int64(ti.Unacked), true
+		case "sacked":
+			return int64(ti.Sacked), true
+		case "lost":
+			return int64(ti.Lost), true
+		case "retrans":
+			return int64(ti.Retrans), true
+		case "reordering":
+			return int64(ti.Reordering), true
+		case "delivered":
+			return int64(ti.Delivered), true
+		case "data_segs_in":
+			return int64(ti.Data_segs_in), true
+		case "data_segs_out":
+			return int64(ti.Data_segs_out), true
 		}
 		return 0, false
 	}

@@ -43,7 +43,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
 		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
-		"fast-retransmit", "zero-window",
+		"fast-retransmit", "zero-window", "tcpinfo-counters", "tcpinfo-backoff",
 		// Known differences (RFC 9293 allows both):
 		// rst-close-wait: a RST in CLOSE_WAIT makes the next write fail
 		// with EPIPE on Linux (tcp_reset sets EPIPE there), ECONNRESET on
@@ -77,7 +77,7 @@ var (
 		"sockopt-user-timeout-connect", "sockopt-linger2-reset", "sockopt-linger2-reset-close", "sockopt-defer-accept-rounds",
 		"sack-three-islands", "fin-merged-data", "tcpinfo-ca-state", "idle-restart", "idle-no-restart",
 		"keepalive", "window-update-read", "ipv6-half-close", "ipv6-sack-three-islands",
-		"fast-retransmit", "zero-window",
+		"fast-retransmit", "zero-window", "tcpinfo-counters", "tcpinfo-backoff",
 	}
 )
 
