@@ -84,20 +84,11 @@ func (e *sockExt) apply(c *tcp.Conn, now time.Time) {
 	}
 }
 
-// DeferAcceptRounds is Linux's secs_to_retrans: the SYN+ACK timeouts
-// (1 s, doubling, at most 120 s) that TCP_DEFER_ACCEPT's seconds first
-// add up to.
+// DeferAcceptRounds is Linux's secs_to_retrans for TCP_DEFER_ACCEPT's
+// seconds: the engine's own (tcp.DeferAcceptRounds) over Linux's
+// SYN+ACK timeouts.
 func DeferAcceptRounds(secs int) uint8 {
-	if secs <= 0 {
-		return 0
-	}
-	n, timeout, period := uint8(1), linuxTimeoutInit, linuxTimeoutInit
-	for secs > period && n < 255 {
-		n++
-		timeout = min(2*timeout, linuxRTOMax)
-		period += timeout
-	}
-	return n
+	return tcp.DeferAcceptRounds(time.Duration(secs)*time.Second, linuxTimeoutInit*time.Second, linuxRTOMax*time.Second)
 }
 
 // DeferAcceptSeconds is Linux's retrans_to_secs: what getsockopt

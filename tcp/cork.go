@@ -258,12 +258,13 @@ func (c *Conn) SetDeferAccept(d time.Duration) {
 	if d <= 0 && c.opts == nil {
 		return
 	}
-	c.opt().deferRounds = deferRounds(d, c.cfg.initialRTO(), c.cfg.maxRTO())
+	c.opt().deferRounds = DeferAcceptRounds(d, c.cfg.initialRTO(), c.cfg.maxRTO())
 }
 
-// deferRounds is Linux's secs_to_retrans: how many timeouts, the first
-// of initial and each next doubled up to limit, first add up to d.
-func deferRounds(d, initial, limit time.Duration) uint8 {
+// DeferAcceptRounds is Linux's secs_to_retrans: how many SYN+ACK
+// timeouts, the first initial and each next doubled up to limit, first
+// add up to d, a TCP_DEFER_ACCEPT time (at most 255).
+func DeferAcceptRounds(d, initial, limit time.Duration) uint8 {
 	if d <= 0 {
 		return 0
 	}
