@@ -344,6 +344,40 @@ func TestBBRLossInCruiseLowersShortTerm(t *testing.T) {
 	}
 }
 
+// Random loss is not congestion: a round in CRUISE that lost no more
+// than BBR.LossThresh (2%) of what it sent leaves the short-term bounds
+// where they were, the window and the pacing rate as on a path without
+// loss; a round above it lowers them (seqack's departure from the
+// draft, which lowers them after any round with loss: bbr.go,
+// lossRoundTooHigh). A round here delivers 55000 bytes.
+func TestBBRRandomLossKeepsShortTerm(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		lost  []int // bytes deemed lost in each of the rounds
+		lower bool  // the window falls below the lossless path's
+	}{
+		{"0.5%", []int{250, 250, 250, 250}, false},
+		{"1.8% in one round", []int{1000}, false},
+		{"1% each round", []int{500, 500, 500, 500, 500, 500}, false},
+		{"3.5%", []int{2000}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lossy, clean := startupToCruise(t), startupToCruise(t)
+			for _, lost := range tc.lost {
+				lossy.b.OnLost(tcp.LostSample{Bytes: lost, TxInFlight: 55000, Lost: int64(lost), Delivered: lossy.delivered, SACK: true}, lossy.now)
+				r := bbrRound{mbit: 11, inflight: 1, want: "ProbeBW_CRUISE"}
+				lossy.run(r)
+				clean.run(r)
+			}
+			lower := lossy.b.Window() < clean.b.Window() || lossy.b.PacingRate() < clean.b.PacingRate()
+			if lower != tc.lower {
+				t.Errorf("cwnd %d, pacing %.2f Mbit/s after loss; %d, %.2f Mbit/s without: lowered %v, want %v",
+					lossy.b.Window(), mbit(lossy.b.PacingRate()), clean.b.Window(), mbit(clean.b.PacingRate()), lower, tc.lower)
+			}
+		})
+	}
+}
+
 // equalTrail reports whether two state trails are the same.
 func equalTrail(a, b []string) bool {
 	if len(a) != len(b) {
