@@ -4,13 +4,9 @@
 // engine. Running the same scripts on both is how seqack's scripts are
 // known to state TCP's behaviour rather than seqack's habits.
 //
-// Timing: the tolerance is the engine runner's (the larger of
-// --tolerance_usecs, 4 ms by default, and --tolerance_percent of the
-// scripted gap) with a floor of 20 ms, where the engine's virtual clock
-// needs none: the runner, the kernel and the scheduler of a shared
-// machine add delays in real time. A script that passes on the engine
-// with 4 ms therefore passes here with 20 ms; the reverse is not
-// promised. A packet may come later still by the kernel's timer slack
+// Timing: the tolerance is the engine runner's, the larger of
+// --tolerance_usecs (4 ms by default) and --tolerance_percent of the
+// scripted gap, on both targets. A packet may come later by the kernel's timer slack
 // (timerSlack: an eighth of the gap, plus a jiffy), since its timer
 // wheel rounds expiries up. The kernel's packets are timed by the kernel (a packet
 // socket on the device, SO_TIMESTAMPNS), not by when the runner reads
