@@ -134,42 +134,57 @@ func parsePython(text string, first int) (*Python, error) {
 
 // stripPythonComment cuts a "#" comment (outside quotes) off a line.
 func stripPythonComment(s string) string {
-	quote := byte(0)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '#':
-			return s[:i]
+	end := len(s)
+	outsideQuotes(s, func(i int, c byte, _ int) bool {
+		if c == '#' {
+			end = i
+			return false
 		}
-	}
-	return s
+		return true
+	})
+	return s[:end]
 }
 
 // splitTop splits s at sep outside brackets and quotes.
 func splitTop(s string, sep byte) []string {
 	var parts []string
-	depth, start, quote := 0, 0, byte(0)
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case quote != 0 && c == quote:
-			quote = 0
-		case quote != 0:
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(' || c == '[' || c == '{':
-			depth++
-		case c == ')' || c == ']' || c == '}':
-			depth--
-		case c == sep && depth == 0:
+	start := 0
+	outsideQuotes(s, func(i int, c byte, depth int) bool {
+		if c == sep && depth == 0 {
 			parts = append(parts, s[start:i])
 			start = i + 1
 		}
-	}
+		return true
+	})
 	return append(parts, s[start:])
+}
+
+// outsideQuotes calls f with each byte c of s that lies outside a
+// quoted string, its index i and the depth of brackets around it, until
+// f returns false. The quotes themselves are not passed.
+func outsideQuotes(s string, f func(i int, c byte, depth int) bool) {
+	depth, quote := 0, byte(0)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+			continue
+		case c == '\'' || c == '"':
+			quote = c
+			continue
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		}
+		if !f(i, c, depth) {
+			return
+		}
+		if c == '(' || c == '[' || c == '{' {
+			depth++
+		}
+	}
 }
 
 // Check evaluates the block's asserts with info giving each tcp_info
