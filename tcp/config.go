@@ -94,14 +94,17 @@ type Config struct {
 	// that never closes cannot hold it forever. Default 60 s, as Linux's
 	// tcp_fin_timeout.
 	FinWait2Timeout time.Duration
-	// OrphanRetries bounds how many zero-window probes an orphaned
-	// connection (see Conn.Orphan) sends, answered or not, before it
-	// gives up with ErrTimedOut: no one will read what it still has to
-	// send, and a peer that keeps its window closed must not hold it and
-	// its send queue forever. Default 8, what Linux's tcp_orphan_retries
-	// of 0 means. A connection its application still holds probes as long
-	// as the peer answers (RFC 1122 §4.2.2.17) and gives up after Retries
-	// unanswered probes, as Linux does with tcp_retries2.
+	// OrphanRetries replaces Retries once the application has let go of
+	// a connection (see Conn.Orphan): its data or FIN is retransmitted
+	// that many times, and it sends that many zero-window probes,
+	// answered or not, before it gives up with ErrTimedOut. No one will
+	// read what it still has to send, and a peer that has vanished or
+	// keeps its window closed must not hold it and its send queue for as
+	// long as a connection in use. Default 8, what Linux's
+	// tcp_orphan_retries of 0 means. A connection its application still
+	// holds probes as long as the peer answers (RFC 1122 §4.2.2.17) and
+	// gives up after Retries unanswered probes, as Linux does with
+	// tcp_retries2.
 	OrphanRetries int
 	// NoRestartAfterIdle keeps the congestion window across idle
 	// periods, as Linux's tcp_slow_start_after_idle=0. By default a

@@ -30,7 +30,8 @@
 // Config.LivenessBound unless it rests with nothing owed (RFC 9293 lets an
 // idle connection wait forever). Zero-window probes count toward giving
 // up like retransmissions: Retries unanswered ones, or OrphanRetries in
-// all once the application has let go (Orphan).
+// all once the application has let go (Orphan); an orphan's
+// retransmissions give up after OrphanRetries too.
 //
 // Segments are written in packetdrill's notation everywhere — tests,
 // diagrams, errors: "S. 0:0(0) ack 1 win 65535 <mss 1460>". Segment.String

@@ -23,13 +23,18 @@ func (c *Conn) owesPeer() bool {
 // where RFC 9293 lets it wait for its application or its peer forever.
 //
 // It is the longest of: the handshake's retransmissions (SynRetries or
-// SynAckRetries timeouts, doubling from InitialRTO, RFC 6298 §5.5); one
-// retransmission timeout, which behind a zero window becomes a probe,
-// then Retries more (OrphanRetries for an orphan, if more) at MaxRTO at
-// most, and one for a tail loss probe that put the timeout back (RFC 8985
-// §7.3); keepalive's Idle and Count intervals (RFC 1122 §4.2.3.6); an
-// orphan's FinWait2Timeout; and TIME_WAIT's 2×MSL (RFC 9293 §3.4.2).
-// Tests assert it, and a driver may use it to size its own watchdogs.
+// SynAckRetries timeouts, doubling from InitialRTO, RFC 6298 §5.5); a
+// synchronized connection's Retries+3 waits of MaxRTO at most (an
+// orphan's OrphanRetries+3, as it gives up after OrphanRetries instead:
+// the larger of the two counts, since one Config serves both), which are
+// one wait before the first transmission (a segment held by pacing, at
+// most an RTO: pacingGapLimit), one tail loss probe that put the timeout
+// back (RFC 8985 §7.3), the first retransmission timeout, and the
+// Retries more before it gives up (behind a zero window the first
+// timeout becomes a probe and the probes count instead); keepalive's
+// Idle and Count intervals (RFC 1122 §4.2.3.6); an orphan's
+// FinWait2Timeout; and TIME_WAIT's 2×MSL (RFC 9293 §3.4.2). Tests
+// assert it, and a driver may use it to size its own watchdogs.
 func (c *Config) LivenessBound(k *Keepalive) time.Duration {
 	maxRTO := max(c.maxRTO(), c.initialRTO())
 	backoff := func(tries int) time.Duration {

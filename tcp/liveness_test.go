@@ -71,13 +71,18 @@ func (c *Conn) atRest() bool {
 	return false
 }
 
-// The bound with every default: the handshake's 127 s, 15 retries
-// (+ the timeout before them and a tail loss probe) at 120 s, 60 s of
-// FIN_WAIT_2 or TIME_WAIT; and keepalive's 2 h + 9 × 75 s.
+// The bound with every default: the handshake's 127 s; 15 retries, the
+// timeout before them, a tail loss probe and a paced segment's wait, at
+// 120 s each; 60 s of FIN_WAIT_2 or TIME_WAIT; and keepalive's 2 h +
+// 9 × 75 s. An orphan's retries count if there are more of them.
 func TestLivenessBound(t *testing.T) {
 	var cfg Config
-	if got, want := cfg.LivenessBound(nil), 18*120*time.Second; got != want {
+	if got, want := cfg.LivenessBound(nil), (15+3)*120*time.Second; got != want {
 		t.Errorf("default bound %v, want %v", got, want)
+	}
+	orphans := Config{Retries: 3, OrphanRetries: 20}
+	if got, want := orphans.LivenessBound(nil), (20+3)*120*time.Second; got != want {
+		t.Errorf("orphan-bound %v, want %v", got, want)
 	}
 	if got, want := cfg.LivenessBound(&Keepalive{}), 2*time.Hour+9*75*time.Second; got != want {
 		t.Errorf("with keepalive %v, want %v", got, want)

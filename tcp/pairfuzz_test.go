@@ -27,6 +27,7 @@ func FuzzPair(f *testing.F) {
 	f.Add([]byte{32 | 1, 9, 9, 0, 2, 1, 3, 0, 4, 1, 5, 6, 7, 8, 0, 1, 12, 0, 1, 12})                      // rate samples and pacing
 	f.Add([]byte{32 | 16 | 7, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1})
 	f.Add([]byte{64 | 16 | 7, 1, 0, 1, 0, 99, 99, 99, 0, 1, 0, 1, 0, 2, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1}) // BBR
+	f.Add([]byte{128 | 3, 1, 0, 1, 0, 99, 0, 1, 99, 99, 0, 1, 7, 0, 1, 9, 11, 0, 1, 12, 0, 1})                 // orphans
 	f.Fuzz(func(t *testing.T, data []byte) {
 		now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 		cfg := PlainConfig()
@@ -60,6 +61,10 @@ func FuzzPair(f *testing.F) {
 		if len(data) > 0 && data[0]&64 != 0 {
 			cfg.CongestionControl = NewBBR // samples, losses, pacing and its own recovery window (bbr.go)
 		}
+		// Closing lets go of the connection (Orphan): its FIN_WAIT_2,
+		// retransmissions and zero-window probes are bounded by
+		// FinWait2Timeout and OrphanRetries.
+		orphans := len(data) > 0 && data[0]&128 != 0
 		a, b := NewConn(cfg, 0xfffff000), NewConn(cfg, 7)
 		b.Listen()
 		a.Connect(now)
@@ -159,8 +164,14 @@ func FuzzPair(f *testing.F) {
 				readA = append(readA, buf[:n]...)
 			case 11:
 				a.Close(now)
+				if orphans {
+					a.Orphan(now)
+				}
 			case 12:
 				b.Close(now)
+				if orphans {
+					b.Orphan(now)
+				}
 			}
 			collect()
 			for _, c := range []*Conn{a, b} {

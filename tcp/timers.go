@@ -57,20 +57,13 @@ func (c *Conn) fired(t Timer) {
 }
 
 // retransmitTimeout handles an expiry of the retransmission timer
-// (RFC 6298 §5.4-5.7): give up after the configured number of tries, else
-// back off the timer and resend from SND.UNA.
+// (RFC 6298 §5.4-5.7): give up after the configured number of tries
+// (retransmitLimit), else back off the timer and resend from SND.UNA.
 func (c *Conn) retransmitTimeout(now time.Time) {
 	if c.sndUna == c.sndMax {
 		return // nothing outstanding
 	}
-	limit := c.cfg.retries()
-	switch c.state {
-	case SynSent:
-		limit = c.cfg.synRetries()
-	case SynReceived:
-		limit = c.cfg.synAckRetries()
-	}
-	if int(c.retries) >= c.retryLimit(limit) || c.userTimedOut(now) { // cork.go: user timeout, deferred accept
+	if int(c.retries) >= c.retryLimit(c.retransmitLimit()) || c.userTimedOut(now) { // cork.go: user timeout, deferred accept
 		// An ICMP error heard meanwhile says more than the timeout
 		// does (RFC 1122 §4.2.3.9), as Linux reports it.
 		c.count(timeOuts)
@@ -136,6 +129,26 @@ func (c *Conn) retransmitTimeout(now time.Time) {
 		// something unacknowledged is never left without a timer.
 		c.rtx.set(c.at(now.Add(c.rtt.rto)))
 	}
+}
+
+// retransmitLimit is how many retransmission timeouts in a row the
+// connection resends after before it gives up: SynRetries or
+// SynAckRetries in the handshake, Retries once synchronized (R2 of
+// RFC 1122 §4.2.3.5, Linux's tcp_retries2). An orphan (Orphan) gives up
+// after OrphanRetries instead, as Linux's tcp_write_timeout does for a
+// socket its application closed (tcp_orphan_retries): a peer that has
+// vanished must not hold a closed connection in FIN_WAIT_1, CLOSING or
+// LAST_ACK, and its send queue, for as long as one still in use.
+func (c *Conn) retransmitLimit() int {
+	switch {
+	case c.state == SynSent:
+		return c.cfg.synRetries()
+	case c.state == SynReceived:
+		return c.cfg.synAckRetries()
+	case c.orphan:
+		return c.cfg.orphanRetries()
+	}
+	return c.cfg.retries()
 }
 
 // probeWindow handles an expiry of the persist timer: it backs the timer
