@@ -108,7 +108,9 @@ type forwarder struct {
 
 	udpMu      sync.Mutex
 	udp        UDPForwarder
-	udpPending int
+	udpPending int                         // flows waiting, counted from before their request is made
+	udpWaiting map[*UDPForwardRequest]bool // the requests of those, once made (for close)
+	udpClosed  bool                        // the stack closed: no more flows
 
 	tcpRequests, tcpAccepted, tcpRefused, tcpDropped, tcpCookies atomic.Uint64
 	udpRequests, udpAccepted, udpRefused, udpDropped             atomic.Uint64
@@ -149,6 +151,31 @@ func (s *Stack) ForwardStats() ForwardStats {
 		UDPRequests: f.udpRequests.Load(), UDPAccepted: f.udpAccepted.Load(),
 		UDPRefused: f.udpRefused.Load(), UDPDropped: f.udpDropped.Load(),
 		HandlerPanics: f.panics.Load(), Undecided: f.undecided.Load(),
+	}
+}
+
+// close ends the requests waiting for a decision, when the stack
+// closes: their timers stop, so that none fires or holds the stack
+// after Close, and a decision that comes later finds the request
+// decided (Accept fails with net.ErrClosed; Refuse and Drop do
+// nothing). They are counted as dropped. A connection a SYN cookie
+// opened is in the stack's table and reset with the others. s.mu is
+// not held; s.closed is set.
+func (f *forwarder) close(tcpPending map[connKey]*TCPForwardRequest) {
+	for _, r := range tcpPending {
+		if r.decide() {
+			f.tcpDropped.Add(1)
+		}
+	}
+	f.udpMu.Lock()
+	f.udpClosed = true
+	waiting := f.udpWaiting
+	f.udpWaiting = nil
+	f.udpMu.Unlock()
+	for r := range waiting {
+		if r.decide() {
+			f.udpDropped.Add(1)
+		}
 	}
 }
 
@@ -242,7 +269,7 @@ func (r *TCPForwardRequest) Accept(ctx context.Context) (*Conn, error) {
 			Addr: net.TCPAddrFromAddrPort(r.t.remote), Err: errnoFor(err)}
 	}
 	if !r.decide() {
-		return nil, opErr(ErrDecided)
+		return nil, opErr(s.closedOr(ErrDecided)) // decided, or ended by Close (forwarder.close)
 	}
 	if r.conn != nil { // a cookie opened it: established already
 		s.mu.Lock()
@@ -351,6 +378,9 @@ func (s *Stack) forwardTCP(t tuple, seg *tcp.Segment, now time.Time) (v verdict,
 	f := &s.fwd
 	if f.tcp.Handler == nil || s.isLocalLocked(t.local.Addr()) || !forwardable(t.local.Addr()) {
 		return verdict{}, false
+	}
+	if s.closed {
+		return verdict{act: actDrop}, true // no request may outlive Close (forwarder.close)
 	}
 	key := t.key()
 	switch seg.Flags & (wire.FlagSYN | wire.FlagACK | wire.FlagRST) {
@@ -483,6 +513,7 @@ func (r *UDPForwardRequest) decide() bool {
 	f := &r.s.fwd
 	f.udpMu.Lock()
 	f.udpPending--
+	delete(f.udpWaiting, r)
 	f.udpMu.Unlock()
 	return true
 }
@@ -493,7 +524,7 @@ func (r *UDPForwardRequest) decide() bool {
 // datagram either way.
 func (r *UDPForwardRequest) Accept() (*UDPConn, error) {
 	if !r.decide() {
-		return nil, r.conn.opError("accept", netip.AddrPort{}, ErrDecided)
+		return nil, r.conn.opError("accept", netip.AddrPort{}, r.s.closedOr(ErrDecided)) // decided, or ended by Close
 	}
 	r.s.fwd.udpAccepted.Add(1)
 	r.conn.mu.Lock()
@@ -570,13 +601,28 @@ func (s *Stack) forwardUDP(n *nic, ip wire.IPPacket, p []byte, local, remote net
 		f.udpDropped.Add(1)
 		return nil
 	}
-	f.udpRequests.Add(1)
+	f.udpMu.Lock()
+	if f.udpClosed { // Close came since the check above
+		f.udpPending--
+		f.udpMu.Unlock()
+		c.Close()
+		f.udpDropped.Add(1)
+		return nil
+	}
+	if f.udpWaiting == nil {
+		f.udpWaiting = make(map[*UDPForwardRequest]bool)
+	}
+	f.udpWaiting[r] = true
+	// Started under udpMu, so that close, which takes the request from
+	// udpWaiting, finds its timer set.
 	r.expiry.start(cfg.Decision, func() {
 		if !r.decided.Load() {
 			f.undecided.Add(1)
 			r.Drop()
 		}
 	})
+	f.udpMu.Unlock()
+	f.udpRequests.Add(1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {

@@ -622,3 +622,38 @@ func TestForwardAcceptAfterClose(t *testing.T) {
 		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }
+
+// Close ends the requests still waiting for a decision, TCP and UDP:
+// their Decision timers stop, so that none fires (nor holds the stack)
+// after Close, each is counted as dropped, and a decision that comes
+// afterwards fails with net.ErrClosed. The timers used to fire after
+// Close, counted as Undecided.
+func TestForwardCloseEndsDecisions(t *testing.T) {
+	client, fwd, _ := forwardingPair(t)
+	const decision = 50 * time.Millisecond
+	tcpReqs := make(chan *stack.TCPForwardRequest, 1)
+	udpReqs := make(chan *stack.UDPForwardRequest, 1)
+	fwd.SetTCPForwarder(stack.TCPForwarder{Decision: decision, Handler: func(r *stack.TCPForwardRequest) { tcpReqs <- r }})
+	fwd.SetUDPForwarder(stack.UDPForwarder{Decision: decision, Handler: func(r *stack.UDPForwardRequest) { udpReqs <- r }})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	go client.DialContext(ctx, "tcp", "198.51.100.7:443")
+	u, err := client.Dial("udp", "198.51.100.7:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	u.Write([]byte("query"))
+	tr, ur := <-tcpReqs, <-udpReqs
+	fwd.Close()
+	time.Sleep(3 * decision) // past the decisions' deadlines
+	if st := fwd.ForwardStats(); st.Undecided != 0 || st.TCPDropped != 1 || st.UDPDropped != 1 {
+		t.Errorf("stats %+v: want no request undecided, one TCP and one UDP dropped by Close", st)
+	}
+	if _, err := tr.Accept(context.Background()); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("TCP Accept after Close: %v, want net.ErrClosed", err)
+	}
+	if _, err := ur.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("UDP Accept after Close: %v, want net.ErrClosed", err)
+	}
+}

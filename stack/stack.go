@@ -421,7 +421,8 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 }
 
 // Close shuts the stack: every connection is aborted, every listener
-// closed, every interface closed.
+// closed, every request waiting for a forwarding decision ended (a
+// later decision fails with net.ErrClosed), every interface closed.
 func (s *Stack) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -441,7 +442,10 @@ func (s *Stack) Close() error {
 	if s.lo != nil {
 		nics = append(nics[:len(nics):len(nics)], s.lo)
 	}
+	fwdPending := s.fwd.tcpPending
+	s.fwd.tcpPending = nil
 	s.mu.Unlock()
+	s.fwd.close(fwdPending) // before the conns: none is waited for any more
 	for _, l := range lns {
 		l.Close()
 	}
