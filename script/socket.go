@@ -1,6 +1,7 @@
 package script
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -447,7 +448,7 @@ func (x *executor) write(s *socket, n int, nonblock, more bool) func() (bool, in
 				if done > 0 {
 					return true, int64(done), ""
 				}
-				return true, -1, errnoOf(err)
+				return true, -1, s.writeErrno(err)
 			}
 			if k == 0 {
 				break
@@ -476,9 +477,6 @@ func (x *executor) read(s *socket, n int, nonblock, peek bool) func() (bool, int
 	}
 	buf := make([]byte, n)
 	return func() (bool, int64, string) {
-		if s.rdShut && s.ep.conn.Buffered() == 0 {
-			return true, 0, ""
-		}
 		if k := s.ep.conn.Buffered(); peek && k > 0 {
 			return true, int64(min(k, n)), ""
 		}
@@ -489,6 +487,16 @@ func (x *executor) read(s *socket, n int, nonblock, peek bool) func() (bool, int
 			return true, int64(k), ""
 		case err == io.EOF:
 			return true, 0, ""
+		case err != nil && s.ep.conn.Err() != nil:
+			// The connection ended with an error: Linux's tcp_recvmsg
+			// reports it once (sock_error clears sk_err), then finds
+			// the receive side shut (tcp_done) and returns 0.
+			if e := s.takeErr(); e != "" {
+				return true, -1, e
+			}
+			return true, 0, ""
+		case s.rdShut:
+			return true, 0, "" // shutdown(SHUT_RD) and nothing queued
 		case err != nil:
 			return true, -1, errnoOf(err)
 		case nonblock:
@@ -496,6 +504,33 @@ func (x *executor) read(s *socket, n int, nonblock, peek bool) func() (bool, int
 		}
 		return false, 0, ""
 	}
+}
+
+// takeErr returns the errno of the connection's error, once: the call
+// that reports it (read, write, connect, getsockopt SO_ERROR) clears it,
+// as Linux's sock_error clears sk_err. It is "" if there is none, or it
+// was reported already.
+func (s *socket) takeErr() string {
+	if s.ep == nil || s.ep.conn.Err() == nil || s.errTaken {
+		return ""
+	}
+	s.errTaken = true
+	return errnoOf(s.ep.conn.Err())
+}
+
+// writeErrno is the errno of a write the engine refused with err. A
+// connection that ended with an error reports it once, before anything
+// else (Linux's tcp_sendmsg: sk_stream_wait_connect and sk_stream_error
+// take sk_err first); once it is reported, the socket is dead and
+// every write fails with EPIPE.
+func (s *socket) writeErrno(err error) string {
+	if s.ep.conn.Err() == nil {
+		return errnoOf(err)
+	}
+	if e := s.takeErr(); e != "" {
+		return e
+	}
+	return "EPIPE"
 }
 
 // drain takes what a call inside a try sent (a window update, data);
@@ -645,11 +680,7 @@ func (x *executor) getsockopt(s *socket, c *Call) (func() (bool, int64, string),
 	case "SO_ERROR":
 		// A pending error is reported once: by the call that fails with
 		// it, or else here, which clears it (as Linux's sock_error).
-		got = "0"
-		if s.ep != nil && s.ep.conn.Err() != nil && !s.errTaken {
-			got = errnoOf(s.ep.conn.Err())
-			s.errTaken = true
-		}
+		got = cmp.Or(s.takeErr(), "0")
 	case "TCP_NODELAY":
 		got = boolValue(s.noDelay != nil && *s.noDelay)
 	case "SO_KEEPALIVE":
