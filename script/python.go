@@ -87,6 +87,33 @@ var pythonConstants = map[string]float64{
 // ErrAssertion is wrapped by the error of an assert that does not hold.
 var ErrAssertion = errors.New("AssertionError")
 
+// AssertionError is an assert that did not hold (it wraps ErrAssertion):
+// its text and the tcp_info fields it read, with their values, so that a
+// caller can tell which fields failed it (the Linux target's tests run
+// again a script whose failure depends only on timing-derived ones).
+type AssertionError struct {
+	// Text is the assert's expression, as written.
+	Text string
+	// Fields are the tcp_info fields the expression read, without
+	// tcpi_, sorted by name.
+	Fields []string
+	// Values are their values, in Fields' order.
+	Values []float64
+}
+
+// Error returns "AssertionError in inline Python: assert TEXT (tcpi_F =
+// V, ...)".
+func (e *AssertionError) Error() string {
+	vals := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		vals[i] = fmt.Sprintf("tcpi_%s = %s", f, formatNumber(e.Values[i]))
+	}
+	return fmt.Sprintf("%v in inline Python: assert %s (%s)", ErrAssertion, e.Text, strings.Join(vals, ", "))
+}
+
+// Unwrap returns ErrAssertion.
+func (e *AssertionError) Unwrap() error { return ErrAssertion }
+
 // parsePython reads the body of a block that starts at line first. An
 // error names what the runner cannot evaluate.
 func parsePython(text string, first int) (*Python, error) {
@@ -210,13 +237,14 @@ func (p *Python) Check(path string, info func(field string) (int64, bool)) error
 			return &Error{path, a.Line, fmt.Errorf("inline Python: %w", err)}
 		}
 		if v == 0 {
-			var vals []string
+			failed := &AssertionError{Text: a.Text}
 			for _, n := range names(a.expr) {
 				if x, err := env(n); err == nil && strings.HasPrefix(n, "tcpi_") {
-					vals = append(vals, fmt.Sprintf("%s = %s", n, formatNumber(x)))
+					failed.Fields = append(failed.Fields, strings.TrimPrefix(n, "tcpi_"))
+					failed.Values = append(failed.Values, x)
 				}
 			}
-			return &Error{path, a.Line, fmt.Errorf("%w in inline Python: assert %s (%s)", ErrAssertion, a.Text, strings.Join(vals, ", "))}
+			return &Error{path, a.Line, failed}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package script
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -120,6 +121,10 @@ func TestPythonCheck(t *testing.T) {
 	want := "x.pkt:9: AssertionError in inline Python: assert tcpi_snd_cwnd + tcpi_rtt < 5 (tcpi_rtt = 3, tcpi_snd_cwnd = 10)"
 	if err == nil || err.Error() != want || !errors.Is(err, ErrAssertion) {
 		t.Fatalf("got %v\nwant %s", err, want)
+	}
+	var failed *AssertionError
+	if !errors.As(err, &failed) || !slices.Equal(failed.Fields, []string{"rtt", "snd_cwnd"}) {
+		t.Errorf("fields read: %+v, want rtt and snd_cwnd", failed)
 	}
 }
 
