@@ -341,7 +341,8 @@ func (c *Conn) Outgoing() []Segment {
 // Orphan tells the connection that its application has let go of it
 // (closed it fully, not just its sending side): no one will read what
 // arrives, so its wait in FIN_WAIT_2 for the peer's FIN is bounded by
-// FinWait2Timeout.
+// FinWait2Timeout, and its retransmissions and zero-window probes by
+// OrphanRetries.
 func (c *Conn) Orphan(now time.Time) {
 	c.orphan = true
 	if c.finWait2Reset(true) { // TCP_LINGER2 < 0 (cork.go)
