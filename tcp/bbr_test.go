@@ -300,7 +300,10 @@ func TestBBRProbeRTT(t *testing.T) {
 
 // Loss over 2% of what was in flight, while probing, sets
 // inflight_longterm (inflight_hi) where the loss rate crossed 2%, and
-// ends the probe (§5.5.10.2); at 2% or below it sets nothing.
+// ends the probe (§5.5.10.2); at 2% or below it sets nothing, nor above
+// it within chance: of 100 segments in flight, a flow losing 2% loses
+// more than 4.8 (2 + 2·√(100·0.02·0.98)) only one time in 40
+// (bbr.go, lossRateAbove).
 func TestBBRLossSetsInflightLongterm(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -310,8 +313,9 @@ func TestBBRLossSetsInflightLongterm(t *testing.T) {
 	}{
 		{"1.5%", 1500, -1, "ProbeBW_UP"},
 		{"2%", 2000, -1, "ProbeBW_UP"},
-		// lost_prefix = (0.02·99000 - 1500)/0.98 = 489.8: 99489 bytes in flight
-		{"2.5%", 2500, 99489, "ProbeBW_DOWN"},
+		{"4.8%, within chance", 4800, -1, "ProbeBW_UP"},
+		// lost_prefix = (0.02·99000 - 4000)/0.98 = -2061.2: 96938 bytes in flight
+		{"5%", 5000, 96938, "ProbeBW_DOWN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startupToCruise(t)
@@ -345,11 +349,14 @@ func TestBBRLossInCruiseLowersShortTerm(t *testing.T) {
 }
 
 // Random loss is not congestion: a round in CRUISE that lost no more
-// than BBR.LossThresh (2%) of what it sent leaves the short-term bounds
-// where they were, the window and the pacing rate as on a path without
-// loss; a round above it lowers them (seqack's departure from the
-// draft, which lowers them after any round with loss: bbr.go,
-// lossRoundTooHigh). A round here delivers 55000 bytes.
+// than BBR.LossThresh (2%) of what it sent, or more only by chance,
+// leaves the short-term bounds where they were, the window and the
+// pacing rate as on a path without loss; a round above it lowers them
+// (seqack's departure from the draft, which lowers them after any round
+// with loss: bbr.go, lossRoundTooHigh). A round here delivers 55
+// segments of 1000 bytes: of the 58 a round with 3 lost sent, a flow
+// losing 2% loses more than 3.3 (1.16 + 2·√(58·0.02·0.98)) one time in
+// 40.
 func TestBBRRandomLossKeepsShortTerm(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -359,7 +366,8 @@ func TestBBRRandomLossKeepsShortTerm(t *testing.T) {
 		{"0.5%", []int{250, 250, 250, 250}, false},
 		{"1.8% in one round", []int{1000}, false},
 		{"1% each round", []int{500, 500, 500, 500, 500, 500}, false},
-		{"3.5%", []int{2000}, true},
+		{"3 segments, within chance", []int{3000}, false},
+		{"3.5 segments, 6%", []int{3500}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lossy, clean := startupToCruise(t), startupToCruise(t)
