@@ -423,12 +423,14 @@ func TestBBRPacesAndSends(t *testing.T) {
 	}
 }
 
-// In fast recovery BBR keeps its own window (RecoveryOptOut): on entry
-// it holds the flight to what the ACK delivered (packet conservation),
-// here the 13140 bytes SACKed, with nothing left in flight;
-// the hole goes again first, then new data as that window allows, not
-// as PRR would; the ACK that ends recovery restores the window saved
-// at its start (§5.6.4.4).
+// In fast recovery BBR keeps its own window (RecoveryOptOut), without
+// packet conservation (bbr.go): the ACK that starts recovery SACKs
+// 13140 bytes, and Startup's window grows by them as on any ACK, from
+// 14600 to 27740, with nothing left in flight. The hole goes again
+// first, then new data until that window is full, 19 segments in all,
+// where conservation would have let out 9 and PRR fewer; the ACK that
+// ends recovery restores the window saved at its start if it is larger
+// (§5.6.4.4).
 func TestBBRFastRecoveryKeepsItsWindow(t *testing.T) {
 	cfg := tcp.Config{CongestionControl: tcp.NewBBR, DelayedAck: -1}
 	c := newTestConn(t, plain(cfg, withSACK, withoutNagle), ourISS)
@@ -436,7 +438,7 @@ func TestBBRFastRecoveryKeepsItsWindow(t *testing.T) {
 	c.later(20 * time.Millisecond)
 	c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK>")
 	c.settle()
-	c.Write(make([]byte, 30000), c.now)
+	c.Write(make([]byte, 60000), c.now)
 	for i := 0; i < 20 && c.Stats().SendQueue > 0; i++ {
 		c.Outgoing()
 		if len(c.Outgoing()) == 0 && c.Deadline().Sub(c.now) > 10*time.Millisecond {
@@ -448,16 +450,16 @@ func TestBBRFastRecoveryKeepsItsWindow(t *testing.T) {
 	c.later(20 * time.Millisecond)
 	c.do(step{in: ". 5001:5001(0) ack 1001 win 65535 <sack 2461:15601>",
 		out: []string{". 1001:2461(1460) ack 5001", ". 15601:17061(1460) ack 5001"}})
-	if s := c.Stats(); !s.InRecovery || s.CongestionWindow != 13140 {
-		t.Errorf("in recovery %v, cwnd %d; want true, 13140 (nothing in flight + 13140 delivered)", s.InRecovery, s.CongestionWindow)
+	if s := c.Stats(); !s.InRecovery || s.CongestionWindow != 27740 {
+		t.Errorf("in recovery %v, cwnd %d; want true, 27740 (14600 + 13140 delivered)", s.InRecovery, s.CongestionWindow)
 	}
 	sent := 2
 	for c.Deadline().Sub(c.now) < 5*time.Millisecond { // paced, the RTO far off
 		c.fireTimer()
 		sent += len(c.Outgoing())
 	}
-	if sent != 9 {
-		t.Errorf("%d segments sent in recovery, want 9: 13140 bytes", sent)
+	if sent != 19 {
+		t.Errorf("%d segments sent in recovery, want 19: 27740 bytes", sent)
 	}
 	c.later(20 * time.Millisecond)
 	c.in(". 5001:5001(0) ack 15601 win 65535")
@@ -495,7 +497,7 @@ func TestRecoveryOptOut(t *testing.T) {
 			c.later(20 * time.Millisecond)
 			c.in("S. 5000:5000(0) ack 1001 win 65535 <mss 1460,sackOK>")
 			c.settle()
-			c.Write(make([]byte, 30000), c.now)
+			c.Write(make([]byte, 60000), c.now)
 			if n := len(c.Outgoing()); n != 10 {
 				t.Fatalf("%d segments in the initial window, want 10", n)
 			}

@@ -66,10 +66,9 @@ type UndoableCongestionControl interface {
 // an ACK that finds no new loss. That suits a controller whose response
 // to loss is that one reduction (Reno, CUBIC). BBR (draft-ietf-ccwg-bbr
 // §5.6.4.4) makes no reduction on entry: it sets its window on every
-// ACK from its model — packet conservation for the first round, then
-// its model's bounds, which a round with loss or ProbeRTT may cut below
-// the pipe — and under PRR those cuts would be overridden by PRR's
-// share, and its conservation replaced by PRR's. A controller that opts
+// ACK from its model's bounds, which a round with loss or ProbeRTT may
+// cut below the pipe, and under PRR those cuts would be overridden by
+// PRR's share. A controller that opts
 // out has, in recovery, the pipe (RFC 6675 §4) held to Window, as
 // outside it; the retransmissions still come first. It is optional,
 // looked for once, when the connection makes its congestion control.
