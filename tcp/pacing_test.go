@@ -164,3 +164,46 @@ func TestPacingHoldsNothingWithoutBottleneck(t *testing.T) {
 		t.Errorf("pacing rate %d bytes/s, delivery rate %d: want the pacing rate far above", s.PacingRate, s.DeliveryRate)
 	}
 }
+
+// A driver's timer may fire late (Go's timers, on a busy host, by a
+// millisecond or more). As Linux's tcp_update_skb_after_send does for
+// OS jitter, a segment sent late makes the next wait less by its
+// lateness, at most half its own gap: at 146000 bytes/s a segment is
+// due every 10 ms after the write, and timers 0.5 ms past each
+// segment's time (1.5 ms past their deadlines) leave the next deadline
+// on that grid; one 3 ms late also gets its 3 ms back, and one 8 ms late
+// only 5. After 100 ms idle the first segment goes at once, and the
+// next is due half a gap later: a burst after idle is at most twice the
+// rate for one segment.
+func TestPacingKeepsScheduleThroughLateTimer(t *testing.T) {
+	c := pacedConn(t, tcp.Config{CongestionControl: func(mss int) tcp.CongestionControl {
+		return &fixedPacer{CongestionControl: tcp.NewNewReno(mss), rate: 146000}
+	}})
+	start := c.now
+	c.do(step{call: "write 8760", out: []string{". 1001:2461(1460) ack 5001"}})
+	for i, tc := range []struct {
+		due  time.Duration // the segment's time, from the write
+		late time.Duration // past it, when the timer fires
+		out  string
+	}{
+		{10 * time.Millisecond, 500 * time.Microsecond, ". 2461:3921(1460) ack 5001"},
+		{20 * time.Millisecond, 500 * time.Microsecond, ". 3921:5381(1460) ack 5001"},
+		{30 * time.Millisecond, 3 * time.Millisecond, ". 5381:6841(1460) ack 5001"},
+		{40 * time.Millisecond, 8 * time.Millisecond, ". 6841:8301(1460) ack 5001"},
+		{53 * time.Millisecond, 0, "P. 8301:9761(1460) ack 5001"}, // 40 + 8 + 10 - 5
+	} {
+		if got, want := c.Deadline().Sub(start), tc.due-time.Millisecond; got != want {
+			t.Errorf("segment %d: deadline %v after the write, want %v (its time less the slack)", i+2, got, want)
+		}
+		c.now = start.Add(tc.due + tc.late)
+		c.HandleTimer(c.now)
+		c.out(tc.out)
+	}
+	c.do(step{in: ". 5001:5001(0) ack 9761 win 65535"})
+	c.later(100 * time.Millisecond)
+	write := c.now
+	c.do(step{call: "write 2920", out: []string{". 9761:11221(1460) ack 5001"}})
+	if got, want := c.Deadline().Sub(write), 4*time.Millisecond; got != want {
+		t.Errorf("after idle: deadline %v after the write, want %v (half the 10 ms gap, less the slack)", got, want)
+	}
+}
