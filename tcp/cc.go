@@ -99,17 +99,20 @@ func initialWindow(mss int) int { return min(10*mss, max(2*mss, 14600)) }
 
 // NewReno is the congestion control of RFC 5681 (slow start with
 // appropriate byte counting, RFC 3465, L = 2; congestion avoidance of one
-// segment per window; halving on loss).
+// segment per window; halving on loss), its initial slow start under
+// HyStart++ (RFC 9406, hystart.go) unless Config.NoHyStart.
 type NewReno struct {
 	mss, cwnd, ssthresh int
 	acked               int    // bytes counted towards the next increase in congestion avoidance
 	prior               [2]int // cwnd and ssthresh before the last reduction, for Undo
+	priorHS             hyStartPhase
+	hs                  hyStart
 }
 
 // NewNewReno returns RFC 5681 congestion control for segments of mss
 // bytes.
 func NewNewReno(mss int) CongestionControl {
-	return &NewReno{mss: mss, cwnd: initialWindow(mss), ssthresh: math.MaxInt32}
+	return &NewReno{mss: mss, cwnd: initialWindow(mss), ssthresh: initialSsthresh}
 }
 
 // Window implements CongestionControl.
@@ -121,7 +124,7 @@ func (r *NewReno) SlowStartThreshold() int { return r.ssthresh }
 // Acked implements CongestionControl.
 func (r *NewReno) Acked(bytes int, _ time.Duration, _ time.Time) {
 	if r.cwnd < r.ssthresh {
-		r.cwnd += min(bytes, 2*r.mss) // RFC 3465 §2.2, L = 2·SMSS
+		r.cwnd += r.hs.increase(bytes, r.mss) // RFC 3465 §2.2, or RFC 9406 §4.2
 		return
 	}
 	r.acked += bytes
@@ -133,14 +136,16 @@ func (r *NewReno) Acked(bytes int, _ time.Duration, _ time.Time) {
 
 // Congestion implements CongestionControl (RFC 5681 §3.2 step 2).
 func (r *NewReno) Congestion(flight int, _ time.Time) {
-	r.prior = [2]int{r.cwnd, r.ssthresh}
+	r.prior, r.priorHS = [2]int{r.cwnd, r.ssthresh}, r.hs.phase
+	r.hs.end() // RFC 9406 §4.2
 	r.ssthresh = max(flight/2, 2*r.mss)
 	r.cwnd, r.acked = r.ssthresh, 0
 }
 
 // Timeout implements CongestionControl (RFC 5681 §3.1 eq. 4).
 func (r *NewReno) Timeout(flight int, _ time.Time) {
-	r.prior = [2]int{r.cwnd, r.ssthresh}
+	r.prior, r.priorHS = [2]int{r.cwnd, r.ssthresh}, r.hs.phase
+	r.hs.end()
 	r.ssthresh = max(flight/2, 2*r.mss)
 	r.cwnd, r.acked = r.mss, 0
 }
@@ -154,7 +159,7 @@ func (r *NewReno) Restart(time.Time) { r.cwnd = min(r.cwnd, initialWindow(r.mss)
 func (r *NewReno) Undo() {
 	if r.prior[0] != 0 {
 		r.cwnd, r.ssthresh = max(r.cwnd, r.prior[0]), max(r.ssthresh, r.prior[1])
-		r.prior = [2]int{}
+		r.prior, r.hs.phase = [2]int{}, r.priorHS
 	}
 }
 
@@ -162,7 +167,8 @@ func (r *NewReno) Undo() {
 // follows a cubic function of the time since, flat around the window
 // where the loss happened, so it regains its rate quickly on long fat
 // paths while staying at least as fast as Reno (the "Reno-friendly"
-// region, §4.3).
+// region, §4.3). Its initial slow start runs HyStart++ (RFC 9406,
+// hystart.go), as Linux's CUBIC runs HyStart, unless Config.NoHyStart.
 type Cubic struct {
 	mss, cwnd, ssthresh int
 	wMax                float64   // window before the last reduction, in segments
@@ -172,6 +178,7 @@ type Cubic struct {
 	wEst                float64   // the Reno-friendly estimate, in segments (§4.3)
 	acked               int       // bytes counted in slow start or towards wEst
 	prior               *Cubic    // the state before the last reduction, for Undo; nil: none
+	hs                  hyStart
 }
 
 // CUBIC's constants (RFC 9438 §4.1, §4.6).
@@ -182,7 +189,7 @@ const (
 
 // NewCubic returns CUBIC congestion control for segments of mss bytes.
 func NewCubic(mss int) CongestionControl {
-	return &Cubic{mss: mss, cwnd: initialWindow(mss), ssthresh: math.MaxInt32}
+	return &Cubic{mss: mss, cwnd: initialWindow(mss), ssthresh: initialSsthresh}
 }
 
 // Window implements CongestionControl.
@@ -194,7 +201,7 @@ func (c *Cubic) SlowStartThreshold() int { return c.ssthresh }
 // Acked implements CongestionControl.
 func (c *Cubic) Acked(bytes int, srtt time.Duration, now time.Time) {
 	if c.cwnd < c.ssthresh {
-		c.cwnd += min(bytes, 2*c.mss) // slow start as Reno's (§4.10)
+		c.cwnd += c.hs.increase(bytes, c.mss) // slow start as Reno's (§4.10)
 		return
 	}
 	seg := float64(c.mss)
@@ -238,6 +245,7 @@ func (c *Cubic) Acked(bytes int, srtt time.Duration, now time.Time) {
 func (c *Cubic) Congestion(flight int, _ time.Time) {
 	c.save()
 	c.reduce(flight)
+	c.hs.end() // RFC 9406 §4.2
 }
 
 // save keeps the state before a reduction, for Undo, in the copy the
@@ -272,6 +280,7 @@ func (c *Cubic) reduce(flight int) {
 func (c *Cubic) Timeout(flight int, _ time.Time) {
 	c.save()
 	c.reduce(flight)
+	c.hs.end()
 	c.cwnd = c.mss
 }
 

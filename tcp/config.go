@@ -131,6 +131,17 @@ type Config struct {
 	// CongestionControl makes each connection's congestion control,
 	// given its MSS; nil means NewCubic, as in Linux.
 	CongestionControl func(mss int) CongestionControl
+	// NoHyStart turns HyStart++ (RFC 9406) off in the initial slow
+	// start of NewReno and CUBIC. It is on by default, as Linux's CUBIC
+	// has its HyStart: once the least RTT of a round trip rises over the
+	// last one's, a queue is building, and the window grows a quarter as
+	// fast for up to five round trips before slow start ends, instead of
+	// doubling until the bottleneck's queue overflows. It needs the
+	// per-ACK RTT samples of RACK-TLP (NoRACK off, SACK on both sides).
+	// Off, and after HyStart++ has run, slow start is RFC 5681's with
+	// RFC 3465's limit of two segments per ACK; on, the limit is eight
+	// segments, none when paced (RFC 9406 §4.3).
+	NoHyStart bool
 	// Pacing paces data at a rate derived from the congestion window and
 	// SRTT, as Linux does with the fq qdisc (pacing.go). Off by default;
 	// a congestion control that implements Pacer is paced at its own rate

@@ -63,8 +63,8 @@ func (c *Config) blackHoleDetection() bool { return !c.NoBlackHoleDetection }
 // most 65535 bytes and does not grow, full-sized segments that keep
 // timing out are not taken for a black hole, losses are found by
 // duplicate ACKs and the retransmission timer (no RACK-TLP, should SACK
-// be turned back on), and Nagle's algorithm is on,
-// as RFC 1122 §4.2.3.4 asks. The engine's tests and the teaching
+// be turned back on), slow start is RFC 5681's (no HyStart++), and
+// Nagle's algorithm is on, as RFC 1122 §4.2.3.4 asks. The engine's tests and the teaching
 // scenarios use it, so that their segments read like the RFC's figures;
 // set fields on the result to add what a test is about.
 func PlainConfig() *Config {
@@ -76,6 +76,7 @@ func PlainConfig() *Config {
 		NoTimestamps:         true,
 		NoBlackHoleDetection: true,
 		NoRACK:               true,
+		NoHyStart:            true,
 		Nagle:                true,
 	}
 }

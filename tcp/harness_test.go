@@ -32,7 +32,7 @@ func plain(cfg tcp.Config, with ...func(*tcp.Config)) *tcp.Config {
 	cfg.SendBufferSize = cmp.Or(cfg.SendBufferSize, p.SendBufferSize)
 	cfg.MaxReceiveBufferSize = cmp.Or(cfg.MaxReceiveBufferSize, p.MaxReceiveBufferSize)
 	cfg.NoSACK, cfg.NoTimestamps, cfg.NoBlackHoleDetection = p.NoSACK, p.NoTimestamps, p.NoBlackHoleDetection
-	cfg.NoRACK = p.NoRACK
+	cfg.NoRACK, cfg.NoHyStart = p.NoRACK, p.NoHyStart
 	cfg.Nagle = p.Nagle
 	for _, f := range with {
 		f(&cfg)
@@ -43,6 +43,7 @@ func plain(cfg tcp.Config, with ...func(*tcp.Config)) *tcp.Config {
 // The features plain's with turns on.
 func withSACK(c *tcp.Config)               { c.NoSACK = false }
 func withRACK(c *tcp.Config)               { c.NoRACK = false }
+func withHyStart(c *tcp.Config)            { c.NoHyStart = false }
 func withTimestamps(c *tcp.Config)         { c.NoTimestamps = false }
 func withBlackHoleDetection(c *tcp.Config) { c.NoBlackHoleDetection = false }
 func withoutNagle(c *tcp.Config)           { c.Nagle = false }

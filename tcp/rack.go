@@ -406,8 +406,10 @@ func (r *rackState) deliver(c *Conn, a ackInfo, now time.Time) {
 		// min_RTT from the driver's clock, not from clockNow: the
 		// nanoseconds sent adds to order transmissions at one instant
 		// are no round trip, and a min_RTT made of them would open a
-		// reordering window where none was measured.
+		// reordering window where none was measured. HyStart++ takes
+		// the same (hystart.go).
 		c.noteMinRTT(time.Duration(at - newest.at))
+		c.hyStartSample(time.Duration(at - newest.at))
 		if r.xmitTS == 0 || sentAfter(newest.at, newest.end, r.xmitTS, r.endSeq) {
 			r.xmitTS, r.endSeq = newest.at, newest.end
 		}
@@ -445,6 +447,7 @@ func (r *rackState) deliverInOrder(c *Conn, a ackInfo, at, t instant) {
 		}
 		r.rtt = time.Duration(t - newest.at)
 		c.noteMinRTT(time.Duration(at - newest.at))
+		c.hyStartSample(time.Duration(at - newest.at))
 		if r.xmitTS == 0 || sentAfter(newest.at, newest.end, r.xmitTS, r.endSeq) {
 			r.xmitTS, r.endSeq = newest.at, newest.end
 		}

@@ -19,8 +19,10 @@ func (c *Conn) newCongestionControl() {
 }
 
 // startController gives a congestion control of this package that
-// wants it what the connection knows when it is made (connStarter).
+// wants it what the connection knows when it is made (connStarter), and
+// turns HyStart++ on in one that runs it (hystart.go).
 func (c *Conn) startController(cc CongestionControl) {
+	c.startHyStart(cc)
 	if s, ok := cc.(connStarter); ok {
 		s.connStarted(c.rtt.srtt, uint64(c.iss)<<32^uint64(c.epoch.UnixNano()))
 	}
