@@ -151,7 +151,10 @@ func (r *NewReno) Timeout(flight int, _ time.Time) {
 }
 
 // Restart implements CongestionControl.
-func (r *NewReno) Restart(time.Time) { r.cwnd = min(r.cwnd, initialWindow(r.mss)) }
+func (r *NewReno) Restart(time.Time) {
+	r.cwnd = min(r.cwnd, initialWindow(r.mss))
+	r.hs.restart()
+}
 
 // Undo implements UndoableCongestionControl: it returns to the window
 // before the last timeout or recovery, which proved spurious
@@ -299,4 +302,5 @@ func (c *Cubic) Undo() {
 func (c *Cubic) Restart(time.Time) {
 	c.cwnd = min(c.cwnd, initialWindow(c.mss))
 	c.epoch = time.Time{}
+	c.hs.restart()
 }

@@ -96,6 +96,17 @@ func (h *hyStart) end() {
 	}
 }
 
+// restart is for slow start from the restart window after an idle
+// period (RFC 5681 §4.1), which HyStart++ may grow (RFC 9406 §4.3): in
+// slow start proper, with the RTT measured afresh, since what it was
+// before the pause says nothing of the queue after it.
+func (h *hyStart) restart() {
+	if h.running() {
+		h.phase, h.samples = hsSlowStart, 0
+		h.lastRoundMinRTT, h.currentRoundMinRTT, h.cssBaselineMinRTT = hsNone, hsNone, hsNone
+	}
+}
+
 // increase returns how much an ACK of bytes newly acknowledged grows the
 // window in slow start, for segments of mss bytes: min(N, L·SMSS), over
 // CSS_GROWTH_DIVISOR in CSS (§4.2). Without HyStart++, and after it,

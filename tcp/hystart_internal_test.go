@@ -57,6 +57,14 @@ func runHyStart(t *testing.T, h *hyStart, steps []hsStep) {
 	}
 }
 
+// hyStartOf returns the HyStart++ state of cc, a Cubic or a NewReno.
+func hyStartOf(cc CongestionControl) *hyStart {
+	if r, ok := cc.(*NewReno); ok {
+		return &r.hs
+	}
+	return &cc.(*Cubic).hs
+}
+
 func (p hyStartPhase) String() string {
 	switch p {
 	case hsOff:
@@ -160,6 +168,40 @@ func TestHyStartStateMachine(t *testing.T) {
 	}
 }
 
+// After an idle period the window restarts from the initial one
+// (RFC 5681 §4.1), and HyStart++ grows it in slow start proper, with
+// no RTT from before the pause (RFC 9406 §4.3); once slow start has
+// ended, the restart is plain.
+func TestHyStartRestart(t *testing.T) {
+	const mss = 1000
+	now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, newCC := range []func(int) CongestionControl{NewCubic, NewNewReno} {
+		cc := newCC(mss)
+		h := hyStartOf(cc)
+		runHyStart(t, h, []hsStep{
+			hsRound(1, ms(40), 8, hsSlowStart),
+			hsRound(2, ms(50), 8, hsCSS),
+		})
+		cc.Restart(now)
+		if h.phase != hsSlowStart || h.lastRoundMinRTT != hsNone || h.currentRoundMinRTT != hsNone || h.samples != 0 {
+			t.Fatalf("%T after Restart: phase %v, last round's least RTT %v, this one's %v, %d samples; want slow start afresh",
+				cc, h.phase, h.lastRoundMinRTT, h.currentRoundMinRTT, h.samples)
+		}
+		// The first round after the pause has nothing to rise over.
+		for i := range 8 {
+			h.sampled(ms(80), Seq(3000+i), 4000)
+		}
+		if h.phase != hsSlowStart {
+			t.Errorf("%T: the first round after the pause moved HyStart++ to %v", cc, h.phase)
+		}
+		h.end()
+		cc.Restart(now)
+		if h.phase != hsDone {
+			t.Errorf("%T: Restart after slow start ended: phase %v, want done", cc, h.phase)
+		}
+	}
+}
+
 // The window's growth per ACK in slow start (RFC 9406 §4.2, §4.3):
 // min(N, L·SMSS) with L = 8 unpaced and no limit paced, a quarter of
 // that in CSS; RFC 3465's L = 2 without HyStart++ or after it.
@@ -197,16 +239,12 @@ func TestHyStartLoss(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		make func(int) CongestionControl
-		hs   func(CongestionControl) *hyStart
-	}{
-		{"cubic", NewCubic, func(cc CongestionControl) *hyStart { return &cc.(*Cubic).hs }},
-		{"newreno", NewNewReno, func(cc CongestionControl) *hyStart { return &cc.(*NewReno).hs }},
-	} {
+	}{{"cubic", NewCubic}, {"newreno", NewNewReno}} {
 		for _, loss := range []string{"congestion", "timeout"} {
 			t.Run(c.name+"/"+loss, func(t *testing.T) {
 				now := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 				cc := c.make(mss)
-				h := c.hs(cc)
+				h := hyStartOf(cc)
 				runHyStart(t, h, []hsStep{
 					hsRound(1, ms(40), 8, hsSlowStart),
 					hsRound(2, ms(50), 8, hsCSS),

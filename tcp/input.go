@@ -563,9 +563,9 @@ func (c *Conn) enterTimeWait(now time.Time) {
 // With segmentation offload one ACK may cover a segment the link cut
 // into many packets, which a receiver would have answered with an ACK
 // for every two: the bytes go in as those ACKs would have brought them,
-// so that slow start's per-ACK limit (RFC 3465 §2.2, L = 2·SMSS) counts
-// packets on the wire, as Linux counts a stretch ACK of degree N as N
-// ACKs.
+// so that slow start's per-ACK limit (RFC 3465 §2.2, L = 2·SMSS;
+// RFC 9406 §4.3's L = 8·SMSS under HyStart++) counts packets on the
+// wire, as Linux counts a stretch ACK of degree N as N ACKs.
 func (c *Conn) ackedToCC(acked int, now time.Time) {
 	if !c.cwndLimited() {
 		return // the window was not what limited the sender (cwnduse.go)
