@@ -44,7 +44,9 @@
 // control (RFC 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl,
 // NewBBR, chosen by name as
 // Linux's TCP_CONGESTION: CongestionControlByName,
-// Conn.SetCongestionControl), the undo of spurious timeouts and fast
+// Conn.SetCongestionControl), HyStart++ in NewReno's and CUBIC's
+// initial slow start (RFC 9406, on by default; Config.NoHyStart), the
+// undo of spurious timeouts and fast
 // recoveries (RFC 3522, RFC 4015, RFC 3708; UndoableCongestionControl), delayed
 // ACKs and Nagle, keepalive, receive buffer auto-tuning, path MTU
 // discovery from ICMP and by probing (RFC 8201, RFC 4821), SYN cookies
