@@ -157,11 +157,14 @@ func (h *hyStart) sampled(rtt time.Duration, ack, next Seq) (exit bool) {
 	if h.samples < hsNRTTSample {
 		h.samples++
 	}
-	if h.samples < hsNRTTSample || h.lastRoundMinRTT == hsNone {
+	if h.samples < hsNRTTSample {
 		return false
 	}
 	switch h.phase {
 	case hsSlowStart:
+		if h.lastRoundMinRTT == hsNone {
+			break // the first round: nothing to rise over
+		}
 		thresh := max(hsMinRTTThresh, min(h.lastRoundMinRTT/hsMinRTTDivisor, hsMaxRTTThresh))
 		if h.currentRoundMinRTT >= h.lastRoundMinRTT+thresh {
 			h.phase, h.cssBaselineMinRTT, h.cssRounds = hsCSS, h.currentRoundMinRTT, 0
