@@ -39,21 +39,20 @@
 //
 // Beyond RFC 9293's core the engine has the companions a modern stack
 // runs: window scaling, timestamps and PAWS (RFC 7323), SACK and SACK
-// loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection
-// (RFC 8985, on by default; Config.NoRACK), NewReno, CUBIC and BBR congestion
-// control (RFC 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl,
-// NewBBR, chosen by name as
-// Linux's TCP_CONGESTION: CongestionControlByName,
-// Conn.SetCongestionControl), HyStart++ in NewReno's and CUBIC's
-// initial slow start (RFC 9406, on by default; Config.NoHyStart), the
-// undo of spurious timeouts and fast
-// recoveries (RFC 3522, RFC 4015, RFC 3708; UndoableCongestionControl), delayed
-// ACKs and Nagle, keepalive, receive buffer auto-tuning, path MTU
-// discovery from ICMP and by probing (RFC 8201, RFC 4821), SYN cookies
-// (CookieJar) and the RFC 5961 defences. The zero Config runs all of them but RACK-TLP, as Linux does
-// by default, with Nagle's algorithm off as Go's net has it; each has an
-// opt-out (NoSACK, NoTimestamps, ...), and PlainConfig is RFC 9293's
-// plain connection without them.
+// loss recovery (RFC 2018, RFC 6675), RACK-TLP loss detection (RFC
+// 8985; Config.NoRACK), NewReno, CUBIC and BBR congestion control (RFC
+// 6582, RFC 9438, draft-ietf-ccwg-bbr; CongestionControl, NewBBR, chosen
+// by name as Linux's TCP_CONGESTION: CongestionControlByName,
+// Conn.SetCongestionControl), HyStart++ in NewReno's and CUBIC's initial
+// slow start (RFC 9406; Config.NoHyStart), the undo of spurious
+// timeouts and fast recoveries (RFC 3522, RFC 4015, RFC 3708;
+// UndoableCongestionControl), delayed ACKs and Nagle, keepalive, receive
+// buffer auto-tuning, path MTU discovery from ICMP and by probing (RFC
+// 8201, RFC 4821), SYN cookies (CookieJar) and the RFC 5961 defences.
+// The zero Config runs all of them, as Linux does by default, with
+// Nagle's algorithm off as Go's net has it; each has an opt-out (NoSACK,
+// NoTimestamps, NoRACK, ...), and PlainConfig is RFC 9293's plain
+// connection without them.
 //
 // Linux's per-socket TCP options that change what is sent have an
 // engine knob each (cork.go): SetCork and WriteMore (TCP_CORK,
