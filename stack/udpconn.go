@@ -282,7 +282,14 @@ func (c *UDPConn) Close() error {
 		c.mu.Unlock()
 		return c.opError("close", netip.AddrPort{}, net.ErrClosed)
 	}
-	c.closed = true
+	c.closed = true // from here every datagram for it is dropped
+	c.mu.Unlock()
+	// The port is free before a reader learns of the close: a datagram
+	// sent after a blocked Read returned net.ErrClosed finds another
+	// socket, or a new forwarded flow, rather than this one closing.
+	c.flow.stop()
+	c.s.udp.unbind(c)
+	c.mu.Lock()
 	for {
 		d, ok := c.queue.pop()
 		if !ok {
@@ -292,8 +299,6 @@ func (c *UDPConn) Close() error {
 	}
 	c.wake()
 	c.mu.Unlock()
-	c.flow.stop()
-	c.s.udp.unbind(c)
 	return nil
 }
 
