@@ -452,10 +452,12 @@ func (c *PingConn) Close() error {
 		return c.opError("close", netip.Addr{}, net.ErrClosed)
 	}
 	c.closed = true
+	c.mu.Unlock()
+	c.s.ping.unbind(c) // the identifier is free before a reader learns of the close, as UDPConn's port
+	c.mu.Lock()
 	c.queue = msgQueue[pingMessage]{limit: c.queue.limit}
 	c.wake()
 	c.mu.Unlock()
-	c.s.ping.unbind(c)
 	return nil
 }
 
