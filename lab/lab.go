@@ -14,7 +14,8 @@
 //
 //	GET  /                    the page
 //	GET  /api/scenarios       the built-in scenarios
-//	POST /api/run             run a Request; a Run, or {"error", "field"} with status 400
+//	POST /api/run             run a Request; a Run, or {"error", "field"} with status 400,
+//	                          the error in the Request's language
 //	GET  /api/export?format=svg|html|mermaid|text|pcap&run=REQUEST-JSON
 //	                          the run as a file to download
 package lab
@@ -109,7 +110,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	}
 	run, err := s.execute(r, &req)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, err, req.Lang)
 		return
 	}
 	writeJSON(w, http.StatusOK, run)
@@ -126,10 +127,13 @@ func (s *Server) execute(r *http.Request, req *Request) (*Run, error) {
 	return execute(req)
 }
 
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers with err: a bad setting as its field and the
+// message in lang (see FieldError.Message), anything else as the
+// server's failure.
+func writeError(w http.ResponseWriter, err error, lang string) {
 	var fe *FieldError
 	if errors.As(err, &fe) {
-		writeJSON(w, http.StatusBadRequest, errorReply{Error: fe.Err.Error(), Field: fe.Field})
+		writeJSON(w, http.StatusBadRequest, errorReply{Error: fe.Message(lang), Field: fe.Field})
 		return
 	}
 	writeJSON(w, http.StatusInternalServerError, errorReply{Error: err.Error()})
@@ -153,7 +157,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	format := r.URL.Query().Get("format")
 	run, err := s.execute(r, &req)
 	if err != nil {
-		writeError(w, err)
+		writeError(w, err, req.Lang)
 		return
 	}
 	title := run.Title + " — " + run.Summary
@@ -184,11 +188,11 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		ctype, ext = "application/vnd.tcpdump.pcap", "pcap"
 		err = render.Pcap(&b, run.Events)
 	default:
-		writeJSON(w, http.StatusBadRequest, errorReply{Error: fmt.Sprintf("format %q: want svg, html, mermaid, text or pcap", format), Field: "format"})
+		writeError(w, fieldErr("format", msgBadFormat, format), req.Lang)
 		return
 	}
 	if err != nil {
-		writeError(w, err)
+		writeError(w, err, req.Lang)
 		return
 	}
 	w.Header().Set("Content-Type", ctype)

@@ -72,41 +72,71 @@ func TestRun(t *testing.T) {
 }
 
 // Each bad setting is reported with the field it came from, so that the
-// page can show the message next to its control.
+// page can show the message next to its control, and in the request's
+// language: en (the default) or zh.
 func TestRunErrors(t *testing.T) {
 	h := New()
+	tooMany := make([]Fault, maxFaults+1)
+	for i := range tooMany {
+		tooMany[i] = Fault{Action: "drop", Selector: "server:fin"}
+	}
+	drop := func(selector string) []Fault { return []Fault{{Action: "drop", Selector: selector}} }
 	for _, c := range []struct {
-		req   any
-		field string
-		text  string
+		req    Request
+		field  string
+		en, zh string
 	}{
-		{Request{Scenario: "lost-everything"}, "scenario", "no scenario"},
-		{Request{Scenario: "handshake", MSL: "forever"}, "msl", "not a duration"},
-		{Request{Scenario: "handshake", MSL: "-1s"}, "msl", "out of range"},
+		{Request{Scenario: "lost-everything"}, "scenario", "no scenario", `没有名为 "lost-everything" 的场景`},
+		{Request{Scenario: "handshake", MSL: "forever"}, "msl", "not a duration", `"forever" 不是时长：请输入秒数`},
+		{Request{Scenario: "handshake", MSL: "-1s"}, "msl", "out of range", "-1 秒超出范围"},
 		// The MSL box is in seconds: its errors are too (the page sends a
 		// bare number as typed, with its unit).
-		{Request{Scenario: "handshake", MSL: "-5"}, "msl", "-5 seconds is out of range: from 0.001 to 600 seconds"},
-		{Request{Scenario: "handshake", MSL: "-5s"}, "msl", "-5 seconds is out of range"},
-		{Request{Scenario: "custom", Custom: &Custom{Delay: "-3"}}, "custom.delay", "-3 milliseconds is out of range"},
-		{Request{Scenario: "handshake", Lang: "fr"}, "lang", "en or zh"},
-		{Request{Scenario: "handshake", Faults: []Fault{{Action: "drop", Selector: "server:fin"}, {Action: "drop", Selector: "server:fim"}}}, "faults.1", `kind "fim"`},
-		{Request{Scenario: "handshake", Faults: []Fault{{Action: "explode", Selector: "server:fin"}}}, "faults.0", "unknown fault action"},
-		{Request{Scenario: "handshake", Faults: []Fault{{Action: "delay", Selector: "server:fin"}}}, "faults.0", "needs a duration"},
-		{Request{Scenario: "handshake", Faults: []Fault{{Action: "delay", Selector: "server:fin", Delay: "1h"}}}, "faults.0", "at most"},
-		{Request{Scenario: "custom"}, "scenario", "needs its settings"},
-		{Request{Scenario: "custom", Custom: &Custom{Data: -1}}, "custom.data", "from 0"},
-		{Request{Scenario: "custom", Custom: &Custom{Reply: 1 << 20}}, "custom.reply", "from 0"},
-		{Request{Scenario: "custom", Custom: &Custom{Loss: 101}}, "custom.loss", "percentage"},
-		{Request{Scenario: "custom", Custom: &Custom{Delay: "soon"}}, "custom.delay", "not a duration"},
-		{Request{Scenario: "custom", Custom: &Custom{CloseAt: "2h"}}, "custom.closeAt", "out of range"},
-		{Request{Scenario: "custom", Custom: &Custom{Open: "nobody"}}, "custom.open", "client or both"},
-		{Request{Scenario: "custom", Custom: &Custom{Close: "later"}}, "custom.close", "want client"},
-		{map[string]any{"scenario": "handshake", "frobnicate": 1}, "", "unknown field"},
+		{Request{Scenario: "handshake", MSL: "-5"}, "msl", "-5 seconds is out of range: from 0.001 to 600 seconds", "-5 秒超出范围：应在 0.001 到 600 秒之间"},
+		{Request{Scenario: "handshake", MSL: "-5s"}, "msl", "-5 seconds is out of range", "-5 秒超出范围"},
+		{Request{Scenario: "custom", Custom: &Custom{Delay: "-3"}}, "custom.delay", "-3 milliseconds is out of range", "-3 毫秒超出范围：应在 0 到 10000 毫秒之间"},
+		{Request{Scenario: "handshake", Faults: tooMany}, "faults", "at most 32 faults", "最多 32 个故障"},
+		{Request{Scenario: "handshake", Faults: []Fault{{Action: "drop", Selector: "server:fin"}, {Action: "drop", Selector: "server:fim"}}}, "faults.1", `kind "fim"`, `没有 "fim" 这种报文段类型，应为 any、syn`},
+		{Request{Scenario: "handshake", Faults: []Fault{{Action: "explode", Selector: "server:fin"}}}, "faults.0", "unknown fault action", `未知的故障动作 "explode"：应为 drop、delay、dup 或 corrupt`},
+		{Request{Scenario: "handshake", Faults: []Fault{{Action: "delay", Selector: "server:fin"}}}, "faults.0", "needs a duration", "延迟需要一个时长，例如 200ms"},
+		{Request{Scenario: "handshake", Faults: []Fault{{Action: "delay", Selector: "server:fin", Delay: "1h"}}}, "faults.0", "at most", "延迟不能超过 10s"},
+		{Request{Scenario: "handshake", Faults: []Fault{{Action: "delay", Selector: "server:fin", Delay: "soon"}}}, "faults.0", `"soon" is not a duration`, `"soon" 不是时长，应写成 5s 或 200ms 这样的形式`},
+		{Request{Scenario: "handshake", Faults: drop("")}, "faults.0", "empty", "选择器为空：应写成 [方向:]类型[@状态][#序号]"},
+		{Request{Scenario: "handshake", Faults: drop(":fin")}, "faults.0", "empty side", `选择器 ":fin" 有误：“:”前面缺少方向`},
+		{Request{Scenario: "handshake", Faults: drop("server:fin#0")}, "faults.0", `count "0"`, `序号 "0" 应写成 N、N-M、N+ 或 *`},
+		{Request{Scenario: "handshake", Faults: drop("server:fin#3-2")}, "faults.0", "range ends before it starts", `序号范围 "3-2" 的终点在起点之前`},
+		{Request{Scenario: "handshake", Faults: drop("server:fin@NOWHERE")}, "faults.0", `state "NOWHERE"`, `没有 "NOWHERE" 这个状态，应为 CLOSED、LISTEN`},
+		{Request{Scenario: "custom"}, "scenario", "needs its settings", "自定义场景缺少设置"},
+		{Request{Scenario: "custom", Custom: &Custom{Data: -1}}, "custom.data", "from 0", "应在 0 到 65536 字节之间"},
+		{Request{Scenario: "custom", Custom: &Custom{Reply: 1 << 20}}, "custom.reply", "from 0", "应在 0 到 65536 字节之间"},
+		{Request{Scenario: "custom", Custom: &Custom{Loss: 101}}, "custom.loss", "percentage", "应为 0 到 100 之间的百分比"},
+		{Request{Scenario: "custom", Custom: &Custom{Delay: "soon"}}, "custom.delay", "not a duration", `"soon" 不是时长：请输入毫秒数`},
+		{Request{Scenario: "custom", Custom: &Custom{CloseAt: "2h"}}, "custom.closeAt", "out of range", "7200000 毫秒超出范围：应在 0 到 60000 毫秒之间"},
+		{Request{Scenario: "custom", Custom: &Custom{Open: "nobody"}}, "custom.open", "client or both", "应为 client 或 both"},
+		{Request{Scenario: "custom", Custom: &Custom{Close: "later"}}, "custom.close", "want client", "应为 client、server、both、abort 或 none"},
 	} {
-		var e errorReply
-		if code := post(t, h, c.req, &e); code != 400 || e.Field != c.field || !strings.Contains(e.Error, c.text) {
-			t.Errorf("%+v: status %d, %+v; want field %q and %q", c.req, code, e, c.field, c.text)
+		for _, lang := range []string{"", "en", "zh"} {
+			want := c.en
+			if lang == "zh" {
+				want = c.zh
+			}
+			req := c.req
+			req.Lang = lang
+			var e errorReply
+			if code := post(t, h, req, &e); code != 400 || e.Field != c.field || !strings.Contains(e.Error, want) || strings.Contains(e.Error, "%!") {
+				t.Errorf("%s %q, lang %q: status %d, %+v; want field %q and %q", req.Scenario, req.MSL, lang, code, e, c.field, want)
+			}
 		}
+	}
+	// A language the lab does not speak: the error says so in both it does
+	// speak, and comes before any other (MSL "forever" here).
+	var e errorReply
+	if code := post(t, h, Request{Scenario: "handshake", Lang: "fr", MSL: "forever"}, &e); code != 400 || e.Field != "lang" || e.Error != "want en or zh / 应为 en 或 zh" {
+		t.Errorf("lang fr: status %d, %+v", code, e)
+	}
+	// A body that is not a Request has no language to speak.
+	e = errorReply{}
+	if code := post(t, h, map[string]any{"scenario": "handshake", "frobnicate": 1, "lang": "zh"}, &e); code != 400 || e.Field != "" || !strings.Contains(e.Error, "unknown field") {
+		t.Errorf("unknown field: status %d, %+v", code, e)
 	}
 }
 

@@ -79,20 +79,33 @@ const (
 )
 
 // FieldError is a bad setting: Field names the control that caused it,
-// so that the page can show the message next to it.
+// so that the page can show the message next to it, in the page's
+// language (Message).
 type FieldError struct {
 	Field string
 	Err   error
+	// ZH says what Err says, in Chinese; empty when there is no
+	// translation.
+	ZH string
 }
 
-// Error returns the field and what is wrong with it.
+// Error returns the field and what is wrong with it, in English.
 func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
 
 // Unwrap returns what is wrong, without the field.
 func (e *FieldError) Unwrap() error { return e.Err }
 
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+// Message says what is wrong, without the field, in lang: Chinese for
+// "zh" (when there is a translation), English for "en" or "". For any
+// other lang, not one the lab speaks, it says both.
+func (e *FieldError) Message(lang string) string {
+	switch {
+	case lang == "zh" && e.ZH != "":
+		return e.ZH
+	case lang == "zh" || lang == "en" || lang == "" || e.ZH == "":
+		return e.Err.Error()
+	}
+	return e.Err.Error() + " / " + e.ZH
 }
 
 // Run is what a run produced, as the page shows it.
@@ -158,23 +171,23 @@ type At struct {
 // parseFaults checks the user's faults, naming the one at fault.
 func parseFaults(fs []Fault) ([]sim.Fault, error) {
 	if len(fs) > maxFaults {
-		return nil, fieldErr("faults", "at most %d faults", maxFaults)
+		return nil, fieldErr("faults", msgTooManyFaults, maxFaults)
 	}
 	var out []sim.Fault
 	for i, f := range fs {
 		text := f.Selector
 		if f.Action == "delay" {
 			if f.Delay == "" {
-				return nil, fieldErr(fmt.Sprintf("faults.%d", i), "a delay needs a duration such as 200ms")
+				return nil, fieldErr(fmt.Sprintf("faults.%d", i), msgDelayNeedsTime)
 			}
 			text += "=" + f.Delay
 		}
 		sf, err := sim.ParseFault(f.Action, text)
 		if err != nil {
-			return nil, &FieldError{Field: fmt.Sprintf("faults.%d", i), Err: errors.New(strings.TrimPrefix(err.Error(), "sim: "))}
+			return nil, faultErr(fmt.Sprintf("faults.%d", i), err)
 		}
 		if sf.Action == sim.Delay && sf.Delay > maxDelay {
-			return nil, fieldErr(fmt.Sprintf("faults.%d", i), "a delay of at most %v", maxDelay)
+			return nil, fieldErr(fmt.Sprintf("faults.%d", i), msgDelayTooLong, maxDelay)
 		}
 		out = append(out, sf)
 	}
@@ -196,21 +209,21 @@ func parseDuration(field, text string, unit, def, lo, hi time.Duration) (time.Du
 		}
 	}
 	if err != nil {
-		return 0, fieldErr(field, "%q is not a duration: give a number of %s", text, unitName(unit))
+		return 0, fieldErr(field, msgNotDuration, text, unitName(unit))
 	}
 	if d < lo || d > hi {
-		return 0, fieldErr(field, "%s %s is out of range: from %s to %s %s",
+		return 0, fieldErr(field, msgOutOfRange,
 			inUnit(d, unit), unitName(unit), inUnit(lo, unit), inUnit(hi, unit), unitName(unit))
 	}
 	return d, nil
 }
 
 // unitName names a field's unit in its errors.
-func unitName(unit time.Duration) string {
+func unitName(unit time.Duration) message {
 	if unit == time.Second {
-		return "seconds"
+		return msgSeconds
 	}
-	return "milliseconds"
+	return msgMilliseconds
 }
 
 // inUnit writes d as a plain number of unit: 0.001, -5, 600.
@@ -220,12 +233,13 @@ func inUnit(d, unit time.Duration) string {
 
 // execute runs a request in a fresh simulated network.
 func execute(req *Request) (*Run, error) {
+	// The language first: the other errors are said in it.
+	if req.Lang != "" && req.Lang != "en" && req.Lang != "zh" {
+		return nil, fieldErr("lang", msgBadLang)
+	}
 	msl, err := parseDuration("msl", req.MSL, time.Second, 30*time.Second, time.Millisecond, maxMSL)
 	if err != nil {
 		return nil, err
-	}
-	if req.Lang != "" && req.Lang != "en" && req.Lang != "zh" {
-		return nil, fieldErr("lang", "want en or zh")
 	}
 	faults, err := parseFaults(req.Faults)
 	if err != nil {
@@ -241,20 +255,23 @@ func execute(req *Request) (*Run, error) {
 	switch req.Scenario {
 	case "custom":
 		if req.Custom == nil {
-			return nil, fieldErr("scenario", "a custom scenario needs its settings")
+			return nil, fieldErr("scenario", msgCustomNeedsIt)
 		}
-		events, warning, err := runCustom(req.Custom, seed, msl, faults)
+		events, unfinished, err := runCustom(req.Custom, seed, msl, faults)
 		if err != nil {
 			return nil, err
 		}
-		run.Events, run.Warning = events, warning
+		run.Events = events
+		if unfinished != nil {
+			run.Warning = warning(unfinished, req.Lang)
+		}
 		run.Title = "custom"
 		run.Summary = req.Custom.describe(req.Lang)
 		run.RandomLoss = req.Custom.Loss
 	default:
 		s, ok := scenario.Lookup(req.Scenario)
 		if !ok {
-			return nil, fieldErr("scenario", "no scenario %q", req.Scenario)
+			return nil, fieldErr("scenario", msgNoScenario, req.Scenario)
 		}
 		res, err := runScenario(s, scenario.Options{Seed: seed, MSL: msl, Faults: faults, KeepPackets: true})
 		if err != nil {
@@ -262,18 +279,22 @@ func execute(req *Request) (*Run, error) {
 			if len(faults) > 0 {
 				field = "faults"
 			}
-			return nil, fieldErr(field, "%v", err)
+			var sf *scriptFailure
+			if errors.As(err, &sf) {
+				return nil, &FieldError{Field: field, Err: sf, ZH: sprint("zh", msgScriptFailed, sf.scenario, sf.panic)}
+			}
+			return nil, fieldErr(field, msgScenarioFailed, err)
 		}
 		run.Events, run.Client, run.Server = res.Events, res.Client, res.Server
 		run.Title, run.Summary = s.Name, s.Describe(req.Lang)
 		absolute = absolute || s.Absolute
 		if res.Err != nil {
-			run.Warning = res.Err.Error()
+			run.Warning = warning(res.Err, req.Lang)
 		}
 		own = scenarioFaults(res.Events, faults)
 	}
 	if len(run.Events) > maxEvents {
-		return nil, fieldErr("scenario", "the run has %d events, too many to draw: send less data or lose fewer packets", len(run.Events))
+		return nil, fieldErr("scenario", msgTooManyEvents, len(run.Events))
 	}
 	run.EventCount = len(run.Events)
 	// Lists are never null in the JSON: the page iterates them.
@@ -476,35 +497,35 @@ func (c *Custom) describe(lang string) string {
 }
 
 // runCustom runs a scenario built from the controls: it returns the
-// events, a warning if the run did not fall quiet in its time limit, and
-// any bad setting.
-func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]trace.Event, string, error) {
+// events, why the run did not fall quiet in its time limit if it did
+// not, and any bad setting.
+func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) (events []trace.Event, unfinished, err error) {
 	switch c.Open {
 	case "", "client", "both":
 	default:
-		return nil, "", fieldErr("custom.open", "want client or both")
+		return nil, nil, fieldErr("custom.open", msgWantOpen)
 	}
 	switch c.Close {
 	case "", "client", "server", "both", "abort", "none":
 	default:
-		return nil, "", fieldErr("custom.close", "want client, server, both, abort or none")
+		return nil, nil, fieldErr("custom.close", msgWantClose)
 	}
 	if c.Data < 0 || c.Data > maxBytes {
-		return nil, "", fieldErr("custom.data", "from 0 to %d bytes", maxBytes)
+		return nil, nil, fieldErr("custom.data", msgBytes, maxBytes)
 	}
 	if c.Reply < 0 || c.Reply > maxBytes {
-		return nil, "", fieldErr("custom.reply", "from 0 to %d bytes", maxBytes)
+		return nil, nil, fieldErr("custom.reply", msgBytes, maxBytes)
 	}
 	if c.Loss < 0 || c.Loss > 100 {
-		return nil, "", fieldErr("custom.loss", "a percentage from 0 to 100")
+		return nil, nil, fieldErr("custom.loss", msgPercentage)
 	}
 	delay, err := parseDuration("custom.delay", c.Delay, time.Millisecond, 10*time.Millisecond, 0, maxDelay)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	closeAt, err := parseDuration("custom.closeAt", c.CloseAt, time.Millisecond, 200*time.Millisecond, 0, time.Minute)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	cfg := tcp.PlainConfig() // RFC 9293's plain connection, as the scenarios draw it
 	cfg.MSL = msl
@@ -581,10 +602,8 @@ func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]
 			}
 		})
 	}
-	if err := n.Run(runLimit); err != nil {
-		return n.Events(), err.Error(), nil
-	}
-	return n.Events(), "", nil
+	unfinished = n.Run(runLimit)
+	return n.Events(), unfinished, nil
 }
 
 // runScenario runs a built-in scenario, turning a panic into an error: a
@@ -594,8 +613,19 @@ func runCustom(c *Custom, seed int64, msl time.Duration, faults []sim.Fault) ([]
 func runScenario(s scenario.Scenario, opts scenario.Options) (res scenario.Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("scenario %s cannot run with these faults: its script failed (%v)", s.Name, p)
+			err = &scriptFailure{scenario: s.Name, panic: p}
 		}
 	}()
 	return s.Run(opts)
+}
+
+// scriptFailure is a scenario whose script panicked: the faults did
+// something it did not expect.
+type scriptFailure struct {
+	scenario string
+	panic    any
+}
+
+func (e *scriptFailure) Error() string {
+	return sprint("en", msgScriptFailed, e.scenario, e.panic)
 }
