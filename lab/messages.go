@@ -25,9 +25,9 @@ func (m message) in(lang string) string {
 	return m.en
 }
 
-// The lab's messages: the errors for bad settings, in the words of the
-// page's controls (场景, 故障, 选择器, 延迟 and 报文段 as the page and the
-// explanations say them).
+// The lab's messages: the errors for bad settings and a run's warning,
+// in the words of the page's controls (场景, 故障, 选择器, 延迟 and 报文段
+// as the page and the explanations say them).
 var (
 	msgBadLang           = message{"want en or zh", "应为 en 或 zh"}
 	msgTooManyFaults     = message{"at most %d faults", "最多 %d 个故障"}
