@@ -337,6 +337,18 @@ func (b *BBR) Undo() {
 // OnIdleRestart implements FlightObserver (HandleRestartFromIdle, §5.4.1).
 func (b *BBR) OnIdleRestart(appLimited bool, now time.Time) {
 	b.clock(now)
+	b.idleRestarted(appLimited)
+}
+
+// onIdleRestart is OnIdleRestart with now also as the engine's instant
+// at, as the sampler calls it (rate.go): see clockAt.
+func (b *BBR) onIdleRestart(appLimited bool, now time.Time, at instant) {
+	b.clockAt(now, at)
+	b.idleRestarted(appLimited)
+}
+
+// idleRestarted is HandleRestartFromIdle once the clock is set.
+func (b *BBR) idleRestarted(appLimited bool) {
 	if !appLimited {
 		return
 	}
@@ -451,13 +463,20 @@ func (b *BBR) OnRateSample(rs RateSample, now time.Time) {
 // (rate.go), without copying the sample, and BBR's clock moves by
 // integer arithmetic rather than a time.Time subtraction per ACK.
 func (b *BBR) onRateSample(rs *RateSample, now time.Time, at instant) {
+	b.clockAt(now, at)
+	b.takeSample(rs)
+}
+
+// clockAt is clock for a now that is the engine's instant at: once the
+// base is known as an instant, the clock moves by integer arithmetic
+// rather than a time.Time subtraction.
+func (b *BBR) clockAt(now time.Time, at instant) {
 	if b.baseKnown {
 		b.now = time.Duration(at - b.baseAt) // now.Sub(b.base), exactly: instants count nanoseconds
-	} else {
-		b.clock(now)
-		b.baseAt, b.baseKnown = at-instant(b.now), true
+		return
 	}
-	b.takeSample(rs)
+	b.clock(now)
+	b.baseAt, b.baseKnown = at-instant(b.now), true
 }
 
 // takeSample is OnRateSample once the clock is set.

@@ -248,6 +248,11 @@ type rateSampler struct {
 	// fast path that drains between writes (the in-memory pipe) went
 	// through a dozen growths per write (seqack bench).
 	sizeHint int32
+	// first holds the first records of a flight that needs no pooled
+	// array (sizeHint under the pool's smallest): a short connection's
+	// request and reply, or its FIN, take no allocation of their own
+	// (two per connection in seqack bench's handshake workload).
+	first [2]rateSeg
 	// now and nowAt remember the last time converted to an instant
 	// (clock), for the sampler, pacing and BBR, which all ask for the
 	// time of one ACK or of one burst of segments.
@@ -322,7 +327,9 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now ti
 		// delivered_time from before the idle spell must not stretch
 		// its ack_elapsed.
 		r.firstSentAt, r.deliveredAt = at, at
-		if o, ok := c.cc.controller().(FlightObserver); ok {
+		if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
+			b.onIdleRestart(r.appLimited != 0, now, r.clock(c, now)) // no interface assertion, no time.Time subtraction
+		} else if o, ok := c.cc.controller().(FlightObserver); ok {
 			o.OnIdleRestart(r.appLimited != 0, now)
 		}
 	}
@@ -335,8 +342,12 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now ti
 		last = b.end
 	}
 	if !start.LessThan(last) { // new data, the common case: a record of its own
-		if cap(r.records.items) == 0 && r.sizeHint >= 1<<minRateShift {
-			r.records.items = getRateArray(int(r.sizeHint))
+		if cap(r.records.items) == 0 {
+			if r.sizeHint >= 1<<minRateShift {
+				r.records.items = getRateArray(int(r.sizeHint))
+			} else {
+				r.records.items = r.first[:0]
+			}
 		}
 		r.records.push(rateSeg{})
 		r.fill(r.records.back(), end, txInFlight, at)
@@ -497,7 +508,9 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 	if r.records.len() == 0 {
 		return
 	}
-	c.rateMarkLost(now)
+	if c.inRecovery || len(c.sb.ranges) > 0 {
+		c.rateMarkLost(now) // neither loss recovery deems anything lost otherwise
+	}
 	nowAt := r.clock(c, now)
 	at := max(nowAt, c.lastSend) // never before a send (see rackState.clockNow)
 	ack := c.sndUna

@@ -1,16 +1,33 @@
 package workload
 
 import (
+	"flag"
 	"fmt"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seqack/seqack/stack"
+	"github.com/seqack/seqack/tcp"
 )
+
+// ccName is the congestion control of the seqack stacks the tests and
+// benchmarks make: -cc bbr measures BBR's cost on seqack bench's
+// workloads with fixed work (go test -bench 'Seqack' -cc bbr).
+var ccName = flag.String("cc", "", "congestion control of seqack's stacks (tcp.CongestionControlNames; default the stack's)")
 
 // seqack returns a seqack Net closed when the test ends.
 func seqack(tb testing.TB, mtu int) Net {
-	n, closeNet := Seqack(mtu)
+	opts := stack.Options{}
+	if *ccName != "" {
+		cc, err := tcp.CongestionControlByName(*ccName)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts.TCP = &tcp.Config{CongestionControl: cc}
+	}
+	n, closeNet := SeqackWith(mtu, opts)
 	tb.Cleanup(closeNet)
 	return n
 }
