@@ -100,7 +100,6 @@ type BBR struct {
 	bwShortterm float64    // BBR.bw_shortterm (bw_lo)
 	bwLatest    float64    // BBR.bw_latest
 	fullBw      float64    // BBR.full_bw
-	fullBwCount int        // BBR.full_bw_count
 
 	minRTT            time.Duration // BBR.min_rtt; 0: none yet
 	minRTTSeconds     float64       // minRTT.Seconds(), for BDPMultiple on every ACK without a division
@@ -127,17 +126,27 @@ type BBR struct {
 	lossRoundDelivered int64 // BBR.loss_round_delivered
 	drainStartRound    int64 // BBR.drain_start_round
 	roundsSinceProbeUp int64 // BBR.rounds_since_probe_up
-	lossEvents         int   // ACKs with newly lost data this round, in Startup (BBRStartupFullLossCnt)
 	roundLost          int64 // bytes deemed lost since the loss round began (lossRoundTooHigh)
 	roundDelivered     int64 // C.delivered when the loss round began
 
 	bwProbeUpAcked     int // BBR.bw_probe_up_acked
 	probeUpAckedPerInc int // BBR.probe_up_acked_per_inc
-	bwProbeUpRounds    int // BBR.bw_probe_up_rounds
 
 	undoBwShortterm       float64 // BBR.undo_bw_shortterm
 	undoInflightShortterm int     // BBR.undo_inflight_shortterm
 	undoInflightLongterm  int     // BBR.undo_inflight_longterm
+
+	fullBwCount     int32 // BBR.full_bw_count
+	lossEvents      int32 // ACKs with newly lost data this round, in Startup (BBRStartupFullLossCnt)
+	bwProbeUpRounds int32 // BBR.bw_probe_up_rounds
+
+	// The pacing gap of the last segment (pacing.go, pacingMove): a
+	// segment of gapN bytes at gapRate waits gap after the one before.
+	// The rate changes at most once an ACK, so a burst of full segments
+	// pays one division.
+	gapN    int32
+	gapRate float64
+	gap     time.Duration
 
 	// ProbeRTT marks the connection application-limited
 	// (MarkConnectionAppLimited): samples of transmissions sent while

@@ -161,21 +161,38 @@ func (c *Conn) pacingSent(n int, at instant) {
 // pacingMove is pacingSent for a connection that is paced.
 func (c *Conn) pacingMove(n int, at instant) {
 	p := &c.cc.pace
-	var rate float64
+	var gap time.Duration
 	if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
-		rate = b.pacingRate // every segment: BBR's rate without a call
+		// Every segment: BBR's rate without a call, and the gap it
+		// computed for the segment before if the rate and the length
+		// are the same.
+		if b.pacingRate <= 0 {
+			p.next = 0
+			return
+		}
+		if b.pacingRate != b.gapRate || int32(n) != b.gapN {
+			b.gapRate, b.gapN, b.gap = b.pacingRate, int32(n), pacingGap(n, b.pacingRate)
+		}
+		gap = b.gap
 	} else {
-		rate = c.pacingRate()
+		rate := c.pacingRate()
+		if rate <= 0 {
+			p.next = 0
+			return
+		}
+		gap = pacingGap(n, rate)
 	}
-	if rate <= 0 {
-		p.next = 0
-		return
-	}
-	gap := instant(min(time.Duration(float64(n)/rate*float64(time.Second)), c.pacingGapLimit()))
+	g := instant(min(gap, c.pacingGapLimit()))
 	if late := at - p.next; late > 0 && p.next != 0 {
-		gap -= min(gap/2, late) // as Linux's tcp_update_skb_after_send takes OS jitter into account
+		g -= min(g/2, late) // as Linux's tcp_update_skb_after_send takes OS jitter into account
 	}
-	p.next = max(p.next, at) + gap
+	p.next = max(p.next, at) + g
+}
+
+// pacingGap is how long a segment of n bytes makes the next wait at
+// rate bytes per second.
+func pacingGap(n int, rate float64) time.Duration {
+	return time.Duration(float64(n) / rate * float64(time.Second))
 }
 
 // pacingGapLimit is the longest a paced segment makes the next wait: one

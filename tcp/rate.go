@@ -349,8 +349,13 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now ti
 				r.records.items = r.first[:0]
 			}
 		}
-		r.records.push(rateSeg{})
-		r.fill(r.records.back(), end, txInFlight, at)
+		f := &r.records
+		if len(f.items) < cap(f.items) {
+			f.items = f.items[:len(f.items)+1] // fill writes every field: no zeroing, no append
+		} else {
+			f.push(rateSeg{})
+		}
+		r.fill(&f.items[len(f.items)-1], end, txInFlight, at)
 		return
 	}
 	var rec rateSeg
