@@ -480,10 +480,18 @@ func (b *BBR) onRateSample(rs *RateSample, now time.Time, at instant) {
 // base is known as an instant, the clock moves by integer arithmetic
 // rather than a time.Time subtraction.
 func (b *BBR) clockAt(now time.Time, at instant) {
-	if b.baseKnown {
-		b.now = time.Duration(at - b.baseAt) // now.Sub(b.base), exactly: instants count nanoseconds
+	if !b.baseKnown {
+		b.knowBase(now, at)
 		return
 	}
+	b.now = time.Duration(at - b.baseAt) // now.Sub(b.base), exactly: instants count nanoseconds
+}
+
+// knowBase sets the clock to now, the instant at, and learns the base
+// as an instant. It is not inlined, so that clockAt is.
+//
+//go:noinline
+func (b *BBR) knowBase(now time.Time, at instant) {
 	b.clock(now)
 	b.baseAt, b.baseKnown = at-instant(b.now), true
 }

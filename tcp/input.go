@@ -567,6 +567,9 @@ func (c *Conn) enterTimeWait(now time.Time) {
 // RFC 9406 §4.3's L = 8·SMSS under HyStart++) counts packets on the
 // wire, as Linux counts a stretch ACK of degree N as N ACKs.
 func (c *Conn) ackedToCC(acked int, now time.Time) {
+	if c.cc.bbr() {
+		return // BBR learns from the rate sample that follows (rate.go)
+	}
 	if !c.cwndLimited() {
 		return // the window was not what limited the sender (cwnduse.go)
 	}

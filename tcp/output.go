@@ -153,8 +153,8 @@ func (c *Conn) output(now time.Time) {
 	}
 	for c.sendOne(now) {
 	}
-	if c.cc != nil {
-		c.noteCwndUse() // cwnduse.go
+	if c.cc != nil && !c.cc.bbr() {
+		c.noteCwndUse() // cwnduse.go; BBR has no use for it
 	}
 	c.burstSent(now) // RACK-TLP's probe timeout (rack.go)
 	if c.pendingAck {

@@ -334,7 +334,9 @@ func (c *Conn) rateSent(start, end Seq, syn bool, flight int, at instant, now ti
 		}
 	}
 	txInFlight := int32(min(flight+int(end.Sub(start)), 1<<30))
-	if int(txInFlight)+c.effectiveMSS() > c.cc.window() {
+	// The window less the flight under a segment: an MSS is at most
+	// 64 KiB, so only a window within 64 KiB of the flight asks for it.
+	if w := c.cc.window() - int(txInFlight); w < 1<<16 && w < c.effectiveMSS() {
 		r.cwndLimited = r.delivered + int64(txInFlight) // C.is_cwnd_limited for the round trip
 	}
 	last := r.head
@@ -590,6 +592,16 @@ func (g *congestion) window() int {
 		return b.cwnd
 	}
 	return g.Window()
+}
+
+// bbr reports whether the controller is BBR, which takes everything
+// from the sampler: its Acked does nothing, and it keeps no record of
+// the window's use (cwnduse.go), which only gates Acked. The engine
+// skips both for it; a switch to another controller makes the
+// congestion state, and that record, afresh (reinitCongestionControl).
+func (g *congestion) bbr() bool {
+	_, ok := g.UndoableCongestionControl.(*BBR)
+	return ok
 }
 
 // consumer returns the controller as a RateSampleConsumer; it must be
