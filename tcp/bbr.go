@@ -96,6 +96,7 @@ type BBR struct {
 	baseKnown              bool // baseAt is set
 
 	maxBw       [2]float64 // BBR.max_bw_filter: the previous and the current ProbeBW cycle's maxima
+	maxBwMax    float64    // max(maxBw[0], maxBw[1]): BBR.max_bw, asked for more than once an ACK
 	bw          float64    // BBR.bw
 	bwShortterm float64    // BBR.bw_shortterm (bw_lo)
 	bwLatest    float64    // BBR.bw_latest
@@ -278,7 +279,7 @@ func (b *BBR) OwnsRecovery() bool { return true }
 func (b *BBR) State() string { return b.state.String() }
 
 // MaxBandwidth returns BBR.max_bw in bytes per second.
-func (b *BBR) MaxBandwidth() float64 { return max(b.maxBw[0], b.maxBw[1]) }
+func (b *BBR) MaxBandwidth() float64 { return b.maxBwMax }
 
 // MinRTT returns BBR.min_rtt, 0 before the first sample.
 func (b *BBR) MinRTT() time.Duration { return b.minRTT }
@@ -576,7 +577,14 @@ func (b *BBR) startRound() { b.nextRoundDelivered = b.delivered }
 func (b *BBR) updateMaxBw(s *bbrSample) {
 	b.updateRound(s)
 	if s.rate > 0 && (s.rate >= b.MaxBandwidth() || !s.appLimited) {
-		b.maxBw[1] = max(b.maxBw[1], s.rate)
+		// The rates are positive numbers: a comparison is max without
+		// its care for NaNs and signed zeros.
+		if s.rate > b.maxBw[1] {
+			b.maxBw[1] = s.rate
+			if s.rate > b.maxBwMax {
+				b.maxBwMax = s.rate
+			}
+		}
 	}
 }
 
@@ -588,12 +596,15 @@ func (b *BBR) advanceMaxBwFilter() {
 		return
 	}
 	b.maxBw[0], b.maxBw[1] = b.maxBw[1], 0
+	b.maxBwMax = b.maxBw[0]
 }
 
 // updateLatestDeliverySignals is UpdateLatestDeliverySignals (§5.5.10.3).
 func (b *BBR) updateLatestDeliverySignals(s *bbrSample) {
 	b.lossRoundStart = false
-	b.bwLatest = max(b.bwLatest, s.rate)
+	if s.rate > b.bwLatest { // max(b.bwLatest, s.rate) of two rates, never NaN or negative
+		b.bwLatest = s.rate
+	}
 	b.inflightLatest = max(b.inflightLatest, int(s.Delivered))
 	if s.PriorDelivered >= b.lossRoundDelivered {
 		b.lossRoundDelivered = s.TotalDelivered
@@ -696,7 +707,7 @@ func (b *BBR) updateACKAggregation(s *bbrSample) {
 	if b.fullBwReached {
 		window = bbrExtraAckedRounds
 	}
-	b.extraAcked.update(float64(extra), b.roundCount, window)
+	b.extraAcked.update(extra, b.roundCount, window)
 }
 
 // resetFullBW is ResetFullBW (§5.3.1.2).
@@ -1150,20 +1161,15 @@ func (b *BBR) saveStateUponLoss() {
 // lib/win_minmax.c): the best, second best and third best values of the
 // window, so that the maximum is known at once and, when the best ages
 // out, the next is at hand.
-type windowedMax [3]struct {
-	t int64
-	v float64
-}
+type windowedMax [3]struct{ t, v int64 }
 
 // get returns the maximum.
-func (w *windowedMax) get() float64 { return w[0].v }
+func (w *windowedMax) get() float64 { return float64(w[0].v) }
 
-// update takes value v at time t, for a window of win.
-func (w *windowedMax) update(v float64, t, win int64) {
-	s := struct {
-		t int64
-		v float64
-	}{t, v}
+// update takes value v at time t, for a window of win. The values are
+// integers (BBR's extra ACKed bytes), compared as integers.
+func (w *windowedMax) update(v, t, win int64) {
+	s := struct{ t, v int64 }{t, v}
 	if v >= w[0].v || t-w[2].t > win { // a new maximum, or nothing left in the window
 		w[0], w[1], w[2] = s, s, s
 		return
