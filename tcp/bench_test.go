@@ -68,10 +68,39 @@ func BenchmarkBulkBBR(b *testing.B) { bulkClocked(b, tcp.NewBBR) }
 // BenchmarkBulkClocked is CUBIC under BenchmarkBulkBBR's clock.
 func BenchmarkBulkClocked(b *testing.B) { bulkClocked(b, tcp.NewCubic) }
 
+// BenchmarkBulkModern is BenchmarkBulkClocked and BenchmarkBulkBBR with
+// the zero Config, as seqack bench's stacks run (SACK, timestamps,
+// RACK-TLP), on a clock with a monotonic reading, as the stack's is:
+// the engine's share of seqack bench's bulk workload, for each
+// congestion control.
+func BenchmarkBulkModern(b *testing.B) {
+	for _, cc := range []string{"cubic", "bbr"} {
+		b.Run(cc, func(b *testing.B) {
+			bulkClockedConfig(b, modernConfig(b, cc), time.Now())
+		})
+	}
+}
+
+// modernConfig returns the zero Config with the congestion control
+// named.
+func modernConfig(b *testing.B, name string) *tcp.Config {
+	cc, err := tcp.CongestionControlByName(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &tcp.Config{CongestionControl: cc}
+}
+
 // bulkClocked runs BenchmarkBulk's workload with congestion control cc
 // on a clock that moves.
 func bulkClocked(b *testing.B, cc func(int) tcp.CongestionControl) {
-	p := newClockedPair(plain(tcp.Config{CongestionControl: cc}))
+	bulkClockedConfig(b, plain(tcp.Config{CongestionControl: cc}), epoch)
+}
+
+// bulkClockedConfig runs BenchmarkBulk's workload under cfg on a clock
+// that moves from start.
+func bulkClockedConfig(b *testing.B, cfg *tcp.Config, start time.Time) {
+	p := newClockedPairAt(cfg, start)
 	data := make([]byte, 64<<10)
 	buf := make([]byte, 64<<10)
 	b.SetBytes(int64(len(data)))
@@ -89,8 +118,11 @@ type clockedPair struct {
 	now    time.Time
 }
 
-func newClockedPair(cfg *tcp.Config) *clockedPair {
-	p := &clockedPair{tx: tcp.NewConn(cfg, 1000), rx: tcp.NewConn(cfg, 5000), now: epoch}
+func newClockedPair(cfg *tcp.Config) *clockedPair { return newClockedPairAt(cfg, epoch) }
+
+// newClockedPairAt is newClockedPair with the clock starting at start.
+func newClockedPairAt(cfg *tcp.Config, start time.Time) *clockedPair {
+	p := &clockedPair{tx: tcp.NewConn(cfg, 1000), rx: tcp.NewConn(cfg, 5000), now: start}
 	p.rx.Listen()
 	p.tx.Connect(p.now)
 	p.shuttle()
@@ -154,12 +186,30 @@ func BenchmarkHandshakeEcho(b *testing.B) { handshakeEcho(b, tcp.NewCubic) }
 // the delivery-rate sampler and pacing come with the first byte.
 func BenchmarkHandshakeBBR(b *testing.B) { handshakeEcho(b, tcp.NewBBR) }
 
+// BenchmarkHandshakeModern is BenchmarkHandshakeEcho and
+// BenchmarkHandshakeBBR with the zero Config and a monotonic clock, as
+// BenchmarkBulkModern is for bulk.
+func BenchmarkHandshakeModern(b *testing.B) {
+	for _, cc := range []string{"cubic", "bbr"} {
+		b.Run(cc, func(b *testing.B) {
+			cfg := modernConfig(b, cc)
+			cfg.MSL = time.Second
+			handshakeEchoConfig(b, cfg, time.Now())
+		})
+	}
+}
+
 func handshakeEcho(b *testing.B, cc func(int) tcp.CongestionControl) {
-	cfg := plain(tcp.Config{MSL: time.Second, CongestionControl: cc})
+	handshakeEchoConfig(b, plain(tcp.Config{MSL: time.Second, CongestionControl: cc}), epoch)
+}
+
+// handshakeEchoConfig runs BenchmarkHandshakeEcho's workload under cfg
+// on a clock that moves from start.
+func handshakeEchoConfig(b *testing.B, cfg *tcp.Config, start time.Time) {
 	var buf [1]byte
 	b.ReportAllocs()
 	for b.Loop() {
-		p := newClockedPair(cfg)
+		p := newClockedPairAt(cfg, start)
 		p.tx.Write([]byte{1}, p.now)
 		p.shuttle()
 		p.rx.Read(buf[:], p.now)

@@ -265,9 +265,24 @@ type rateSampler struct {
 // one conversion rather than paying a time.Time subtraction each.
 func (r *rateSampler) clock(c *Conn, now time.Time) instant {
 	if now != r.now || r.nowAt == 0 {
-		r.now, r.nowAt = now, c.at(now)
+		r.clockMiss(c, now)
 	}
 	return r.nowAt
+}
+
+// clockMiss is clock for a time not seen last. RACK-TLP (rack.go) keeps
+// a conversion of its own, made on each ACK before the sampler takes it
+// (ackProcessed) and on each burst: the sampler takes RACK's when it is
+// for now rather than converting again. Kept out of line so that clock
+// is inlined.
+//
+//go:noinline
+func (r *rateSampler) clockMiss(c *Conn, now time.Time) {
+	if k := c.rack(); k != nil && k.clockAt != 0 && now == k.clock {
+		r.now, r.nowAt = now, k.clockAt
+		return
+	}
+	r.now, r.nowAt = now, c.at(now)
 }
 
 // rateSeg is one transmission outstanding, from the previous record's
