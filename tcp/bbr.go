@@ -468,18 +468,11 @@ func (b *BBR) OnRateSample(rs RateSample, now time.Time) {
 	b.takeSample(&rs)
 }
 
-// onRateSample is OnRateSample reading the sample in place, with now
-// also as the engine's instant at: the sampler calls it directly
-// (rate.go), without copying the sample, and BBR's clock moves by
-// integer arithmetic rather than a time.Time subtraction per ACK.
-func (b *BBR) onRateSample(rs *RateSample, now time.Time, at instant) {
-	b.clockAt(now, at)
-	b.takeSample(rs)
-}
-
 // clockAt is clock for a now that is the engine's instant at: once the
 // base is known as an instant, the clock moves by integer arithmetic
-// rather than a time.Time subtraction.
+// rather than a time.Time subtraction. The sampler (rate.go) sets BBR's
+// clock so for each sample, then hands it to takeSample in place
+// (OnRateSample without a copy of the sample).
 func (b *BBR) clockAt(now time.Time, at instant) {
 	if !b.baseKnown {
 		b.knowBase(now, at)
@@ -514,7 +507,10 @@ func (b *BBR) takeSample(rs *RateSample) {
 	}
 	b.trackRecovery(&s)
 	b.updateModelAndState(&s)
-	b.updateControlParameters(&s)
+	// UpdateControlParameters (§5.2.3), its steps called from here.
+	b.setPacingRateWithGain(b.pacingGain)
+	b.setSendQuantum()
+	b.setCwnd(&s)
 }
 
 // trackRecovery follows the engine's loss recovery: the window saved
@@ -549,13 +545,6 @@ func (b *BBR) updateModelAndState(s *bbrSample) {
 	}
 	b.advanceLatestDeliverySignals(s)
 	b.boundBWForModel()
-}
-
-// updateControlParameters is UpdateControlParameters (§5.2.3).
-func (b *BBR) updateControlParameters(s *bbrSample) {
-	b.setPacingRateWithGain(b.pacingGain)
-	b.setSendQuantum()
-	b.setCwnd(s)
 }
 
 // updateRound is UpdateRound (§5.5.1).

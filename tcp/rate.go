@@ -594,7 +594,10 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 	r.drop(acked, ack)
 	r.lostSampled = r.lost
 	if b, ok := c.cc.UndoableCongestionControl.(*BBR); ok {
-		b.onRateSample(&rs, now, nowAt) // the consumer in this package: no interface assertion, no copy of the sample
+		// The consumer in this package: no interface assertion, no copy
+		// of the sample, and its clock on the ACK's instant.
+		b.clockAt(now, nowAt)
+		b.takeSample(&rs)
 		return
 	}
 	c.cc.consumer().OnRateSample(rs, now)
