@@ -585,3 +585,35 @@ func TestBBRSwitchedTo(t *testing.T) {
 		t.Errorf("cwnd %d, pacing rate %d, name %q; want %d, 2022100, bbr", s.CongestionWindow, s.PacingRate, c.CongestionControlName(), before)
 	}
 }
+
+// A short connection with BBR — connect, a byte each way, close, as
+// seqack bench's handshake workload — allocates no more than one with
+// CUBIC: the sampler's first records live in its own state
+// (rateSampler.first), not in an array grown for them (issue 16: the
+// handshake with BBR must cost no more than with CUBIC).
+func TestBBRShortConnectionAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	allocs := func(cc func(int) tcp.CongestionControl) float64 {
+		cfg := plain(tcp.Config{MSL: time.Second, CongestionControl: cc})
+		var buf [1]byte
+		return testing.AllocsPerRun(200, func() {
+			p := newClockedPair(cfg)
+			p.tx.Write([]byte{1}, p.now)
+			p.shuttle()
+			p.rx.Read(buf[:], p.now)
+			p.rx.Write(buf[:], p.now)
+			p.shuttle()
+			p.tx.Read(buf[:], p.now)
+			p.tx.Close(p.now)
+			p.shuttle()
+			p.rx.Close(p.now)
+			p.shuttle()
+		})
+	}
+	cubic, bbr := allocs(tcp.NewCubic), allocs(tcp.NewBBR)
+	if bbr > cubic {
+		t.Errorf("a short connection pair allocates %.0f times with BBR, %.0f with CUBIC", bbr, cubic)
+	}
+}
