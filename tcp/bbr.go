@@ -60,7 +60,7 @@ import (
 // congestion when ECN is on.
 //
 // All state lives in the *BBR behind the connection's congestion
-// pointer (480 bytes, made with the first data), none in tcp.Conn. Times are kept as durations since the first event BBR sees.
+// pointer (504 bytes, made with the first data), none in tcp.Conn. Times are kept as durations since the first event BBR sees.
 type BBR struct {
 	mss        int
 	cwnd       int

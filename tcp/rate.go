@@ -20,9 +20,10 @@ import (
 // the engine's CPU time per segment in bulk transfer (BenchmarkBulk,
 // CUBIC, no network around it: 0.35 s against 0.32 s of user and system
 // time for 20000 ops); pooled records and bisection have lowered that
-// since (about 300 instructions an ACK and 120 a segment under
-// callgrind), still more than a window-based controller, which does not
-// use them, should pay.
+// since (in December 2026 about 350 instructions an ACK and 85 a
+// segment under callgrind, BenchmarkBulkModern; bench/results/
+// 2026-12-07-bbrperf-2.txt), still more than a window-based controller,
+// which does not use them, should pay.
 //
 // At each transmission (§3.2) the connection's count of bytes delivered
 // so far (C.delivered), when it last grew (C.delivered_time), and when
