@@ -69,6 +69,8 @@ type BBR struct {
 	pacingGain float64
 	cwndGain   float64
 	quantum    int // C.send_quantum
+	// quantumRate is the pacing rate quantum was computed for (setSendQuantum).
+	quantumRate float64
 
 	base   time.Time     // the instant times below count from
 	baseAt instant       // base as the engine's instant, once known (baseKnown)
@@ -1069,7 +1071,13 @@ func (b *BBR) setPacingRateWithGain(gain float64) {
 
 // setSendQuantum is SetSendQuantum (§5.6.3): a millisecond at the
 // pacing rate, from two segments to 64 KiB.
-func (b *BBR) setSendQuantum() { b.quantum = sendQuantum(b.pacingRate, b.mss) }
+// The quantum is computed again only when the pacing rate has changed
+// since (quantumRate): most ACKs leave the rate as it was.
+func (b *BBR) setSendQuantum() {
+	if b.pacingRate != b.quantumRate {
+		b.quantum, b.quantumRate = sendQuantum(b.pacingRate, b.mss), b.pacingRate
+	}
+}
 
 // bdpMultiple is BDPMultiple (§5.6.4.2): gain times bw·min_rtt, or the
 // initial window before an RTT sample.

@@ -326,6 +326,16 @@ func (c *Conn) rateInFlight() int {
 	if c.sampler() == nil {
 		return 0
 	}
+	return c.flightNow()
+}
+
+// flightNow is inFlight with its common case, no recovery and nothing
+// SACKed, where it is SND.NXT - SND.UNA, inline: the sampler asks on
+// every segment and every ACK.
+func (c *Conn) flightNow() int {
+	if !c.inRecovery && len(c.sb.ranges) == 0 {
+		return int(c.sndNxt.Sub(c.sndUna))
+	}
 	return c.inFlight()
 }
 
@@ -589,7 +599,7 @@ func (r *rateSampler) acked(c *Conn, now time.Time) {
 		PriorDelivered: p.delivered, TotalDelivered: r.delivered, NewlyDelivered: newly,
 		TxInFlight: int(p.txInFlight), RTT: rtt, AppLimited: p.flags&rateAppLimited != 0,
 		Lost: int64(uint32(r.lost) - p.lost), NewlyLost: r.lost - r.lostSampled, TotalLost: r.lost,
-		InFlight: c.inFlight(), CwndLimited: r.delivered <= r.cwndLimited,
+		InFlight: c.flightNow(), CwndLimited: r.delivered <= r.cwndLimited,
 		InRecovery: c.inRecovery || c.recovering(), SACK: c.sackOK,
 	}
 	r.drop(acked, ack)
