@@ -44,51 +44,19 @@ func bloatedTransfer(t testing.TB, cfg tcp.Config, size int) bloatedResult {
 	client := n.AddHost("client", netip.MustParseAddr("10.0.0.1"), &cfg)
 	server := n.AddHost("server", netip.MustParseAddr("10.0.0.2"), &rcfg)
 	n.Link(client, server, sim.LinkConfig{Delay: 20 * time.Millisecond, Bandwidth: rate, QueueBytes: 2_500_000})
-	server.Listen(80)
-	data := make([]byte, 64<<10)
-	left, got := size, 0
 	var r bloatedResult
-	var sender *sim.Conn
-	client.OnEvent(func(c *sim.Conn, ev tcp.Events) {
-		sender = c
-		for left > 0 {
-			w, _ := c.Write(data[:min(len(data), left)])
-			if w == 0 {
-				break
-			}
-			left -= w
-		}
-		if left == 0 && c.State() == tcp.Established {
-			c.Close()
-		}
-	})
-	buf := make([]byte, 256<<10)
-	server.OnEvent(func(c *sim.Conn, ev tcp.Events) {
-		for {
-			n, _ := c.Read(buf)
-			if n == 0 {
-				break
-			}
-			got += n
-		}
-		if got == size && r.took == 0 {
-			r.took = n.Elapsed()
-		}
-		if ev&tcp.EventPeerClosed != 0 {
-			c.Close()
-		}
-	})
+	b := startOneWay(n, client, server, size)
 	// Every 10 ms: the sender's window, and the receiver's rate.
 	const every = 10 * time.Millisecond
 	var gotAt []int
 	var tick func()
 	tick = func() {
-		gotAt = append(gotAt, got)
-		if k := len(gotAt) - 1; r.fill == 0 && k >= 10 && float64(got-gotAt[k-10])*8/0.1 >= 0.9*rate {
+		gotAt = append(gotAt, b.got)
+		if k := len(gotAt) - 1; r.fill == 0 && k >= 10 && float64(b.got-gotAt[k-10])*8/0.1 >= 0.9*rate {
 			r.fill = n.Elapsed()
 		}
-		if sender != nil {
-			st := sender.Stats()
+		if b.sender != nil {
+			st := b.sender.Stats()
 			if r.exitAt == 0 && st.SlowStartThreshold != 0 && st.SlowStartThreshold < math.MaxInt32 {
 				r.exitAt, r.exitCwnd = n.Elapsed(), st.CongestionWindow/1448
 			}
@@ -96,19 +64,19 @@ func bloatedTransfer(t testing.TB, cfg tcp.Config, size int) bloatedResult {
 				r.earlyResnt = st.Retransmissions
 			}
 		}
-		if r.took == 0 {
+		if b.done == 0 {
 			n.After(every, tick)
 		}
 	}
 	n.At(0, tick)
-	n.At(0, func() { client.Dial(0, netip.MustParseAddrPort("10.0.0.2:80")) })
 	if err := n.Run(time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if got != size || sender == nil {
-		t.Fatalf("received %d of %d bytes", got, size)
+	if b.got != size || b.sender == nil {
+		t.Fatalf("received %d of %d bytes", b.got, size)
 	}
-	st := sender.Stats()
+	r.took = b.done
+	st := b.sender.Stats()
 	r.goodput = float64(size) * 8 / r.took.Seconds()
 	r.segments, r.resent = uint64(st.DataSegmentsSent), st.Retransmissions
 	return r

@@ -32,51 +32,17 @@ func lossyTransfer(t testing.TB, cfg *tcp.Config, size int, seed int64) lossyRes
 	client := n.AddHost("client", netip.MustParseAddr("10.0.0.1"), &rcfg)
 	server := n.AddHost("server", netip.MustParseAddr("10.0.0.2"), &rcfg)
 	n.Link(client, server, sim.LinkConfig{Delay: 20 * time.Millisecond, Bandwidth: 100e6, Loss: 0.01})
-	server.Listen(80)
-	data := make([]byte, 64<<10)
-	left, got := size, 0
-	var done time.Duration
-	var sender *sim.Conn
-	client.OnEvent(func(c *sim.Conn, ev tcp.Events) {
-		sender = c
-		for left > 0 {
-			w, _ := c.Write(data[:min(len(data), left)])
-			if w == 0 {
-				break
-			}
-			left -= w
-		}
-		if left == 0 && c.State() == tcp.Established {
-			c.Close()
-		}
-	})
-	buf := make([]byte, 256<<10)
-	server.OnEvent(func(c *sim.Conn, ev tcp.Events) {
-		for {
-			r, _ := c.Read(buf)
-			if r == 0 {
-				break
-			}
-			got += r
-		}
-		if got == size && done == 0 {
-			done = n.Elapsed()
-		}
-		if ev&tcp.EventPeerClosed != 0 {
-			c.Close()
-		}
-	})
-	n.At(0, func() { client.Dial(0, netip.MustParseAddrPort("10.0.0.2:80")) })
+	b := startOneWay(n, client, server, size)
 	if err := n.Run(time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if got != size || sender == nil {
-		t.Fatalf("received %d of %d bytes", got, size)
+	if b.got != size || b.sender == nil {
+		t.Fatalf("received %d of %d bytes", b.got, size)
 	}
-	st := sender.Stats()
+	st := b.sender.Stats()
 	return lossyResult{
-		goodput:       float64(size) * 8 / done.Seconds(),
-		took:          done,
+		goodput:       float64(size) * 8 / b.done.Seconds(),
+		took:          b.done,
 		retransmitted: st.BytesRetransmitted,
 		lost:          client.Stats().PayloadBytesLost,
 		rtxSeg:        st.Retransmissions,

@@ -597,20 +597,7 @@ func TestBBRShortConnectionAllocations(t *testing.T) {
 	}
 	allocs := func(cc func(int) tcp.CongestionControl) float64 {
 		cfg := plain(tcp.Config{MSL: time.Second, CongestionControl: cc})
-		var buf [1]byte
-		return testing.AllocsPerRun(200, func() {
-			p := newClockedPair(cfg)
-			p.tx.Write([]byte{1}, p.now)
-			p.shuttle()
-			p.rx.Read(buf[:], p.now)
-			p.rx.Write(buf[:], p.now)
-			p.shuttle()
-			p.tx.Read(buf[:], p.now)
-			p.tx.Close(p.now)
-			p.shuttle()
-			p.rx.Close(p.now)
-			p.shuttle()
-		})
+		return testing.AllocsPerRun(200, func() { newClockedPair(cfg).echoAndClose() })
 	}
 	cubic, bbr := allocs(tcp.NewCubic), allocs(tcp.NewBBR)
 	if bbr > cubic {

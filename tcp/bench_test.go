@@ -145,6 +145,22 @@ func (p *clockedPair) shuttle() {
 	}
 }
 
+// echoAndClose is the handshake workload's life after the handshake: a
+// byte each way, then tx closes and rx after it.
+func (p *clockedPair) echoAndClose() {
+	var buf [1]byte
+	p.tx.Write([]byte{1}, p.now)
+	p.shuttle()
+	p.rx.Read(buf[:], p.now)
+	p.rx.Write(buf[:], p.now)
+	p.shuttle()
+	p.tx.Read(buf[:], p.now)
+	p.tx.Close(p.now)
+	p.shuttle()
+	p.rx.Close(p.now)
+	p.shuttle()
+}
+
 // send writes data on tx until all is taken, reading what rx receives
 // into buf; a sender held by pacing is run at its deadline.
 func (p *clockedPair) send(data, buf []byte) {
@@ -206,20 +222,10 @@ func handshakeEcho(b *testing.B, cc func(int) tcp.CongestionControl) {
 // handshakeEchoConfig runs BenchmarkHandshakeEcho's workload under cfg
 // on a clock that moves from start.
 func handshakeEchoConfig(b *testing.B, cfg *tcp.Config, start time.Time) {
-	var buf [1]byte
 	b.ReportAllocs()
 	for b.Loop() {
 		p := newClockedPairAt(cfg, start)
-		p.tx.Write([]byte{1}, p.now)
-		p.shuttle()
-		p.rx.Read(buf[:], p.now)
-		p.rx.Write(buf[:], p.now)
-		p.shuttle()
-		p.tx.Read(buf[:], p.now)
-		p.tx.Close(p.now)
-		p.shuttle()
-		p.rx.Close(p.now)
-		p.shuttle()
+		p.echoAndClose()
 		if p.tx.State() != tcp.TimeWait || p.rx.State() != tcp.Closed {
 			b.Fatalf("states %v and %v, want TIME_WAIT and CLOSED", p.tx.State(), p.rx.State())
 		}
