@@ -63,6 +63,39 @@ func TestSoak(t *testing.T) {
 	}
 }
 
+// TestSoakModern is TestSoak with the zero Config's companions (SACK,
+// timestamps, RACK-TLP, HyStart++, undo) and each congestion control,
+// BBR with its pacing and its own recovery window among them, some of
+// them switched off at random, as the modern connections users run are
+// soaked by nothing else but the fuzzers: the same harsh mixes, the same
+// checks. SEQACK_SOAK_SEEDS sets how many (default 1000; 200 under
+// -short).
+func TestSoakModern(t *testing.T) {
+	controls := []func(int) tcp.CongestionControl{tcp.NewBBR, tcp.NewCubic, tcp.NewNewReno}
+	for seed := int64(1); seed <= int64(soakSeeds(1000)); seed++ {
+		r := rand.New(rand.NewPCG(uint64(seed), 0x60de))
+		link := sim.LinkConfig{
+			Delay:     time.Duration(1+r.IntN(50)) * time.Millisecond,
+			Jitter:    time.Duration(r.IntN(5)) * time.Millisecond,
+			Bandwidth: int64(1+r.IntN(100)) * 1e6,
+			Loss:      r.Float64() * 0.1,
+			Duplicate: r.Float64() * 0.05,
+			Reorder:   r.Float64() * 0.05,
+			Corrupt:   r.Float64() * 0.05,
+		}
+		cfg := &tcp.Config{MSL: time.Second, CongestionControl: controls[r.IntN(len(controls))]}
+		cfg.NoSACK = r.IntN(4) == 0
+		cfg.NoTimestamps = r.IntN(4) == 0
+		cfg.NoRACK = r.IntN(4) == 0
+		cfg.NoHyStart = r.IntN(4) == 0
+		cfg.Pacing = r.IntN(2) == 0
+		if r.IntN(3) == 0 {
+			cfg.ReceiveBufferSize, cfg.SendBufferSize = 2048+r.IntN(6<<10+1), 2048+r.IntN(6<<10+1)
+		}
+		soakOne(t, seed, r, link, cfg, 64<<10, 16<<10)
+	}
+}
+
 // TestSoakSmallBuffers is the soak of seqack issue 18: send and receive
 // buffers of 2–8 KiB, so that windows close often, over a harsh mix
 // (2–8% loss, 5% reordering, 2% duplication, 1% corruption, jitter).
