@@ -18,9 +18,12 @@ import (
 // with loss above 2% while not probing it lowers its short-term bounds
 // (BBR.bw_shortterm and BBR.inflight_shortterm, "bw_lo" and
 // "inflight_lo") by at most 30% — so random loss of a percent does not
-// collapse its rate as it does Reno's or CUBIC's. The 2% for the
-// short-term bounds is seqack's: the draft lowers them after any round
-// with loss (see adaptLowerBoundsFromCongestion).
+// collapse its rate as it does Reno's or CUBIC's. Two departures from
+// the draft, both to tell random loss from congestion: a loss rate is
+// above 2% only beyond chance, by two standard deviations of a count
+// at 2% (lossRateAbove), and the short-term bounds fall only after a
+// round above it, where the draft lowers them after any round with loss
+// (lossRoundTooHigh).
 //
 // The states (§5.3): Startup doubles the rate each round (pacing gain
 // 2.77) until the bandwidth stops growing by 25% for three rounds, or
