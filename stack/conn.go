@@ -332,10 +332,10 @@ func (c *Conn) SetNoDelay(noDelay bool) error {
 }
 
 // SetCongestionControl switches the connection to the congestion
-// control registered as name ("reno", "cubic": tcp.CongestionControlNames),
-// as setsockopt(TCP_CONGESTION) does on Linux, before or after it
-// connects; tcp.Conn.SetCongestionControl says what carries over. An
-// unknown name gets a *net.OpError wrapping
+// control registered as name ("reno", "cubic", "bbr":
+// tcp.CongestionControlNames), as setsockopt(TCP_CONGESTION) does on
+// Linux, before or after it connects; tcp.Conn.SetCongestionControl says
+// what carries over. An unknown name gets a *net.OpError wrapping
 // tcp.ErrUnknownCongestionControl (Linux's ENOENT).
 func (c *Conn) SetCongestionControl(name string) error {
 	c.mu.Lock()
