@@ -36,15 +36,7 @@ func soakSeeds(def int) int {
 func TestSoak(t *testing.T) {
 	for seed := int64(1); seed <= int64(soakSeeds(1000)); seed++ {
 		r := rand.New(rand.NewPCG(uint64(seed), 0x50a4))
-		link := sim.LinkConfig{
-			Delay:     time.Duration(1+r.IntN(50)) * time.Millisecond,
-			Jitter:    time.Duration(r.IntN(5)) * time.Millisecond,
-			Bandwidth: int64(1+r.IntN(100)) * 1e6,
-			Loss:      r.Float64() * 0.1,
-			Duplicate: r.Float64() * 0.05,
-			Reorder:   r.Float64() * 0.05,
-			Corrupt:   r.Float64() * 0.05,
-		}
+		link := randomHarshLink(r)
 		cfg := tcp.PlainConfig()
 		cfg.MSL = time.Second
 		cfg.NoSACK = r.IntN(2) != 0
@@ -63,6 +55,21 @@ func TestSoak(t *testing.T) {
 	}
 }
 
+// randomHarshLink draws TestSoak's link: a delay of 1-50 ms, jitter up
+// to 4 ms, 1-100 Mbit/s, and up to 10% loss and 5% each of duplication,
+// reordering and corruption.
+func randomHarshLink(r *rand.Rand) sim.LinkConfig {
+	return sim.LinkConfig{
+		Delay:     time.Duration(1+r.IntN(50)) * time.Millisecond,
+		Jitter:    time.Duration(r.IntN(5)) * time.Millisecond,
+		Bandwidth: int64(1+r.IntN(100)) * 1e6,
+		Loss:      r.Float64() * 0.1,
+		Duplicate: r.Float64() * 0.05,
+		Reorder:   r.Float64() * 0.05,
+		Corrupt:   r.Float64() * 0.05,
+	}
+}
+
 // TestSoakModern is TestSoak with the zero Config's companions (SACK,
 // timestamps, RACK-TLP, HyStart++, undo) and each congestion control,
 // BBR with its pacing and its own recovery window among them, some of
@@ -74,15 +81,7 @@ func TestSoakModern(t *testing.T) {
 	controls := []func(int) tcp.CongestionControl{tcp.NewBBR, tcp.NewCubic, tcp.NewNewReno}
 	for seed := int64(1); seed <= int64(soakSeeds(1000)); seed++ {
 		r := rand.New(rand.NewPCG(uint64(seed), 0x60de))
-		link := sim.LinkConfig{
-			Delay:     time.Duration(1+r.IntN(50)) * time.Millisecond,
-			Jitter:    time.Duration(r.IntN(5)) * time.Millisecond,
-			Bandwidth: int64(1+r.IntN(100)) * 1e6,
-			Loss:      r.Float64() * 0.1,
-			Duplicate: r.Float64() * 0.05,
-			Reorder:   r.Float64() * 0.05,
-			Corrupt:   r.Float64() * 0.05,
-		}
+		link := randomHarshLink(r)
 		cfg := &tcp.Config{MSL: time.Second, CongestionControl: controls[r.IntN(len(controls))]}
 		cfg.NoSACK = r.IntN(4) == 0
 		cfg.NoTimestamps = r.IntN(4) == 0
